@@ -1,4 +1,24 @@
 """pykue: a Kue-compatible Redis priority job queue with a Celery-style task API."""
 from __future__ import annotations
 
+from .exceptions import (
+    ConfigurationError,
+    InvalidJobError,
+    InvalidStateError,
+    JobFailedError,
+    JobNotFoundError,
+    JobStateChangedError,
+    PykueError,
+    TaskNotFoundError,
+)
+from .job import Attempts, Job
+from .queue import Queue
+from .states import PRIORITIES, JobState
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "Attempts", "ConfigurationError", "InvalidJobError", "InvalidStateError", "Job", "JobFailedError",
+    "JobNotFoundError", "JobState", "JobStateChangedError", "PRIORITIES", "PykueError", "Queue",
+    "TaskNotFoundError", "__version__",
+]

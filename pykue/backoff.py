@@ -1,0 +1,121 @@
+"""Retry delays: Kue's backoff rules (section 3.7 of the reference) plus Python strategies.
+
+What Redis holds is only ever ``true`` or a JSON object, which Node Kue reads too. Python
+callables ``(attempts, delay_ms) -> ms`` and tenacity wait strategies belong to a task in
+the worker process; they are never stored, so nothing from Redis is ever executed. A
+``backoff`` written by Node Kue as JavaScript source is treated as a fixed retry with the
+stored delay.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Callable, Union
+
+from .exceptions import InvalidJobError
+
+BackoffCallable = Callable[[int, Union[int, None]], Union[int, float, None]]
+
+
+def is_strategy(value: object) -> bool:
+    """A Python callable or tenacity wait object (tenacity waits are callables too)."""
+    return callable(value)
+
+
+def encode_backoff(value: object) -> str | None:
+    """Validate a storable backoff and return the hash field text (None: no backoff)."""
+    if value is None or value is False:
+        return None
+    if value is True:
+        return "true"
+    if isinstance(value, dict):
+        kind = value.get("type")
+        if kind not in ("fixed", "exponential"):
+            raise InvalidJobError("backoff", value, 'type must be "fixed" or "exponential"')
+        for key in ("delay", "maxDelay"):
+            if key in value and not _is_ms(value[key]):
+                raise InvalidJobError("backoff", value, f"{key} must be a non-negative number of ms")
+        unknown = set(value) - {"type", "delay", "maxDelay"}
+        if unknown:
+            raise InvalidJobError("backoff", value, f"unknown keys {sorted(unknown)}")
+        return json.dumps(value, separators=(",", ":"))
+    raise InvalidJobError("backoff", value, "expected True, a dict with a type, a callable or a tenacity wait")
+
+
+def decode_backoff(text: str | None) -> bool | dict[str, Any] | str | None:
+    """The stored field as data. JavaScript source comes back as the string, never evaluated."""
+    if text is None or text == "":
+        return None
+    if text == "true":
+        return True
+    if text == "false":
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return text
+    return value if isinstance(value, dict) else text
+
+
+def _is_ms(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and math.isfinite(value)
+
+
+def kue_delay(backoff: bool | dict[str, Any] | str | None, attempts: int, current_delay: int | None) -> int | None:
+    """The delay Kue would compute after ``attempts`` failed attempts (1 on the first failure).
+
+    None means: retry at once (Kue drops a computed delay that is not > 0).
+    """
+    if backoff is None:
+        return None
+    if backoff is True or isinstance(backoff, str):
+        return _positive(current_delay)
+    base = backoff.get("delay") or current_delay
+    if base is None:
+        return None
+    if backoff.get("type") == "fixed":
+        return _positive(base)
+    half = base / 2
+    delay = half * (2 ** attempts - 1)
+    max_delay = backoff.get("maxDelay")
+    if max_delay:
+        delay = min(max_delay - half, delay)
+    return _positive(_js_round(delay))
+
+
+def strategy_delay(strategy: Any, attempts: int, current_delay: int | None) -> int | None:
+    """A Python callable ``(attempts, delay_ms) -> ms`` or a tenacity wait strategy."""
+    if _is_tenacity_wait(strategy):
+        import tenacity
+
+        state = tenacity.RetryCallState(retry_object=tenacity.Retrying(), fn=None, args=(), kwargs={})
+        state.attempt_number = attempts
+        return _positive(_js_round(strategy(state) * 1000))
+    value = strategy(attempts, current_delay)
+    if value is None:
+        return None
+    if not _is_ms(value):
+        raise InvalidJobError("backoff", value, "a backoff callable must return a number of ms >= 0")
+    return _positive(_js_round(value))
+
+
+def _is_tenacity_wait(value: object) -> bool:
+    try:
+        from tenacity.wait import wait_base
+    except ImportError:  # pragma: no cover - tenacity is a dependency
+        return False
+    return isinstance(value, wait_base)
+
+
+def _js_round(value: float) -> int:
+    return int(math.floor(value + 0.5))
+
+
+def _positive(value: float | int | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None

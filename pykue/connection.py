@@ -1,0 +1,110 @@
+"""Turn what a user gives as ``redis=`` into a redis-py client (Kue's connection forms too).
+
+Accepted: a URL (``redis://``, ``rediss://``, ``unix://``, ``embedded://PATH``), a dict in
+Kue's form (host, port, auth/password, db, socket, options), a ready ``redis.Redis``,
+or a zero-argument factory returning one (Kue's ``createClientFactory``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Union
+from urllib.parse import parse_qsl, urlsplit
+
+import redis
+
+from .embedded import ensure_embedded_server
+from .exceptions import ConfigurationError
+
+DEFAULT_URL = "redis://127.0.0.1:6379/0"
+RedisSpec = Union[str, dict, redis.Redis, Callable[[], redis.Redis], None]
+
+_URL_SCHEMES = ("redis", "rediss", "unix")
+_CLIENT_OPTIONS = {
+    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "health_check_interval",
+    "retry_on_timeout", "max_connections", "client_name", "username", "password", "ssl_cert_reqs",
+    "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "db", "protocol", "encoding",
+}
+
+
+def default_url() -> str:
+    return os.environ.get("PYKUE_REDIS_URL") or DEFAULT_URL
+
+
+def connect(spec: RedisSpec = None) -> redis.Redis:
+    """A client with ``decode_responses=True``, which every part of pykue expects."""
+    if spec is None:
+        spec = default_url()
+    if isinstance(spec, str):
+        return _from_url(spec)
+    if isinstance(spec, dict):
+        return _from_kue_options(spec)
+    if isinstance(spec, redis.Redis):
+        return _decoding(spec)
+    if callable(spec):
+        client = spec()
+        if not isinstance(client, redis.Redis):
+            raise ConfigurationError(f"redis factory returned {type(client).__name__}, expected redis.Redis")
+        return _decoding(client)
+    raise ConfigurationError(f"redis must be a URL, a dict, a redis.Redis or a factory, not {type(spec).__name__}")
+
+
+def describe(client: redis.Redis) -> str:
+    """Where a client points, without its password (for logs and banners)."""
+    kwargs = client.connection_pool.connection_kwargs
+    if kwargs.get("path"):
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    return f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def _from_url(url: str) -> redis.Redis:
+    parts = urlsplit(url)
+    if parts.scheme == "embedded":
+        path = (parts.netloc + parts.path) or "pykue-data"
+        options = dict(parse_qsl(parts.query))
+        sock = ensure_embedded_server(path)
+        return redis.Redis(unix_socket_path=sock, db=int(options.get("db", 0)), decode_responses=True)
+    if parts.scheme not in _URL_SCHEMES:
+        raise ConfigurationError(
+            f"redis URL {url!r} must start with redis://, rediss://, unix:// or embedded://"
+        )
+    unknown = {name for name, _ in parse_qsl(parts.query)} - _CLIENT_OPTIONS
+    if unknown:
+        raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {url!r}")
+    try:
+        return redis.Redis.from_url(url, decode_responses=True)
+    except ValueError as error:
+        raise ConfigurationError(f"invalid redis URL {url!r}: {error}") from None
+
+
+def _from_kue_options(options: dict[str, Any]) -> redis.Redis:
+    known = {"host", "port", "auth", "password", "db", "socket", "options", "username"}
+    unknown = set(options) - known
+    if unknown:
+        raise ConfigurationError(f"unknown redis option(s) {sorted(unknown)}; expected some of {sorted(known)}")
+    extra = dict(options.get("options") or {})
+    kwargs: dict[str, Any] = {
+        "db": int(options.get("db") or 0),
+        "password": options.get("password") or options.get("auth"),
+        "username": options.get("username"),
+        "decode_responses": True,
+    }
+    if options.get("socket"):
+        kwargs["unix_socket_path"] = options["socket"]
+    else:
+        kwargs["host"] = options.get("host") or "127.0.0.1"
+        try:
+            kwargs["port"] = int(options.get("port") or 6379)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"redis port must be a number, got {options.get('port')!r}") from None
+    try:
+        return redis.Redis(**kwargs, **extra)
+    except TypeError as error:
+        raise ConfigurationError(f"bad redis options {extra!r}: {error}") from None
+
+
+def _decoding(client: redis.Redis) -> redis.Redis:
+    pool = client.connection_pool
+    if pool.connection_kwargs.get("decode_responses"):
+        return client
+    kwargs = {**pool.connection_kwargs, "decode_responses": True}
+    return redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs))

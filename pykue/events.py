@@ -1,0 +1,164 @@
+"""Kue's job events over Redis pub/sub: queue-level ``job <event>`` listeners, job-level
+listeners and ``Job.wait``. One subscriber connection per Queue, opened on first need.
+
+Listeners run on the subscriber thread; an exception in one is logged and reported to
+the queue's ``error`` listeners, never allowed to stop delivery.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import defaultdict
+from typing import Any, Callable
+
+import redis
+
+log = logging.getLogger("pykue.events")
+Listener = Callable[..., Any]
+FINAL_EVENTS = ("complete", "failed", "remove")
+
+
+class EventHub:
+    def __init__(self, client: redis.Redis, channel: str, report_error: Callable[[BaseException], None]) -> None:
+        self._client = client
+        self._channel = channel
+        self._report_error = report_error
+        self._queue_listeners: dict[str, list[Listener]] = defaultdict(list)
+        self._job_listeners: dict[int, dict[str, list[Listener]]] = defaultdict(lambda: defaultdict(list))
+        self._lock = threading.Lock()
+        self._subscribed = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pubsub: Any = None
+
+    def on(self, name: str, fn: Listener) -> None:
+        """``name`` is Kue's queue-level event, e.g. ``job complete`` (args: id, *extra)."""
+        with self._lock:
+            self._queue_listeners[name].append(fn)
+        self.ensure_subscribed()
+
+    def off(self, name: str, fn: Listener | None = None) -> None:
+        with self._lock:
+            if fn is None:
+                self._queue_listeners.pop(name, None)
+            elif fn in self._queue_listeners.get(name, []):
+                self._queue_listeners[name].remove(fn)
+
+    def on_job(self, job_id: int, name: str, fn: Listener) -> None:
+        with self._lock:
+            self._job_listeners[int(job_id)][name].append(fn)
+        self.ensure_subscribed()
+
+    def off_job(self, job_id: int, name: str, fn: Listener) -> None:
+        with self._lock:
+            listeners = self._job_listeners.get(int(job_id), {}).get(name, [])
+            if fn in listeners:
+                listeners.remove(fn)
+
+    def ensure_subscribed(self, timeout: float = 10.0) -> None:
+        """Return once Redis has confirmed the subscription, so no later event is missed."""
+        with self._lock:
+            if self._thread is None:
+                self._stopping.clear()
+                self._thread = threading.Thread(target=self._run, name="pykue-events", daemon=True)
+                self._thread.start()
+        if not self._subscribed.wait(timeout):
+            raise TimeoutError(f"could not subscribe to {self._channel} within {timeout}s")
+
+    def close(self) -> None:
+        self._stopping.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(5)
+        self._subscribed.clear()
+
+    def _run(self) -> None:
+        delay = 0.1
+        while not self._stopping.is_set():
+            try:
+                self._listen()
+                delay = 0.1
+            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+                self._subscribed.clear()
+                self._report_error(error)
+                self._stopping.wait(delay)
+                delay = min(delay * 2, 5.0)
+
+    def _listen(self) -> None:
+        pubsub = self._client.pubsub()
+        try:
+            pubsub.subscribe(self._channel)
+            while not self._stopping.is_set():
+                message = pubsub.get_message(timeout=0.5)
+                if message is None:
+                    continue
+                if message["type"] == "subscribe":
+                    self._subscribed.set()
+                elif message["type"] == "message":
+                    self.dispatch(message["data"])
+        finally:
+            pubsub.close()
+
+    def dispatch(self, raw: str) -> None:
+        try:
+            message = json.loads(raw)
+            job_id, name, args = message["id"], message["event"], list(message.get("args") or [])[1:]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring malformed event message %r", raw)
+            return
+        with self._lock:
+            queue_fns = list(self._queue_listeners.get("job " + name, ()))
+            job_entry = self._job_listeners.get(_as_int(job_id))
+            job_fns = list(job_entry.get(name, ())) if job_entry else []
+            if job_entry is not None and name in FINAL_EVENTS:
+                self._job_listeners.pop(_as_int(job_id), None)
+        for fn in queue_fns:
+            self._call(fn, _as_int(job_id), *args)
+        for fn in job_fns:
+            self._call(fn, *args)
+
+    def _call(self, fn: Listener, *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception as error:  # a listener's bug must not stop event delivery
+            log.exception("event listener %r failed", fn)
+            self._report_error(error)
+
+
+def _as_int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+class Waiter:
+    """Collects the final event of one job for ``Job.wait``."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.outcome: tuple[str, Any] | None = None
+
+    def complete(self, result: Any = None, *_: Any) -> None:
+        self.outcome = ("complete", result)
+        self.done.set()
+
+    def failed(self, message: Any = None, *_: Any) -> None:
+        self.outcome = ("failed", message)
+        self.done.set()
+
+    def removed(self, *_: Any) -> None:
+        if self.outcome is None:
+            self.outcome = ("remove", None)
+            self.done.set()
+
+    def wait(self, timeout: float | None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.done.is_set():
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return False
+            self.done.wait(0.5 if remaining is None else min(remaining, 0.5))
+        return True

@@ -1,0 +1,459 @@
+"""A Kue job: the fluent builder, its stored fields, and its own transitions.
+
+Setters return the job so calls chain (``queue.create("email", d).priority("high").save()``);
+called with no argument, the same methods return the current value, as Kue's do.
+The job hash in Redis is the truth: every change goes through one Lua script that reads
+the job's current state there, never this object's memory of it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import time
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+
+from . import backoff as backoff_rules
+from .events import Waiter
+from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, PykueError
+from .states import check_state, priority_value
+
+if TYPE_CHECKING:
+    from .queue import Queue
+
+_MISSING: Any = object()
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class Attempts(NamedTuple):
+    made: int
+    remaining: int
+    max: int
+
+
+class Job:
+    def __init__(self, queue: "Queue", type: str, data: Any = None) -> None:
+        if not isinstance(type, str) or not type.strip():
+            raise InvalidJobError("type", type, "a job type must be a non-empty string")
+        self.queue = queue
+        self.id: int | None = None
+        self.type = type
+        self.data: Any = {} if data is None else data
+        self._priority = 0
+        self._max_attempts = 1
+        self._backoff: Any = None
+        self._delay: int | None = None
+        self._ttl: int | None = None
+        self._remove_on_complete = False
+        self._search_keys: list[str] | None = None
+        self._events = True
+        self._hash: dict[str, str] = {}
+        self._listeners: list[tuple[str, Callable[..., Any]]] = []
+        self.claim: str = ""  # set by the worker that runs the job; fences its writes
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.type!r} {self.state}>"
+
+    # -- fluent setters, zero-argument getters -------------------------------------------------
+
+    def priority(self, level: Any = _MISSING) -> Any:
+        if level is _MISSING:
+            return self._priority
+        self._priority = priority_value(level)
+        return self
+
+    def attempts(self, n: Any = _MISSING) -> Any:
+        if n is _MISSING:
+            made = _int(self._hash.get("attempts")) or 0
+            return Attempts(made, max(self._max_attempts - made, 0) if made else self._max_attempts, self._max_attempts)
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise InvalidJobError("attempts", n, "expected an integer >= 1")
+        self._max_attempts = n
+        return self
+
+    def backoff(self, value: Any = _MISSING) -> Any:
+        if value is _MISSING:
+            return self._backoff
+        if not backoff_rules.is_strategy(value):
+            backoff_rules.encode_backoff(value)
+        self._backoff = value
+        return self
+
+    def delay(self, value: Any = _MISSING) -> Any:
+        if value is _MISSING:
+            return self._delay
+        self._delay = _delay_ms(value)
+        return self
+
+    def ttl(self, ms: Any = _MISSING) -> Any:
+        if ms is _MISSING:
+            return self._ttl
+        self._ttl = _ms("ttl", ms) or None
+        return self
+
+    def remove_on_complete(self, value: Any = _MISSING) -> Any:
+        if value is _MISSING:
+            return self._remove_on_complete
+        self._remove_on_complete = bool(value)
+        return self
+
+    def search_keys(self, keys: Any = _MISSING) -> Any:
+        if keys is _MISSING:
+            return self._search_keys
+        if isinstance(keys, str):
+            keys = [keys]
+        if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
+            raise InvalidJobError("search_keys", keys, "expected a list of strings")
+        self._search_keys = list(keys)
+        return self
+
+    def events(self, enabled: Any = _MISSING) -> Any:
+        if enabled is _MISSING:
+            return self._events
+        self._events = bool(enabled)
+        return self
+
+    def apply_kue_options(self, options: dict[str, Any]) -> "Job":
+        """Kue's ``options`` object (POST /job): truthy keys applied, unknown keys refused."""
+        if not isinstance(options, dict):
+            raise InvalidJobError("options", options, "expected an object")
+        setters: dict[str, Callable[[Any], Any]] = {
+            "attempts": lambda v: self.attempts(_int_option("attempts", v)),
+            "priority": self.priority,
+            "delay": self.delay,
+            "searchKeys": self.search_keys,
+            "backoff": self._kue_backoff,
+            "removeOnComplete": self.remove_on_complete,
+            "ttl": self.ttl,
+        }
+        unknown = set(options) - set(setters)
+        if unknown:
+            raise InvalidJobError("options", sorted(unknown), f"unknown option; expected some of {sorted(setters)}")
+        for name, value in options.items():
+            if value or value == 0 and name == "priority":
+                setters[name](value)
+        return self
+
+    def _kue_backoff(self, value: Any) -> None:
+        if isinstance(value, str) or backoff_rules.is_strategy(value):
+            raise InvalidJobError("backoff", value, "expected true or an object; code is never accepted")
+        self.backoff(value)
+
+    # -- stored fields ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str | None:
+        return self._hash.get("state")
+
+    created_at = property(lambda self: _int(self._hash.get("created_at")))
+    promote_at = property(lambda self: _int(self._hash.get("promote_at")))
+    updated_at = property(lambda self: _int(self._hash.get("updated_at")))
+    started_at = property(lambda self: _int(self._hash.get("started_at")))
+    failed_at = property(lambda self: _int(self._hash.get("failed_at")))
+    duration = property(lambda self: _int(self._hash.get("duration")))
+    error = property(lambda self: self._hash.get("error"))
+    worker_id = property(lambda self: self._hash.get("workerId"))
+    result = property(lambda self: _json_field(self._hash.get("result")))
+    progress_data = property(lambda self: _json_field(self._hash.get("progress_data")))
+
+    @classmethod
+    def from_hash(cls, queue: "Queue", job_id: int, fields: dict[str, str]) -> "Job":
+        job = cls.__new__(cls)
+        Job.__init__(job, queue, fields.get("type") or "?")
+        job.id = int(job_id)
+        job._load(fields)
+        return job
+
+    def _load(self, fields: dict[str, str]) -> None:
+        self._hash = dict(fields)
+        self.type = fields.get("type", self.type)
+        raw = fields.get("data")
+        self.data = _json_field(raw) if raw is not None else {}
+        self._priority = _int(fields.get("priority")) or 0
+        self._max_attempts = _int(fields.get("max_attempts")) or 1
+        self._delay = _int(fields.get("delay"))
+        self._ttl = _int(fields.get("ttl"))
+        self._backoff = backoff_rules.decode_backoff(fields.get("backoff"))
+        self._remove_on_complete = bool(fields.get("removeOnComplete")) and fields["removeOnComplete"] != "false"
+
+    def refresh(self) -> "Job":
+        fields = self.queue.client.hgetall(self.queue.keys.job(self._require_id()))
+        if not fields.get("type"):
+            raise JobNotFoundError(self.id)
+        self._load(fields)
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        """Kue's ``toJSON``: its keys, order and value types (section 2 of the reference)."""
+        h = self._hash
+        out: dict[str, Any] = {"id": self.id, "type": self.type, "data": self.data}
+        if h.get("result") is not None:
+            out["result"] = self.result
+        out["priority"] = _number(h.get("priority"), self._priority)
+        out["progress"] = h["progress"] if h.get("progress") is not None else 0
+        if h.get("progress_data") is not None:
+            out["progress_data"] = self.progress_data
+        for name in ("state", "error", "created_at", "promote_at", "updated_at", "failed_at",
+                     "started_at", "duration", "delay", "workerId", "ttl"):
+            if h.get(name) is not None:
+                out[name] = h[name]
+        made, remaining, maximum = self.attempts()
+        out["attempts"] = {"made": made, "remaining": remaining, "max": maximum}
+        return out
+
+    # -- saving -------------------------------------------------------------------------------
+
+    def encode(self, now: int) -> tuple[list[Any], dict[str, str]]:
+        """The arguments of save_jobs.lua for this job, and the hash it will write."""
+        if backoff_rules.is_strategy(self._backoff):
+            self.queue.backoff_strategies[self.type] = self._backoff
+            stored_backoff = None
+        else:
+            stored_backoff = backoff_rules.encode_backoff(self._backoff)
+        try:
+            data = dumps(self.data)
+        except (TypeError, ValueError) as error:
+            raise InvalidJobError("data", self.data, f"not JSON-serialisable ({error})") from None
+        delay = self._delay or 0
+        fields = {
+            "type": self.type, "data": data, "priority": str(self._priority),
+            "max_attempts": str(self._max_attempts), "created_at": str(now),
+            "promote_at": str(now + delay), "updated_at": str(now),
+        }
+        if delay:
+            fields["delay"] = str(delay)
+        if self._ttl:
+            fields["ttl"] = str(self._ttl)
+        if self._remove_on_complete:
+            fields["removeOnComplete"] = "true"
+        if stored_backoff:
+            fields["backoff"] = stored_backoff
+        state = "delayed" if delay else "inactive"
+        words = self.queue.index_words(self.data, self._search_keys)
+        args: list[Any] = [self.type, state, self._priority, now + delay, len(fields)]
+        for item in fields.items():
+            args.extend(item)
+        args.append(len(words))
+        args.extend(words)
+        fields["state"] = state
+        return args, fields
+
+    def save(self) -> "Job":
+        if self.id is not None:
+            raise PykueError(f"job {self.id} is already saved; use set_priority()/set_state() to change it")
+        self.queue.save_jobs([self])
+        return self
+
+    def _saved(self, job_id: int, fields: dict[str, str]) -> None:
+        self.id = job_id
+        self._hash = fields
+        for name, fn in self._listeners:
+            self.queue.events.on_job(job_id, name, fn)
+
+    # -- transitions on a saved job -----------------------------------------------------------
+
+    def log(self, fmt: Any, *args: Any) -> "Job":
+        line = render_log(fmt, args)
+        if not self.queue.scripts.log_job(self.queue.client, self._require_id(), line, now_ms()):
+            raise JobNotFoundError(self.id)
+        return self
+
+    def logs(self) -> list[str]:
+        return self.queue.job_logs(self._require_id())
+
+    def progress(self, done: Any = _MISSING, total: Any = 100, data: Any = None) -> Any:
+        if done is _MISSING:
+            return _int(self._hash.get("progress")) or 0
+        percent = progress_percent(done, total)
+        data_json = "" if not data else _dumps_field("progress data", data)
+        result = self.queue.scripts.progress_job(
+            self.queue.client, self._require_id(), percent, data_json, now_ms(), self.claim)
+        if result == 0:
+            raise JobNotFoundError(self.id)
+        if result > 0:
+            self._hash["progress"] = str(percent)
+            if data_json:
+                self._hash["progress_data"] = data_json
+        return self
+
+    def remove(self) -> None:
+        if self.queue.scripts.remove_job(self.queue.client, self._require_id()) is None:
+            raise JobNotFoundError(self.id)
+
+    def set_state(self, state: Any) -> "Job":
+        state = check_state(state)
+        if self.queue.scripts.set_state(self.queue.client, self._require_id(), state, now_ms()) is None:
+            raise JobNotFoundError(self.id)
+        return self.refresh()
+
+    def inactive(self) -> "Job":
+        return self.set_state("inactive")
+
+    def active(self) -> "Job":
+        return self.set_state("active")
+
+    def complete(self) -> "Job":
+        return self.set_state("complete")
+
+    def failed(self) -> "Job":
+        return self.set_state("failed")
+
+    def delayed(self) -> "Job":
+        return self.set_state("delayed")
+
+    def set_priority(self, level: Any) -> "Job":
+        value = priority_value(level)
+        if not self.queue.scripts.set_priority(self.queue.client, self._require_id(), value, now_ms()):
+            raise JobNotFoundError(self.id)
+        return self.refresh()
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on(self, event: str, fn: Callable[..., Any]) -> "Job":
+        """Kue's job events: enqueue, start, promotion, progress, failed attempt, failed, complete, remove."""
+        if self.id is None:
+            self._listeners.append((event, fn))
+        else:
+            self.queue.events.on_job(self.id, event, fn)
+        return self
+
+    def wait(self, timeout: float | None = None) -> Any:
+        """Block until the job completes (its result) or fails for good (JobFailedError)."""
+        job_id = self._require_id()
+        waiter = Waiter()
+        hub = self.queue.events
+        pairs = (("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed))
+        for name, fn in pairs:
+            hub.on_job(job_id, name, fn)
+        try:
+            outcome = self._finished_outcome() or (waiter.outcome if waiter.wait(timeout) else None)
+        finally:
+            for name, fn in pairs:
+                hub.off_job(job_id, name, fn)
+        if outcome is None:
+            raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
+        kind, value = outcome
+        if kind == "complete":
+            return value
+        if kind == "failed":
+            error = self._hash.get("error") if self._hash.get("state") == "failed" else None
+            raise JobFailedError(job_id, error or self._stored_error(value))
+        raise JobNotFoundError(job_id)
+
+    def _finished_outcome(self) -> tuple[str, Any] | None:
+        try:
+            self.refresh()
+        except JobNotFoundError:
+            return None
+        if self.state == "complete":
+            return ("complete", self.result)
+        if self.state == "failed":
+            return ("failed", self.error)
+        return None
+
+    def _stored_error(self, message: Any) -> str:
+        try:
+            return self.refresh().error or str(message)
+        except JobNotFoundError:
+            return str(message)
+
+    def _require_id(self) -> int:
+        if self.id is None:
+            raise PykueError("the job has not been saved yet")
+        return self.id
+
+
+def render_log(fmt: Any, args: tuple[Any, ...]) -> str:
+    """%-style like Kue's util.format; extra or mismatched arguments are appended readably."""
+    if isinstance(fmt, str) and args:
+        try:
+            return fmt % args
+        except (TypeError, ValueError, KeyError):
+            pass
+    return " ".join(_readable(part) for part in (fmt, *args))
+
+
+def _readable(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    if isinstance(value, (dict, list, tuple, bool)) or value is None:
+        try:
+            return json.dumps(value, ensure_ascii=False, default=repr)
+        except ValueError:
+            return repr(value)
+    return str(value)
+
+
+def progress_percent(done: Any, total: Any) -> int:
+    for name, value in (("progress", done), ("progress total", total)):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            raise InvalidJobError(name, value, "expected a finite number")
+    if total == 0:
+        return 0
+    return max(0, min(100, int(done * 100 / total)))
+
+
+def _dumps_field(name: str, value: Any) -> str:
+    try:
+        return dumps(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidJobError(name, value, f"not JSON-serialisable ({error})") from None
+
+
+def _ms(field: str, value: Any) -> int:
+    if isinstance(value, dt.timedelta):
+        value = value.total_seconds() * 1000
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise InvalidJobError(field, value, "expected a number of milliseconds >= 0 or a timedelta")
+    return int(value)
+
+
+def _delay_ms(value: Any) -> int | None:
+    if isinstance(value, dt.datetime):
+        when = value if value.tzinfo else value.astimezone()
+        value = max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds() * 1000)
+    return _ms("delay", value) or None
+
+
+def _int_option(field: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise InvalidJobError(field, value, "expected an integer") from None
+
+
+def _int(value: str | None) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(float(value))
+    except ValueError:
+        return None
+
+
+def _number(value: str | None, default: int) -> Any:
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else number
+
+
+def _json_field(raw: str | None) -> Any:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw

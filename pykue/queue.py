@@ -1,0 +1,231 @@
+"""The Queue: where jobs are created, read, counted and listened to.
+
+Several Queue objects may live in one process (other prefixes, other servers); none is
+global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable, Iterable
+
+import redis
+
+from . import search as search_index
+from .connection import RedisSpec, connect
+from .events import EventHub
+from .exceptions import InvalidJobError, JobNotFoundError
+from .job import Job, now_ms
+from .keys import Keys, strip_zid
+from .scripts import Scripts
+from .states import STATES, check_state
+from .testmode import TestMode
+
+log = logging.getLogger("pykue")
+
+
+class Queue:
+    def __init__(self, redis: RedisSpec = None, prefix: str = "q", *, search: bool = False,
+                 job_events: bool = True) -> None:
+        if not isinstance(prefix, str) or not prefix:
+            raise InvalidJobError("prefix", prefix, "expected a non-empty string")
+        self.prefix = prefix
+        self.keys = Keys(prefix)
+        self.client = connect(redis)
+        self.scripts = Scripts(self.keys.base)
+        self.search_enabled = search
+        self.job_events = job_events
+        self.test_mode = TestMode(self)
+        self.backoff_strategies: dict[str, Any] = {}
+        self.tasks: dict[str, Any] = {}
+        self._error_listeners: list[Callable[[BaseException], Any]] = []
+        self.events = EventHub(self.client, self.keys.events, self.report_error)
+
+    def __repr__(self) -> str:
+        return f"<Queue prefix={self.prefix!r}>"
+
+    # -- creating -------------------------------------------------------------------------------
+
+    def create(self, type: str, data: Any = None) -> Job:
+        """An unsaved job; chain its options, then ``save()``."""
+        return Job(self, type, data)
+
+    create_job = create
+
+    def create_many(self, jobs: Iterable[Job | tuple[str, Any]]) -> list[Job]:
+        """Save many jobs in one round trip, in order; each one is still atomic on its own."""
+        built = [j if isinstance(j, Job) else Job(self, *j) for j in jobs]
+        return self.save_jobs(built)
+
+    def save_jobs(self, jobs: list[Job], chunk: int = 1000) -> list[Job]:
+        if any(job.id is not None for job in jobs):
+            raise InvalidJobError("job", [j.id for j in jobs if j.id is not None], "already saved")
+        to_store = [job for job in jobs if not (self.test_mode.active and self.test_mode.record(job))]
+        if not to_store:
+            return jobs
+        now = now_ms()
+        encoded = [job.encode(now) for job in to_store]  # validates every job before any write
+        if any(job._listeners for job in to_store):
+            self.events.ensure_subscribed()
+        if len(encoded) == 1:
+            groups = [self.scripts.save_jobs(self.client, [encoded[0][0]])]
+        else:
+            pipe = self.client.pipeline(transaction=False)
+            for start in range(0, len(encoded), chunk):
+                self.scripts.queue_save_jobs(pipe, [args for args, _ in encoded[start:start + chunk]])
+            groups = self.scripts.execute(pipe)
+        ids = [int(i) for group in groups for i in group]
+        for job, job_id, (_, fields) in zip(to_store, ids, encoded):
+            job._saved(job_id, fields)
+        return jobs
+
+    def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:
+        return search_index.index_words(data, search_keys) if self.search_enabled else []
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def get_job(self, job_id: int | str) -> Job:
+        number = _job_id(job_id)
+        fields = self.client.hgetall(self.keys.job(number))
+        if not fields.get("type"):
+            raise JobNotFoundError(job_id)
+        return Job.from_hash(self, number, fields)
+
+    def get_jobs(self, ids: Iterable[int]) -> list[Job]:
+        """The jobs that still exist, in the order asked, in one round trip."""
+        ids = list(ids)
+        pipe = self.client.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hgetall(self.keys.job(job_id))
+        return [Job.from_hash(self, i, f) for i, f in zip(ids, pipe.execute()) if f.get("type")]
+
+    def job_logs(self, job_id: int | str) -> list[str]:
+        try:
+            number = _job_id(job_id)
+        except InvalidJobError:
+            return []
+        return self.client.lrange(self.keys.log(number), 0, -1)
+
+    def count(self, state: str, type: str | None = None) -> int:
+        state = check_state(state)
+        key = self.keys.type_state(type, state) if type else self.keys.state(state)
+        return self.client.zcard(key)
+
+    def counts(self, type: str | None = None) -> dict[str, int]:
+        pipe = self.client.pipeline(transaction=False)
+        for state in STATES:
+            pipe.zcard(self.keys.type_state(type, state) if type else self.keys.state(state))
+        return dict(zip(STATES, pipe.execute()))
+
+    def inactive_count(self, type: str | None = None) -> int:
+        return self.count("inactive", type)
+
+    def active_count(self, type: str | None = None) -> int:
+        return self.count("active", type)
+
+    def complete_count(self, type: str | None = None) -> int:
+        return self.count("complete", type)
+
+    def failed_count(self, type: str | None = None) -> int:
+        return self.count("failed", type)
+
+    def delayed_count(self, type: str | None = None) -> int:
+        return self.count("delayed", type)
+
+    def state_ids(self, state: str) -> list[int]:
+        """Kue's ``queue.state(state)``: every id in that state, by score."""
+        return [strip_zid(m) for m in self.client.zrange(self.keys.state(check_state(state)), 0, -1)]
+
+    def range(self, start: int, stop: int, order: str = "asc") -> list[Job]:
+        """Kue's ``Job.range``: ranks start..stop (inclusive) of all jobs, sorted by id."""
+        return self._range(self.keys.jobs, start, stop, order)
+
+    def range_by_state(self, state: str, start: int, stop: int, order: str = "asc") -> list[Job]:
+        return self._range(self.keys.state(check_state(state)), start, stop, order)
+
+    def range_by_type(self, type: str, state: str, start: int, stop: int, order: str = "asc") -> list[Job]:
+        return self._range(self.keys.type_state(type, check_state(state)), start, stop, order)
+
+    def _range(self, key: str, start: int, stop: int, order: str) -> list[Job]:
+        if order not in ("asc", "desc"):
+            raise InvalidJobError("order", order, 'expected "asc" or "desc"')
+        ids = [strip_zid(m) for m in self.client.zrange(key, int(start), int(stop))]
+        jobs = sorted(self.get_jobs(ids), key=lambda job: job.id)
+        return jobs[::-1] if order == "desc" else jobs
+
+    def types(self) -> list[str]:
+        return sorted(self.client.smembers(self.keys.types))
+
+    def work_time(self) -> int | None:
+        value = self.client.get(self.keys.work_time)
+        return int(value) if value is not None else None
+
+    def search(self, query: str) -> list[int]:
+        """Ids of jobs whose indexed data holds every word of ``query``, best match first."""
+        words = search_index.words(query or "")
+        if not self.search_enabled or not words:
+            return []
+        keys = [self.keys.search_word(w) for w in dict.fromkeys(words)]
+        matches = self.client.zinter(keys, withscores=True)
+        return [int(member) for member, _ in sorted(matches, key=lambda m: (-m[1], int(m[0])))]
+
+    def metrics(self, minutes: int = 60) -> dict[str, list[int]]:
+        """Jobs completed and failed per minute over the last ``minutes`` (oldest first)."""
+        current = int(time.time() // 60)
+        span = list(range(current - minutes + 1, current + 1))
+        pipe = self.client.pipeline(transaction=False)
+        for kind in ("complete", "failed"):
+            pipe.mget([self.keys.metric(kind, m) for m in span])
+        complete, failed = pipe.execute()
+        return {
+            "minutes": [m * 60 for m in span],
+            "complete": [int(v or 0) for v in complete],
+            "failed": [int(v or 0) for v in failed],
+        }
+
+    # -- events and lifecycle -------------------------------------------------------------------
+
+    def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``job <event>`` listeners get (id, *args) for every job; ``error`` gets exceptions."""
+        if event == "error":
+            self._error_listeners.append(fn)
+        elif event.startswith("job "):
+            self.events.on(event, fn)
+        else:
+            raise InvalidJobError("event", event, 'expected "error" or a "job <event>" name')
+        return fn
+
+    def off(self, event: str, fn: Callable[..., Any] | None = None) -> None:
+        if event == "error":
+            self._error_listeners = [f for f in self._error_listeners if fn is not None and f is not fn]
+        else:
+            self.events.off(event, fn)
+
+    def report_error(self, error: BaseException) -> None:
+        if not self._error_listeners:
+            log.warning("pykue error: %s", error)
+        for fn in list(self._error_listeners):
+            try:
+                fn(error)
+            except Exception:
+                log.exception("error listener %r failed", fn)
+
+    def ping(self) -> bool:
+        return bool(self.client.ping())
+
+    def close(self) -> None:
+        self.events.close()
+        try:
+            self.client.close()
+        except redis.RedisError:
+            pass
+
+
+def _job_id(job_id: int | str) -> int:
+    try:
+        number = int(job_id)
+    except (TypeError, ValueError):
+        raise InvalidJobError("id", job_id, "a job id is a positive integer") from None
+    if number < 1 or isinstance(job_id, bool):
+        raise InvalidJobError("id", job_id, "a job id is a positive integer")
+    return number

@@ -1,0 +1,124 @@
+"""The Lua transitions, loaded once per client, each behind one typed Python method.
+
+Scripts live in ``scripts/*.lua``; a line ``--- @include "name"`` inlines
+``scripts/includes/name.lua`` (once). Calls go out as EVALSHA; after a SCRIPT FLUSH or a
+failover to a server that never saw them, the scripts are loaded again and the call
+retried, so registration costs no round trip.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import redis
+from redis.exceptions import NoScriptError
+
+SCRIPT_DIR = Path(__file__).with_name("scripts")
+_INCLUDE = re.compile(r'^--- @include "([\w-]+)"\s*$', re.M)
+
+
+@lru_cache(maxsize=None)
+def source(name: str) -> str:
+    text = (SCRIPT_DIR / f"{name}.lua").read_text()
+    seen: set[str] = set()
+
+    def inline(match: re.Match[str]) -> str:
+        include = match.group(1)
+        if include in seen:
+            return ""
+        seen.add(include)
+        return _INCLUDE.sub(inline, (SCRIPT_DIR / "includes" / f"{include}.lua").read_text())
+
+    return _INCLUDE.sub(inline, text)
+
+
+class LuaScript:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.source = source(name)
+        self.sha = hashlib.sha1(self.source.encode()).hexdigest()
+
+    def __call__(self, client: redis.Redis, args: Sequence[Any], keys: Sequence[str] = ()) -> Any:
+        try:
+            return client.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            client.script_load(self.source)
+            return client.evalsha(self.sha, len(keys), *keys, *args)
+
+    def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
+        """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
+        pipe.evalsha(self.sha, len(keys), *keys, *args)
+
+
+def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
+    """Run a non-transactional pipeline of EVALSHA calls, loading scripts it found missing.
+
+    A NOSCRIPT reply means that call did nothing, so only those calls are sent again.
+    """
+    stack = list(pipe.command_stack)
+    results = pipe.execute(raise_on_error=False)
+    missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+    if missing:
+        client = pipe
+        for script in scripts:
+            client.script_load(script.source)
+        client.execute()
+        for i in missing:
+            args, options = stack[i].args, stack[i].options
+            client.execute_command(*args, **options)
+        for i, value in zip(missing, client.execute(raise_on_error=False)):
+            results[i] = value
+    for value in results:
+        if isinstance(value, Exception):
+            raise value
+    return results
+
+
+class Scripts:
+    """Every transition pykue makes, as methods. ``base`` is the key prefix with its colon."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._save_jobs = LuaScript("save_jobs")
+        self._set_state = LuaScript("set_state")
+        self._set_priority = LuaScript("set_priority")
+        self._remove_job = LuaScript("remove_job")
+        self._log_job = LuaScript("log_job")
+        self._progress_job = LuaScript("progress_job")
+
+    def all(self) -> list[LuaScript]:
+        return [v for v in vars(self).values() if isinstance(v, LuaScript)]
+
+    def save_jobs(self, client: redis.Redis, encoded_jobs: list[list[Any]]) -> list[int]:
+        args: list[Any] = [self.base, len(encoded_jobs)]
+        for job_args in encoded_jobs:
+            args.extend(job_args)
+        return [int(i) for i in self._save_jobs(client, args)]
+
+    def queue_save_jobs(self, pipe: Any, encoded_jobs: list[list[Any]]) -> None:
+        args: list[Any] = [self.base, len(encoded_jobs)]
+        for job_args in encoded_jobs:
+            args.extend(job_args)
+        self._save_jobs.queue_in(pipe, args)
+
+    def execute(self, pipe: Any) -> list[Any]:
+        return execute_pipeline(pipe, self.all())
+
+    def set_state(self, client: redis.Redis, job_id: int, state: str, now: int) -> str | None:
+        return self._set_state(client, [self.base, job_id, state, now])
+
+    def set_priority(self, client: redis.Redis, job_id: int, priority: int, now: int) -> bool:
+        return bool(self._set_priority(client, [self.base, job_id, priority, now]))
+
+    def remove_job(self, client: redis.Redis, job_id: int) -> str | None:
+        return self._remove_job(client, [self.base, job_id])
+
+    def log_job(self, client: redis.Redis, job_id: int, line: str, now: int) -> bool:
+        return bool(self._log_job(client, [self.base, job_id, line, now]))
+
+    def progress_job(self, client: redis.Redis, job_id: int, percent: int, data_json: str,
+                     now: int, claim: str = "") -> int:
+        return int(self._progress_job(client, [self.base, job_id, percent, data_json, now, claim]))

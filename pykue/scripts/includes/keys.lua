@@ -1,0 +1,17 @@
+-- Lua's mirror of pykue/keys.py (tests/unit/test_lua_keys.py checks they agree).
+-- Scripts receive the prefix base ("q:") and derive per-job and per-type keys from it,
+-- because those names are only known after reading the job hash.
+local function job_key(base, id) return base .. "job:" .. id end
+local function log_key(base, id) return base .. "job:" .. id .. ":log" end
+local function state_key(base, state) return base .. "jobs:" .. state end
+local function type_state_key(base, jtype, state) return base .. "jobs:" .. jtype .. ":" .. state end
+local function tokens_key(base, jtype) return base .. jtype .. ":jobs" end
+local function search_object_key(base, id) return base .. "search:object:" .. id end
+local function search_word_key(base, word) return base .. "search:word:" .. word end
+local function claims_key(base) return base .. "pykue:claims" end
+local function metric_key(base, kind, minute) return base .. "pykue:metrics:" .. kind .. ":" .. minute end
+local function zid(id)
+  local s = tostring(id)
+  return string.format("%02d|%s", #s, s)
+end
+local STATES = {"inactive", "active", "complete", "failed", "delayed"}

@@ -1,0 +1,51 @@
+"""Kue's vocabulary: the five states and the named priority levels."""
+from __future__ import annotations
+
+from enum import Enum
+
+from .exceptions import InvalidJobError, InvalidStateError
+
+
+class JobState(str, Enum):
+    INACTIVE = "inactive"
+    ACTIVE = "active"
+    COMPLETE = "complete"
+    FAILED = "failed"
+    DELAYED = "delayed"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATES = tuple(s.value for s in JobState)
+
+PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
+
+
+def check_state(state: object) -> str:
+    value = state.value if isinstance(state, JobState) else state
+    if value not in STATES:
+        raise InvalidStateError(state)
+    return str(value)
+
+
+def priority_value(priority: object) -> int:
+    """A priority name or integer -> Kue's integer; anything else is refused, never stored raw."""
+    if isinstance(priority, str):
+        if priority in PRIORITIES:
+            return PRIORITIES[priority]
+        try:
+            return int(priority.strip())
+        except ValueError:
+            pass
+    elif isinstance(priority, int) and not isinstance(priority, bool):
+        return priority
+    names = ", ".join(PRIORITIES)
+    raise InvalidJobError("priority", priority, f"expected an integer or one of {names}")
+
+
+def priority_name(value: int) -> str | None:
+    for name, number in PRIORITIES.items():
+        if number == value:
+            return name
+    return None

@@ -1,0 +1,8 @@
+"""pykue's dashboard: Kue's JSON API and a live web UI, as a WSGI application."""
+from __future__ import annotations
+
+from .app import Dashboard
+from .app import create_app
+from .auth import BasicAuth
+
+__all__ = ["BasicAuth", "Dashboard", "create_app"]

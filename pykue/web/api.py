@@ -1,0 +1,322 @@
+"""Kue 0.11's JSON API, route for route (kue-reference.md section 7).
+
+Kue's clients read errors as ``200 {"error": ...}`` on every route but ``POST /job``, so
+those status codes stay. What pykue changes is what Kue got wrong: invalid states and
+priorities are refused before anything is written, ``POST /job`` validates every option,
+bodies must be JSON of a bounded size, and state-changing requests must carry a JSON
+content type and come from the dashboard's own origin, so a cross-site form cannot forge
+them.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Callable
+
+from redis.exceptions import RedisError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+from ..exceptions import InvalidJobError
+from ..exceptions import JobNotFoundError
+from ..exceptions import PykueError
+from .presenters import job_json
+from .presenters import stats_json
+
+if TYPE_CHECKING:
+    from .app import Dashboard
+
+log = logging.getLogger(__name__)
+
+View = Callable[..., Response]
+
+#: What Redis answers when Kue passes a range bound that parseInt could not read.
+BAD_RANGE = "ERR value is not an integer or out of range"
+_JS_INT = re.compile(r"\s*([+-]?\d+)")
+
+
+class RangeConverter(BaseConverter):
+    """Kue's ``:from..:to`` segment: ``from`` is anything but ``/``, ``to`` has no ``.`` either."""
+
+    regex = r"[^/]+\.\.[^/.]+"
+
+    def to_python(self, value: str) -> tuple[int | None, int | None]:
+        start, stop = value.rsplit("..", 1)
+        return parse_int(start), parse_int(stop)
+
+    def to_url(self, value: Any) -> str:
+        return f"{value[0]}..{value[1]}"
+
+
+def parse_int(text: str) -> int | None:
+    """JavaScript's ``parseInt(text, 10)``: leading digits count, anything else is NaN (None)."""
+    match = _JS_INT.match(text)
+    return int(match.group(1)) if match else None
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return Response(text, status=status, content_type="application/json; charset=utf-8")
+
+
+def error(message: str, status: int = 200) -> Response:
+    return json_response({"error": message}, status)
+
+
+def accepts_json(request: Request) -> bool:
+    """Express's ``req.accepts('json')``: no Accept header accepts everything."""
+    if not request.headers.get("Accept", "").strip():
+        return True
+    return request.accept_mimetypes.quality("application/json") > 0
+
+
+def json_route(view: View) -> View:
+    """Kue's ``provides('json')`` guard, and its habit of answering errors as 200 bodies."""
+
+    @functools.wraps(view)
+    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
+        if not accepts_json(request):
+            from .app import not_found
+
+            return not_found(request)
+        try:
+            return view(app, request, **values)
+        except (PykueError, RedisError) as exc:
+            return error(str(exc))
+
+    return wrapper
+
+
+def forgery_refusal(request: Request) -> Response | None:
+    """Why a state-changing request is refused, or None when it may go ahead.
+
+    Browsers label cross-site requests with ``Sec-Fetch-Site`` (and ``Origin``); HTML forms
+    can only send form or text bodies. Requiring a JSON content type plus a same-origin
+    request leaves a forged form or image tag nothing to work with.
+    """
+    site = request.headers.get("Sec-Fetch-Site")
+    origin = request.headers.get("Origin")
+    if site in ("cross-site", "same-site"):
+        return error("cross-site request refused", 403)
+    if site is None and origin and origin != "null" and origin.split("://", 1)[-1] != request.host:
+        return error("cross-origin request refused", 403)
+    if request.method != "GET" and request.mimetype != "application/json":
+        return error(f"{request.method} {request.path} needs the header Content-Type: application/json", 415)
+    return None
+
+
+def mutation(view: View) -> View:
+    @functools.wraps(view)
+    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
+        return forgery_refusal(request) or view(app, request, **values)
+
+    return wrapper
+
+
+def order_of(order: str | None) -> str:
+    """Kue reverses the list only for ``desc``; any other word means ascending."""
+    return "desc" if order == "desc" else "asc"
+
+
+# --- read routes -------------------------------------------------------------------------
+
+@json_route
+def stats(app: Dashboard, request: Request) -> Response:
+    return json_response(stats_json(app.queue.counts(), app.queue.work_time()))
+
+
+@json_route
+def search(app: Dashboard, request: Request) -> Response:
+    query = request.args.get("q", "")
+    if not query or not app.queue.search_enabled:
+        return json_response([])
+    return json_response([str(job_id) for job_id in app.queue.search(query)])
+
+
+@json_route
+def job_range(app: Dashboard, request: Request, span: tuple, order: str | None = None) -> Response:
+    start, stop = span
+    if start is None or stop is None:
+        return error(BAD_RANGE)
+    return json_response([job_json(job) for job in app.queue.range(start, stop, order_of(order))])
+
+
+@json_route
+def state_range(app: Dashboard, request: Request, state: str, span: tuple,
+                order: str | None = None) -> Response:
+    start, stop = span
+    if start is None or stop is None:
+        return error(BAD_RANGE)
+    jobs = app.queue.range_by_state(state, start, stop, order_of(order))
+    return json_response([job_json(job) for job in jobs])
+
+
+@json_route
+def type_range(app: Dashboard, request: Request, job_type: str, state: str, span: tuple,
+               order: str | None = None) -> Response:
+    start, stop = span
+    if start is None or stop is None:
+        return error(BAD_RANGE)
+    jobs = app.queue.range_by_type(job_type, state, start, stop, order_of(order))
+    return json_response([job_json(job) for job in jobs])
+
+
+@json_route
+def type_state_stats(app: Dashboard, request: Request, job_type: str, state: str) -> Response:
+    return json_response({"count": app.queue.count(state, job_type)})
+
+
+@json_route
+def types(app: Dashboard, request: Request) -> Response:
+    return json_response(app.queue.types())
+
+
+@json_route
+def job(app: Dashboard, request: Request, job_id: str) -> Response:
+    # Kue loads this job by the id in the URL, so this is the one route where it is a string.
+    return json_response(job_json(load_job(app, job_id), string_id=True))
+
+
+@json_route
+def job_log(app: Dashboard, request: Request, job_id: str) -> Response:
+    return json_response(app.queue.job_logs(job_id))
+
+
+@json_route
+def metrics(app: Dashboard, request: Request) -> Response:
+    """pykue's own: completed and failed jobs per minute, for the dashboard's chart."""
+    minutes = parse_int(request.args.get("minutes", "60")) or 60
+    body = dict(app.queue.metrics(minutes=max(1, min(minutes, 24 * 60))))
+    body["workTime"] = app.queue.work_time()
+    return json_response(body)
+
+
+def load_job(app: Dashboard, job_id: str):
+    """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
+    if not job_id.isdigit():
+        raise JobNotFoundError(job_id)
+    return app.queue.get_job(job_id)
+
+
+# --- state-changing routes -----------------------------------------------------------------
+
+@json_route
+@mutation
+def update_state(app: Dashboard, request: Request, job_id: str, state: str) -> Response:
+    load_job(app, job_id).set_state(state)
+    return json_response({"message": "updated state"})
+
+
+@json_route
+@mutation
+def update_priority(app: Dashboard, request: Request, job_id: str, priority: str) -> Response:
+    value = parse_int(priority)
+    if value is None:
+        return error("invalid priority")
+    load_job(app, job_id).set_priority(value)
+    return json_response({"message": "updated priority"})
+
+
+@json_route
+@mutation
+def remove(app: Dashboard, request: Request, job_id: str) -> Response:
+    load_job(app, job_id).remove()
+    return json_response({"message": f"job {job_id} removed"})
+
+
+@json_route
+@mutation
+def requeue(app: Dashboard, request: Request, job_id: str) -> Response:
+    """``GET /inactive/:id``: Kue's restart button. A GET that writes, so same-origin only."""
+    load_job(app, job_id).set_state("inactive")
+    return json_response({"message": f"job {job_id} inactive"})
+
+
+@json_route
+@mutation
+def create(app: Dashboard, request: Request) -> Response:
+    """``POST /job``: one job object or an array of them, each answered in input order."""
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return error(f"request body is larger than the {app.max_body} byte limit", 413)
+    if not raw.strip():
+        return Response(status=204)
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        return error(f"request body is not valid JSON: {exc}", 400)
+    if body == {} or body == []:
+        return Response(status=204)
+    if isinstance(body, dict):
+        status, result = create_one(app, body)
+        return json_response(result, status)
+    if isinstance(body, list):
+        outcomes = [create_one(app, item) for item in body]
+        failures = [status for status, _ in outcomes if status != 200]
+        return json_response([result for _, result in outcomes], failures[0] if failures else 200)
+    return error("expected a job object or an array of job objects", 400)
+
+
+def create_one(app: Dashboard, args: Any) -> tuple[int, dict]:
+    if not isinstance(args, dict):
+        return 400, {"error": "expected a job object"}
+    job_type = args.get("type")
+    if not js_truthy(job_type):
+        return 400, {"error": "Must provide job type"}
+    if not isinstance(job_type, str):
+        return 400, {"error": f"invalid type {job_type!r}: expected a string"}
+    options = args.get("options") or {}
+    if not isinstance(options, dict):
+        return 400, {"error": f"invalid options {options!r}: expected an object"}
+    data = args.get("data")
+    try:
+        new_job = app.queue.create(job_type, data if js_truthy(data) else {})
+        new_job.apply_kue_options(options).save()
+    except InvalidJobError as exc:
+        return 400, {"error": str(exc)}
+    except (PykueError, RedisError) as exc:
+        log.warning("POST /job could not save a %r job: %s", job_type, exc)
+        return 500, {"error": str(exc)}
+    return 200, {"message": "job created", "id": new_job.id}
+
+
+def js_truthy(value: Any) -> bool:
+    """JavaScript truthiness: ``[]`` and ``{}`` are true, ``0``, ``""`` and ``null`` are not."""
+    if value is None or value is False or value == "":
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value == value and value != 0  # NaN is falsy
+    return True
+
+
+def rules() -> list[Rule]:
+    """Kue's routes in its registration order, then pykue's own under ``/pykue/``."""
+    get, put = ["GET"], ["PUT"]
+    return [
+        Rule("/stats", endpoint=stats, methods=get),
+        Rule("/job/search", endpoint=search, methods=get),
+        Rule("/jobs/<range:span>", endpoint=job_range, methods=get),
+        Rule("/jobs/<range:span>/<order>", endpoint=job_range, methods=get),
+        Rule("/jobs/<job_type>/<state>/<range:span>", endpoint=type_range, methods=get),
+        Rule("/jobs/<job_type>/<state>/<range:span>/<order>", endpoint=type_range, methods=get),
+        Rule("/jobs/<job_type>/<state>/stats", endpoint=type_state_stats, methods=get),
+        Rule("/jobs/<state>/<range:span>", endpoint=state_range, methods=get),
+        Rule("/jobs/<state>/<range:span>/<order>", endpoint=state_range, methods=get),
+        Rule("/job/types", endpoint=types, methods=get),
+        Rule("/job/<job_id>", endpoint=job, methods=get),
+        Rule("/job/<job_id>/log", endpoint=job_log, methods=get),
+        Rule("/job/<job_id>/state/<state>", endpoint=update_state, methods=put),
+        Rule("/job/<job_id>/priority/<priority>", endpoint=update_priority, methods=put),
+        Rule("/job/<job_id>", endpoint=remove, methods=["DELETE"]),
+        Rule("/job", endpoint=create, methods=["POST"]),
+        Rule("/inactive/<job_id>", endpoint=requeue, methods=get),
+        Rule("/pykue/metrics", endpoint=metrics, methods=get),
+    ]

@@ -1,0 +1,113 @@
+"""The dashboard as a WSGI application: Kue's JSON API plus pykue's pages, over one Queue.
+
+Everything lives on the :class:`Dashboard` instance (the queue, the URL map, the Jinja
+environment), so two dashboards for two queues can run side by side in one process::
+
+    from pykue.web import create_app
+    app = create_app("redis://127.0.0.1:6379/0", prefix="q", title="Emails")
+
+The application honours ``SCRIPT_NAME``: mount it under any path (Werkzeug's
+``DispatcherMiddleware``, a Flask or Django project, gunicorn's ``--env SCRIPT_NAME``)
+and every link, asset and API call follows.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Iterable
+
+from jinja2 import Environment
+from jinja2 import FileSystemLoader
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.shared_data import SharedDataMiddleware
+from werkzeug.routing import Map
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+from . import api
+from . import views
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from ..queue import Queue
+
+#: ``ui/`` of the repository; installed, the same files sit at ``pykue/ui`` in the package.
+UI_DIR = Path(__file__).resolve().parent.parent / "ui"
+TEMPLATES_DIR = UI_DIR / "templates"
+STATIC_DIR = UI_DIR / "static"
+
+#: Kue's body-parser limit for ``POST /job``.
+DEFAULT_MAX_BODY = 100 * 1024
+
+
+class Dashboard:
+    """One dashboard over one queue. Call it as a WSGI application."""
+
+    def __init__(self, queue: Queue, *, title: str = "pykue", max_body: int = DEFAULT_MAX_BODY,
+                 owns_queue: bool = False) -> None:
+        self.queue = queue
+        self.title = title
+        self.max_body = max_body
+        self.owns_queue = owns_queue
+        self.url_map = Map([*api.rules(), *views.rules()], converters={"range": api.RangeConverter})
+        self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
+        self._wsgi = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
+                                          cache_timeout=3600)
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _dispatch_wsgi(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        request.max_content_length = self.max_body
+        return self.dispatch(request)(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            rule, values = adapter.match(return_rule=True)
+            return rule.endpoint(self, request, **values)
+        except NotFound:
+            return not_found(request)
+        except HTTPException as error:
+            return error.get_response(request.environ)  # type: ignore[return-value]
+
+    def render(self, name: str, **context: Any) -> Response:
+        template = self.templates.get_template(name)
+        return Response(template.render(**context), mimetype="text/html")
+
+    def close(self) -> None:
+        """Close the queue's connections when the dashboard created the queue itself."""
+        if self.owns_queue:
+            self.queue.close()
+
+
+def not_found(request: Request) -> Response:
+    """Express's plain 404, as Kue answers unknown paths and JSON routes the client refuses."""
+    body = f"Cannot {request.method} {request.path}"
+    return Response(body, status=404, mimetype="text/plain")
+
+
+def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue", *,
+               max_body: int = DEFAULT_MAX_BODY, search: bool | None = None) -> Dashboard:
+    """Build a dashboard for a :class:`~pykue.Queue`, or for a queue it opens on a Redis URL.
+
+    :param queue_or_redis_url: a ``Queue`` (its prefix and search setting win), or anything
+        ``Queue(redis=...)`` accepts: a URL, a dict of options, a ``redis.Redis``.
+    :param prefix: the key prefix when a queue is opened here (Kue's ``-q``).
+    :param title: shown in the page header and the browser tab.
+    :param max_body: the largest ``POST /job`` body accepted, in bytes.
+    :param search: enable ``/job/search`` when a queue is opened here.
+    """
+    from ..queue import Queue
+
+    if isinstance(queue_or_redis_url, Queue):
+        return Dashboard(queue_or_redis_url, title=title, max_body=max_body)
+    options: dict[str, Any] = {"redis": queue_or_redis_url, "prefix": prefix}
+    if search is not None:
+        options["search"] = search
+    return Dashboard(Queue(**options), title=title, max_body=max_body, owns_queue=True)

@@ -1,0 +1,58 @@
+"""The dashboard's HTML pages: one per state, all rendering the same template.
+
+The page is a shell; ``ui/static/dashboard.js`` fills it from the JSON API and keeps it
+live by polling. Everything the server renders goes through Jinja's autoescaping, and the
+page's settings travel as JSON in a ``<script type="application/json">`` element.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from werkzeug.routing import Rule
+from werkzeug.wrappers import Request
+from werkzeug.wrappers import Response
+
+from .. import __version__
+from .presenters import STATES
+
+if TYPE_CHECKING:
+    from .app import Dashboard
+
+STATE_NAMES = tuple(name for name, _ in STATES)
+
+
+def page(app: Dashboard, request: Request, state: str = "active") -> Response:
+    root = request.script_root.rstrip("/")
+    job_type = request.args.get("type", "")
+    order = "desc" if request.args.get("order") == "desc" else "asc"
+    settings = {
+        "root": root,
+        "state": state,
+        "type": job_type,
+        "order": order,
+        "search": app.queue.search_enabled,
+        "title": app.title,
+        "states": [{"name": name, "label": label} for name, label in STATES],
+    }
+    return app.render(
+        "jobs.html",
+        title=app.title,
+        root=root,
+        state=state,
+        states=STATES,
+        counts=app.queue.counts(),
+        types=app.queue.types(),
+        job_type=job_type,
+        order=order,
+        search_enabled=app.queue.search_enabled,
+        settings=settings,
+        version=__version__,
+    )
+
+
+def rules() -> list[Rule]:
+    states = ",".join(STATE_NAMES)
+    return [
+        Rule("/", endpoint=page, methods=["GET"]),
+        Rule(f"/<any({states}):state>", endpoint=page, methods=["GET"]),
+    ]
