@@ -200,7 +200,7 @@ def metrics(app: Dashboard, request: Request) -> Response:
 
 def load_job(app: Dashboard, job_id: str):
     """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
-    if not job_id.isdigit():
+    if not job_id.isdigit() or int(job_id) == 0:
         raise JobNotFoundError(job_id)
     return app.queue.get_job(job_id)
 
