@@ -67,7 +67,7 @@ def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
             client.script_load(script.source)
         client.execute()
         for i in missing:
-            args, options = stack[i].args, stack[i].options
+            args, options = stack[i]  # redis-py keeps (args, options) tuples
             client.execute_command(*args, **options)
         for i, value in zip(missing, client.execute(raise_on_error=False)):
             results[i] = value
