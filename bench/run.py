@@ -1,0 +1,170 @@
+"""pykue side by side with RQ, Celery, Dramatiq, Huey, arq, SAQ, Kue and BullMQ.
+
+    make bench                                   # everything, installs included
+    make bench BENCH_ARGS="--quick"              # a small smoke run
+    make bench BENCH_ARGS="--systems pykue,rq --n 5000 --repeat 5"
+
+One private redis-server (no persistence) serves the whole run; FLUSHALL separates every
+workload. Prints one markdown table and writes bench/results/<timestamp>.json.
+See docs/benchmarks.md for what each column means and how every system is configured.
+"""
+from __future__ import annotations
+
+import argparse
+import atexit
+import datetime as dt
+import json
+import os
+import platform
+import signal
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import report  # noqa: E402
+import workloads  # noqa: E402
+from install import install  # noqa: E402
+from redis_server import RedisServer  # noqa: E402
+from systems import BENCH, BY_NAME, SPECS, AdapterError, System, kill_all  # noqa: E402
+
+RESULTS = os.path.join(BENCH, "results")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--systems", default=",".join(s.name for s in SPECS),
+                        help="comma-separated subset of: %(default)s")
+    parser.add_argument("--n", type=int, default=None, help="jobs for W1/W2/W5 (default 10000; quick 1000)")
+    parser.add_argument("--repeat", type=int, default=None, help="repeats; medians are quoted (default 3)")
+    parser.add_argument("--latency-n", type=int, default=None, help="W3 jobs (default 2000)")
+    parser.add_argument("--rate", type=float, default=200.0, help="W3 enqueue rate, jobs/s")
+    parser.add_argument("--idle-seconds", type=float, default=None, help="W6 window (default 3)")
+    parser.add_argument("--limits-n", type=int, default=None, help="redis-benchmark -n for W4 (default 50000)")
+    parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
+    args = parser.parse_args(argv)
+    quick = {"n": 1000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
+    full = {"n": 10000, "repeat": 3, "latency_n": 2000, "idle_seconds": 3.0, "limits_n": 50000}
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    unknown = [name for name in args.systems.split(",") if name not in BY_NAME]
+    if unknown:
+        parser.error(f"unknown systems: {', '.join(unknown)}")
+    return args
+
+
+def measure(system: System, server: RedisServer, args: argparse.Namespace) -> dict:
+    """All workloads for one system, --repeat times; a failing workload is recorded, not fatal."""
+    try:
+        system.load_info()
+    except AdapterError as exc:
+        return {"error": str(exc)}
+    steps = {
+        "w1_w2": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=False, processes=1,
+                                                       idle_seconds=args.idle_seconds),
+        "w1b_w2b": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=bool(system.info["bulk"]),
+                                                         processes=2),
+        "w3": lambda: workloads.latency(system, server, args.latency_n, args.rate),
+    }
+    repeats = []
+    for r in range(args.repeat):
+        one = {}
+        for name, step in steps.items():
+            t0 = time.monotonic()
+            try:
+                one[name] = step()
+            except (AdapterError, OSError, RuntimeError) as exc:
+                one[name] = {"error": str(exc)}
+            print(f"  {system.name} repeat {r + 1}/{args.repeat} {name}: {time.monotonic() - t0:.1f}s "
+                  f"{one[name].get('error', '')}", file=sys.stderr, flush=True)
+        repeats.append(one)
+    return {"info": system.info, "repeats": repeats, "median": summarise(repeats, args.n)}
+
+
+def summarise(repeats: list[dict], n: int) -> dict:
+    """Medians over repeats; throughputs in jobs/s."""
+    def med(step: str, key: str, per_job: bool = False):
+        values = [r[step][key] for r in repeats if key in r.get(step, {})]
+        if not values:
+            return None
+        value = statistics.median(values)
+        return n / value if per_job else value
+
+    return {
+        "enqueue_per_s": med("w1_w2", "enqueue_seconds", per_job=True),
+        "bulk_enqueue_per_s": med("w1b_w2b", "enqueue_seconds", per_job=True),
+        "process_1p_per_s": med("w1_w2", "seconds", per_job=True),
+        "process_2p_per_s": med("w1b_w2b", "seconds", per_job=True),
+        "exactly_once": all(r[s].get("exactly_once", False) for r in repeats for s in ("w1_w2", "w1b_w2b")),
+        "latency_p50_ms": med("w3", "p50"),
+        "latency_p95_ms": med("w3", "p95"),
+        "latency_p99_ms": med("w3", "p99"),
+        "mem_per_queued": med("w1_w2", "mem_per_queued"),
+        "mem_per_completed": med("w1_w2", "mem_per_completed"),
+        "idle_commands_per_s": med("w1_w2", "idle_commands_per_s"),
+        "errors": sorted({r[s]["error"] for r in repeats for s in r if "error" in r[s]}),
+    }
+
+
+def lua_transition(server: RedisServer, log_dir: str) -> dict | None:
+    """The Lua script W4 runs: the pykue adapter names it (pykue's own script once it exists)."""
+    try:
+        return System(BY_NAME["pykue"], server.url, log_dir).call("lua", timeout=60)
+    except AdapterError as exc:
+        print(f"W4 Lua transition skipped: {exc}", file=sys.stderr)
+        return None
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    log_dir = os.path.join(RESULTS, f"logs-{stamp}")
+    os.makedirs(log_dir, exist_ok=True)
+    specs = [BY_NAME[name] for name in args.systems.split(",")]
+    install_errors = install(specs, os.path.join(log_dir, "install.log"))
+    install_seconds = time.monotonic() - started
+
+    atexit.register(kill_all)
+    signal.signal(signal.SIGTERM, _interrupt)
+    result = {"date": stamp, "args": vars(args), "machine": workloads.machine(), "systems": {}}
+    result["machine"]["python"] = platform.python_version()
+    with RedisServer() as server:
+        try:
+            result["machine"]["redis"] = server.version()
+            print(f"redis-server {result['machine']['redis']} on port {server.port}", file=sys.stderr)
+            try:
+                result["limits"] = workloads.redis_limits(server, args.limits_n, lua_transition(server, log_dir))
+            except (OSError, RuntimeError) as exc:
+                result["limits"] = {"error": str(exc)}
+            for spec in specs:
+                print(f"{spec.name} ...", file=sys.stderr, flush=True)
+                if spec.name in install_errors:
+                    result["systems"][spec.name] = {"error": install_errors[spec.name]}
+                    continue
+                result["systems"][spec.name] = measure(System(spec, server.url, log_dir), server, args)
+        finally:
+            kill_all()
+    result["install_seconds"] = round(install_seconds, 1)
+    result["total_seconds"] = round(time.monotonic() - started, 1)
+    path = os.path.join(RESULTS, f"{stamp}.json")
+    with open(path, "w") as fh:
+        json.dump(result, fh, indent=2)
+    print(report.markdown(result))
+    print(f"\nwrote {os.path.relpath(path)}; total {result['total_seconds']:.0f}s "
+          f"(installs {install_seconds:.0f}s)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        kill_all()
+        sys.exit(130)

@@ -1,0 +1,96 @@
+// What the Node adapters share, and the driver that runs one adapter action.
+// The same contract as _bench.py:  node _bench.js <adapter> <action> [--n N] [--rate R]
+// prints one JSON object on its last line. Packages come from bench/.node (NODE_PATH).
+'use strict';
+const path = require('path');
+const { performance } = require('perf_hooks');
+
+const URL = process.env.BENCH_REDIS_URL || '';
+const RUNS = 'bench:runs';
+const LAT = 'bench:lat';
+const TASK_TYPES = Array.from({ length: 10 }, (_, k) => `task${k}`);
+const BULK_CHUNK = 1000;
+
+function nowSeconds() {
+  return (performance.timeOrigin + performance.now()) / 1000;
+}
+
+function redisOptions() {
+  const u = new (require('url').URL)(URL);
+  return { host: u.hostname, port: Number(u.port) };
+}
+
+// The task body: one small write that counts the job (see _bench.py).
+function record(client, i, t) {
+  if (t === undefined || t === null) return client.hincrby(RUNS, i, 1);
+  return client.hset(LAT, i, (nowSeconds() - t) * 1000);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function enqueueMany(adapter, n, bulk) {
+  const ids = Array.from({ length: n }, (_, i) => i);
+  const start = performance.now();
+  if (bulk) {
+    for (let k = 0; k < n; k += BULK_CHUNK) await adapter.enqueueBulk(ids.slice(k, k + BULK_CHUNK));
+  } else {
+    for (const i of ids) await adapter.enqueue(i);
+  }
+  return (performance.now() - start) / 1000;
+}
+
+async function paced(adapter, n, rate) {
+  const Redis = require('ioredis');
+  const client = new Redis(redisOptions());
+  await adapter.enqueue(-1);
+  const w0 = performance.now();
+  while (!(await client.hexists(RUNS, -1))) {
+    if (performance.now() - w0 > 60000) throw new Error('the warm-up job did not run within 60s');
+    await sleep(10);
+  }
+  const warmup = (performance.now() - w0) / 1000;
+  client.disconnect();
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const delay = start + (i * 1000) / rate - performance.now();
+    if (delay > 0) await sleep(delay);
+    await adapter.enqueue(i, nowSeconds());
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  return { warmup_seconds: warmup, rate: n / elapsed };
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const [name, action] = args;
+  const opt = (flag, dflt) => {
+    const k = args.indexOf(flag);
+    return k >= 0 ? Number(args[k + 1]) : dflt;
+  };
+  const adapter = require(path.join(__dirname, name));
+  let out;
+  if (action === 'info') {
+    out = Object.assign({}, adapter.INFO, { workers: { 1: adapter.workerArgv(1), 2: adapter.workerArgv(2) } });
+    if (!adapter.enqueueBulk) out.bulk = null;
+  } else if (action === 'worker') {
+    await adapter.worker();
+    return; // runs until killed
+  } else {
+    await adapter.setup();
+    if (action === 'enqueue') out = { seconds: await enqueueMany(adapter, opt('--n', 0), false) };
+    else if (action === 'enqueue_bulk') out = { seconds: await enqueueMany(adapter, opt('--n', 0), true) };
+    else if (action === 'latency') out = await paced(adapter, opt('--n', 0), opt('--rate', 200));
+    else throw new Error(`unknown action ${action}`);
+    await adapter.teardown();
+  }
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
+}
+
+module.exports = { URL, RUNS, LAT, TASK_TYPES, record, redisOptions, nowSeconds };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err && err.stack ? err.stack : err);
+    process.exit(1);
+  });
+}

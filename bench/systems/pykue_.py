@@ -1,0 +1,77 @@
+"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 10 --processes N``.
+
+Runs in the project's own .venv against the working tree. Until pykue's worker lands, the
+import below fails and run.py reports pykue as n/a; ``lua_transition`` works regardless.
+"""
+from __future__ import annotations
+
+import os
+
+from _bench import TASK_TYPES, URL, bin_path, record
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONCURRENCY = 10
+PREFIX = "q"
+
+INFO = {
+    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N (threads for def tasks)",
+    "bulk": "task.delay_many (create_many: one round trip per 1,000 jobs)",
+    "multiprocess": True,
+    "types": "10 tasks, Kue's per-type lists",
+}
+
+
+def lua_transition() -> dict:
+    """W4's Lua script: a Kue-layout job save, as pykue's save transition does it."""
+    return {
+        "label": "save job (stand-in, bench/systems/pykue_transition.lua)",
+        "script": os.path.join(HERE, "pykue_transition.lua"),
+        "keys": [f"{PREFIX}:ids", f"{PREFIX}:jobs", f"{PREFIX}:jobs:inactive", f"{PREFIX}:jobs:task0:inactive",
+                 f"{PREFIX}:task0:jobs", f"{PREFIX}:job:types"],
+        "args": [PREFIX, "task0", '{"i":__rand_int__}', "0", "1700000000000"],
+    }
+
+
+try:
+    import pykue
+    from pykue import Queue
+
+    INFO["version"] = pykue.__version__
+    queue = Queue(redis=URL, prefix=PREFIX)
+    _conn = None
+
+    def _client():
+        global _conn
+        if _conn is None:
+            import redis
+
+            _conn = redis.Redis.from_url(URL)
+        return _conn
+
+    def _make(name):
+        def body(i, t=None):
+            record(_client(), i, t)
+
+        body.__name__ = body.__qualname__ = name
+        return queue.task(name, concurrency=CONCURRENCY)(body)
+
+    for _name in TASK_TYPES:
+        globals()[_name] = _make(_name)
+
+    def enqueue(i, t=None):
+        if t is None:
+            task0.delay(i=i)  # noqa: F821 (defined in the loop above)
+        else:
+            task0.delay(i=i, t=t)  # noqa: F821
+
+    def enqueue_bulk(items):
+        task0.delay_many([{"i": i} for i in items])  # noqa: F821
+
+    def worker_argv(processes):
+        return [[bin_path("pykue"), "--redis", URL, "--prefix", PREFIX, "worker", "-A", "pykue_",
+                 "--concurrency", str(CONCURRENCY), "--processes", str(processes)]]
+except Exception as exc:  # pykue's API is not there yet: report it, keep lua_transition usable
+    _error = f"{type(exc).__name__}: {exc}"
+
+    def worker_argv(processes):
+        raise RuntimeError(f"pykue is not usable yet: {_error}")
