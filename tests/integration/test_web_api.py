@@ -1,0 +1,622 @@
+"""Kue's JSON API served by pykue's dashboard, route by route, against a real redis-server.
+
+Kue's own shapes come from kue-reference.md section 7 and, where Node is at hand, from
+Node Kue itself reading the same Redis (``tests/kue_node.py``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from click.testing import CliRunner
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
+
+from pykue import Queue
+from pykue.web import BasicAuth
+from pykue.web import create_app
+from pykue.web.command import dashboard
+
+try:  # Node Kue interop helpers (another module of the suite); absent means no interop tests
+    from tests.kue_node import kue_node  # noqa: F401  (pytest fixture)
+    from tests.kue_node import kue_node_modules  # noqa: F401  (pytest fixture)
+    HAVE_KUE_NODE = True
+except ImportError:  # pragma: no cover
+    HAVE_KUE_NODE = False
+
+JSON = {"Content-Type": "application/json"}
+JOB_KEYS_ORDER = ["id", "type", "data", "result", "priority", "progress", "progress_data", "state", "error",
+                  "created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration", "delay",
+                  "workerId", "ttl", "attempts"]
+
+
+@pytest.fixture
+def app(queue):
+    return create_app(queue)
+
+
+@pytest.fixture
+def http(app):
+    return Client(app, Response)
+
+
+def make_jobs(queue, count, type="email", **data):
+    return [queue.create(type, {"title": f"job {i}", **data}).save() for i in range(count)]
+
+
+def snapshot(client):
+    """Every key and its content: proves that a refused request changed nothing."""
+    out = {}
+    for key in sorted(client.keys("*")):
+        kind = client.type(key)
+        if kind == "hash":
+            out[key] = client.hgetall(key)
+        elif kind == "zset":
+            out[key] = client.zrange(key, 0, -1, withscores=True)
+        elif kind == "list":
+            out[key] = client.lrange(key, 0, -1)
+        elif kind == "set":
+            out[key] = sorted(client.smembers(key))
+        else:
+            out[key] = client.get(key)
+    return out
+
+
+def in_order(keys):
+    positions = [JOB_KEYS_ORDER.index(k) for k in keys]
+    return positions == sorted(positions)
+
+
+# --- GET /stats ----------------------------------------------------------------------------
+
+def test_stats_has_kues_keys_in_kues_order(queue, http):
+    jobs = make_jobs(queue, 3)
+    jobs[0].set_state("active")
+    jobs[1].set_state("failed")
+    queue.create("email").delay(60_000).save()
+
+    response = http.get("/stats")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert list(response.json) == ["inactiveCount", "completeCount", "activeCount", "failedCount",
+                                   "delayedCount", "workTime"]
+    assert response.json == {"inactiveCount": 1, "completeCount": 0, "activeCount": 1, "failedCount": 1,
+                             "delayedCount": 1, "workTime": None}
+
+
+def test_stats_work_time_is_the_stored_integer(queue, client, http):
+    client.set(queue.keys.work_time, 4200)
+    assert http.get("/stats").json["workTime"] == 4200
+
+
+# --- GET /job/:id and its log ------------------------------------------------------------------
+
+def test_job_by_id_sends_the_id_as_a_string_in_kues_key_order(queue, http):
+    job = queue.create("email", {"title": "welcome tj"}).priority("high").attempts(3).ttl(5000).save()
+
+    body = http.get(f"/job/{job.id}").json
+
+    assert body["id"] == str(job.id)
+    assert body["type"] == "email" and body["data"] == {"title": "welcome tj"}
+    assert body["priority"] == -10 and body["progress"] == 0 and body["state"] == "inactive"
+    assert body["ttl"] == "5000" and isinstance(body["created_at"], str)
+    assert body["attempts"] == {"made": 0, "remaining": 3, "max": 3}
+    assert in_order(list(body))
+    assert body == {**job.to_json(), "id": str(job.id)}
+
+
+def test_unknown_job_is_kues_200_error(http):
+    for path in ("/job/999", "/job/abc", "/job/0"):
+        response = http.get(path)
+        assert response.status_code == 200
+        assert response.json == {"error": f'job "{path.rsplit("/", 1)[1]}" doesnt exist'}
+
+
+def test_job_log_lists_lines_and_is_empty_for_unknown_ids(queue, http):
+    job = queue.create("email").save()
+    job.log("first line")
+    job.log("sent %d of %d", 3, 10)
+
+    assert http.get(f"/job/{job.id}/log").json == ["first line", "sent 3 of 10"]
+    assert http.get("/job/999/log").json == []
+    assert http.get("/job/nope/log").json == []
+
+
+# --- the range routes ------------------------------------------------------------------------------
+
+def test_jobs_range_is_inclusive_with_numeric_ids(queue, http):
+    make_jobs(queue, 6)
+
+    body = http.get("/jobs/0..3").json
+
+    assert [job["id"] for job in body] == [1, 2, 3, 4]
+    assert all(in_order(list(job)) for job in body)
+
+
+def test_range_order_desc_reverses_and_any_other_word_means_ascending(queue, http):
+    make_jobs(queue, 4)
+    assert [j["id"] for j in http.get("/jobs/0..10/desc").json] == [4, 3, 2, 1]
+    assert [j["id"] for j in http.get("/jobs/0..10/asc").json] == [1, 2, 3, 4]
+    assert [j["id"] for j in http.get("/jobs/0..10/whatever").json] == [1, 2, 3, 4]
+
+
+def test_range_picks_ranks_by_priority_then_sorts_by_id(queue, http):
+    low = queue.create("email").priority("low").save()
+    high = queue.create("email").priority("critical").save()
+    normal = queue.create("email").save()
+
+    assert [j["id"] for j in http.get("/jobs/inactive/0..1").json] == [high.id, normal.id]
+    assert [j["id"] for j in http.get("/jobs/inactive/2..2").json] == [low.id]
+
+
+def test_state_range_covers_every_state_including_delayed(queue, http):
+    jobs = make_jobs(queue, 5)
+    for job, state in zip(jobs, ["active", "complete", "failed", "delayed"]):
+        job.set_state(state)
+    for job, state in zip(jobs, ["active", "complete", "failed", "delayed", "inactive"]):
+        body = http.get(f"/jobs/{state}/0..10").json
+        assert [j["id"] for j in body] == [job.id], state
+        assert body[0]["state"] == state
+
+
+def test_type_range_and_type_stats_with_a_colon_in_the_type(queue, http):
+    mine = make_jobs(queue, 3, type="test:inserts")
+    make_jobs(queue, 2, type="other")
+
+    body = http.get("/jobs/test:inserts/inactive/0..20/asc").json
+
+    assert [j["id"] for j in body] == [job.id for job in mine]
+    assert http.get("/jobs/test:inserts/inactive/stats").json == {"count": 3}
+    assert http.get("/jobs/other/inactive/stats").json == {"count": 2}
+    assert http.get("/jobs/other/failed/stats").json == {"count": 0}
+
+
+def test_unparsable_range_bounds_give_redis_error_as_200(queue, http):
+    make_jobs(queue, 2)
+    for path in ("/jobs/x..3", "/jobs/inactive/0..y", "/jobs/email/inactive/a..b/desc"):
+        response = http.get(path)
+        assert response.status_code == 200
+        assert response.json == {"error": "ERR value is not an integer or out of range"}
+    # parseInt reads leading digits, as Kue does
+    assert len(http.get("/jobs/0..1abc").json) == 2
+
+
+def test_invalid_state_in_a_read_route_is_refused_with_an_error_body(queue, client, http):
+    make_jobs(queue, 1)
+    before = snapshot(client)
+    for path in ("/jobs/nope/0..10", "/jobs/email/nope/0..10", "/jobs/email/nope/stats"):
+        response = http.get(path)
+        assert response.status_code == 200
+        assert "invalid state 'nope'" in response.json["error"]
+    assert snapshot(client) == before
+
+
+def test_job_types(queue, http):
+    make_jobs(queue, 1, type="video")
+    make_jobs(queue, 1, type="email")
+    assert sorted(http.get("/job/types").json) == ["email", "video"]
+
+
+# --- Accept header ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/stats", "/job/1", "/jobs/0..10", "/job/types", "/job/1/log"])
+def test_json_routes_404_when_the_client_refuses_json(queue, http, path):
+    make_jobs(queue, 1)
+    refused = http.get(path, headers={"Accept": "text/html"})
+    assert refused.status_code == 404
+    assert refused.get_data(as_text=True) == f"Cannot GET {path}"
+    for accept in ("*/*", "application/json", "text/html, application/json;q=0.5", None):
+        headers = {"Accept": accept} if accept else {}
+        assert http.get(path, headers=headers).status_code == 200
+
+
+# --- PUT /job/:id/state/:state and /priority/:priority ----------------------------------------------
+
+def test_put_state_moves_the_job_in_every_index(queue, client, http):
+    job = queue.create("email").save()
+
+    response = http.put(f"/job/{job.id}/state/active", headers=JSON)
+
+    assert response.status_code == 200 and response.json == {"message": "updated state"}
+    assert http.get(f"/job/{job.id}").json["state"] == "active"
+    member = f"{len(str(job.id)):02d}|{job.id}"
+    assert client.zscore(queue.keys.state("active"), member) is not None
+    assert client.zscore(queue.keys.state("inactive"), member) is None
+    assert client.zscore(queue.keys.type_state("email", "active"), member) is not None
+
+
+@pytest.mark.parametrize("state", ["foo", "Active", "inactive2"])
+def test_put_invalid_state_is_refused_and_nothing_changes(queue, client, http, state):
+    job = queue.create("email").save()
+    before = snapshot(client)
+
+    response = http.put(f"/job/{job.id}/state/{state}", headers=JSON)
+
+    assert response.status_code == 200
+    assert response.json["error"].startswith(f"invalid state '{state}'")
+    assert snapshot(client) == before
+    assert not client.exists(queue.keys.state(state))
+
+
+def test_put_state_of_unknown_job(http):
+    response = http.put("/job/42/state/active", headers=JSON)
+    assert response.json == {"error": 'job "42" doesnt exist'}
+
+
+def test_put_priority_parses_like_parseint(queue, client, http):
+    job = queue.create("email").save()
+
+    assert http.put(f"/job/{job.id}/priority/-10", headers=JSON).json == {"message": "updated priority"}
+    assert http.get(f"/job/{job.id}").json["priority"] == -10
+    assert http.put(f"/job/{job.id}/priority/7abc", headers=JSON).json == {"message": "updated priority"}
+    assert http.get(f"/job/{job.id}").json["priority"] == 7
+    member = f"{len(str(job.id)):02d}|{job.id}"
+    assert client.zscore(queue.keys.state("inactive"), member) == 7
+
+
+@pytest.mark.parametrize("priority", ["high", "abc", "NaN"])
+def test_put_invalid_priority_is_refused_and_nothing_changes(queue, client, http, priority):
+    job = queue.create("email").save()
+    before = snapshot(client)
+
+    response = http.put(f"/job/{job.id}/priority/{priority}", headers=JSON)
+
+    assert response.status_code == 200 and response.json == {"error": "invalid priority"}
+    assert snapshot(client) == before
+
+
+# --- DELETE /job/:id and GET /inactive/:id -------------------------------------------------------------
+
+def test_delete_removes_then_reports_missing(queue, client, http):
+    job = queue.create("email").save()
+
+    assert http.delete(f"/job/{job.id}", headers=JSON).json == {"message": f"job {job.id} removed"}
+    assert not client.exists(queue.keys.job(job.id))
+    assert http.get("/stats").json["inactiveCount"] == 0
+    assert http.delete(f"/job/{job.id}", headers=JSON).json == {"error": f'job "{job.id}" doesnt exist'}
+
+
+def test_get_inactive_requeues_a_failed_job(queue, http):
+    job = queue.create("email").save()
+    job.set_state("failed")
+
+    response = http.get(f"/inactive/{job.id}")
+
+    assert response.json == {"message": f"job {job.id} inactive"}
+    assert queue.get_job(job.id).state == "inactive"
+    assert http.get("/inactive/999").json == {"error": 'job "999" doesnt exist'}
+
+
+# --- POST /job --------------------------------------------------------------------------------------
+
+def test_post_one_job(queue, http):
+    response = http.post("/job", json={"type": "email", "data": {"title": "welcome tj"},
+                                       "options": {"attempts": 3, "priority": "high", "ttl": 5000}})
+
+    assert response.status_code == 200
+    assert response.json == {"message": "job created", "id": response.json["id"]}
+    assert isinstance(response.json["id"], int)
+    body = http.get(f"/job/{response.json['id']}").json
+    assert body["priority"] == -10 and body["ttl"] == "5000" and body["attempts"]["max"] == 3
+    assert [j["id"] for j in http.get("/jobs/inactive/0..10").json] == [response.json["id"]]
+
+
+def test_post_many_jobs_answers_in_order(queue, http):
+    response = http.post("/job", json=[{"type": "test:inserts", "data": {"n": i}} for i in range(5)])
+    assert response.status_code == 200
+    assert [entry["message"] for entry in response.json] == ["job created"] * 5
+    assert http.get("/jobs/test:inserts/inactive/stats").json == {"count": 5}
+
+
+def test_post_array_with_a_bad_element_keeps_going_and_reports_the_first_failure(queue, http):
+    response = http.post("/job", json=[{"type": "email"}, {"data": {}}, {"type": "email"}])
+
+    assert response.status_code == 400
+    assert len(response.json) == 3
+    assert response.json[1] == {"error": "Must provide job type"}
+    assert response.json[0]["message"] == response.json[2]["message"] == "job created"
+    assert http.get("/stats").json["inactiveCount"] == 2
+
+
+def test_post_options_are_applied(queue, client, http):
+    response = http.post("/job", json={"type": "email", "data": {"to": "a"}, "options": {
+        "delay": 60000, "backoff": {"type": "fixed", "delay": 500}, "removeOnComplete": True,
+        "searchKeys": ["to"], "attempts": "4"}})
+    job_id = response.json["id"]
+    stored = client.hgetall(queue.keys.job(job_id))
+    assert stored["state"] == "delayed" and stored["delay"] == "60000"
+    assert json.loads(stored["backoff"]) == {"type": "fixed", "delay": 500}
+    assert stored["removeOnComplete"] == "true" and stored["max_attempts"] == "4"
+    assert int(stored["promote_at"]) == int(stored["created_at"]) + 60000
+
+
+@pytest.mark.parametrize("options", [
+    {"priority": "bogus"},                           # Kue stored it raw: an invisible job
+    {"backoff": "function () { return 1; }"},        # Kue eval'd it in every worker
+    {"attempts": "many"},
+    {"delay": -5},
+])
+def test_post_invalid_option_creates_nothing(queue, client, http, options):
+    response = http.post("/job", json={"type": "email", "options": options})
+
+    assert response.status_code == 400
+    assert "invalid" in response.json["error"]
+    assert client.keys("*") == []
+
+
+@pytest.mark.parametrize("body", [b"", b"[]", b"{}"])
+def test_post_empty_body_is_204(queue, client, http, body):
+    response = http.post("/job", data=body, headers=JSON)
+    assert response.status_code == 204 and response.data == b""
+    assert client.keys("*") == []
+
+
+def test_post_malformed_json_is_a_clear_json_400(http):
+    response = http.post("/job", data=b'{"type": "email",', headers=JSON)
+    assert response.status_code == 400
+    assert response.json["error"].startswith("request body is not valid JSON")
+
+
+@pytest.mark.parametrize("payload", ["hello", 42, True, None])
+def test_post_an_unknown_kind_of_input_is_refused(client, http, payload):
+    response = http.post("/job", data=json.dumps(payload), headers=JSON)
+    assert response.status_code == 400
+    assert response.json == {"error": "expected a job object or an array of job objects"}
+    assert client.keys("*") == []
+
+
+def test_post_array_element_that_is_not_an_object(http):
+    response = http.post("/job", json=[{"type": "email"}, "email", 3])
+    assert response.status_code == 400
+    assert response.json[1:] == [{"error": "expected a job object"}] * 2
+    assert response.json[0]["message"] == "job created"
+
+
+def test_post_type_must_be_a_string(client, http):
+    response = http.post("/job", json={"type": 5})
+    assert response.status_code == 400 and "type" in response.json["error"]
+    assert client.keys("*") == []
+
+
+def test_post_body_limit_is_enforced_and_configurable(queue, client):
+    default = Client(create_app(queue), Response)
+    big = json.dumps({"type": "email", "data": {"blob": "x" * 200_000}})
+    response = default.post("/job", data=big, headers=JSON)
+    assert response.status_code == 413
+    assert response.json == {"error": "request body is larger than the 102400 byte limit"}
+    assert client.keys("*") == []
+
+    roomy = Client(create_app(queue, max_body=1_000_000), Response)
+    assert roomy.post("/job", data=big, headers=JSON).status_code == 200
+    tight = Client(create_app(queue, max_body=64), Response)
+    assert tight.post("/job", json={"type": "email", "data": {"x": "y" * 100}}).status_code == 413
+
+
+# --- forged requests ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])
+def test_form_posts_cannot_create_jobs(client, http, content_type):
+    response = http.post("/job", data='{"type": "email"}', headers={"Content-Type": content_type})
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json["error"]
+    assert client.keys("*") == []
+
+
+def test_state_changes_need_a_json_content_type(queue, client, http):
+    job = queue.create("email").save()
+    before = snapshot(client)
+    for method, path in (("PUT", f"/job/{job.id}/state/failed"), ("PUT", f"/job/{job.id}/priority/5"),
+                         ("DELETE", f"/job/{job.id}")):
+        response = http.open(path, method=method, headers={"Content-Type": "text/plain"})
+        assert response.status_code == 415, path
+        response = http.open(path, method=method)
+        assert response.status_code == 415, path
+    assert snapshot(client) == before
+
+
+def test_cross_site_requests_are_refused(queue, client, http):
+    job = queue.create("email").save()
+    job.set_state("failed")
+    before = snapshot(client)
+
+    assert http.get(f"/inactive/{job.id}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert http.get(f"/inactive/{job.id}", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert http.delete(f"/job/{job.id}", headers={**JSON, "Sec-Fetch-Site": "same-site"}).status_code == 403
+    assert snapshot(client) == before
+
+    same = {**JSON, "Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
+    assert http.put(f"/job/{job.id}/state/inactive", headers=same).json == {"message": "updated state"}
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+def test_search_when_enabled(redis_server, client):
+    searchable = Queue(redis=redis_server.url, search=True)
+    try:
+        http = Client(create_app(searchable), Response)
+        hit = searchable.create("email", {"title": "welcome tj"}).save()
+        searchable.create("email", {"title": "goodbye"}).save()
+
+        assert http.get("/job/search?q=welcome").json == [str(hit.id)]
+        assert http.get("/job/search").json == []
+        assert http.get("/job/search?q=").json == []
+    finally:
+        searchable.close()
+
+
+def test_search_disabled_answers_an_empty_list(queue, http):
+    make_jobs(queue, 2)
+    assert http.get("/job/search?q=job").json == []
+
+
+# --- pykue's own metrics route ----------------------------------------------------------------------
+
+def test_metrics_returns_the_per_minute_counters(queue, client, http):
+    import time
+
+    minute = int(time.time() // 60)
+    client.set(queue.keys.metric("complete", minute), 7)
+    client.set(queue.keys.metric("failed", minute - 1), 2)
+    client.set(queue.keys.work_time, 900)
+
+    body = http.get("/pykue/metrics?minutes=60").json
+
+    assert len(body["minutes"]) == len(body["complete"]) == len(body["failed"]) == 60
+    assert body["complete"][-1] == 7 and body["failed"][-2] == 2
+    assert sum(body["complete"]) == 7 and sum(body["failed"]) == 2
+    assert body["workTime"] == 900
+
+
+# --- pages, mounting, several apps ------------------------------------------------------------------
+
+def test_pages_render_for_every_state_and_escape_redis_text(queue, http):
+    queue.create("<script>alert(1)</script>", {"title": "<img src=x onerror=alert(2)>"}).save()
+    for path in ("/", "/inactive", "/active", "/failed", "/complete", "/delayed"):
+        response = http.get(path)
+        assert response.status_code == 200 and response.mimetype == "text/html"
+        page = response.get_data(as_text=True)
+        assert "<script>alert(1)</script>" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert http.get("/nope").status_code == 404
+
+
+def test_static_assets_are_served(http):
+    for path, mimetype in (("/static/dashboard.js", "text/javascript"), ("/static/dashboard.css", "text/css"),
+                           ("/static/favicon.svg", "image/svg+xml")):
+        response = http.get(path)
+        assert response.status_code == 200 and response.mimetype == mimetype, path
+        response.close()
+
+
+def test_mounted_under_a_path_every_link_follows_script_name(queue):
+    make_jobs(queue, 2)
+    outer = DispatcherMiddleware(Response("outer app"), {"/admin/queue": create_app(queue)})
+    http = Client(outer, Response)
+
+    page = http.get("/admin/queue/failed").get_data(as_text=True)
+
+    assert 'href="/admin/queue/static/dashboard.css' in page
+    assert 'src="/admin/queue/static/dashboard.js' in page
+    assert 'href="/admin/queue/inactive"' in page
+    assert '"root": "/admin/queue"' in page
+    assert http.get("/admin/queue/static/dashboard.js").status_code == 200
+    assert http.get("/admin/queue/stats").json["inactiveCount"] == 2
+    assert http.get("/admin/queue/jobs/0..0").json[0]["id"] == 1
+    assert http.get("/stats").get_data(as_text=True) == "outer app"
+
+
+def test_two_dashboards_for_two_queues_in_one_process(redis_server, client):
+    first = Queue(redis=redis_server.url, prefix="first")
+    second = Queue(redis=redis_server.url, prefix="second")
+    try:
+        first.create("email").save()
+        outer = DispatcherMiddleware(Response("root"), {
+            "/one": create_app(first, title="One"), "/two": create_app(second, title="Two")})
+        http = Client(outer, Response)
+        assert http.get("/one/stats").json["inactiveCount"] == 1
+        assert http.get("/two/stats").json["inactiveCount"] == 0
+        assert "<title>Active · One</title>" in http.get("/one/").get_data(as_text=True)
+        assert "<title>Active · Two</title>" in http.get("/two/").get_data(as_text=True)
+    finally:
+        first.close()
+        second.close()
+
+
+def test_create_app_from_a_url_opens_and_closes_its_own_queue(redis_server, client):
+    app = create_app(redis_server.url, prefix="other", title="Other")
+    try:
+        assert app.queue.prefix == "other"
+        assert Client(app, Response).get("/stats").json["inactiveCount"] == 0
+    finally:
+        app.close()
+
+
+# --- auth and the command -------------------------------------------------------------------------------
+
+def test_basic_auth_middleware(app):
+    http = Client(BasicAuth(app, "admin", "s3cret:x"), Response)
+
+    refused = http.get("/stats")
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"].startswith('Basic realm="pykue"')
+    wrong = base64.b64encode(b"admin:nope").decode()
+    assert http.get("/stats", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    good = base64.b64encode(b"admin:s3cret:x").decode()
+    assert http.get("/stats", headers={"Authorization": f"Basic {good}"}).status_code == 200
+
+
+def test_dashboard_command_help_lists_kues_flags():
+    result = CliRunner().invoke(dashboard, ["-h"])
+    assert result.exit_code == 0
+    for flag in ("-p, --port", "-r, --redis", "-q, --prefix", "--host", "--title", "--auth"):
+        assert flag in result.output
+    assert "127.0.0.1" in result.output
+
+
+def test_dashboard_command_refuses_malformed_auth():
+    result = CliRunner().invoke(dashboard, ["--auth", "nocolon"])
+    assert result.exit_code == 2
+    assert "USER:PASSWORD" in result.output
+
+
+# --- jobs made by Node Kue ---------------------------------------------------------------------------------
+
+needs_node = pytest.mark.skipif(not HAVE_KUE_NODE, reason="tests/kue_node.py is not in this checkout")
+
+
+@pytest.mark.node
+@needs_node
+def test_jobs_made_by_node_kue_read_exactly_as_kue_reads_them(kue_node, http):
+    ids = kue_node.create_jobs([
+        {"type": "email", "data": {"title": "from node"}, "priority": "high", "attempts": 3, "ttl": 5000,
+         "logs": ["hello from kue"]},
+        {"type": "email", "data": {"title": "later"}, "delay": 60000},
+        {"type": "video:encode", "data": {"file": "a.mp4"}, "priority": "low"},
+    ])
+    kue = {entry["id"]: entry for entry in kue_node.get_jobs(ids)}
+
+    for job_id in ids:
+        ours = http.get(f"/job/{job_id}").json
+        theirs = kue[job_id]["json"]
+        assert ours == {**theirs, "id": str(job_id)}
+        assert list(ours) == list(theirs)
+        assert http.get(f"/job/{job_id}/log").json == kue[job_id]["log"]
+
+    assert http.get(f"/job/{ids[0]}/log").json == ["hello from kue"]
+    stats = http.get("/stats").json
+    assert (stats["inactiveCount"], stats["delayedCount"]) == (2, 1)
+    assert sorted(http.get("/job/types").json) == ["email", "video:encode"]
+
+
+@pytest.mark.node
+@needs_node
+def test_range_routes_match_node_kues_own_ranges(kue_node, queue, http):
+    kue_node.create_jobs([{"type": "email", "data": {"n": i}, "priority": p}
+                          for i, p in enumerate(["low", "high", "normal", "critical", "medium"])])
+    queue.create("email", {"n": "py"}).priority("high").save()
+    specs = [
+        ("/jobs/0..3", {"kind": "range", "from": 0, "to": 3}),
+        ("/jobs/0..10/desc", {"kind": "range", "from": 0, "to": 10, "order": "desc"}),
+        ("/jobs/inactive/1..4/asc", {"kind": "state", "state": "inactive", "from": 1, "to": 4, "order": "asc"}),
+        ("/jobs/email/inactive/0..2/desc", {"kind": "type", "type": "email", "state": "inactive", "from": 0,
+                                            "to": 2, "order": "desc"}),
+    ]
+    kue_ranges = kue_node.query(ranges=[spec for _, spec in specs])["ranges"]
+
+    for (path, _), theirs in zip(specs, kue_ranges):
+        assert http.get(path).json == theirs, path
+
+
+@pytest.mark.node
+@needs_node
+def test_jobs_posted_to_pykue_read_back_in_node_kue(kue_node, http):
+    response = http.post("/job", json={"type": "email", "data": {"title": "via pykue"},
+                                       "options": {"priority": "high", "attempts": 2}})
+    entry = kue_node.get_job(response.json["id"])
+    assert entry["json"]["priority"] == -10
+    assert entry["json"]["data"] == {"title": "via pykue"}
+    assert entry["json"]["attempts"] == {"made": 0, "remaining": 2, "max": 2}
+    assert entry["json"]["state"] == "inactive"
