@@ -11,14 +11,16 @@ from .exceptions import (
     PykueError,
     TaskNotFoundError,
 )
+from .context import current_job
 from .job import Attempts, Job
 from .queue import Queue
 from .states import PRIORITIES, JobState
+from .task import Task
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Attempts", "ConfigurationError", "InvalidJobError", "InvalidStateError", "Job", "JobFailedError",
     "JobNotFoundError", "JobState", "JobStateChangedError", "PRIORITIES", "PykueError", "Queue",
-    "TaskNotFoundError", "__version__",
+    "Task", "TaskNotFoundError", "__version__", "current_job",
 ]

@@ -38,6 +38,7 @@ class Queue:
         self.test_mode = TestMode(self)
         self.backoff_strategies: dict[str, Any] = {}
         self.tasks: dict[str, Any] = {}
+        self.workers: list[Any] = []
         self._error_listeners: list[Callable[[BaseException], Any]] = []
         self.events = EventHub(self.client, self.keys.events, self.report_error)
 
@@ -81,6 +82,60 @@ class Queue:
 
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:
         return search_index.index_words(data, search_keys) if self.search_enabled else []
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def task(self, type: str | Callable[..., Any] | None = None, *, concurrency: int = 1, attempts: int = 1,
+             backoff: Any = None, priority: Any = "normal", ttl: int | None = None,
+             remove_on_complete: bool = False, search_keys: list[str] | None = None,
+             bind: bool = False) -> Any:
+        """Register a function as a task: ``@queue.task("email", concurrency=20, attempts=5)``.
+
+        The type defaults to the function's module-qualified name.
+        """
+        from .task import Task, TaskOptions
+
+        def register(fn: Callable[..., Any]) -> Task[Any]:
+            job_type = type if isinstance(type, str) else f"{fn.__module__}.{fn.__qualname__}"
+            options = TaskOptions(priority=priority, attempts=attempts, backoff=backoff, ttl=ttl,
+                                  remove_on_complete=remove_on_complete,
+                                  search_keys=tuple(search_keys) if search_keys else None)
+            if backoff is not None and not callable(backoff):
+                self.create(job_type).backoff(backoff)  # validates a storable backoff now
+            task = Task(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
+            self.tasks[job_type] = task
+            return task
+
+        if callable(type):
+            fn, type = type, None
+            return register(fn)
+        return register
+
+    def pause(self, type: str) -> None:
+        """Stop every pykue worker sharing this Redis from taking jobs of ``type`` (about 1 s)."""
+        self.client.sadd(self.keys.paused, type)
+
+    def resume(self, type: str) -> None:
+        self.client.srem(self.keys.paused, type)
+
+    def paused_types(self) -> set[str]:
+        return set(self.client.smembers(self.keys.paused))
+
+    def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> "Queue":
+        """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
+        if prefix:
+            self.prefix, self.keys = prefix, Keys(prefix)
+            self.scripts = Scripts(self.keys.base)
+        if redis is not None:
+            self.events.close()
+            self.client = connect(redis)
+        self.events = EventHub(self.client, self.keys.events, self.report_error)
+        return self
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Gracefully stop the workers this process runs for this queue (see ``pykue.worker``)."""
+        for worker in list(self.workers):
+            worker.stop(timeout)
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -88,6 +88,10 @@ class Scripts:
         self._remove_job = LuaScript("remove_job")
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
+        self._claim_jobs = LuaScript("claim_jobs")
+        self._complete_job = LuaScript("complete_job")
+        self._fail_job = LuaScript("fail_job")
+        self._tick = LuaScript("tick")
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -122,3 +126,37 @@ class Scripts:
     def progress_job(self, client: redis.Redis, job_id: int, percent: int, data_json: str,
                      now: int, claim: str = "") -> int:
         return int(self._progress_job(client, [self.base, job_id, percent, data_json, now, claim]))
+
+    def claim_jobs(self, client: redis.Redis, now: int, worker_id: str, wanted: dict[str, int],
+                   popped: int = 0, popped_type: str = "") -> list[tuple[int, dict[str, str]]]:
+        args: list[Any] = [self.base, now, worker_id, popped, popped_type]
+        for job_type, n in wanted.items():
+            args.extend((job_type, n))
+        flat = self._claim_jobs(client, args)
+        claimed, i = [], 0
+        while i < len(flat):
+            job_id, n_fields = int(flat[i]), int(flat[i + 1])
+            values = flat[i + 2:i + 2 + 2 * n_fields]
+            claimed.append((job_id, dict(zip(values[::2], values[1::2]))))
+            i += 2 + 2 * n_fields
+        return claimed
+
+    def queue_complete_job(self, pipe: Any, job_id: int, claim: str, now: int, result_json: str,
+                           metrics_ttl: int) -> None:
+        self._complete_job.queue_in(pipe, [self.base, job_id, claim, now, result_json, metrics_ttl])
+
+    def queue_fail_job(self, pipe: Any, job_id: int, claim: str, now: int, error: str, summary: str,
+                       message_json: str, retry_delay: int, metrics_ttl: int) -> None:
+        self._fail_job.queue_in(
+            pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay, metrics_ttl])
+
+    def tick(self, client: redis.Redis, now: int, limit: int, lease_key: str, lease_ms: int,
+             find_stalled: bool, reconcile_types: list[str]) -> tuple[int, list[tuple[int, str]],
+                                                                        list[tuple[int, str]], set[str]]:
+        promoted, expired, stalled, paused = self._tick(
+            client, [self.base, now, limit, lease_key, lease_ms, "1" if find_stalled else "0", *reconcile_types])
+        return int(promoted), _pairs(expired), _pairs(stalled), set(paused)
+
+
+def _pairs(flat: list[Any]) -> list[tuple[int, str]]:
+    return [(int(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]

@@ -9,6 +9,7 @@ local function tokens_key(base, jtype) return base .. jtype .. ":jobs" end
 local function search_object_key(base, id) return base .. "search:object:" .. id end
 local function search_word_key(base, word) return base .. "search:word:" .. word end
 local function claims_key(base) return base .. "pykue:claims" end
+local function worker_key(base, wid) return base .. "pykue:worker:" .. wid end
 local function metric_key(base, kind, minute) return base .. "pykue:metrics:" .. kind .. ":" .. minute end
 local function zid(id)
   local s = tostring(id)

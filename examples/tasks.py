@@ -1,0 +1,47 @@
+"""Example tasks: run them with ``pykue worker -A tasks`` from this folder.
+
+The queue connects to $PYKUE_REDIS_URL (``make demo`` points it at an embedded Redis).
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pykue
+from pykue import Queue
+
+queue = Queue(prefix="q")
+
+
+@queue.task("email", concurrency=20, attempts=5, backoff={"type": "exponential", "delay": 500}, priority="high")
+def send_email(to: str, subject: str = "hello", body: str = "", title: str = "") -> dict:
+    """Flaky on purpose: one in four sends fails and is retried with exponential backoff."""
+    time.sleep(random.uniform(0.05, 0.3))
+    if random.random() < 0.25:
+        raise ConnectionError(f"SMTP server refused {to}")
+    return {"delivered_to": to, "subject": title or subject}
+
+
+@queue.task("video", concurrency=2, attempts=2, ttl=120_000, bind=True)
+def convert_video(job: pykue.Job, title: str, frames: int = 20) -> dict:
+    """Reports progress and log lines while it works."""
+    job.log("converting %s (%d frames)", title, frames)
+    for frame in range(1, frames + 1):
+        time.sleep(random.uniform(0.1, 0.4))
+        job.progress(frame, frames, {"frame": frame})
+    job.log("done: %s.mp4", title)
+    return {"file": f"{title}.mp4", "frames": frames}
+
+
+@queue.task("reminder", concurrency=5)
+async def remind(user: str, text: str) -> str:
+    """An async task, usually scheduled: ``remind.schedule(30, user=..., text=...)``."""
+    await asyncio.sleep(0.05)
+    return f"reminded {user}: {text}"
+
+
+@queue.task("report", attempts=2, backoff={"type": "fixed", "delay": 2000})
+def build_report(month: str) -> None:
+    """Always fails, to show failed jobs, their errors and retries."""
+    raise ValueError(f"no data for {month}")

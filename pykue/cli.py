@@ -1,0 +1,170 @@
+"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+Each command parses its options, then calls the library."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+import click
+
+from . import __version__
+from .exceptions import PykueError
+from .queue import Queue
+
+REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default $PYKUE_REDIS_URL or the app's."
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pykue")
+def main() -> None:
+    """pykue: a Kue-compatible Redis job queue."""
+
+
+@main.command()
+@click.option("-A", "--app", required=True, metavar="MODULE[:ATTR]", help="Module defining the Queue and its tasks.")
+@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
+@click.option("--prefix", help="Key prefix, overriding the Queue's (Kue's default is q).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Jobs at once per type, overriding every task's.")
+@click.option("--types", metavar="T1,T2", help="Process only these job types.")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes under a supervisor that restarts any that dies.")
+@click.option("--shutdown-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Seconds running jobs get after SIGTERM before they fail with 'Shutdown'.")
+@click.option("--promote-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+              help="Seconds between promotions of due delayed jobs (and TTL checks).")
+@click.option("--stalled-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds after which jobs of a worker that stopped heartbeating are retried.")
+@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+              default="info", show_default=True)
+@click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: str | None,
+           processes: int, shutdown_timeout: float, promote_interval: float, stalled_timeout: float,
+           loglevel: str, burst: bool) -> None:
+    """Process the jobs of the tasks defined in MODULE."""
+    configure_logging(loglevel)
+    if stalled_timeout < 2 * promote_interval:
+        raise click.BadParameter("must be at least twice --promote-interval", param_hint="--stalled-timeout")
+    from .worker.loader import LoadError, load_queues
+
+    try:
+        queues = load_queues(app)
+    except LoadError as error:
+        raise click.UsageError(str(error)) from None
+    if processes > 1:
+        from .worker.supervisor import Supervisor
+
+        argv = [a for a in sys.argv[1:]]
+        child_argv = _without_processes(argv)
+        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout).run())
+    workers = _build_workers(queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
+                             promote_interval, stalled_timeout)
+    _run_workers(workers)
+
+
+def _without_processes(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--processes":
+            skip = True
+            continue
+        if arg.startswith("--processes="):
+            continue
+        out.append(arg)
+    return out
+
+
+def _build_workers(queues: list[Queue], redis_url: str | None, prefix: str | None, concurrency: int | None,
+                   types: str | None, burst: bool, shutdown_timeout: float, promote_interval: float,
+                   stalled_timeout: float) -> list[Any]:
+    from .worker import Worker
+
+    wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
+    workers = []
+    for queue in queues:
+        if redis_url or prefix:
+            queue.configure(redis=redis_url, prefix=prefix)
+        chosen = [t for t in wanted if t in queue.tasks] if wanted else None
+        if not queue.tasks or (wanted and not chosen):
+            continue
+        workers.append(Worker(queue, chosen, concurrency=concurrency, burst=burst, shutdown_timeout=shutdown_timeout,
+                              promote_interval=promote_interval, stalled_timeout=stalled_timeout))
+    if wanted:
+        known = {t for q in queues for t in q.tasks}
+        missing = [t for t in wanted if t not in known]
+        if missing:
+            raise click.BadParameter(f"no task for type(s) {', '.join(missing)}; known: {', '.join(sorted(known))}",
+                                     param_hint="--types")
+    if not workers:
+        raise click.UsageError("the app's Queue has no tasks: decorate functions with @queue.task")
+    return workers
+
+
+def _run_workers(workers: list[Any]) -> None:
+    signals_seen = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        signals_seen.append(signum)
+        if len(signals_seen) > 1:
+            logging.getLogger("pykue").warning("second signal: exiting now")
+            os._exit(1)
+        logging.getLogger("pykue").info("shutting down (again to exit at once)")
+        for w in workers:
+            w.stop()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        threads = [threading.Thread(target=w.run, name="pykue-worker") for w in workers[1:]]
+        for thread in threads:
+            thread.start()
+        workers[0].run()
+        for thread in threads:
+            thread.join()
+    except PykueError as error:
+        raise click.ClickException(str(error)) from None
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # do not wait for task threads that ignored the shutdown
+
+
+@main.command()
+@click.argument("job_type")
+@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
+@click.option("--prefix", default="q", show_default=True)
+def pause(job_type: str, redis_url: str | None, prefix: str) -> None:
+    """Stop every pykue worker on this Redis from taking jobs of JOB_TYPE."""
+    Queue(redis_url, prefix).pause(job_type)
+    click.echo(f"paused {job_type}")
+
+
+@main.command()
+@click.argument("job_type")
+@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
+@click.option("--prefix", default="q", show_default=True)
+def resume(job_type: str, redis_url: str | None, prefix: str) -> None:
+    """Let pykue workers take jobs of JOB_TYPE again."""
+    Queue(redis_url, prefix).resume(job_type)
+    click.echo(f"resumed {job_type}")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register_optional_commands() -> None:
+    try:
+        from .web.command import dashboard
+    except ImportError:
+        return
+    main.add_command(dashboard)
+
+
+_register_optional_commands()

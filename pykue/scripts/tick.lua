@@ -1,0 +1,72 @@
+--[[ A worker's periodic upkeep, safe to run from many workers at once:
+  1. renew this worker's lease (when asked);
+  2. promote due delayed jobs (each at most once: its hash must still say delayed);
+  3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue);
+  4. list jobs held by pykue workers whose lease has expired (when asked);
+  5. push missing wake-up tokens for the given types (when asked);
+  6. return the paused types.
+  ARGV[1] key base, ARGV[2] now (ms), ARGV[3] limit per step, ARGV[4] lease key or "",
+  ARGV[5] lease ms, ARGV[6] "1" to look for stalled jobs, then the types to reconcile
+  Returns {promoted, {id, claim, ...} expired, {id, claim, ...} stalled, paused types}
+]]
+--- @include "keys"
+--- @include "publish"
+--- @include "place"
+local base, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+if ARGV[4] ~= "" then redis.call("SET", ARGV[4], now, "PX", ARGV[5]) end
+
+local promoted = 0
+for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "delayed"), 0, now, "LIMIT", 0, limit)) do
+  local id = string.sub(member, string.find(member, "|", 1, true) + 1)
+  local jkey = job_key(base, id)
+  local h = redis.call("HMGET", jkey, "type", "state", "priority")
+  if h[2] == "delayed" then
+    local priority = tonumber(h[3]) or 0
+    redis.call("HSET", jkey, "state", "inactive", "updated_at", now)
+    publish(base, id, "promotion", "")
+    place(base, id, h[1], "delayed", "inactive", priority, priority)
+    publish(base, id, "enqueue", "," .. cjson.encode(h[1]))
+    promoted = promoted + 1
+  else
+    redis.call("ZREM", state_key(base, "delayed"), member)
+  end
+end
+
+local claims = claims_key(base)
+local expired = {}
+for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "active"), 100000, now, "LIMIT", 0, limit)) do
+  local id = string.sub(member, string.find(member, "|", 1, true) + 1)
+  if redis.call("HEXISTS", claims, id) == 1 then
+    expired[#expired + 1] = id
+    expired[#expired + 1] = redis.call("HGET", job_key(base, id), "pykue_claim") or ""
+  end
+end
+
+local stalled = {}
+if ARGV[6] == "1" then
+  local alive = {}
+  local held = redis.call("HGETALL", claims)
+  for i = 1, #held, 2 do
+    local id, wid = held[i], held[i + 1]
+    if alive[wid] == nil then
+      alive[wid] = redis.call("EXISTS", worker_key(base, wid)) == 1
+    end
+    if not alive[wid] then
+      local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
+      if claim then
+        stalled[#stalled + 1] = id
+        stalled[#stalled + 1] = claim
+      else
+        redis.call("HDEL", claims, id)
+      end
+    end
+  end
+end
+
+for a = 7, #ARGV do
+  local jtype = ARGV[a]
+  local missing = redis.call("ZCARD", type_state_key(base, jtype, "inactive")) - redis.call("LLEN", tokens_key(base, jtype))
+  for _ = 1, math.min(missing, limit) do redis.call("LPUSH", tokens_key(base, jtype), 1) end
+end
+
+return {promoted, expired, stalled, redis.call("SMEMBERS", base .. "pykue:paused")}

@@ -1,0 +1,129 @@
+"""Running one job's function: ``def`` tasks on a thread pool, ``async def`` tasks on one
+asyncio loop, and the outcome (result JSON, or Kue's error text) handed back to the worker."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..context import reset_current_job, set_current_job
+from ..job import dumps
+
+if TYPE_CHECKING:
+    from ..job import Job
+    from ..task import Task
+
+
+@dataclass
+class Outcome:
+    job: "Job"
+    ok: bool
+    finished_at: float
+    result_json: str = ""
+    error: str = ""
+    summary: str = ""
+    message: str = ""
+
+
+def success(job: "Job", result: Any) -> Outcome:
+    return Outcome(job, True, time.time(), result_json=encode_result(result))
+
+
+def failure(job: "Job", exc: BaseException) -> Outcome:
+    error, summary, message = describe_error(exc)
+    return Outcome(job, False, time.time(), error=error, summary=summary, message=message)
+
+
+def failure_text(job: "Job", message: str) -> Outcome:
+    return Outcome(job, False, time.time(), error=message, summary=message, message=message)
+
+
+def encode_result(result: Any) -> str:
+    """JSON of the result; what Kue stores for a result JSON cannot hold."""
+    if result is None:
+        return ""
+    try:
+        return dumps(result)
+    except (TypeError, ValueError):
+        return dumps({"error": True, "message": f'Invalid JSON Result: "{result}"'})
+
+
+def describe_error(exc: BaseException) -> tuple[str, str, str]:
+    """(stored error, log summary, event message): ``Class: message`` then the traceback,
+    the shape of a Node ``err.stack`` that Kue's UI and clients show."""
+    text = str(exc)
+    head = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"{head}\n{trace}", head, text or type(exc).__name__
+
+
+def decode_data(fields: dict[str, str]) -> Any:
+    raw = fields.get("data")
+    return {} if raw is None else json.loads(raw)
+
+
+class Executor:
+    """Runs tasks and calls ``on_done(outcome)`` from whichever thread finished them."""
+
+    def __init__(self, max_threads: int, on_done: Callable[[Outcome], None]) -> None:
+        self.on_done = on_done
+        self._threads = concurrent.futures.ThreadPoolExecutor(max(1, max_threads), thread_name_prefix="pykue-task")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._futures: dict[int, concurrent.futures.Future[Any]] = {}
+
+    def submit(self, task: "Task[Any]", job: "Job") -> None:
+        if task.is_async:
+            future = asyncio.run_coroutine_threadsafe(self._run_async(task, job), self._event_loop())
+            self._futures[job.id] = future
+            future.add_done_callback(lambda f, job=job: self._async_done(job, f))
+        else:
+            self._threads.submit(self._run_sync, task, job)
+
+    def cancel(self, job_id: int) -> bool:
+        """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""
+        future = self._futures.get(job_id)
+        return bool(future and future.cancel())
+
+    def _run_sync(self, task: "Task[Any]", job: "Job") -> None:
+        token = set_current_job(job)
+        try:
+            args, kwargs = task.arguments(job.data)
+            outcome = success(job, task.fn(job, *args, **kwargs) if task.bind else task.fn(*args, **kwargs))
+        except BaseException as exc:  # the task's failure is the job's failure, whatever it is
+            outcome = failure(job, exc)
+        finally:
+            reset_current_job(token)
+        self.on_done(outcome)
+
+    async def _run_async(self, task: "Task[Any]", job: "Job") -> Any:
+        set_current_job(job)  # this coroutine runs in its own asyncio Task context
+        args, kwargs = task.arguments(job.data)
+        if task.bind:
+            return await task.fn(job, *args, **kwargs)
+        return await task.fn(*args, **kwargs)
+
+    def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
+        self._futures.pop(job.id, None)
+        if future.cancelled():
+            self.on_done(failure_text(job, "Cancelled"))
+        elif future.exception() is not None:
+            self.on_done(failure(job, future.exception()))
+        else:
+            self.on_done(success(job, future.result()))
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
+            self._loop = loop
+        return self._loop
+
+    def shutdown(self) -> None:
+        self._threads.shutdown(wait=False, cancel_futures=True)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)

@@ -1,0 +1,329 @@
+"""The worker: fetch, run, report.
+
+One fetch loop claims jobs for the types that have free slots (several per script call)
+and blocks on Kue's wake-up token lists when there is nothing to take. A finisher thread
+reports outcomes in batches, one pipeline of fenced complete/fail scripts per round trip.
+An upkeep thread promotes delayed jobs, fails TTL-expired and stalled ones, renews this
+process's lease and follows pause/resume.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue as queue_module
+import socket
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+import redis
+
+from ..backoff import decode_backoff, kue_delay, strategy_delay
+from ..exceptions import TaskNotFoundError
+from ..job import Job, dumps, now_ms
+from .execution import Executor, Outcome, decode_data, failure_text
+from .upkeep import Upkeep
+
+if TYPE_CHECKING:
+    from ..queue import Queue
+    from ..task import Task
+
+log = logging.getLogger("pykue.worker")
+METRICS_TTL = 2 * 3600
+_STOP = object()
+
+
+@dataclass
+class Running:
+    job: "Job"
+    task: "Task[Any]"
+    started: float = field(default_factory=time.monotonic)
+    abandoned: bool = False
+
+
+class Worker:
+    """Processes the jobs of a Queue's tasks. ``run()`` blocks until stopped (or, in burst
+    mode, until nothing is left to take)."""
+
+    def __init__(self, queue: "Queue", types: Iterable[str] | None = None, *, concurrency: int | None = None,
+                 burst: bool = False, shutdown_timeout: float = 10.0, promote_interval: float = 1.0,
+                 stalled_timeout: float = 30.0, block_timeout: float = 2.0, claim_batch: int = 100) -> None:
+        self.queue = queue
+        self.tasks = self._select_tasks(queue, types)
+        self.limits = {t: concurrency or task.concurrency for t, task in self.tasks.items()}
+        self.burst = burst
+        self.shutdown_timeout = shutdown_timeout
+        self.block_timeout = block_timeout
+        self.claim_batch = claim_batch
+        self.id = f"pykue:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.wake_key = queue.keys.own + "wake:" + self.id
+        self.running: dict[int, Running] = {}
+        self.busy: Counter[str] = Counter()
+        self.paused: set[str] = set()
+        self.processed = 0
+        self.failed = 0
+        self._cond = threading.Condition()
+        self._blocking_on: set[str] | None = None
+        self._stopping = threading.Event()
+        self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
+        sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
+        self.executor = Executor(sync_slots + 4, self._done.put)
+        self.upkeep = Upkeep(self, promote_interval, stalled_timeout)
+
+    @staticmethod
+    def _select_tasks(queue: "Queue", types: Iterable[str] | None) -> dict[str, "Task[Any]"]:
+        if types is None:
+            return dict(queue.tasks)
+        selected = {}
+        for job_type in types:
+            if job_type not in queue.tasks:
+                raise TaskNotFoundError(f"no task registered for type {job_type!r}; known: {sorted(queue.tasks)}")
+            selected[job_type] = queue.tasks[job_type]
+        return selected
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if not self.tasks:
+            raise TaskNotFoundError("the queue has no tasks to process")
+        self.queue.workers.append(self)
+        finisher = threading.Thread(target=self._finish_loop, name="pykue-finisher", daemon=True)
+        finisher.start()
+        self.upkeep.start()
+        log.info("worker %s processing %s", self.id, ", ".join(f"{t}×{n}" for t, n in self.limits.items()))
+        try:
+            self._fetch_loop()
+        finally:
+            self._drain()
+            self._done.put(_STOP)
+            finisher.join()
+            self.upkeep.stop()
+            self._cleanup()
+            self.queue.workers.remove(self)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop taking jobs; running ones get ``timeout`` seconds, then fail with ``Shutdown``."""
+        if timeout is not None:
+            self.shutdown_timeout = timeout
+        self._stopping.set()
+        self._wake()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def _drain(self) -> None:
+        deadline = time.monotonic() + self.shutdown_timeout
+        with self._cond:
+            while self._live_count() and time.monotonic() < deadline:
+                self._cond.wait(min(0.1, max(0.0, deadline - time.monotonic())))
+            leftovers = [r for r in self.running.values() if not r.abandoned]
+        for entry in leftovers:
+            log.warning("job %s %s still running at shutdown: failing it with Shutdown", entry.job.id, entry.job.type)
+            self.abandon(entry.job.id)
+            self._done.put(failure_text(entry.job, "Shutdown"))
+
+    def _live_count(self) -> int:
+        return sum(1 for r in self.running.values() if not r.abandoned)
+
+    def _cleanup(self) -> None:
+        self.executor.shutdown()
+        try:
+            self.queue.client.delete(self.wake_key, self.queue.keys.worker_lease(self.id))
+        except redis.RedisError as error:
+            self.queue.report_error(error)
+
+    # -- fetching -------------------------------------------------------------------------------
+
+    def _fetch_loop(self) -> None:
+        popped, popped_type = 0, ""
+        errors = 0
+        while not self._stopping.is_set():
+            wanted = self._free_slots()
+            if not wanted:
+                if self.burst and not self.running:
+                    return
+                with self._cond:
+                    self._cond.wait(0.5)
+                continue
+            try:
+                claimed = self.queue.scripts.claim_jobs(self.queue.client, now_ms(), self.id, wanted, popped, popped_type)
+                popped, popped_type = 0, ""
+                if claimed:
+                    self._dispatch(claimed)
+                elif self.burst:
+                    if not self.running:
+                        return
+                    with self._cond:
+                        self._cond.wait(0.05)
+                else:
+                    popped_type = self._block_for_token(wanted)
+                    popped = 1 if popped_type else 0
+                errors = 0
+            except redis.RedisError as error:
+                errors += 1
+                self._redis_trouble("fetching jobs", error, errors)
+
+    def _redis_trouble(self, doing: str, error: BaseException, attempt: int) -> None:
+        delay = min(0.1 * 2 ** min(attempt, 6), 5.0)
+        log.warning("redis error while %s (%s); retrying in %.1fs", doing, error, delay)
+        self.queue.report_error(error)
+        self._stopping.wait(delay)
+
+    def _free_slots(self) -> dict[str, int]:
+        with self._cond:
+            return {
+                t: min(limit - self.busy[t], self.claim_batch)
+                for t, limit in self.limits.items()
+                if self.busy[t] < limit and t not in self.paused
+            }
+
+    def _block_for_token(self, wanted: dict[str, int]) -> str:
+        keys = {self.queue.keys.tokens(t): t for t in wanted}
+        with self._cond:
+            self._blocking_on = set(wanted)
+        try:
+            reply = self.queue.client.blpop([*keys, self.wake_key], timeout=self.block_timeout)
+        finally:
+            with self._cond:
+                self._blocking_on = None
+        return keys.get(reply[0], "") if reply else ""
+
+    def _wake(self) -> None:
+        """Interrupt a blocked fetch (a slot freed for a full type, a resume, a stop)."""
+        with self._cond:
+            self._cond.notify_all()
+            blocked = self._blocking_on is not None
+        if blocked:
+            try:
+                self.queue.client.lpush(self.wake_key, 1)
+            except redis.RedisError as error:
+                self.queue.report_error(error)
+
+    def _dispatch(self, claimed: list[tuple[int, dict[str, str]]]) -> None:
+        for job_id, fields in claimed:
+            task = self.tasks[fields["type"]]
+            job = Job.from_hash(self.queue, job_id, fields)
+            job.claim = fields.get("pykue_claim", "")
+            with self._cond:
+                self.running[job_id] = Running(job, task)
+                self.busy[job.type] += 1
+            log.info("job %s %s started", job_id, job.type)
+            try:
+                job.data = decode_data(fields)
+            except ValueError as error:
+                self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({error})"))
+                continue
+            self.executor.submit(task, job)
+
+    # -- finishing ------------------------------------------------------------------------------
+
+    def _finish_loop(self) -> None:
+        stop = False
+        while not stop:
+            batch = [self._done.get()]
+            while len(batch) < 500:
+                try:
+                    batch.append(self._done.get_nowait())
+                except queue_module.Empty:
+                    break
+            stop = any(item is _STOP for item in batch)
+            outcomes = [item for item in batch if item is not _STOP]
+            if outcomes:
+                self._report(outcomes)
+
+    def _report(self, outcomes: list[Outcome]) -> None:
+        attempt = 0
+        while True:
+            try:
+                replies = self._send_outcomes(outcomes)
+                break
+            except redis.RedisError as error:
+                attempt += 1
+                if attempt > 50:
+                    log.error("giving up reporting %d outcomes: %s", len(outcomes), error)
+                    replies = [None] * len(outcomes)
+                    break
+                self._redis_trouble("reporting outcomes", error, attempt)
+        for outcome, reply in zip(outcomes, replies):
+            self._log_outcome(outcome, reply)
+        self._release([o.job for o in outcomes])
+
+    def _send_outcomes(self, outcomes: list[Outcome]) -> list[Any]:
+        pipe = self.queue.client.pipeline(transaction=False)
+        scripts = self.queue.scripts
+        for o in outcomes:
+            now = int(o.finished_at * 1000)
+            if o.ok:
+                scripts.queue_complete_job(pipe, o.job.id, o.job.claim, now, o.result_json, METRICS_TTL)
+            else:
+                scripts.queue_fail_job(pipe, o.job.id, o.job.claim, now, o.error, o.summary,
+                                       dumps(o.message), self.retry_delay(o.job), METRICS_TTL)
+        return scripts.execute(pipe)
+
+    def retry_delay(self, job: "Job") -> int:
+        """The backoff delay before the next attempt, in ms (0: retry at once)."""
+        made, _, maximum = job.attempts()
+        attempts = min(made + 1, maximum)
+        task = self.tasks.get(job.type)
+        strategy = (task.backoff_strategy if task else None) or self.queue.backoff_strategies.get(job.type)
+        try:
+            if strategy is not None:
+                return strategy_delay(strategy, attempts, job.delay()) or 0
+            return kue_delay(decode_backoff(job._hash.get("backoff")), attempts, job.delay()) or 0
+        except Exception as error:  # a broken backoff must not lose the job: retry at once
+            log.warning("backoff of job %s failed (%s); retrying without delay", job.id, error)
+            return 0
+
+    def _log_outcome(self, outcome: Outcome, reply: Any) -> None:
+        job = outcome.job
+        entry = self.running.get(job.id)
+        took = (time.monotonic() - entry.started) * 1000 if entry else 0.0
+        if reply == 0:
+            log.warning("job %s %s finished after its claim was lost (TTL exceeded, recovered or "
+                        "changed by hand): result discarded", job.id, job.type)
+        elif outcome.ok:
+            self.processed += 1
+            log.info("job %s %s completed in %.1f ms", job.id, job.type, took)
+        elif reply is not None:
+            self.failed += 1
+            retry = "will retry" if reply > 1 else "failed for good"
+            log.info("job %s %s failed in %.1f ms (%s): %s", job.id, job.type, took, retry, outcome.summary)
+
+    def _release(self, jobs: list["Job"]) -> None:
+        freed: set[str] = set()
+        with self._cond:
+            for job in jobs:
+                entry = self.running.get(job.id)
+                if entry is None or entry.job is not job:
+                    continue
+                del self.running[job.id]
+                if not entry.abandoned:
+                    self.busy[job.type] -= 1
+                    freed.add(job.type)
+            self._cond.notify_all()
+            blocking = self._blocking_on
+        if blocking is not None and freed - blocking:
+            self._wake()
+
+    def abandon(self, job_id: int) -> None:
+        """Give up on a running job (TTL, lost claim, shutdown): free its slot now; cancel it if async."""
+        with self._cond:
+            entry = self.running.get(job_id)
+            if entry is None or entry.abandoned:
+                return
+            entry.abandoned = True
+            self.busy[entry.job.type] -= 1
+            self._cond.notify_all()
+        self.executor.cancel(job_id)
+        self._wake()
+
+    def set_paused(self, paused: set[str]) -> None:
+        with self._cond:
+            resumed = self.paused - paused
+            self.paused = set(paused)
+        if resumed:
+            self._wake()

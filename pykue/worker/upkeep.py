@@ -1,0 +1,106 @@
+"""A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
+promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
+and notice when another process took one of our running jobs away."""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+import redis
+
+from ..job import Job, dumps, now_ms
+
+if TYPE_CHECKING:
+    from .runtime import Worker
+
+log = logging.getLogger("pykue.worker")
+TTL_MESSAGE = "TTL exceeded"
+STALLED_MESSAGE = "Stalled: the worker running this job stopped (no heartbeat)"
+
+
+class Upkeep:
+    def __init__(self, worker: "Worker", interval: float, stalled_timeout: float) -> None:
+        if stalled_timeout < 2 * interval:
+            raise ValueError(f"stalled_timeout ({stalled_timeout}s) must be at least twice the "
+                             f"promotion interval ({interval}s)")
+        self.worker = worker
+        self.interval = interval
+        self.lease_ms = int(stalled_timeout * 800)
+        self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
+        self.reconcile_every = max(1, int(10 / interval))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
+        self.ticks = 0
+
+    def start(self) -> None:
+        self.tick()
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.tick()
+            except redis.RedisError as error:
+                log.warning("redis error during upkeep: %s", error)
+                self.worker.queue.report_error(error)
+            except Exception as error:  # upkeep must go on whatever one tick hit
+                log.exception("upkeep tick failed")
+                self.worker.queue.report_error(error)
+
+    def tick(self) -> None:
+        worker, queue = self.worker, self.worker.queue
+        self.ticks += 1
+        reconcile = list(worker.tasks) if self.ticks % self.reconcile_every == 1 else []
+        promoted, expired, stalled, paused = queue.scripts.tick(
+            queue.client, now_ms(), 1000, queue.keys.worker_lease(worker.id), self.lease_ms,
+            self.ticks % self.stalled_every == 0, reconcile)
+        if promoted:
+            log.debug("promoted %d delayed jobs", promoted)
+        worker.set_paused(paused)
+        for job_id, claim in expired:
+            self.fail_held_job(job_id, claim, TTL_MESSAGE, ttl=True)
+        for job_id, claim in stalled:
+            self.fail_held_job(job_id, claim, STALLED_MESSAGE)
+        self.check_claims()
+
+    def fail_held_job(self, job_id: int, claim: str, message: str, ttl: bool = False) -> None:
+        """Fail (and retry if attempts remain) a job a pykue worker holds, fenced by its claim."""
+        queue = self.worker.queue
+        fields = queue.client.hgetall(queue.keys.job(job_id))
+        if fields.get("pykue_claim") != claim or fields.get("state") != "active":
+            return
+        job = Job.from_hash(queue, job_id, fields)
+        job.claim = claim
+        if ttl:
+            queue.client.publish(queue.keys.events, dumps({"id": job_id, "event": "ttl exceeded",
+                                                           "args": ["ttl exceeded"]}))
+        now = now_ms()
+        pipe = queue.client.pipeline(transaction=False)
+        queue.scripts.queue_fail_job(pipe, job_id, claim, now, message, message, dumps(message),
+                                     self.worker.retry_delay(job), 7200)
+        (reply,) = queue.scripts.execute(pipe)
+        if reply:
+            log.warning("job %s %s: %s", job_id, job.type, message)
+        if job_id in self.worker.running:
+            self.worker.abandon(job_id)
+
+    def check_claims(self) -> None:
+        """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""
+        worker, queue = self.worker, self.worker.queue
+        watched = [r.job for r in list(worker.running.values()) if r.job.ttl() and not r.abandoned]
+        if not watched:
+            return
+        pipe = queue.client.pipeline(transaction=False)
+        for job in watched:
+            pipe.hget(queue.keys.job(job.id), "pykue_claim")
+        for job, claim in zip(watched, pipe.execute()):
+            if claim != job.claim:
+                log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job.id, job.type)
+                worker.abandon(job.id)
+
+
