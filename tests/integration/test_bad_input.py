@@ -1,0 +1,145 @@
+"""Bad input is refused with a ValueError subclass naming the field and value, before any write.
+
+"Nothing written" is checked on the whole keyspace, and `q:ids` must not move: a rejected job
+consumes no id.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from pykue import InvalidJobError, InvalidStateError, PykueError
+from tests.redis_probe import snapshot
+
+
+@pytest.fixture
+def seeded(queue, client):
+    """One saved job, so q:ids exists; returns the keyspace as it was."""
+    queue.create("seed", {"n": 0}).save()
+    return snapshot(client)
+
+
+def check(error: BaseException, field: str, value: object) -> None:
+    assert isinstance(error, ValueError) and isinstance(error, PykueError)
+    assert isinstance(error, InvalidJobError)
+    assert error.field == field
+    assert field in str(error)
+    assert repr(value) in str(error)
+
+
+@pytest.mark.parametrize("bad", ["urgent", "", None, 2.5, True, "10.5"])
+def test_unknown_priorities(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").priority(bad).save()
+    check(info.value, "priority", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "3", None, True])
+def test_bad_attempts(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").attempts(bad).save()
+    check(info.value, "attempts", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [-1, -0.5, "100", float("nan"), float("inf"), dt.timedelta(seconds=-1), True])
+def test_bad_delays(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").delay(bad).save()
+    assert info.value.field == "delay" and isinstance(info.value, ValueError)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [-1, -100, "5000", float("nan"), None])
+def test_bad_ttls(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").ttl(bad).save()
+    check(info.value, "ttl", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", ["", "   ", None, 5, b"email", ["t"]])
+def test_empty_or_non_string_types(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create(bad, {}).save()
+    check(info.value, "type", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [
+    {"x": float("nan")}, {"x": float("inf")}, [float("-inf")], {"when": dt.datetime(2020, 1, 1)},
+    {"s": {1, 2}}, object(), b"bytes",
+])
+def test_non_json_data(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t", bad).save()
+    check(info.value, "data", bad)
+    assert snapshot(client) == seeded
+    assert client.get("q:ids") == "1"
+
+
+@pytest.mark.parametrize("bad", [{"type": "linear"}, {"type": "fixed", "delay": -5}, "function(){}", 3])
+def test_bad_backoff(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").backoff(bad).save()
+    check(info.value, "backoff", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", ["done", "", "Inactive", None])
+def test_unknown_states(queue, client, seeded, bad):
+    job = queue.get_job(1)
+    for call in (lambda: job.set_state(bad), lambda: queue.count(bad), lambda: queue.state_ids(bad),
+                 lambda: queue.range_by_state(bad, 0, -1), lambda: queue.range_by_type("seed", bad, 0, -1)):
+        with pytest.raises(InvalidStateError) as info:
+            call()
+        check(info.value, "state", bad)
+    assert snapshot(client) == seeded
+
+
+def test_one_bad_job_in_create_many_writes_nothing(queue, client, seeded):
+    good = [("t", {"i": i}) for i in range(5)]
+
+    with pytest.raises(InvalidJobError) as info:
+        queue.create_many(good + [("t", {"x": float("nan")})] + good)
+
+    check(info.value, "data", {"x": float("nan")})
+    assert snapshot(client) == seeded
+    assert client.get("q:ids") == "1"
+
+
+def test_one_bad_type_in_create_many_writes_nothing(queue, client, seeded):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create_many([("t", {}), ("", {}), ("t", {})])
+    check(info.value, "type", "")
+    assert snapshot(client) == seeded
+
+
+def test_a_bad_prebuilt_job_in_a_large_batch_writes_nothing(queue, client, seeded):
+    jobs = [queue.create("t", {"i": i}) for i in range(2500)]
+    jobs[2400] = queue.create("t", {"bad": {1}})
+
+    with pytest.raises(InvalidJobError):
+        queue.save_jobs(jobs, chunk=1000)
+
+    assert snapshot(client) == seeded
+    assert all(job.id is None for job in jobs)
+
+
+def test_a_rejected_job_consumes_no_id(queue, client, seeded):
+    with pytest.raises(InvalidJobError):
+        queue.create("t", {"x": float("nan")}).save()
+
+    job = queue.create("t").save()
+
+    assert job.id == 2
+
+
+def test_bad_ids_are_refused(queue, client, seeded):
+    for bad in ("abc", 0, -3, None, True):
+        with pytest.raises(InvalidJobError) as info:
+            queue.get_job(bad)
+        check(info.value, "id", bad)
+    assert snapshot(client) == seeded
