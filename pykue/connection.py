@@ -82,8 +82,12 @@ def _from_kue_options(options: dict[str, Any]) -> redis.Redis:
     if unknown:
         raise ConfigurationError(f"unknown redis option(s) {sorted(unknown)}; expected some of {sorted(known)}")
     extra = dict(options.get("options") or {})
+    try:
+        db = int(options.get("db") or 0)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"redis db must be a number, got {options.get('db')!r}") from None
     kwargs: dict[str, Any] = {
-        "db": int(options.get("db") or 0),
+        "db": db,
         "password": options.get("password") or options.get("auth"),
         "username": options.get("username"),
         "decode_responses": True,
