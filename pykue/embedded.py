@@ -107,11 +107,17 @@ def stop_embedded_server(path: str | os.PathLike[str]) -> bool:
     if not ping_socket(sock):
         return False
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
+    # No retries: redis-py would otherwise reconnect to the dying server with backoff (~4 s).
+    client = redis.Redis(unix_socket_path=sock, retry=Retry(NoBackoff(), 0))
     try:
-        redis.Redis(unix_socket_path=sock).shutdown(save=True)
+        client.shutdown(save=True)
     except redis.ConnectionError:
         pass
+    # Redis removes its socket only after the final RDB save, so a restart finds the data.
+    wait_until(lambda: not ping_socket(sock), 30, f"the embedded redis-server at {sock} to exit")
     return True
 
 
