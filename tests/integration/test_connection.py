@@ -1,0 +1,257 @@
+"""Every form `redis=` takes (Kue's URL and options object too), the env default, and embedded://."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import redis
+import redis.backoff
+import redis.retry
+
+from pykue import ConfigurationError, Queue
+from pykue.connection import connect, describe
+from pykue.embedded import RedisServer, ping_socket, socket_path_for, stop_embedded_server
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def saves_into(q: Queue, probe: redis.Redis, db: int) -> None:
+    """A job saved through `q` lands in `db` of the server `probe` talks to, and only there."""
+    job = q.create("conn", {"db": db}).save()
+    probe.execute_command("SELECT", db)
+    assert probe.hget(f"{q.prefix}:job:{job.id}", "type") == "conn"
+    assert q.get_job(job.id).data == {"db": db}
+
+
+@pytest.fixture
+def probe(redis_server, client):
+    conn = redis.Redis(port=redis_server.port, decode_responses=True, single_connection_client=True)
+    yield conn
+    conn.close()
+
+
+def test_url_with_db_and_options(redis_server, client, probe):
+    q = Queue(redis=f"redis://127.0.0.1:{redis_server.port}/3?socket_timeout=7&client_name=pykue-test")
+    try:
+        saves_into(q, probe, 3)
+        assert client.dbsize() == 0  # nothing in db 0
+        kwargs = q.client.connection_pool.connection_kwargs
+        assert kwargs["db"] == 3 and kwargs["socket_timeout"] == 7.0
+        assert describe(q.client) == f"redis://127.0.0.1:{redis_server.port}/3"
+    finally:
+        q.close()
+
+
+def test_url_db_in_the_query(redis_server, probe):
+    q = Queue(redis=f"redis://127.0.0.1:{redis_server.port}?db=4")
+    try:
+        saves_into(q, probe, 4)
+    finally:
+        q.close()
+
+
+def test_unix_socket_url_with_db(redis_server, client, probe):
+    q = Queue(redis=f"unix://{redis_server.socket}?db=2")
+    try:
+        saves_into(q, probe, 2)
+        assert describe(q.client) == f"unix://{redis_server.socket}?db=2"
+    finally:
+        q.close()
+
+
+def test_kue_options_object_with_host_port_db_and_options(redis_server, probe):
+    q = Queue(redis={"host": "127.0.0.1", "port": str(redis_server.port), "db": 5,
+                     "options": {"socket_timeout": 3}})
+    try:
+        saves_into(q, probe, 5)
+        assert q.client.connection_pool.connection_kwargs["socket_timeout"] == 3
+    finally:
+        q.close()
+
+
+def test_kue_options_object_with_a_socket(redis_server, probe):
+    q = Queue(redis={"socket": redis_server.socket, "db": 6})
+    try:
+        saves_into(q, probe, 6)
+    finally:
+        q.close()
+
+
+def test_auth_and_password_in_every_form(tmp_path):
+    with RedisServer(tmp_path / "auth") as server:
+        admin = redis.Redis(port=server.port, decode_responses=True)
+        admin.config_set("requirepass", "s3cret")
+        forms = [
+            {"host": "127.0.0.1", "port": server.port, "auth": "s3cret"},
+            {"port": server.port, "password": "s3cret", "db": 1},
+            f"redis://:s3cret@127.0.0.1:{server.port}/2",
+        ]
+        for form in forms:
+            q = Queue(redis=form)
+            try:
+                assert q.create("auth").save().id >= 1
+            finally:
+                q.close()
+        no_retry = {"retry": redis.retry.Retry(redis.backoff.NoBackoff(), 0)}  # redis-py retries auth errors
+        with pytest.raises(redis.AuthenticationError):
+            Queue(redis={"port": server.port, "auth": "wrong", "options": no_retry}).ping()
+        assert "s3cret" not in describe(connect(forms[2]))
+
+
+def test_a_ready_client_with_decode_responses(redis_server, client):
+    ready = redis.Redis(port=redis_server.port, decode_responses=True)
+    q = Queue(redis=ready)
+    try:
+        assert q.client is ready
+        q.create("t").save()
+        assert q.count("inactive") == 1
+    finally:
+        q.close()
+
+
+def test_a_ready_client_without_decode_responses_is_wrapped(redis_server, client):
+    raw = redis.Redis(port=redis_server.port, db=7)
+    q = Queue(redis=raw)
+    try:
+        job = q.create("bytes", {"a": "ü"}).save()
+        assert q.get_job(job.id).data == {"a": "ü"}
+        assert q.client.hget("q:job:1", "type") == "bytes"  # str, not b"bytes"
+        assert q.client.connection_pool.connection_kwargs["db"] == 7
+        assert raw.hget("q:job:1", "type") == b"bytes"  # the user's own client is left as it was
+        assert q.types() == ["bytes"]
+    finally:
+        q.close()
+
+
+def test_a_ready_unix_socket_client_without_decoding(redis_server, client):
+    q = Queue(redis=redis.Redis(unix_socket_path=redis_server.socket))
+    try:
+        q.create("t").save()
+        assert q.state_ids("inactive") == [1]
+    finally:
+        q.close()
+
+
+def test_a_zero_argument_factory(redis_server, client):
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return redis.Redis(port=redis_server.port)
+
+    q = Queue(redis=factory)
+    try:
+        q.create("t").save()
+        assert calls == [1]
+        assert q.client.get("q:ids") == "1"
+    finally:
+        q.close()
+
+
+def test_a_factory_must_return_a_client():
+    with pytest.raises(ConfigurationError, match="factory"):
+        Queue(redis=lambda: "redis://127.0.0.1")
+
+
+def test_the_env_var_is_the_default(redis_server, client, monkeypatch):
+    monkeypatch.setenv("PYKUE_REDIS_URL", f"redis://127.0.0.1:{redis_server.port}/8")
+    q = Queue()
+    try:
+        assert q.client.connection_pool.connection_kwargs["port"] == redis_server.port
+        q.create("env").save()
+        client.select(8)
+        assert client.hget("q:job:1", "type") == "env"
+    finally:
+        q.close()
+
+
+@pytest.mark.parametrize("bad", [
+    "http://127.0.0.1:6379", "mysql://x", "127.0.0.1:6379", "redis://127.0.0.1:1/0?foo=bar",
+    "redis://127.0.0.1:1/0?decode_responses=false",
+])
+def test_bad_urls(bad):
+    with pytest.raises(ConfigurationError) as info:
+        connect(bad)
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("bad", [
+    {"hostname": "x"}, {"port": "abc"}, {"options": {"no_such_option": 1}}, {"db": "x"},
+])
+def test_bad_option_objects(bad):
+    with pytest.raises(ConfigurationError):
+        connect(bad)
+
+
+@pytest.mark.parametrize("bad", [5, 1.5, ["redis://"], b"redis://127.0.0.1"])
+def test_other_types_are_refused(bad):
+    with pytest.raises(ConfigurationError):
+        connect(bad)
+
+
+def test_prefixes_do_not_see_each_others_jobs(redis_server, client):
+    a = Queue(redis=redis_server.url, prefix="alpha")
+    b = Queue(redis=redis_server.url, prefix="beta")
+    try:
+        a.create("t", {"q": "a"}).save()
+        a.create("t").save()
+        b.create("t", {"q": "b"}).save()
+
+        assert a.counts()["inactive"] == 2 and b.counts()["inactive"] == 1
+        assert b.get_job(1).data == {"q": "b"}
+        assert [j.data for j in b.range(0, -1)] == [{"q": "b"}]
+        assert b.state_ids("inactive") == [1]
+        assert client.get("alpha:ids") == "2" and client.get("beta:ids") == "1"
+    finally:
+        a.close()
+        b.close()
+
+
+def test_embedded_server_is_shared_by_queues_and_processes(tmp_path):
+    data = tmp_path / "data"
+    url = f"embedded://{data}"
+    first = Queue(redis=url)
+    try:
+        sock = socket_path_for(data.resolve())
+        assert ping_socket(sock)
+        first.client.flushall()
+        first.create("emb", {"from": "first"}).save()
+
+        second = Queue(redis=url)
+        try:
+            assert second.get_job(1).data == {"from": "first"}
+        finally:
+            second.close()
+
+        code = ("import sys; from pykue import Queue; q = Queue(redis=sys.argv[1]);"
+                "print(q.create('emb', {'from': 'child'}).save().id, q.count('inactive'))")
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
+                             timeout=60, env=env, check=True).stdout.split()
+        assert out == ["2", "2"]
+        assert first.get_job(2).data == {"from": "child"}
+    finally:
+        first.close()
+        assert stop_embedded_server(data) is True
+    assert not ping_socket(sock)
+    assert stop_embedded_server(data) is False
+
+
+def test_embedded_data_survives_a_stop_and_restart(tmp_path):
+    url = f"embedded://{tmp_path / 'keep'}"
+    q = Queue(redis=url)
+    try:
+        q.create("kept", {"n": 1}).save()
+    finally:
+        q.close()
+        stop_embedded_server(tmp_path / "keep")
+
+    again = Queue(redis=url)
+    try:
+        assert again.get_job(1).data == {"n": 1}
+    finally:
+        again.close()
+        stop_embedded_server(tmp_path / "keep")
