@@ -77,11 +77,16 @@
     const text = await response.text();
     let body = null;
     try { body = text ? JSON.parse(text) : null; } catch (e) { throw new ApiError(`${response.status} ${text.slice(0, 120)}`); }
-    if (body && !Array.isArray(body) && body.error) throw new ApiError(body.error);
+    // Kue answers errors as {"error": message}; a failed job's JSON also has an error field.
+    if (isErrorBody(body)) throw new ApiError(body.error);
     if (!response.ok) throw new ApiError(`HTTP ${response.status}`);
     return body;
   }
   const getJSON = (path) => request('GET', path);
+
+  function isErrorBody(body) {
+    return Boolean(body) && !Array.isArray(body) && typeof body === 'object' && 'error' in body && !('id' in body);
+  }
 
   function enc(text) { return encodeURIComponent(text); }
 
