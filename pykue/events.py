@@ -10,7 +10,7 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import Any, Callable
 
 import redis
@@ -18,6 +18,7 @@ import redis
 log = logging.getLogger("pykue.events")
 Listener = Callable[..., Any]
 FINAL_EVENTS = ("complete", "failed", "remove")
+REPLAY_SECONDS = 10.0  # how long a message for a job nobody listens to is kept for on_new_job
 
 
 class EventHub:
@@ -27,6 +28,7 @@ class EventHub:
         self._report_error = report_error
         self._queue_listeners: dict[str, list[Listener]] = defaultdict(list)
         self._job_listeners: dict[int, dict[str, list[Listener]]] = defaultdict(lambda: defaultdict(list))
+        self._unclaimed: deque[tuple[float, Any, str, list[Any]]] = deque(maxlen=10_000)
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._stopping = threading.Event()
@@ -51,11 +53,30 @@ class EventHub:
             self._job_listeners[int(job_id)][name].append(fn)
         self.ensure_subscribed()
 
+    def on_new_job(self, job_id: int, listeners: list[tuple[str, Listener]]) -> None:
+        """Listeners of a job this process has just saved. The save script published (e.g.
+        `enqueue`) before the id was known here, so those messages are replayed to them."""
+        job_id = int(job_id)
+        with self._lock:
+            for name, fn in listeners:
+                self._job_listeners[job_id][name].append(fn)
+            horizon = time.monotonic() - REPLAY_SECONDS
+            missed = [(name, args) for at, i, name, args in self._unclaimed if i == job_id and at >= horizon]
+        self.ensure_subscribed()
+        for name, args in missed:
+            with self._lock:
+                fns = self._take_job_listeners(job_id, name) or []
+            for fn in fns:
+                self._call(fn, *args)
+
     def off_job(self, job_id: int, name: str, fn: Listener) -> None:
         with self._lock:
-            listeners = self._job_listeners.get(int(job_id), {}).get(name, [])
+            entry = self._job_listeners.get(int(job_id))
+            listeners = entry.get(name, []) if entry else []
             if fn in listeners:
                 listeners.remove(fn)
+            if entry is not None and not any(entry.values()):
+                self._job_listeners.pop(int(job_id), None)
 
     def ensure_subscribed(self, timeout: float = 10.0) -> None:
         """Return once Redis has confirmed the subscription, so no later event is missed."""
@@ -108,16 +129,26 @@ class EventHub:
         except (ValueError, KeyError, TypeError):
             log.warning("ignoring malformed event message %r", raw)
             return
+        job_id = _as_int(job_id)
         with self._lock:
             queue_fns = list(self._queue_listeners.get("job " + name, ()))
-            job_entry = self._job_listeners.get(_as_int(job_id))
-            job_fns = list(job_entry.get(name, ())) if job_entry else []
-            if job_entry is not None and name in FINAL_EVENTS:
-                self._job_listeners.pop(_as_int(job_id), None)
+            job_fns = self._take_job_listeners(job_id, name)
+            if job_fns is None:
+                self._unclaimed.append((time.monotonic(), job_id, name, args))
         for fn in queue_fns:
-            self._call(fn, _as_int(job_id), *args)
-        for fn in job_fns:
+            self._call(fn, job_id, *args)
+        for fn in job_fns or ():
             self._call(fn, *args)
+
+    def _take_job_listeners(self, job_id: Any, name: str) -> list[Listener] | None:
+        """The job's listeners for `name` (None: nobody listens to that job). Caller holds the lock."""
+        entry = self._job_listeners.get(job_id)
+        if entry is None:
+            return None
+        fns = list(entry.get(name, ()))
+        if name in FINAL_EVENTS:
+            self._job_listeners.pop(job_id, None)
+        return fns
 
     def _call(self, fn: Listener, *args: Any) -> None:
         try:
@@ -154,11 +185,19 @@ class Waiter:
             self.outcome = ("remove", None)
             self.done.set()
 
-    def wait(self, timeout: float | None) -> bool:
+    def wait(self, timeout: float | None, poll: Callable[[], tuple[str, Any] | None] | None = None,
+             interval: float = 0.5) -> bool:
+        """Wait for the final event; every `interval` also ask `poll` (pub/sub is at-most-once,
+        and an admin state change publishes no `complete` or `failed`)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self.done.is_set():
             remaining = None if deadline is None else deadline - time.monotonic()
             if remaining is not None and remaining <= 0:
                 return False
-            self.done.wait(0.5 if remaining is None else min(remaining, 0.5))
+            if self.done.wait(interval if remaining is None else min(remaining, interval)):
+                break
+            outcome = poll() if poll is not None else None
+            if outcome is not None and not self.done.is_set():
+                self.outcome = outcome
+                self.done.set()
         return True

@@ -255,8 +255,8 @@ class Job:
     def _saved(self, job_id: int, fields: dict[str, str]) -> None:
         self.id = job_id
         self._hash = fields
-        for name, fn in self._listeners:
-            self.queue.events.on_job(job_id, name, fn)
+        if self._listeners:
+            self.queue.events.on_new_job(job_id, self._listeners)
 
     # -- transitions on a saved job -----------------------------------------------------------
 
@@ -334,7 +334,8 @@ class Job:
         for name, fn in pairs:
             hub.on_job(job_id, name, fn)
         try:
-            outcome = self._finished_outcome() or (waiter.outcome if waiter.wait(timeout) else None)
+            outcome = self._finished_outcome() or (
+                waiter.outcome if waiter.wait(timeout, poll=self._finished_outcome) else None)
         finally:
             for name, fn in pairs:
                 hub.off_job(job_id, name, fn)
@@ -352,7 +353,7 @@ class Job:
         try:
             self.refresh()
         except JobNotFoundError:
-            return None
+            return ("remove", None)
         if self.state == "complete":
             return ("complete", self.result)
         if self.state == "failed":
