@@ -142,9 +142,10 @@ class Worker:
         popped, popped_type = 0, ""
         errors = 0
         while not self._stopping.is_set():
+            idle = not self.running  # read before the slots: a job may end while we claim
             wanted = self._free_slots()
             if not wanted:
-                if self.burst and not self.running:
+                if self.burst and idle:
                     return
                 with self._cond:
                     self._cond.wait(0.5)
@@ -155,7 +156,7 @@ class Worker:
                 if claimed:
                     self._dispatch(claimed)
                 elif self.burst:
-                    if not self.running:
+                    if idle:
                         return
                     with self._cond:
                         self._cond.wait(0.05)
