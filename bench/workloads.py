@@ -44,16 +44,20 @@ def _process(system: System, server: RedisServer, n: int, processes: int, idle_s
     start = time.perf_counter()
     workers = system.start_workers(processes, tag=f"w2-{processes}p")
     try:
-        wait_until(lambda: client.hlen(RUNS) >= n or not workers.alive(), timeout)
+        wait_until(lambda: client.hlen(RUNS) > 0 or not workers.alive(), timeout)
+        first = time.perf_counter() - start
+        wait_until(lambda: client.hlen(RUNS) >= n or not workers.alive(), timeout - first)
         seconds = time.perf_counter() - start
         time.sleep(SETTLE)
         counts = [int(v) for v in client.hvals(RUNS)]
-        out = {"seconds": seconds, "distinct": len(counts), "runs": sum(counts),
-               "exactly_once": len(counts) == n and sum(counts) == n}
+        out = {"distinct": len(counts), "runs": sum(counts), "exactly_once": len(counts) == n and sum(counts) == n}
         if len(counts) < n:
             why = "a worker exited" if not workers.alive() else f"timeout {timeout:.0f}s"
             out["error"] = f"only {len(counts)} of {n} jobs ran ({why})"
-        elif idle_seconds:
+            return out
+        # seconds: startup included; first_job_seconds: from the worker's start to the first job's write
+        out.update(seconds=seconds, first_job_seconds=first)
+        if idle_seconds:
             out["idle_commands_per_s"] = idle_rate(server, idle_seconds)
     finally:
         workers.stop()
@@ -74,7 +78,7 @@ def latency(system: System, server: RedisServer, n: int, rate: float) -> dict:
     server.flushall()
     workers = system.start_workers(1, tag="w3")
     try:
-        meta = system.latency(n, rate)
+        meta = system.latency(n, rate, abort=lambda: not workers.alive())
         wait_until(lambda: server.client.hlen(LAT) >= n or not workers.alive(), 30.0)
         samples = sorted(float(v) for v in server.client.hvals(LAT))
     finally:

@@ -123,18 +123,31 @@ class System:
             return ["node", os.path.join(HERE, "_bench.js"), self.spec.adapter]
         return [self.spec.python, os.path.join(HERE, "_bench.py"), self.spec.adapter]
 
-    def call(self, action: str, timeout: float = 600.0, **options) -> dict:
+    def call(self, action: str, timeout: float = 600.0, abort=None, **options) -> dict:
+        """Run one driver action; ``abort()`` returning True (say, the worker died) stops it early."""
         argv = self._driver() + [action]
         for key, value in options.items():
             argv += [f"--{key}", str(value)]
+        proc = subprocess.Popen(argv, cwd=HERE, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)
+        _live.append(proc)
+        deadline = time.monotonic() + timeout
         try:
-            done = subprocess.run(argv, cwd=HERE, env=self.env(), capture_output=True, text=True,
-                                  timeout=timeout, start_new_session=True)
-        except subprocess.TimeoutExpired as exc:
-            raise AdapterError(f"{action} timed out after {timeout:.0f}s") from exc
-        lines = done.stdout.strip().splitlines()
-        if done.returncode != 0 or not lines:
-            tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
+            while True:
+                try:
+                    stdout, stderr = proc.communicate(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if time.monotonic() > deadline:
+                        raise AdapterError(f"{action} timed out after {timeout:.0f}s") from None
+                    if abort is not None and abort():
+                        raise AdapterError(f"{action} aborted: the worker exited") from None
+        finally:
+            _stop(proc, grace=1.0)
+            _live.remove(proc)
+        lines = stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines:
+            tail = (stderr or stdout).strip().splitlines()[-1:] or ["no output"]
             raise AdapterError(f"{action} failed: {tail[0][:300]}")
         return json.loads(lines[-1])
 
@@ -145,8 +158,8 @@ class System:
     def enqueue(self, n: int, bulk: bool = False) -> float:
         return self.call("enqueue_bulk" if bulk else "enqueue", n=n)["seconds"]
 
-    def latency(self, n: int, rate: float) -> dict:
-        return self.call("latency", n=n, rate=rate, timeout=120 + n / rate * 3)
+    def latency(self, n: int, rate: float, abort=None) -> dict:
+        return self.call("latency", n=n, rate=rate, timeout=120 + n / rate * 3, abort=abort)
 
     def start_workers(self, processes: int, tag: str) -> Workers:
         workers = Workers()

@@ -12,7 +12,7 @@ POLL_DELAY = 0.01
 INFO = {
     "version": getattr(arq, "VERSION", None) or getattr(arq, "__version__", "?"),
     "config": f"arq WorkerSettings, max_jobs=10 (default), poll_delay={POLL_DELAY}s (default 0.5s), "
-    "keep_result default; W2b: two such processes",
+    "keep_result default, log level WARNING; W2b: two such processes",
     "bulk": None,
     "multiprocess": False,
     "types": "10 functions, one queue",
@@ -52,5 +52,11 @@ async def enqueue(i, t=None):
     await pool.enqueue_job("task0", i, t)
 
 
+# arq logs every job start and finish at INFO; like the other workers, run it at WARNING.
+LOG_CONFIG = {"version": 1, "disable_existing_loggers": False,
+              "handlers": {"console": {"class": "logging.StreamHandler", "level": "WARNING"}},
+              "loggers": {"arq": {"handlers": ["console"], "level": "WARNING"}}}
+
+
 def worker_argv(processes):
-    return [[bin_path("arq"), "arq_.WorkerSettings"]] * processes
+    return [[bin_path("arq"), "arq_.WorkerSettings", "--custom-log-dict", "arq_.LOG_CONFIG"]] * processes

@@ -14,7 +14,7 @@ CONCURRENCY = 10
 PREFIX = "q"
 
 INFO = {
-    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N (threads for def tasks)",
+    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --loglevel warning (threads for def tasks)",
     "bulk": "task.delay_many (create_many: one round trip per 1,000 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
@@ -68,8 +68,8 @@ try:
         task0.delay_many([{"i": i} for i in items])  # noqa: F821
 
     def worker_argv(processes):
-        return [[bin_path("pykue"), "--redis", URL, "--prefix", PREFIX, "worker", "-A", "pykue_",
-                 "--concurrency", str(CONCURRENCY), "--processes", str(processes)]]
+        return [[bin_path("pykue"), "worker", "-A", "pykue_", "--redis", URL, "--prefix", PREFIX,
+                 "--concurrency", str(CONCURRENCY), "--processes", str(processes), "--loglevel", "warning"]]
 except Exception as exc:  # pykue's API is not there yet: report it, keep lua_transition usable
     _error = f"{type(exc).__name__}: {exc}"
 
