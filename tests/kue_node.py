@@ -10,18 +10,27 @@ stdout: an optional ``{"ready": true, ...}`` once they listen, then one result. 
 stdin asks a long-running script to stop early; each one also stops itself after
 ``timeout_ms`` and always shuts its Kue queue down.
 
-Use the fixture in a test module::
+Use the fixture in a test module (``client`` flushes Redis first; prefix ``q`` by default)::
 
-    from tests.kue_node import kue_node  # noqa: F401  (pytest fixture)
+    from tests.kue_node import kue_node, kue_node_modules  # noqa: F401  (pytest fixtures)
 
-    def test_something(kue_node, client):
+    def test_something(kue_node):
         [job_id] = kue_node.create_jobs([{"type": "email", "priority": "high"}])
-        [job] = kue_node.get_jobs([job_id])
-        assert job["json"]["priority"] == -10
+        assert kue_node.get_job(job_id)["json"]["priority"] == -10
+        kue_node.query(counts=True, ranges=[{"kind": "state", "state": "inactive"}])
 
-        with kue_node.start_worker(["email"], max_jobs=1) as worker:
-            ...  # enqueue with pykue
-        worker.result["runs"]
+        listener = kue_node.start_events(count=1, events=["job enqueue"])   # Kue is subscribed
+        ...                                                                  # publish with pykue
+        listener.wait()["events"]            # [{"event": "job enqueue", "args": [id, "email"]}]
+
+        with kue_node.start_worker(["email"], max_jobs=1) as worker:         # Kue is processing
+            ...                                # jobs whose data.behaviour says what to do
+            result = worker.wait()             # {"runs", "outcomes", "events"}
+
+``kue_node.with_options(prefix=..., redis={"socket": path})`` targets another prefix or the
+unix socket (Kue then sends ``SELECT null``, which Redis refuses: a Kue quirk that shows up
+in ``queue_errors`` and is otherwise harmless on db 0). The payload keys of each script are
+documented at the top of its ``tests/node/*.js`` file.
 """
 from __future__ import annotations
 
@@ -34,7 +43,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -240,14 +249,22 @@ class KueNode:
     cleanly and report before Python gives up on it.
     """
 
-    def __init__(self, node: str, node_modules: Path, redis: dict[str, Any], prefix: str = "q") -> None:
+    def __init__(self, node: str, node_modules: Path, redis: dict[str, Any], prefix: str = "q",
+                 processes: list[NodeProcess] | None = None) -> None:
         self.node = node
         self.node_modules = node_modules
         self.redis = redis
         self.prefix = prefix
+        self.processes = [] if processes is None else processes  # shared with with_options() copies
 
     def with_options(self, *, prefix: str | None = None, redis: dict[str, Any] | None = None) -> "KueNode":
-        return KueNode(self.node, self.node_modules, redis or self.redis, prefix or self.prefix)
+        return KueNode(self.node, self.node_modules, redis or self.redis, prefix or self.prefix, self.processes)
+
+    def kill_all(self) -> None:
+        """Kill every script this harness started that is still running (fixture teardown)."""
+        for process in self.processes:
+            process.kill()
+        self.processes.clear()
 
     def start(self, script: str, payload: dict[str, Any] | None = None, *, timeout: float = 30.0,
               prefix: str | None = None) -> NodeProcess:
@@ -255,7 +272,9 @@ class KueNode:
         body = {"redis": self.redis, "prefix": prefix or self.prefix,
                 "timeout_ms": int(max(timeout - 5, timeout * 0.8) * 1000), **(payload or {})}
         env = {**os.environ, "NODE_PATH": str(self.node_modules)}
-        return NodeProcess([self.node, str(SCRIPTS_DIR / script)], env, body, timeout)
+        process = NodeProcess([self.node, str(SCRIPTS_DIR / script)], env, body, timeout)
+        self.processes.append(process)
+        return process
 
     def run(self, script: str, payload: dict[str, Any] | None = None, **options: Any) -> dict[str, Any]:
         """Run a script to its end and return its result."""
@@ -283,7 +302,7 @@ class KueNode:
         return process
 
     def get_jobs(self, ids: Iterable[int | str], **options: Any) -> list[dict[str, Any]]:
-        """``Job.get`` + ``Job.log`` per id: ``[{id, json, error, log, backoff}]``."""
+        """``Job.get`` + ``Job.log`` per id: ``[{id, json, error, log, backoff, removeOnComplete}]``."""
         return self.run("kue_get.js", {"ids": list(ids)}, **options)["jobs"]
 
     def get_job(self, job_id: int | str, **options: Any) -> dict[str, Any]:
@@ -347,7 +366,12 @@ def kue_node_modules() -> Path:
 
 
 @pytest.fixture
-def kue_node(kue_node_modules, redis_server, client) -> KueNode:
-    """Node Kue on the session's private redis-server (TCP), prefix ``q``, Redis flushed."""
+def kue_node(kue_node_modules, redis_server, client) -> Iterator[KueNode]:
+    """Node Kue on the session's private redis-server (TCP), prefix ``q``, Redis flushed.
+
+    Scripts a test left running (it failed before waiting on them) are killed afterwards.
+    """
     node, _ = find_node_tools()
-    return KueNode(node, kue_node_modules, {"host": "127.0.0.1", "port": redis_server.port})
+    harness = KueNode(node, kue_node_modules, {"host": "127.0.0.1", "port": redis_server.port})
+    yield harness
+    harness.kill_all()

@@ -2,11 +2,12 @@
 // Read jobs and queue views back through Node Kue's own API.
 //
 // Payload: {redis, prefix, timeout_ms?,
-//           ids?: [id],                      -> Job.get(id).toJSON(), Job.log(id), the backoff Kue loaded
+//           ids?: [id],    -> Job.get(id).toJSON(), Job.log(id), and what Job.get loaded for backoff
+//                             and removeOnComplete (toJSON leaves both out)
 //           counts?: bool, count_types?: [type],   -> the five *Count() results, global and per type
 //           ranges?: [{kind: "range"|"state"|"type", state?, type?, from?, to?, order?}],
 //           types?: bool, state_ids?: [state], work_time?: bool}
-// Result: {jobs: [{id, json | null, error | null, log, backoff}], counts: {state: n},
+// Result: {jobs: [{id, json | null, error | null, log, backoff, removeOnComplete}], counts: {state: n},
 //          counts_by_type: {type: {state: n}}, ranges: [[toJSON] | {error}], types: [..],
 //          state_ids: {state: [id]}, work_time}
 const h = require('./common');
@@ -22,12 +23,13 @@ function series(tasks, done) {
 function getJob(Job, id, out) {
   return (next) => {
     Job.get(id, (err, job) => {
-      const entry = { id, json: null, error: null, log: [], backoff: null };
+      const entry = { id, json: null, error: null, log: [], backoff: null, removeOnComplete: null };
       out.push(entry);
       if (err) entry.error = h.errorText(err);
       if (job && job.type) {
         entry.json = job.toJSON();
         entry.backoff = h.describeBackoff(job._backoff);
+        entry.removeOnComplete = job.removeOnComplete() === undefined ? null : job.removeOnComplete();
       }
       Job.log(id, (logErr, lines) => {
         entry.log = logErr ? { error: h.errorText(logErr) } : lines;
