@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_process import DashboardProcess
+from tests.e2e.dashboard_process import DashboardProcess
 from pykue import Queue
 from tests.helpers import IN_CI
 from tests.helpers import wait_for
@@ -65,7 +65,7 @@ def browser():
 
 @pytest.fixture(scope="module")
 def dashboard(redis_server):
-    with DashboardProcess(["-r", redis_server.url, "--title", "pykue e2e", "--search"]) as process:
+    with DashboardProcess(["-r", redis_server.url, "--search"]) as process:
         yield process
 
 
@@ -440,10 +440,15 @@ def test_overview_screenshot(page, queue):
     titles = ["Welcome email for ana@example.com", "Encode holiday.mp4 to 1080p", "Monthly invoice #2291",
               "Sync CRM contacts", "Resize avatar 512px", "Nightly report for ACME"]
     types = ["email", "video:encode", "invoice.pdf", "crm-sync", "image", "report"]
-    made = queue.create_many([(types[i % 6], {"title": titles[i % 6], "n": i}) for i in range(40)])
+    priorities = ["high", "normal", "critical", "normal", "low", "medium"]
+    made = [queue.create(types[i % 6], {"title": titles[i % 6], "n": i}).priority(priorities[i % 6])
+            .attempts(3).save() for i in range(40)]
+    started = int(time.time() * 1000) - 95_000
     for i, job in enumerate(made[:7]):
         job.set_state("active")
         job.progress((i * 23 + 17) % 100, 100)
+        queue.client.hset(queue.keys.job(job.id), mapping={
+            "started_at": str(started + i * 9000), "workerId": f"pykue:web-1:{4100 + i % 3}:{job.type}:{i + 1}"})
     for job in made[7:11]:
         fail(queue, job)
     for job in made[11:30]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard_process import DashboardProcess
+from tests.e2e.dashboard_process import DashboardProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ["pykue", "ui", "setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"]
