@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
 from . import backoff as backoff_rules
 from .events import Waiter
 from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, PykueError
+from .logformat import render_log
 from .states import check_state, priority_value
 
 if TYPE_CHECKING:
@@ -370,58 +370,6 @@ class Job:
         if self.id is None:
             raise PykueError("the job has not been saved yet")
         return self.id
-
-
-def render_log(fmt: Any, args: tuple[Any, ...]) -> str:
-    """%-style like Kue's util.format; extra or mismatched arguments are appended readably."""
-    if isinstance(fmt, str) and args:
-        try:
-            return fmt % args
-        except (TypeError, ValueError, KeyError):
-            return _format_like_node(fmt, list(args))
-    return " ".join(_readable(part) for part in (fmt, *args))
-
-
-_PLACEHOLDER = re.compile(r"%(?:%|([-+ #0]*\d*(?:\.\d+)?)([sdifjoOr]))")
-
-
-def _format_like_node(fmt: str, args: list[Any]) -> str:
-    """Node's util.format rules where Python's % gives up: placeholders without an argument
-    stay as written, %j is JSON, a non-number for %d is NaN, extra arguments are appended."""
-
-    def substitute(match: re.Match[str]) -> str:
-        if match.group(0) == "%%":
-            return "%"
-        if not args:
-            return match.group(0)
-        spec, kind, value = match.group(1), match.group(2), args.pop(0)
-        if kind in "dif":
-            try:
-                number = float(value)
-                return f"%{spec}{'f' if kind == 'f' else 'd'}" % (number if kind == "f" else int(number))
-            except (TypeError, ValueError, OverflowError):
-                return "NaN"
-        if kind == "r":
-            return f"%{spec}s" % repr(value)
-        return f"%{spec}s" % _readable(value)
-
-    text = _PLACEHOLDER.sub(substitute, fmt)
-    return " ".join([text, *(_readable(extra) for extra in args)])
-
-
-def _readable(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, BaseException):
-        return f"{type(value).__name__}: {value}"
-    if isinstance(value, (dict, list, tuple, bool)) or value is None:
-        try:
-            return json.dumps(value, ensure_ascii=False, default=repr)
-        except ValueError:
-            return repr(value)
-    return str(value)
 
 
 def progress_percent(done: Any, total: Any) -> int:
