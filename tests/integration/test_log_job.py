@@ -45,7 +45,7 @@ def test_values_are_rendered_readably(queue, client):
 
     job.log({"a": 1}).log(None).log(True).log(ValueError("boom")).log(1.5)
 
-    assert client.lrange("q:job:1:log", 0, -1) == ['{"a": 1}', "null", "true", "ValueError: boom", "1.5"]
+    assert client.lrange("q:job:1:log", 0, -1) == ["{ a: 1 }", "null", "true", "ValueError: boom", "1.5"]
 
 
 def test_a_removed_job_is_not_recreated(queue, client):

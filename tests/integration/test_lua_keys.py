@@ -1,56 +1,72 @@
 """scripts/includes/keys.lua must name every key exactly as pykue/keys.py does.
 
 The include is inlined into a tiny EVAL (as pykue.scripts.source inlines it into the real
-transitions) and its answers are compared with the Python ones.
+transitions) and each Lua key function is compared with its Python twin. A key function
+added to keys.lua without a twin here fails the test: add it to LUA_TWINS.
 """
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from pykue.keys import STATES, Keys, zid
-from pykue.scripts import SCRIPT_DIR
+from pykue.scripts import SCRIPT_DIR, source
 
-PROBE = """
-local base, id, jtype, state, word, kind, minute = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-return {
-  job_key(base, id), log_key(base, id), state_key(base, state), type_state_key(base, jtype, state),
-  tokens_key(base, jtype), search_object_key(base, id), search_word_key(base, word), claims_key(base),
-  metric_key(base, kind, minute), zid(id), zid(tonumber(id)), table.concat(STATES, ",")
+ID, TYPE, STATE, WORD, WORKER, KIND, MINUTE = "{id}", "{type}", "failed", "HLW", "h:1:2", "complete", 29000000
+
+# Lua function -> (its arguments after `base`, the Python spelling of the same key)
+LUA_TWINS = {
+    "job_key": ([ID], lambda k, i, t: k.job(i)),
+    "log_key": ([ID], lambda k, i, t: k.log(i)),
+    "state_key": ([STATE], lambda k, i, t: k.state(STATE)),
+    "type_state_key": ([TYPE, STATE], lambda k, i, t: k.type_state(t, STATE)),
+    "tokens_key": ([TYPE], lambda k, i, t: k.tokens(t)),
+    "search_object_key": ([ID], lambda k, i, t: k.search_object(i)),
+    "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
+    "claims_key": ([], lambda k, i, t: k.own + "claims"),
+    "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
+    "wake_key": ([WORKER], lambda k, i, t: k.wake(WORKER)),
+    "metric_key": ([KIND, MINUTE], lambda k, i, t: k.metric(KIND, MINUTE)),
 }
-"""
 
 
 def keys_lua() -> str:
     return (SCRIPT_DIR / "includes" / "keys.lua").read_text()
 
 
+def lua_key_functions() -> list[str]:
+    return re.findall(r"local function (\w+_key)\(", keys_lua())
+
+
+def test_every_lua_key_function_has_a_python_twin():
+    unknown = set(lua_key_functions()) - set(LUA_TWINS)
+    assert not unknown, f"keys.lua defines {sorted(unknown)}: add them to LUA_TWINS"
+
+
 @pytest.mark.parametrize("prefix", ["q", "{q}", "my-app.jobs"])
-@pytest.mark.parametrize("job_id", [1, 42, 123, 12345678910])
+@pytest.mark.parametrize("job_id", [1, 42, 12345678910])
 @pytest.mark.parametrize("job_type", ["email", "a:b", "ünï code"])
 def test_lua_and_python_keys_agree(client, prefix, job_id, job_type):
     k = Keys(prefix)
-    args = [k.base, job_id, job_type, "failed", "HLW", "complete", 29000000]
+    names = lua_key_functions()
+    calls = []
+    for name in names:
+        args = ", ".join(["ARGV[1]"] + [{ID: "ARGV[2]", TYPE: "ARGV[3]"}.get(a, repr(a)) for a in LUA_TWINS[name][0]])
+        calls.append(f"{name}({args})")
+    probe = "return {" + ", ".join(calls + ["zid(ARGV[2])", "zid(tonumber(ARGV[2]))", 'table.concat(STATES, ",")']) + "}"
 
-    got = client.eval(keys_lua() + PROBE, 0, *args)
+    got = client.eval(keys_lua() + "\n" + probe, 0, k.base, job_id, job_type)
 
-    assert got == [
-        k.job(job_id), k.log(job_id), k.state("failed"), k.type_state(job_type, "failed"),
-        k.tokens(job_type), k.search_object(job_id), k.search_word("HLW"), k.claims,
-        k.metric("complete", 29000000), zid(job_id), zid(job_id), ",".join(STATES),
-    ]
+    expected = [LUA_TWINS[name][1](k, job_id, job_type) for name in names]
+    assert got == expected + [zid(job_id), zid(job_id), ",".join(STATES)]
 
 
-def test_worker_key_agrees_when_defined(client):
-    source = keys_lua()
-    if "worker_key" not in source:
-        pytest.skip("keys.lua has no worker_key yet")
-    k = Keys("q")
-    assert client.eval(source + "return worker_key(ARGV[1], ARGV[2])", 0, k.base, "h:1:2") == k.worker_lease("h:1:2")
+def test_the_core_key_functions_are_all_there():
+    assert {"job_key", "log_key", "state_key", "type_state_key", "tokens_key"} <= set(lua_key_functions())
 
 
 def test_every_lua_include_is_inlined_once():
-    from pykue.scripts import source
-
     for name in ("save_jobs", "set_state", "set_priority", "remove_job", "log_job", "progress_job"):
         text = source(name)
         assert "@include" not in text

@@ -40,12 +40,12 @@ def test_key_names_follow_kue_layout():
 
 def test_pykue_own_keys_live_under_the_prefix():
     k = Keys("app")
-    for key in (k.workers, k.paused, k.claims, k.metric("complete", 5), k.worker_lease("w1")):
+    for key in (k.workers, k.paused, k.metric("complete", 5), k.worker_lease("w1")):
         assert key.startswith("app:pykue:")
 
 
 def test_a_hash_tag_prefix_starts_every_key():
     k = Keys("{q}")
     names = [k.ids, k.types, k.jobs, k.events, k.job(1), k.log(1), k.state("active"),
-             k.type_state("t", "active"), k.tokens("t"), k.search_word("X"), k.claims]
+             k.type_state("t", "active"), k.tokens("t"), k.search_word("X"), k.workers, k.worker_lease("w")]
     assert all(name.startswith("{q}:") for name in names)
