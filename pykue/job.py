@@ -378,7 +378,7 @@ def progress_percent(done: Any, total: Any) -> int:
             raise InvalidJobError(name, value, "expected a finite number")
     if total == 0:
         return 0
-    return max(0, min(100, int(done * 100 / total)))
+    return min(100, int(done * 100 / total))  # Kue: min(100, x | 0), no lower clamp
 
 
 def _dumps_field(name: str, value: Any) -> str:
