@@ -40,8 +40,9 @@ def test_progress_data_is_stored_as_json_and_sent_in_the_event(queue, client, ev
 
 @pytest.mark.parametrize("done,total,percent", [
     (0, 10, 0), (1, 3, 33), (2, 3, 66), (10, 10, 100), (15, 10, 100), (5, 0, 0), (50, 100, 50), (0.5, 1, 50),
+    (0.29, 1, 28), (-1, 2, -50),
 ])
-def test_percent_is_truncated_and_clamped(queue, client, done, total, percent):
+def test_percent_is_truncated_and_capped_at_100_like_kue(queue, client, done, total, percent):
     job = queue.create("email").save()
 
     job.progress(done, total)
