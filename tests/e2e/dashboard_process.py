@@ -37,8 +37,9 @@ def launcher(python: str = sys.executable) -> list[str]:
 
 class DashboardProcess:
     def __init__(self, args: list[str], *, python: str = sys.executable, env: dict[str, str] | None = None,
-                 cwd: str | os.PathLike[str] | None = None) -> None:
-        self.argv = [*launcher(python), "-p", "0", *args]
+                 cwd: str | os.PathLike[str] | None = None, command: list[str] | None = None) -> None:
+        """``args`` go to ``pykue dashboard -p 0``; ``command`` replaces the whole command line."""
+        self.argv = command or [*launcher(python), "-p", "0", *args]
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
         self.url = ""

@@ -412,6 +412,51 @@ def test_text_from_redis_is_never_markup(page, queue):
     assert page.dialogs == []
 
 
+# --- mounted under a path ---------------------------------------------------------------------------
+
+MOUNTED = """
+import sys
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Response
+from pykue.web import create_app
+
+app = DispatcherMiddleware(Response("the host application"), {"/admin/queue": create_app(sys.argv[1])})
+server = make_server("127.0.0.1", 0, app, threaded=True)
+print(f"Running on http://127.0.0.1:{server.server_port}/admin/queue", flush=True)
+server.serve_forever()
+"""
+
+
+def test_mounted_under_a_path_every_request_stays_under_it(browser, redis_server, client, queue):
+    import sys
+
+    jobs = make(queue, 3)
+    for job in jobs:
+        fail(queue, job)
+    with DashboardProcess([], command=[sys.executable, "-c", MOUNTED, redis_server.url]) as process:
+        context = browser.new_context(viewport={"width": 1366, "height": 860})
+        try:
+            tab = context.new_page()
+            requested = []
+            tab.on("request", lambda request: requested.append(request.url))
+            tab.goto(process.url + "/failed")
+            expect(rows(tab)).to_have_count(3)
+            expect(tab.locator("#chart .bar")).to_have_count(60)
+            row(tab, jobs[0].id).locator(".job-main").click()
+            expect(row(tab, jobs[0].id).locator("pre.error")).to_have_text(STACK)
+            row(tab, jobs[1].id).locator("button.requeue").click()
+            expect(rows(tab)).to_have_count(2)
+            tab.click('nav.states a[data-state="inactive"]')
+            tab.wait_for_url("**/admin/queue/inactive")
+            expect(rows(tab)).to_have_count(1)
+            assert tab.locator(".toast-error").count() == 0
+        finally:
+            context.close()
+    assert requested and all(url.startswith(process.url + "/") for url in requested), \
+        [url for url in requested if not url.startswith(process.url + "/")]
+
+
 # --- screens ------------------------------------------------------------------------------------------
 
 def test_phone_layout_has_no_horizontal_scroll(browser, dashboard, client, queue):
