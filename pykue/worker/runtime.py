@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from ..task import Task
 
 log = logging.getLogger("pykue.worker")
-METRICS_TTL = 2 * 3600
 _STOP = object()
 
 
@@ -59,7 +58,7 @@ class Worker:
         self.block_timeout = block_timeout
         self.claim_batch = claim_batch
         self.id = f"pykue:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.wake_key = queue.keys.own + "wake:" + self.id
+        self.wake_key = queue.keys.wake(self.id)
         self.running: dict[int, Running] = {}
         self.busy: Counter[str] = Counter()
         self.paused: set[str] = set()
@@ -185,6 +184,8 @@ class Worker:
     def _block_for_token(self, wanted: dict[str, int]) -> str:
         keys = {self.queue.keys.tokens(t): t for t in wanted}
         with self._cond:
+            if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
+                return ""  # a slot freed (or a pause, a stop) since `wanted`: claim again first
             self._blocking_on = set(wanted)
         try:
             reply = self.queue.client.blpop([*keys, self.wake_key], timeout=self.block_timeout)
@@ -204,11 +205,14 @@ class Worker:
             except redis.RedisError as error:
                 self.queue.report_error(error)
 
-    def _dispatch(self, claimed: list[tuple[int, dict[str, str]]]) -> None:
-        for job_id, fields in claimed:
+    def _dispatch(self, claimed: list[tuple[int, str, dict[str, str]]]) -> None:
+        now = str(now_ms())
+        for job_id, claim, fields in claimed:
             task = self.tasks[fields["type"]]
+            fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
+                          workerId=f"{self.id}:{fields['type']}")
             job = Job.from_hash(self.queue, job_id, fields)
-            job.claim = fields.get("pykue_claim", "")
+            job.claim = claim
             with self._cond:
                 self.running[job_id] = Running(job, task)
                 self.busy[job.type] += 1
@@ -254,16 +258,21 @@ class Worker:
         self._release([o.job for o in outcomes])
 
     def _send_outcomes(self, outcomes: list[Outcome]) -> list[Any]:
+        """One pipeline: a single complete_jobs call for the successes, fail_job per failure."""
         pipe = self.queue.client.pipeline(transaction=False)
         scripts = self.queue.scripts
-        for o in outcomes:
-            now = int(o.finished_at * 1000)
-            if o.ok:
-                scripts.queue_complete_job(pipe, o.job.id, o.job.claim, now, o.result_json, METRICS_TTL)
-            else:
-                scripts.queue_fail_job(pipe, o.job.id, o.job.claim, now, o.error, o.summary,
-                                       dumps(o.message), self.retry_delay(o.job), METRICS_TTL)
-        return scripts.execute(pipe)
+        successes = [o for o in outcomes if o.ok]
+        failures = [o for o in outcomes if not o.ok]
+        if successes:
+            now = int(max(o.finished_at for o in successes) * 1000)
+            scripts.queue_complete_jobs(pipe, now, [(o.job.id, o.job.claim, o.result_json) for o in successes])
+        for o in failures:
+            scripts.queue_fail_job(pipe, o.job.id, o.job.claim, int(o.finished_at * 1000), o.error, o.summary,
+                                   dumps(o.message), self.retry_delay(o.job))
+        replies = scripts.execute(pipe)
+        by_outcome = dict(zip(map(id, successes), replies[0] if successes else []))
+        by_outcome.update(zip(map(id, failures), replies[1:] if successes else replies))
+        return [by_outcome[id(o)] for o in outcomes]
 
     def retry_delay(self, job: "Job") -> int:
         """The backoff delay before the next attempt, in ms (0: retry at once)."""
