@@ -194,6 +194,8 @@
     const stats = await getJSON('/stats');
     setLive(true);
     lastStats = stats;
+    const here = stats[`${view.state}Count`];
+    document.title = `${STATE_LABELS[view.state]}${here ? ` (${here})` : ''} · ${settings.title}`;
     for (const node of document.querySelectorAll('[data-count]')) {
       const value = stats[`${node.dataset.count}Count`];
       if (value !== undefined) node.textContent = String(value);
@@ -213,12 +215,14 @@
     const failed = (m.failed || []).reduce((a, b) => a + b, 0);
     const minutes = Math.max(1, (m.minutes || []).length);
     const perMinute = (complete + failed) / minutes;
-    $('throughput').textContent = perMinute >= 10 ? String(Math.round(perMinute)) : perMinute.toFixed(1);
+    $('throughput').textContent = perMinute >= 10 || perMinute === 0 ? String(Math.round(perMinute)) : perMinute.toFixed(1);
     const recent = (m.complete || []).slice(-5).reduce((a, b) => a + b, 0) + (m.failed || []).slice(-5).reduce((a, b) => a + b, 0);
     $('throughput-sub').textContent = `jobs/min over the hour · ${recent} in the last 5 min`;
     $('hour-complete').textContent = String(complete);
     const rate = complete + failed ? Math.round((failed * 100) / (complete + failed)) : 0;
     $('hour-failed').textContent = `completed · ${failed} failed${failed ? ` (${rate}%)` : ''}`;
+    $('hour-ratio').classList.toggle('empty', complete + failed === 0);
+    $('hour-ratio-failed').style.width = `${complete + failed ? (failed * 100) / (complete + failed) : 0}%`;
   }
 
   /* The API sends each minute as epoch seconds; accept epoch minutes too. */
@@ -504,7 +508,7 @@
     const node = el('div', { class: 'detail', role: 'region', 'aria-label': `Job ${id} details` },
       el('div', { class: 'detail-side' }, dl, actions),
       el('div', { class: 'detail-body' }, sections.error, sections.data, sections.progressData, sections.result, sections.log));
-    return { node, facts, blocks, sections, stateSelect, prioritySelect, log: [], timer: null };
+    return { node, facts, blocks, sections, stateSelect, prioritySelect, log: null, timer: null };
   }
 
   function setFact(detail, key, text, title) {
@@ -531,6 +535,7 @@
     }
     const pct = progressOf(job);
     d.facts.progress.dd.replaceChildren(progressBar(pct), el('span', { class: 'pct' }, `${pct}%`));
+    d.facts.progress.dd.parentNode.hidden = job.state !== 'active' && pct === 0;
     const a = job.attempts || {};
     setFact(d, 'attempts', a.max !== undefined ? `${a.made || 0} made of ${a.max} · ${a.remaining} left` : '');
     for (const key of ['created_at', 'updated_at', 'started_at', 'failed_at']) {
@@ -552,7 +557,7 @@
   }
 
   function renderLog(d, lines) {
-    if (lines.length === d.log.length && lines.every((line, i) => line === d.log[i])) return;
+    if (d.log && lines.length === d.log.length && lines.every((line, i) => line === d.log[i])) return;
     d.log = lines;
     if (!lines.length) {
       d.blocks.log.replaceChildren(el('li', { class: 'muted empty-log' }, 'No log lines.'));
