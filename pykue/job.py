@@ -182,7 +182,7 @@ class Job:
         self._delay = _int(fields.get("delay"))
         self._ttl = _int(fields.get("ttl"))
         self._backoff = backoff_rules.decode_backoff(fields.get("backoff"))
-        self._remove_on_complete = bool(fields.get("removeOnComplete")) and fields["removeOnComplete"] != "false"
+        self._remove_on_complete = bool(fields.get("removeOnComplete"))  # Kue: any non-empty value
 
     def refresh(self) -> "Job":
         fields = self.queue.client.hgetall(self.queue.keys.job(self._require_id()))

@@ -34,7 +34,6 @@ class Keys:
         self.own = self.base + "pykue:"
         self.workers = self.own + "workers"
         self.paused = self.own + "paused"
-        self.claims = self.own + "claims"
 
     def job(self, job_id: int | str) -> str:
         return f"{self.base}job:{job_id}"
@@ -62,3 +61,6 @@ class Keys:
 
     def worker_lease(self, worker_id: str) -> str:
         return f"{self.own}worker:{worker_id}"
+
+    def wake(self, worker_id: str) -> str:
+        return f"{self.own}wake:{worker_id}"

@@ -89,7 +89,7 @@ class Scripts:
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
         self._claim_jobs = LuaScript("claim_jobs")
-        self._complete_job = LuaScript("complete_job")
+        self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
 
@@ -128,27 +128,30 @@ class Scripts:
         return int(self._progress_job(client, [self.base, job_id, percent, data_json, now, claim]))
 
     def claim_jobs(self, client: redis.Redis, now: int, worker_id: str, wanted: dict[str, int],
-                   popped: int = 0, popped_type: str = "") -> list[tuple[int, dict[str, str]]]:
+                   popped: int = 0, popped_type: str = "") -> list[tuple[int, str, dict[str, str]]]:
+        """(id, claim, hash as it was) for each job claimed."""
         args: list[Any] = [self.base, now, worker_id, popped, popped_type]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
         flat = self._claim_jobs(client, args)
         claimed, i = [], 0
         while i < len(flat):
-            job_id, n_fields = int(flat[i]), int(flat[i + 1])
-            values = flat[i + 2:i + 2 + 2 * n_fields]
-            claimed.append((job_id, dict(zip(values[::2], values[1::2]))))
-            i += 2 + 2 * n_fields
+            job_id, claim, n_fields = int(flat[i]), flat[i + 1], int(flat[i + 2])
+            values = flat[i + 3:i + 3 + 2 * n_fields]
+            claimed.append((job_id, claim, dict(zip(values[::2], values[1::2]))))
+            i += 3 + 2 * n_fields
         return claimed
 
-    def queue_complete_job(self, pipe: Any, job_id: int, claim: str, now: int, result_json: str,
-                           metrics_ttl: int) -> None:
-        self._complete_job.queue_in(pipe, [self.base, job_id, claim, now, result_json, metrics_ttl])
+    def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
+        """One call for many (id, claim, result JSON) completions; replies 1/0 per job."""
+        args: list[Any] = [self.base, now]
+        for item in done:
+            args.extend(item)
+        self._complete_jobs.queue_in(pipe, args)
 
     def queue_fail_job(self, pipe: Any, job_id: int, claim: str, now: int, error: str, summary: str,
-                       message_json: str, retry_delay: int, metrics_ttl: int) -> None:
-        self._fail_job.queue_in(
-            pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay, metrics_ttl])
+                       message_json: str, retry_delay: int) -> None:
+        self._fail_job.queue_in(pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay])
 
     def tick(self, client: redis.Redis, now: int, limit: int, lease_key: str, lease_ms: int,
              find_stalled: bool, reconcile_types: list[str]) -> tuple[int, list[tuple[int, str]],

@@ -4,7 +4,7 @@
   job for good and publishes `failed` (Kue's events and order, section 4.2).
   ARGV[1] key base, ARGV[2] job id, ARGV[3] claim token, ARGV[4] now (ms),
   ARGV[5] error text, ARGV[6] log summary, ARGV[7] message JSON,
-  ARGV[8] retry delay ms (0: retry at once), ARGV[9] metrics ttl (s)
+  ARGV[8] retry delay ms (0: retry at once)
   Returns attempts remaining + 1 (1 = failed for good), or 0 when the claim no longer holds.
 ]]
 --- @include "keys"
@@ -16,30 +16,31 @@ local jkey = job_key(base, id)
 local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "max_attempts", "attempts")
 if h[4] ~= claim or h[2] ~= "active" then return 0 end
 local jtype, priority = h[1], tonumber(h[3]) or 0
-redis.call("HSET", jkey, "error", ARGV[5], "failed_at", now, "updated_at", now)
-redis.call("HDEL", jkey, "pykue_claim")
-redis.call("HDEL", claims_key(base), id)
+local max, made = tonumber(h[5]) or 1, tonumber(h[6]) or 0
+if made < max then made = made + 1 end
+local remaining = math.max(0, max - made)
+local new = "failed"
+if remaining > 0 then new = (delay > 0) and "delayed" or "inactive" end
+local fields = {"error", ARGV[5], "failed_at", now, "updated_at", now, "pykue_claim", "", "attempts", made, "state", new}
+if new == "delayed" then
+  fields[#fields + 1] = "delay"; fields[#fields + 1] = delay
+  fields[#fields + 1] = "promote_at"; fields[#fields + 1] = now + delay
+end
+redis.call("HSET", jkey, unpack(fields))
 redis.call("RPUSH", log_key(base, id), ARGV[6])
 publish(base, id, "error", "," .. cjson.encode(ARGV[5]))
-local max, made = tonumber(h[5]) or 1, tonumber(h[6]) or 0
-if made < max then made = redis.call("HINCRBY", jkey, "attempts", 1) end
-local remaining = math.max(0, max - made)
+if new == "delayed" then
+  place(base, id, jtype, "active", "delayed", priority, now + delay)
+elseif new == "inactive" then
+  place(base, id, jtype, "active", "inactive", priority, priority)
+  publish(base, id, "enqueue", "," .. cjson.encode(jtype))
+else
+  place(base, id, jtype, "active", "failed", priority, priority)
+  count_metric(base, "failed", now)
+end
 if remaining > 0 then
-  if delay > 0 then
-    redis.call("HSET", jkey, "state", "delayed", "delay", delay, "promote_at", now + delay)
-    place(base, id, jtype, "active", "delayed", priority, now + delay)
-  else
-    redis.call("HSET", jkey, "state", "inactive")
-    place(base, id, jtype, "active", "inactive", priority, priority)
-    publish(base, id, "enqueue", "," .. cjson.encode(jtype))
-  end
   publish(base, id, "failed attempt", "," .. message .. "," .. made)
 else
-  redis.call("HSET", jkey, "state", "failed")
-  place(base, id, jtype, "active", "failed", priority, priority)
-  local metric = metric_key(base, "failed", math.floor(now / 60000))
-  redis.call("INCR", metric)
-  redis.call("EXPIRE", metric, ARGV[9])
   publish(base, id, "failed", "," .. message .. ",null")
 end
 return remaining + 1

@@ -20,6 +20,5 @@ for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
   redis.call("ZREM", search_word_key(base, word), id)
 end
 redis.call("DEL", jkey, log_key(base, id), okey)
-redis.call("HDEL", claims_key(base), id)
 publish(base, id, "remove", "," .. cjson.encode(jtype))
 return jtype

@@ -18,7 +18,6 @@ if new == "complete" then updates[#updates + 1] = "progress"; updates[#updates +
 if new == "failed" then updates[#updates + 1] = "failed_at"; updates[#updates + 1] = now end
 redis.call("HSET", jkey, unpack(updates))
 redis.call("HDEL", jkey, "pykue_claim")
-redis.call("HDEL", claims_key(base), id)
 local token_before = redis.call("LLEN", tokens_key(base, jtype))
 place(base, id, jtype, nil, new, priority, state_score(new, priority, h[4], h[5], now))
 if new == "inactive" then

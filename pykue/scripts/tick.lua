@@ -2,7 +2,8 @@
   1. renew this worker's lease (when asked);
   2. promote due delayed jobs (each at most once: its hash must still say delayed);
   3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue);
-  4. list jobs held by pykue workers whose lease has expired (when asked);
+  4. list active jobs whose pykue worker's lease has expired (when asked), by the worker
+     id inside each claim token;
   5. push missing wake-up tokens for the given types (when asked);
   6. return the paused types.
   ARGV[1] key base, ARGV[2] now (ms), ARGV[3] limit per step, ARGV[4] lease key or "",
@@ -32,32 +33,29 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "delayed"), 
   end
 end
 
-local claims = claims_key(base)
+local active = state_key(base, "active")
 local expired = {}
-for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "active"), 100000, now, "LIMIT", 0, limit)) do
+for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now, "LIMIT", 0, limit)) do
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
-  if redis.call("HEXISTS", claims, id) == 1 then
+  local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
+  if claim and claim ~= "" then
     expired[#expired + 1] = id
-    expired[#expired + 1] = redis.call("HGET", job_key(base, id), "pykue_claim") or ""
+    expired[#expired + 1] = claim
   end
 end
 
 local stalled = {}
 if ARGV[6] == "1" then
   local alive = {}
-  local held = redis.call("HGETALL", claims)
-  for i = 1, #held, 2 do
-    local id, wid = held[i], held[i + 1]
-    if alive[wid] == nil then
-      alive[wid] = redis.call("EXISTS", worker_key(base, wid)) == 1
-    end
-    if not alive[wid] then
-      local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
-      if claim then
+  for _, member in ipairs(redis.call("ZRANGE", active, 0, limit - 1)) do
+    local id = string.sub(member, string.find(member, "|", 1, true) + 1)
+    local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
+    local wid = claim and claim_worker(claim)
+    if wid then
+      if alive[wid] == nil then alive[wid] = redis.call("EXISTS", worker_key(base, wid)) == 1 end
+      if not alive[wid] then
         stalled[#stalled + 1] = id
         stalled[#stalled + 1] = claim
-      else
-        redis.call("HDEL", claims, id)
       end
     end
   end

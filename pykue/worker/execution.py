@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import queue
 import threading
 import time
 import traceback
@@ -72,7 +73,11 @@ class Executor:
 
     def __init__(self, max_threads: int, on_done: Callable[[Outcome], None]) -> None:
         self.on_done = on_done
-        self._threads = concurrent.futures.ThreadPoolExecutor(max(1, max_threads), thread_name_prefix="pykue-task")
+        self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._max_threads = max(1, max_threads)
+        self._threads: list[threading.Thread] = []
+        self._idle = 0
+        self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._futures: dict[int, concurrent.futures.Future[Any]] = {}
 
@@ -82,7 +87,27 @@ class Executor:
             self._futures[job.id] = future
             future.add_done_callback(lambda f, job=job: self._async_done(job, f))
         else:
-            self._threads.submit(self._run_sync, task, job)
+            self._inbox.put((task, job))
+            self._grow()
+
+    def _grow(self) -> None:
+        """Threads start on demand, up to the limit, and then live as long as the worker."""
+        with self._lock:
+            if self._idle > 0 or len(self._threads) >= self._max_threads:
+                self._idle -= 1
+                return
+            thread = threading.Thread(target=self._thread_main, name="pykue-task", daemon=True)
+            self._threads.append(thread)
+        thread.start()
+
+    def _thread_main(self) -> None:
+        while True:
+            item = self._inbox.get()
+            if item is None:
+                return
+            self._run_sync(*item)
+            with self._lock:
+                self._idle += 1
 
     def cancel(self, job_id: int) -> bool:
         """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""
@@ -124,6 +149,7 @@ class Executor:
         return self._loop
 
     def shutdown(self) -> None:
-        self._threads.shutdown(wait=False, cancel_futures=True)
+        for _ in self._threads:
+            self._inbox.put(None)
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._loop.stop)

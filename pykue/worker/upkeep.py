@@ -82,7 +82,7 @@ class Upkeep:
         now = now_ms()
         pipe = queue.client.pipeline(transaction=False)
         queue.scripts.queue_fail_job(pipe, job_id, claim, now, message, message, dumps(message),
-                                     self.worker.retry_delay(job), 7200)
+                                     self.worker.retry_delay(job))
         (reply,) = queue.scripts.execute(pipe)
         if reply:
             log.warning("job %s %s: %s", job_id, job.type, message)

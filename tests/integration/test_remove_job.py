@@ -61,13 +61,14 @@ def test_removes_zids_an_inconsistent_index_holds_in_other_states(queue, client)
     assert not [k for k in client.scan_iter("q:jobs*") if client.zscore(k, zid(job.id)) is not None]
 
 
-def test_removes_a_worker_claim(queue, client):
+def test_a_removed_claimed_job_leaves_no_claim_behind(queue, client):
     job = queue.create("email").save()
-    client.hset("q:pykue:claims", mapping={"1": "w:1", "99": "w:99"})
+    client.hset("q:job:1", "pykue_claim", "w/0/1")
 
     job.remove()
 
-    assert client.hgetall("q:pykue:claims") == {"99": "w:99"}
+    assert client.exists("q:job:1") == 0
+    assert not [k for k in client.keys("q:pykue:*")]
 
 
 def test_removing_twice_raises_and_publishes_nothing(queue, client, events):

@@ -142,13 +142,11 @@ def test_heals_a_zid_left_in_several_state_sets(queue, client):
 
 def test_revokes_a_worker_claim(queue, client):
     job = queue.create("email").save()
-    client.hset("q:job:1", "pykue_claim", "w1:abc")
-    client.hset("q:pykue:claims", "1", "w1:abc")
+    client.hset("q:job:1", "pykue_claim", "w1/0/123")
 
     job.set_state("inactive")
 
     assert client.hget("q:job:1", "pykue_claim") is None
-    assert client.hget("q:pykue:claims", "1") is None
 
 
 def test_every_state_round_trip_keeps_one_entry_per_index(queue, client):

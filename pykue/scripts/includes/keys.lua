@@ -8,11 +8,13 @@ local function type_state_key(base, jtype, state) return base .. "jobs:" .. jtyp
 local function tokens_key(base, jtype) return base .. jtype .. ":jobs" end
 local function search_object_key(base, id) return base .. "search:object:" .. id end
 local function search_word_key(base, word) return base .. "search:word:" .. word end
-local function claims_key(base) return base .. "pykue:claims" end
 local function worker_key(base, wid) return base .. "pykue:worker:" .. wid end
 local function metric_key(base, kind, minute) return base .. "pykue:metrics:" .. kind .. ":" .. minute end
 local function zid(id)
   local s = tostring(id)
   return string.format("%02d|%s", #s, s)
 end
+-- A claim token names the worker process holding the job: "<worker id>/<attempts>/<now>".
+local function claim_token(wid, attempts, now) return wid .. "/" .. (attempts or "0") .. "/" .. now end
+local function claim_worker(claim) return string.match(claim, "^(.*)/[^/]*/[^/]*$") end
 local STATES = {"inactive", "active", "complete", "failed", "delayed"}

@@ -1,0 +1,51 @@
+--[[ Finish jobs successfully, each only if its worker's claim still holds (a TTL-expired or
+  recovered job cannot be completed by its stale worker). Per job, Kue's effects: duration,
+  result, progress 100, complete state, attempts, removeOnComplete, `complete` event; for the
+  batch, one work-time increment (Kue's stats:work-time) and one per-minute counter.
+  ARGV[1] key base, ARGV[2] now (ms), then triples: job id, claim token, result JSON or ""
+  Returns 1 or 0 per job (0: the claim no longer holds; nothing was changed for that job).
+]]
+--- @include "keys"
+--- @include "publish"
+--- @include "place"
+local base, now = ARGV[1], tonumber(ARGV[2])
+local replies, work_time, completed = {}, 0, 0
+for a = 3, #ARGV, 3 do
+  local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local jkey = job_key(base, id)
+  local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "started_at",
+    "max_attempts", "attempts", "removeOnComplete")
+  if h[4] ~= claim or h[2] ~= "active" then
+    replies[#replies + 1] = 0
+  else
+    local jtype, priority = h[1], tonumber(h[3]) or 0
+    local duration = now - (tonumber(h[5]) or now)
+    local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now, "pykue_claim", ""}
+    local made = tonumber(h[7]) or 0
+    if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end
+    if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
+    redis.call("HSET", jkey, unpack(fields))
+    place(base, id, jtype, "active", "complete", priority, priority)
+    publish(base, id, "complete", "," .. result .. ",null")
+    if h[8] and h[8] ~= "" then
+      local member = zid(id)
+      redis.call("ZREM", base .. "jobs", member)
+      redis.call("ZREM", state_key(base, "complete"), member)
+      redis.call("ZREM", type_state_key(base, jtype, "complete"), member)
+      local okey = search_object_key(base, id)
+      for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
+        redis.call("ZREM", search_word_key(base, word), id)
+      end
+      redis.call("DEL", jkey, log_key(base, id), okey)
+      publish(base, id, "remove", "," .. cjson.encode(jtype))
+    end
+    work_time = work_time + duration
+    completed = completed + 1
+    replies[#replies + 1] = 1
+  end
+end
+if completed > 0 then
+  redis.call("INCRBY", base .. "stats:work-time", work_time)
+  count_metric(base, "complete", now, completed)
+end
+return replies
