@@ -143,6 +143,9 @@ class Worker:
         while not self._stopping.is_set():
             idle = not self.running  # read before the slots: a job may end while we claim
             wanted = self._free_slots()
+            if popped and popped_type not in wanted:  # paused since: give its token back
+                self._return_token(popped_type)
+                popped, popped_type = 0, ""
             if not wanted:
                 if self.burst and idle:
                     return
@@ -166,6 +169,14 @@ class Worker:
             except redis.RedisError as error:
                 errors += 1
                 self._redis_trouble("fetching jobs", error, errors)
+        if popped:
+            self._return_token(popped_type)
+
+    def _return_token(self, job_type: str) -> None:
+        try:
+            self.queue.client.lpush(self.queue.keys.tokens(job_type), 1)
+        except redis.RedisError as error:
+            self.queue.report_error(error)
 
     def _redis_trouble(self, doing: str, error: BaseException, attempt: int) -> None:
         delay = min(0.1 * 2 ** min(attempt, 6), 5.0)
@@ -333,7 +344,10 @@ class Worker:
 
     def set_paused(self, paused: set[str]) -> None:
         with self._cond:
-            resumed = self.paused - paused
+            resumed, newly_paused = (self.paused - paused) & set(self.tasks), (paused - self.paused) & set(self.tasks)
             self.paused = set(paused)
-        if resumed:
-            self._wake()
+        for word, types in (("paused", newly_paused), ("resumed", resumed)):
+            if types:
+                log.info("%s: %s", word, ", ".join(sorted(types)))
+        if resumed or newly_paused:
+            self._wake()  # stop waiting on a paused type's tokens, or start on a resumed one
