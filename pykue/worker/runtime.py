@@ -122,8 +122,9 @@ class Worker:
             leftovers = [r for r in self.running.values() if not r.abandoned]
         for entry in leftovers:
             log.warning("job %s %s still running at shutdown: failing it with Shutdown", entry.job.id, entry.job.type)
+            self._done.put(failure_text(entry.job, "Shutdown"))  # first: a cancelled async task reports too
             self.abandon(entry.job.id)
-            self._done.put(failure_text(entry.job, "Shutdown"))
+            self.executor.cancel(entry.job.id)
 
     def _live_count(self) -> int:
         return sum(1 for r in self.running.values() if not r.abandoned)
