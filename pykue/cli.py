@@ -59,7 +59,7 @@ def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int
 
         argv = [a for a in sys.argv[1:]]
         child_argv = _without_processes(argv)
-        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout).run())
+        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
     workers = _build_workers(queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
                              promote_interval, stalled_timeout)
     _run_workers(workers)

@@ -11,10 +11,11 @@ log = logging.getLogger("pykue.supervisor")
 
 
 class Supervisor:
-    def __init__(self, argv: list[str], processes: int, shutdown_timeout: float) -> None:
+    def __init__(self, argv: list[str], processes: int, shutdown_timeout: float, burst: bool = False) -> None:
         self.argv = argv
         self.processes = processes
         self.shutdown_timeout = shutdown_timeout
+        self.burst = burst  # a child exiting 0 drained the queue: not restarted
         self.children: list[subprocess.Popen[bytes]] = []
         self.stopping = False
         self.restarts = 0
@@ -23,14 +24,17 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self.children = [self._spawn() for _ in range(self.processes)]
-        while not self.stopping:
+        while not self.stopping and not self._drained():
             for i, child in enumerate(self.children):
-                if child.poll() is not None and not self.stopping:
+                if child.poll() is not None and not self.stopping and not (self.burst and child.returncode == 0):
                     log.warning("worker process %s exited with %s; starting another", child.pid, child.returncode)
                     self.restarts += 1
                     self.children[i] = self._spawn()
             time.sleep(0.2)
         return self._wait_children()
+
+    def _drained(self) -> bool:
+        return self.burst and all(child.poll() == 0 for child in self.children)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         child = subprocess.Popen([sys.executable, "-m", "pykue", *self.argv])
