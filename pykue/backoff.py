@@ -68,19 +68,29 @@ def kue_delay(backoff: bool | dict[str, Any] | str | None, attempts: int, curren
     """
     if backoff is None:
         return None
-    if backoff is True or isinstance(backoff, str):
+    # A backoff written by Node Kue may hold numbers as strings ("delay":"100"), which JS
+    # arithmetic accepts; an unknown type crashes Kue and is a fixed retry here.
+    if backoff is True or isinstance(backoff, str) or backoff.get("type") not in ("fixed", "exponential"):
         return _positive(current_delay)
-    base = backoff.get("delay") or current_delay
+    base = _number(backoff.get("delay")) or current_delay
     if base is None:
         return None
     if backoff.get("type") == "fixed":
         return _positive(base)
     half = base / 2
     delay = half * (2 ** attempts - 1)
-    max_delay = backoff.get("maxDelay")
+    max_delay = _number(backoff.get("maxDelay"))
     if max_delay:
         delay = min(max_delay - half, delay)
     return _positive(_js_round(delay))
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def strategy_delay(strategy: Any, attempts: int, current_delay: int | None) -> int | None:
