@@ -127,3 +127,16 @@ def test_decode():
     assert decode_backoff("false") is None
     assert decode_backoff('{"type":"fixed","delay":5}') == {"type": "fixed", "delay": 5}
     assert decode_backoff("[1]") == "[1]"
+
+
+def test_numbers_kue_stored_as_strings_still_count():
+    # JS arithmetic accepts "100"; a backoff written by Node Kue may hold such strings
+    assert kue_delay({"type": "fixed", "delay": "100"}, 1, None) == 100
+    assert kue_delay({"type": "exponential", "delay": "200"}, 2, None) == 300
+    assert kue_delay({"type": "exponential", "delay": 100, "maxDelay": "150"}, 3, None) == 100
+    assert kue_delay({"type": "exponential", "delay": "soon"}, 2, 100) == 150
+
+
+def test_an_unknown_stored_type_is_a_fixed_retry_not_a_crash():
+    assert kue_delay({"type": "linear", "delay": 100}, 3, 250) == 250
+    assert kue_delay({"delay": 100}, 3, None) is None
