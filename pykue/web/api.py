@@ -253,6 +253,8 @@ def create(app: Dashboard, request: Request) -> Response:
         body = json.loads(raw)
     except ValueError as exc:
         return error(f"request body is not valid JSON: {exc}", 400)
+    except RecursionError:
+        return error("request body is not valid JSON: nested too deeply", 400)
     if body == {} or body == []:
         return Response(status=204)
     if isinstance(body, dict):

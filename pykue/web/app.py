@@ -12,6 +12,7 @@ and every link, asset and API call follows.
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 from typing import Any
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
     from ..queue import Queue
+
+log = logging.getLogger(__name__)
 
 #: ``ui/`` of the repository; installed, the same files sit at ``pykue/ui`` in the package.
 UI_DIR = Path(__file__).resolve().parent.parent / "ui"
@@ -75,6 +78,9 @@ class Dashboard:
             return not_found(request)
         except HTTPException as error:
             return error.get_response(request.environ)  # type: ignore[return-value]
+        except Exception as error:  # a bug or Redis gone: say so in JSON, keep the traceback in the log
+            log.exception("%s %s failed", request.method, request.path)
+            return api.error(f"internal error: {type(error).__name__}", 500)
 
     def render(self, name: str, **context: Any) -> Response:
         template = self.templates.get_template(name)

@@ -360,6 +360,27 @@ def test_post_malformed_json_is_a_clear_json_400(http):
     assert response.json["error"].startswith("request body is not valid JSON")
 
 
+def test_post_json_nested_too_deeply_is_a_clear_400(client, http):
+    response = http.post("/job", data="[" * 50_000 + "]" * 50_000, headers=JSON)
+    assert response.status_code == 400
+    assert response.json["error"].startswith("request body is not valid JSON")
+    assert client.keys("*") == []
+
+
+def test_redis_down_gives_error_bodies_not_tracebacks():
+    from pykue.embedded import free_port
+
+    app = create_app(f"redis://127.0.0.1:{free_port()}/0")
+    try:
+        http = Client(app, Response)
+        stats = http.get("/stats")
+        assert stats.status_code == 200 and "connect" in stats.json["error"].lower()
+        page = http.get("/failed")
+        assert page.status_code == 500 and page.json == {"error": "internal error: ConnectionError"}
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("payload", ["hello", 42, True, None])
 def test_post_an_unknown_kind_of_input_is_refused(client, http, payload):
     response = http.post("/job", data=json.dumps(payload), headers=JSON)
