@@ -18,7 +18,7 @@ import redis
 log = logging.getLogger("pykue.events")
 Listener = Callable[..., Any]
 FINAL_EVENTS = ("complete", "failed", "remove")
-REPLAY_SECONDS = 10.0  # how long a message for a job nobody listens to is kept for on_new_job
+REPLAY_SECONDS = 5.0  # how long a message for a job nobody listens to is kept for on_new_job
 
 
 class EventHub:
@@ -28,7 +28,7 @@ class EventHub:
         self._report_error = report_error
         self._queue_listeners: dict[str, list[Listener]] = defaultdict(list)
         self._job_listeners: dict[int, dict[str, list[Listener]]] = defaultdict(lambda: defaultdict(list))
-        self._unclaimed: deque[tuple[float, Any, str, list[Any]]] = deque(maxlen=10_000)
+        self._unclaimed: deque[tuple[float, Any, str, list[Any]]] = deque(maxlen=5_000)
         self._lock = threading.Lock()
         self._subscribed = threading.Event()
         self._stopping = threading.Event()
@@ -134,7 +134,10 @@ class EventHub:
             queue_fns = list(self._queue_listeners.get("job " + name, ()))
             job_fns = self._take_job_listeners(job_id, name)
             if job_fns is None:
-                self._unclaimed.append((time.monotonic(), job_id, name, args))
+                now = time.monotonic()
+                while self._unclaimed and self._unclaimed[0][0] < now - REPLAY_SECONDS:
+                    self._unclaimed.popleft()
+                self._unclaimed.append((now, job_id, name, args))
         for fn in queue_fns:
             self._call(fn, job_id, *args)
         for fn in job_fns or ():
