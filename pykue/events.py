@@ -101,7 +101,7 @@ class EventHub:
             try:
                 self._listen()
                 delay = 0.1
-            except (redis.ConnectionError, redis.TimeoutError, OSError) as error:
+            except Exception as error:  # noqa: BLE001 - e.g. NOPERM: the thread must not die silently
                 self._subscribed.clear()
                 self._report_error(error)
                 self._stopping.wait(delay)
