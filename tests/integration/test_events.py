@@ -241,3 +241,52 @@ def test_wait_on_a_job_removed_meanwhile(queue):
 
     with pytest.raises(JobNotFoundError):
         job.wait(timeout=10)
+
+
+def test_listeners_survive_a_redis_restart(tmp_path):
+    import redis
+
+    from pykue.embedded import RedisServer
+
+    with RedisServer(tmp_path / "restart") as server:
+        q = Queue(redis=server.url)
+        seen, errors = [], []
+        q.on("error", errors.append)
+        q.on("job enqueue", lambda *a: seen.append(a))
+        try:
+            q.create("before").save()
+            wait_for(lambda: seen, 5, message="the first enqueue")
+
+            server.restart()  # same port, empty data: the subscriber connection is cut
+            probe = redis.Redis(port=server.port)
+            wait_for(lambda: probe.pubsub_numsub("q:events")[0][1] > 0, 10, message="re-subscription")
+            q.create("after").save()
+
+            wait_for(lambda: len(seen) == 2, 5, message="an enqueue after the restart")
+            assert seen == [(1, "before"), (1, "after")]
+            assert errors and all(isinstance(e, redis.ConnectionError) for e in errors)
+        finally:
+            q.close()
+
+
+def test_a_refused_subscription_is_reported_and_retried(tmp_path):
+    import redis
+
+    from pykue.embedded import RedisServer
+
+    with RedisServer(tmp_path / "acl") as server:
+        admin = redis.Redis(port=server.port, decode_responses=True)
+        admin.execute_command("ACL", "SETUSER", "nosub", "on", ">pw", "~*", "&elsewhere", "+@all")
+        q = Queue(redis={"port": server.port, "username": "nosub", "password": "pw"})
+        errors = []
+        q.on("error", errors.append)
+        try:
+            with pytest.raises(TimeoutError):
+                q.events.ensure_subscribed(timeout=0.5)
+            wait_for(lambda: errors, 5, message="the NOPERM error")
+            assert "NOPERM" in str(errors[0]) or "permission" in str(errors[0]).lower()
+
+            admin.execute_command("ACL", "SETUSER", "nosub", "allchannels")  # fixed by the admin
+            q.events.ensure_subscribed(timeout=10)  # the retrying subscriber gets through
+        finally:
+            q.close()
