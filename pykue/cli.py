@@ -10,10 +10,18 @@ import threading
 from typing import Any
 
 import click
+import redis
 
 from . import __version__
+from .connection import describe
 from .exceptions import PykueError
 from .queue import Queue
+
+class AppError(click.ClickException):
+    """A bad -A app: one line on stderr and exit code 2, like a usage error but without the usage."""
+
+    exit_code = 2
+
 
 REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default $PYKUE_REDIS_URL or the app's."
 
@@ -53,14 +61,14 @@ def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int
     try:
         queues = load_queues(app)
     except LoadError as error:
-        raise click.UsageError(str(error)) from None
+        raise AppError(str(error)) from None
     if processes > 1:
         from .worker.supervisor import Supervisor
 
         argv = [a for a in sys.argv[1:]]
         child_argv = _without_processes(argv)
         raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
-    workers = _build_workers(queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
+    workers = _build_workers(app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
                              promote_interval, stalled_timeout)
     _run_workers(workers)
 
@@ -80,7 +88,7 @@ def _without_processes(argv: list[str]) -> list[str]:
     return out
 
 
-def _build_workers(queues: list[Queue], redis_url: str | None, prefix: str | None, concurrency: int | None,
+def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix: str | None, concurrency: int | None,
                    types: str | None, burst: bool, shutdown_timeout: float, promote_interval: float,
                    stalled_timeout: float) -> list[Any]:
     from .worker import Worker
@@ -102,7 +110,12 @@ def _build_workers(queues: list[Queue], redis_url: str | None, prefix: str | Non
             raise click.BadParameter(f"no task for type(s) {', '.join(missing)}; known: {', '.join(sorted(known))}",
                                      param_hint="--types")
     if not workers:
-        raise click.UsageError("the app's Queue has no tasks: decorate functions with @queue.task")
+        raise AppError(f"-A {app}: the app's Queue has no tasks: decorate functions with @queue.task")
+    for worker in workers:
+        try:
+            worker.queue.ping()
+        except redis.RedisError as error:
+            raise click.ClickException(f"cannot reach Redis at {describe(worker.queue.client)}: {error}") from None
     return workers
 
 
