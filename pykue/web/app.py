@@ -24,6 +24,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import Map
+from werkzeug.routing import MapAdapter
+from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
@@ -56,7 +58,8 @@ class Dashboard:
         self.title = title
         self.max_body = max_body
         self.owns_queue = owns_queue
-        self.url_map = Map([*api.rules(), *views.rules()], converters={"range": api.RangeConverter})
+        self.url_map = Map([*api.rules(), *views.rules()], converters={"range": api.RangeConverter},
+                           strict_slashes=False)
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
         self._wsgi = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
                                           cache_timeout=3600)
@@ -72,7 +75,7 @@ class Dashboard:
     def dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            rule, values = adapter.match(return_rule=True)
+            rule, values = match(adapter, request)
             return rule.endpoint(self, request, **values)
         except NotFound:
             return not_found(request)
@@ -90,6 +93,17 @@ class Dashboard:
         """Close the queue's connections when the dashboard created the queue itself."""
         if self.owns_queue:
             self.queue.close()
+
+
+def match(adapter: MapAdapter, request: Request) -> tuple[Rule, dict[str, Any]]:
+    """Route the request; like Express, a trailing slash does not matter (``/stats/``)."""
+    try:
+        return adapter.match(return_rule=True)
+    except NotFound:
+        path = request.path
+        if len(path) > 1 and path.endswith("/"):
+            return adapter.match(path.rstrip("/"), method=request.method, return_rule=True)
+        raise
 
 
 def not_found(request: Request) -> Response:

@@ -194,6 +194,13 @@ def test_invalid_state_in_a_read_route_is_refused_with_an_error_body(queue, clie
     assert snapshot(client) == before
 
 
+def test_a_trailing_slash_is_ignored_as_express_does(queue, http):
+    make_jobs(queue, 2)
+    assert http.get("/stats/").json["inactiveCount"] == 2
+    assert len(http.get("/jobs/inactive/0..10/").json) == 2
+    assert http.get("/failed/").status_code == 200
+
+
 def test_job_types(queue, http):
     make_jobs(queue, 1, type="video")
     make_jobs(queue, 1, type="email")
