@@ -211,40 +211,37 @@ class Job:
 
     # -- saving -------------------------------------------------------------------------------
 
-    def encode(self, now: int) -> tuple[list[Any], dict[str, str]]:
-        """The arguments of save_jobs.lua for this job, and the hash it will write."""
+    def encode(self) -> list[Any]:
+        """This job's arguments to save_jobs.lua (validated; nothing is written here)."""
         if backoff_rules.is_strategy(self._backoff):
             self.queue.backoff_strategies[self.type] = self._backoff
-            stored_backoff = None
+            stored_backoff = ""
         else:
-            stored_backoff = backoff_rules.encode_backoff(self._backoff)
+            stored_backoff = backoff_rules.encode_backoff(self._backoff) or ""
         try:
             data = dumps(self.data)
         except (TypeError, ValueError) as error:
             raise InvalidJobError("data", self.data, f"not JSON-serialisable ({error})") from None
-        delay = self._delay or 0
-        fields = {
-            "type": self.type, "data": data, "priority": str(self._priority),
-            "max_attempts": str(self._max_attempts), "created_at": str(now),
-            "promote_at": str(now + delay), "updated_at": str(now),
-        }
+        words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()
+        return [self.type, data, self._priority, self._max_attempts, self._delay or 0, self._ttl or 0,
+                stored_backoff, "true" if self._remove_on_complete else "", len(words), *words]
+
+    @staticmethod
+    def stored_fields(args: list[Any], now: int) -> dict[str, str]:
+        """The hash save_jobs.lua writes for ``args`` (so a saved job needs no read back)."""
+        delay = int(args[4])
+        fields = {"type": args[0], "data": args[1], "priority": str(args[2]), "max_attempts": str(args[3]),
+                  "created_at": str(now), "promote_at": str(now + delay), "updated_at": str(now),
+                  "state": "delayed" if delay else "inactive"}
         if delay:
             fields["delay"] = str(delay)
-        if self._ttl:
-            fields["ttl"] = str(self._ttl)
-        if self._remove_on_complete:
-            fields["removeOnComplete"] = "true"
-        if stored_backoff:
-            fields["backoff"] = stored_backoff
-        state = "delayed" if delay else "inactive"
-        words = self.queue.index_words(self.data, self._search_keys)
-        args: list[Any] = [self.type, state, self._priority, now + delay, len(fields)]
-        for item in fields.items():
-            args.extend(item)
-        args.append(len(words))
-        args.extend(words)
-        fields["state"] = state
-        return args, fields
+        if args[5]:
+            fields["ttl"] = str(args[5])
+        if args[6]:
+            fields["backoff"] = args[6]
+        if args[7]:
+            fields["removeOnComplete"] = args[7]
+        return fields
 
     def save(self) -> "Job":
         if self.id is not None:

@@ -64,20 +64,19 @@ class Queue:
         to_store = [job for job in jobs if not (self.test_mode.active and self.test_mode.record(job))]
         if not to_store:
             return jobs
-        now = now_ms()
-        encoded = [job.encode(now) for job in to_store]  # validates every job before any write
+        encoded = [job.encode() for job in to_store]  # validates every job before any write
         if any(job._listeners for job in to_store):
             self.events.ensure_subscribed()
+        now = now_ms()
         if len(encoded) == 1:
-            groups = [self.scripts.save_jobs(self.client, [encoded[0][0]])]
+            ids = self.scripts.save_jobs(self.client, now, encoded)
         else:
             pipe = self.client.pipeline(transaction=False)
             for start in range(0, len(encoded), chunk):
-                self.scripts.queue_save_jobs(pipe, [args for args, _ in encoded[start:start + chunk]])
-            groups = self.scripts.execute(pipe)
-        ids = [int(i) for group in groups for i in group]
-        for job, job_id, (_, fields) in zip(to_store, ids, encoded):
-            job._saved(job_id, fields)
+                self.scripts.queue_save_jobs(pipe, now, encoded[start:start + chunk])
+            ids = [int(i) for group in self.scripts.execute(pipe) for i in group]
+        for job, job_id, args in zip(to_store, ids, encoded):
+            job._saved(job_id, Job.stored_fields(args, now))
         return jobs
 
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:

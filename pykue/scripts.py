@@ -43,10 +43,32 @@ class LuaScript:
 
     def __call__(self, client: redis.Redis, args: Sequence[Any], keys: Sequence[str] = ()) -> Any:
         try:
-            return client.evalsha(self.sha, len(keys), *keys, *args)
+            return self._direct(client, (self.sha, len(keys), *keys, *args))
         except NoScriptError:
             client.script_load(self.source)
-            return client.evalsha(self.sha, len(keys), *keys, *args)
+        except (redis.ConnectionError, redis.TimeoutError):
+            pass  # the client's own path retries and reconnects as configured
+        return client.evalsha(self.sha, len(keys), *keys, *args)
+
+    @staticmethod
+    def _direct(client: redis.Redis, args: tuple[Any, ...]) -> Any:
+        """EVALSHA on a pooled connection, skipping the per-command layers of redis-py that
+        cost more than the round trip on hot paths (one job saved per call)."""
+        pool = client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_command("EVALSHA", *args)
+            reply = conn.read_response()
+        except redis.ResponseError:
+            raise
+        except BaseException:
+            conn.disconnect()  # a half-read reply must not be left on a pooled connection
+            raise
+        finally:
+            pool.release(conn)
+        if isinstance(reply, redis.ResponseError):
+            raise reply
+        return reply
 
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
@@ -96,17 +118,17 @@ class Scripts:
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
 
-    def save_jobs(self, client: redis.Redis, encoded_jobs: list[list[Any]]) -> list[int]:
-        args: list[Any] = [self.base, len(encoded_jobs)]
-        for job_args in encoded_jobs:
-            args.extend(job_args)
-        return [int(i) for i in self._save_jobs(client, args)]
+    def save_jobs(self, client: redis.Redis, now: int, encoded_jobs: list[list[Any]]) -> list[int]:
+        return [int(i) for i in self._save_jobs(client, self._save_args(now, encoded_jobs))]
 
-    def queue_save_jobs(self, pipe: Any, encoded_jobs: list[list[Any]]) -> None:
-        args: list[Any] = [self.base, len(encoded_jobs)]
+    def queue_save_jobs(self, pipe: Any, now: int, encoded_jobs: list[list[Any]]) -> None:
+        self._save_jobs.queue_in(pipe, self._save_args(now, encoded_jobs))
+
+    def _save_args(self, now: int, encoded_jobs: list[list[Any]]) -> list[Any]:
+        args: list[Any] = [self.base, now]
         for job_args in encoded_jobs:
             args.extend(job_args)
-        self._save_jobs.queue_in(pipe, args)
+        return args
 
     def execute(self, pipe: Any) -> list[Any]:
         return execute_pipeline(pipe, self.all())
