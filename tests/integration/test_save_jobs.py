@@ -229,3 +229,9 @@ def test_hash_tag_prefix_keeps_every_key_in_one_slot(redis_server, client):
     assert {key_slot(k) for k in keys} == {key_slot("{q}:events")}
     assert "{q}:search:word:hello" in keys
     assert [m["event"] for m in messages] == ["enqueue", "progress"]
+
+
+def test_create_many_of_nothing_writes_nothing(queue, client, events):
+    assert queue.create_many([]) == []
+    assert client.dbsize() == 0
+    assert events.collect() == []
