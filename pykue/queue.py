@@ -132,9 +132,13 @@ class Queue:
         return self
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Gracefully stop the workers this process runs for this queue (see ``pykue.worker``)."""
-        for worker in list(self.workers):
+        """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``
+        seconds and then fail with ``Shutdown`` (retried if attempts remain). Returns when done."""
+        workers = list(self.workers)
+        for worker in workers:
             worker.stop(timeout)
+        for worker in workers:
+            worker.join(timeout + 10)
 
     # -- reading --------------------------------------------------------------------------------
 

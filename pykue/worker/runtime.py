@@ -67,6 +67,7 @@ class Worker:
         self._cond = threading.Condition()
         self._blocking_on: set[str] | None = None
         self._stopping = threading.Event()
+        self._finished = threading.Event()
         self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
         self.executor = Executor(sync_slots + 4, self._done.put)
@@ -102,6 +103,7 @@ class Worker:
             self.upkeep.stop()
             self._cleanup()
             self.queue.workers.remove(self)
+            self._finished.set()
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop taking jobs; running ones get ``timeout`` seconds, then fail with ``Shutdown``."""
@@ -109,6 +111,10 @@ class Worker:
             self.shutdown_timeout = timeout
         self._stopping.set()
         self._wake()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until ``run()`` has returned; False on timeout."""
+        return self._finished.wait(timeout)
 
     @property
     def stopping(self) -> bool:
