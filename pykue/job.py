@@ -330,9 +330,9 @@ class Job:
         pairs = (("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed))
         for name, fn in pairs:
             hub.on_job(job_id, name, fn)
+        poll = self._outcome_poller()
         try:
-            outcome = self._finished_outcome() or (
-                waiter.outcome if waiter.wait(timeout, poll=self._finished_outcome) else None)
+            outcome = poll() or (waiter.outcome if waiter.wait(timeout, poll=poll) else None)
         finally:
             for name, fn in pairs:
                 hub.off_job(job_id, name, fn)
@@ -346,16 +346,27 @@ class Job:
             raise JobFailedError(job_id, error or self._stored_error(value))
         raise JobNotFoundError(job_id)
 
-    def _finished_outcome(self) -> tuple[str, Any] | None:
-        try:
-            self.refresh()
-        except JobNotFoundError:
-            return ("remove", None)
-        if self.state == "complete":
-            return ("complete", self.result)
-        if self.state == "failed":
-            return ("failed", self.error)
-        return None
+    def _outcome_poller(self) -> Callable[[], tuple[str, Any] | None]:
+        """The outcome Redis shows, if final. `failed` with attempts left counts only when seen
+        twice: a Node Kue worker shows `failed` for a moment before it schedules the retry."""
+        failures_seen: set[str | None] = set()
+
+        def poll() -> tuple[str, Any] | None:
+            try:
+                self.refresh()
+            except JobNotFoundError:
+                return ("remove", None)
+            if self.state == "complete":
+                return ("complete", self.result)
+            if self.state == "failed":
+                made, _, maximum = self.attempts()
+                failed_at = self._hash.get("failed_at")
+                if made >= maximum or failed_at in failures_seen:
+                    return ("failed", self.error)
+                failures_seen.add(failed_at)
+            return None
+
+        return poll
 
     def _stored_error(self, message: Any) -> str:
         try:
