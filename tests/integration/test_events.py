@@ -290,3 +290,18 @@ def test_a_refused_subscription_is_reported_and_retried(tmp_path):
             q.events.ensure_subscribed(timeout=10)  # the retrying subscriber gets through
         finally:
             q.close()
+
+
+def test_a_kue_workers_passing_failed_state_is_not_taken_for_the_end(queue, client):
+    # Kue's failedAttempt shows state `failed` (attempts not yet counted) before the retry
+    job = queue.create("t").attempts(3).save()
+    poll = job._outcome_poller()
+    client.hset("q:job:1", mapping={"state": "failed", "failed_at": "1000", "error": "first"})
+    assert poll() is None                      # first sighting: a retry may follow
+    client.hset("q:job:1", mapping={"state": "inactive", "attempts": "1"})
+    assert poll() is None
+    client.hset("q:job:1", mapping={"state": "failed", "failed_at": "2000", "error": "second"})
+    assert poll() is None
+    assert poll() == ("failed", "second")      # still failed, same failure: final after all
+    client.hset("q:job:1", mapping={"failed_at": "3000", "attempts": "3"})
+    assert job._outcome_poller()() == ("failed", "second")  # no attempts left: final at once
