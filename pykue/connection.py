@@ -61,6 +61,8 @@ def _from_url(url: str) -> redis.Redis:
     if parts.scheme == "embedded":
         path = (parts.netloc + parts.path) or "pykue-data"
         options = dict(parse_qsl(parts.query))
+        if set(options) - {"db"}:
+            raise ConfigurationError(f"unknown option(s) {sorted(set(options) - {'db'})} in {url!r}; only db")
         sock = ensure_embedded_server(path)
         return redis.Redis(unix_socket_path=sock, db=int(options.get("db", 0)), decode_responses=True)
     if parts.scheme not in _URL_SCHEMES:
