@@ -170,12 +170,13 @@ def test_the_env_var_is_the_default(redis_server, client, monkeypatch):
 
 @pytest.mark.parametrize("bad", [
     "http://127.0.0.1:6379", "mysql://x", "127.0.0.1:6379", "redis://127.0.0.1:1/0?foo=bar",
-    "redis://127.0.0.1:1/0?decode_responses=false",
+    "redis://127.0.0.1:1/0?decode_responses=false", "embedded:///tmp/never-started?socket_timeout=1",
 ])
 def test_bad_urls(bad):
     with pytest.raises(ConfigurationError) as info:
         connect(bad)
     assert isinstance(info.value, ValueError)
+    assert not Path("/tmp/never-started").exists()  # refused before starting anything
 
 
 @pytest.mark.parametrize("bad", [
