@@ -6,6 +6,7 @@ the queue's ``error`` listeners, never allowed to stop delivery.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -155,10 +156,25 @@ class EventHub:
 
     def _call(self, fn: Listener, *args: Any) -> None:
         try:
-            fn(*args)
+            fn(*fit_arguments(fn, args))
         except Exception as error:  # a listener's bug must not stop event delivery
             log.exception("event listener %r failed", fn)
             self._report_error(error)
+
+
+def fit_arguments(fn: Listener, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Kue pads event args with nulls (``complete`` sends [result, null]); a JavaScript listener
+    ignores extras, so a Python one gets as many as it accepts, missing ones as None."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return args
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return args
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = sum(1 for p in positional if p.default is p.empty)
+    count = max(min(len(args), len(positional)), required)
+    return tuple(args[:count]) + (None,) * (count - len(args))
 
 
 def _as_int(value: Any) -> Any:

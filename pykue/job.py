@@ -58,6 +58,7 @@ class Job:
         self._hash: dict[str, str] = {}
         self._listeners: list[tuple[str, Callable[..., Any]]] = []
         self.claim: str = ""  # set by the worker that runs the job; fences its writes
+        self.ctx: Any = None  # Kue's ctx (pause/resume) while a worker runs the job
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.type!r} {self.state}>"

@@ -62,6 +62,7 @@ class Worker:
         self.running: dict[int, Running] = {}
         self.busy: Counter[str] = Counter()
         self.paused: set[str] = set()
+        self.locally_paused: set[str] = set()
         self.processed = 0
         self.failed = 0
         self._cond = threading.Condition()
@@ -196,7 +197,7 @@ class Worker:
             return {
                 t: min(limit - self.busy[t], self.claim_batch)
                 for t, limit in self.limits.items()
-                if self.busy[t] < limit and t not in self.paused
+                if self.busy[t] < limit and t not in self.paused and t not in self.locally_paused
             }
 
     def _block_for_token(self, wanted: dict[str, int]) -> str:
@@ -231,6 +232,7 @@ class Worker:
                           workerId=f"{self.id}:{fields['type']}")
             job = Job.from_hash(self.queue, job_id, fields)
             job.claim = claim
+            job.ctx = WorkerContext(self, job)
             with self._cond:
                 self.running[job_id] = Running(job, task)
                 self.busy[job.type] += 1
@@ -358,3 +360,39 @@ class Worker:
                 log.info("%s: %s", word, ", ".join(sorted(types)))
         if resumed or newly_paused:
             self._wake()  # stop waiting on a paused type's tokens, or start on a resumed one
+
+
+class WorkerContext:
+    """Kue's ``ctx`` for a running job: pause and resume this process's intake of its type."""
+
+    def __init__(self, worker: Worker, job: "Job") -> None:
+        self._worker = worker
+        self._job = job
+
+    def pause(self, timeout: float | None = None) -> bool:
+        """Take no new jobs of this type in this process. With a timeout, also wait up to that
+        many seconds for the type's other running jobs to end; True once none is left."""
+        worker, job_type = self._worker, self._job.type
+        with worker._cond:
+            worker.locally_paused.add(job_type)
+        log.info("paused %s in this process", job_type)
+        if timeout is None:
+            return True
+        deadline = time.monotonic() + timeout
+        with worker._cond:
+            while self._others_running():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                worker._cond.wait(min(left, 0.1))
+        return True
+
+    def resume(self) -> None:
+        with self._worker._cond:
+            self._worker.locally_paused.discard(self._job.type)
+        log.info("resumed %s in this process", self._job.type)
+        self._worker._wake()
+
+    def _others_running(self) -> bool:
+        return any(r.job.type == self._job.type and r.job is not self._job and not r.abandoned
+                   for r in self._worker.running.values())
