@@ -309,6 +309,8 @@
     }
     for (const [id, row] of rows) {
       if (!seen.has(id)) {
+        if (row.detail) clearTimeout(row.detail.timer);
+        row.detail = null;  // stops its polling
         row.li.remove();
         rows.delete(id);
         selected.delete(id);
@@ -665,7 +667,11 @@
 
   function resetList() {
     view.version += 1;
-    for (const row of rows.values()) row.li.remove();
+    for (const row of rows.values()) {
+      if (row.detail) clearTimeout(row.detail.timer);
+      row.detail = null;
+      row.li.remove();
+    }
     rows.clear();
     selected.clear();
     view.to = PAGE - 1;
