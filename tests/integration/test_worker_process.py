@@ -1,0 +1,208 @@
+"""Real ``pykue worker`` processes: signals, shutdown, crash recovery, a Redis restart,
+pause/resume across workers, ``--processes`` and ``--burst``.
+
+Processes come from the ``spawn_worker`` factory (tests/integration/conftest.py), which always
+passes ``--redis`` with a private server and kills every process group at teardown.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+import redis
+
+from pykue import Queue
+from pykue.embedded import RedisServer
+from tests.helpers import wait_for
+from tests.workerapp.app import build
+from tests.workerapp.support import EventLog, pykue_cli, runs
+
+STALLED = "Stalled: the worker running this job stopped (no heartbeat)"
+
+
+def state_of(client, job_id):
+    return client.hget(f"q:job:{job_id}", "state")
+
+
+def started(client, kind, n):
+    return wait_for(lambda: len(runs(client, kind)) >= n and runs(client, kind), 10, message=f"{n} {kind} runs")
+
+
+def test_sigterm_lets_running_jobs_finish_then_exits_0(app_queue, client, spawn_worker):
+    # Given a worker running two jobs of 0.6 s
+    worker = spawn_worker("--shutdown-timeout", "5")
+    jobs = [app_queue.tasks["long"].delay(seconds=0.6) for _ in range(2)]
+    started(client, "long_start", 2)
+    # When it gets SIGTERM
+    sent = time.monotonic()
+    worker.signal(signal.SIGTERM)
+    # Then it exits 0 once both finished, well within the shutdown timeout
+    assert worker.wait(10) == 0
+    assert time.monotonic() - sent < 4
+    assert [state_of(client, j.id) for j in jobs] == ["complete", "complete"]
+    assert len(runs(client, "long_end")) == 2
+    assert not list(client.scan_iter("q:pykue:worker:*")) and client.hlen("q:pykue:claims") == 0
+
+
+def test_jobs_still_running_at_the_shutdown_timeout_fail_with_shutdown(app_queue, client, spawn_worker):
+    events = EventLog(app_queue)
+    # Given a worker with a 0.3 s shutdown timeout, running a sync job with 1 attempt,
+    # a sync job with 2 attempts and an async job, all far from done
+    worker = spawn_worker("--shutdown-timeout", "0.3")
+    last = app_queue.tasks["long"].delay(seconds=30)
+    retried = app_queue.tasks["long2"].delay(seconds=30)
+    coroutine = app_queue.tasks["sleep_async"].delay(seconds=30)
+    started(client, "long_start", 2)
+    wait_for(lambda: state_of(client, coroutine.id) == "active", 5, message="the async job to start")
+    # When it gets SIGTERM
+    sent = time.monotonic()
+    worker.signal(signal.SIGTERM)
+    # Then it exits 0 soon after the timeout
+    assert worker.wait(10) == 0
+    assert time.monotonic() - sent < 5
+    # And each job failed with Kue's "Shutdown"; the one with attempts left is queued again
+    final = client.hgetall(f"q:job:{last.id}")
+    assert (final["state"], final["error"]) == ("failed", "Shutdown")
+    again = client.hgetall(f"q:job:{retried.id}")
+    assert (again["state"], again["error"], again["attempts"]) == ("inactive", "Shutdown", "1")
+    cancelled = client.hgetall(f"q:job:{coroutine.id}")
+    assert (cancelled["state"], cancelled["error"]) == ("failed", "Shutdown")
+    assert app_queue.job_logs(retried.id) == ["Shutdown"]
+    # With Kue's events for a cut-off job with attempts left: error, enqueue, failed attempt
+    wait_for(lambda: "failed attempt" in events.of(retried.id), 5, message="failed attempt")
+    assert events.of(retried.id)[-3:] == ["error", "enqueue", "failed attempt"]
+    assert events.args(retried.id, "failed attempt") == [("Shutdown", 1)]
+    assert "still running at shutdown" in worker.output()
+
+
+def test_a_killed_workers_job_is_recovered_by_another_worker(app_queue, client, spawn_worker):
+    # Given two workers with a 2 s stalled timeout, and a job that hangs on its first attempt
+    options = ("--stalled-timeout", "2")
+    first = spawn_worker(*options, promote_interval="0.2")
+    second = spawn_worker(*options, promote_interval="0.2")
+    job = app_queue.tasks["hang_once"].delay()
+    [run] = started(client, "hang_once", 1)
+    # When the worker running it is killed (SIGKILL: no cleanup at all)
+    victim, survivor = (first, second) if run["pid"] == first.pid else (second, first)
+    victim.kill()
+    # Then the other worker notices the missing heartbeat and runs it again, to completion
+    assert job.wait(10) == {"attempt": 2}
+    assert [r["pid"] for r in runs(client, "hang_once")] == [victim.pid, survivor.pid]
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert stored["state"] == "complete" and stored["attempts"] == "2"
+    assert app_queue.job_logs(job.id) == [STALLED]
+    assert client.hlen("q:pykue:claims") == 0
+
+
+def test_a_redis_restart_mid_run_loses_nothing(tmp_path, spawn_worker):
+    # Given a Redis of our own that persists every write, and 16 queued jobs of 0.1 s whose
+    # task never touches Redis (it appends its job id to a file when it ends)
+    server = RedisServer(tmp_path / "redis", extra_args=["--appendonly", "yes", "--appendfsync", "always"])
+    server.start()
+    done_file = tmp_path / "runs.txt"
+    queue = build(server.url)
+    try:
+        ids = [queue.tasks["offline"].delay(seconds=0.1).id for _ in range(16)]
+        worker = spawn_worker(redis_url=server.url, promote_interval="0.2", env={"WT_RUNS_FILE": str(done_file)})
+        wait_for(lambda: queue.complete_count() >= 3, 10, message="3 completions")
+        # When Redis stops mid-run and comes back on the same port and data
+        assert queue.inactive_count() > 0
+        server.stop()
+        server.start()
+        # Then the worker reconnects and finishes every job
+        wait_for(lambda: queue.complete_count() == 16, 30, message="all 16 jobs complete")
+        assert {queue.client.hget(f"q:job:{i}", "state") for i in ids} == {"complete"}
+        assert "redis error" in worker.output()
+        # And none was lost or ran twice
+        assert sorted(int(line) for line in done_file.read_text().split()) == ids
+        assert queue.client.llen("q:offline:jobs") == 0 and queue.client.hlen("q:pykue:claims") == 0
+    finally:
+        queue.close()
+        server.stop()
+
+
+def paused_in(worker, n):
+    return worker.output().count("paused: long") >= n
+
+
+def test_pause_and_resume_reach_every_worker(app_queue, client, spawn_worker, redis_server):
+    # Given two workers, with 2 slots each for "long"
+    a = spawn_worker(promote_interval="0.2")
+    b = spawn_worker(promote_interval="0.2")
+    # When the type is paused from Python
+    app_queue.pause("long")
+    paused_at = time.monotonic()
+    # Then both workers stop taking it within about a second
+    wait_for(lambda: paused_in(a, 1) and paused_in(b, 1), 3, message="both workers to pause")
+    assert time.monotonic() - paused_at < 1.2
+    jobs = [app_queue.tasks["long"].delay(seconds=0.4) for _ in range(4)]
+    barrier = [app_queue.tasks["echo"].delay(n=i) for i in range(2)]  # other types still run
+    for job in barrier:
+        job.wait(5)
+    assert app_queue.inactive_count("long") == 4
+    # When `pykue resume` runs, both workers take the jobs again (4 jobs fill both)
+    assert pykue_cli("resume", "long", redis_url=redis_server.url).returncode == 0
+    wait_for(lambda: app_queue.complete_count("long") == 4, 5, message="the 4 paused jobs")
+    assert {r["pid"] for r in runs(client, "long_start")} == {a.pid, b.pid}
+    # And `pykue pause` stops both again; Queue.resume restarts them
+    done = pykue_cli("pause", "long", redis_url=redis_server.url)
+    assert (done.returncode, done.stdout.strip()) == (0, "paused long")
+    wait_for(lambda: paused_in(a, 2) and paused_in(b, 2), 3, message="both workers to pause again")
+    more = [app_queue.tasks["long"].delay(seconds=0.01) for _ in range(2)]
+    app_queue.tasks["echo"].delay(n=9).wait(5)
+    assert app_queue.inactive_count("long") == 2
+    app_queue.resume("long")
+    for job in more:
+        job.wait(5)
+    assert client.llen("q:long:jobs") == 0
+
+
+def test_processes_2_runs_two_children_and_replaces_a_killed_one(app_queue, client, spawn_worker):
+    # Given a supervisor with two worker processes (2 "long" slots each)
+    supervisor = spawn_worker("--processes", "2", ready=False).wait_ready(count=2)
+    jobs = [app_queue.tasks["long"].delay(seconds=0.5) for _ in range(4)]
+    for job in jobs:
+        job.wait(10)
+    children = {r["pid"] for r in runs(client, "long_start")}
+    assert len(children) == 2 and supervisor.pid not in children
+    # When one child is killed
+    victim = children.pop()
+    os.kill(victim, signal.SIGKILL)
+    # Then the supervisor starts another, which takes jobs
+    supervisor.wait_ready(count=3)
+    client.delete("wt:runs")
+    more = [app_queue.tasks["long"].delay(seconds=0.5) for _ in range(4)]
+    for job in more:
+        job.wait(10)
+    now_running = {r["pid"] for r in runs(client, "long_start")}
+    assert len(now_running) == 2 and victim not in now_running and children <= now_running
+    # And SIGTERM stops the supervisor and its children with exit code 0
+    supervisor.signal(signal.SIGTERM)
+    assert supervisor.wait(15) == 0
+    for pid in now_running:
+        wait_for(lambda pid=pid: not _alive(pid), 5, message=f"child {pid} to exit")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_burst_exits_0_when_the_queue_is_drained(app_queue, client, spawn_worker):
+    ids = [app_queue.tasks["slow"].delay(seconds=0.1).id for _ in range(6)]
+    worker = spawn_worker("--burst", "--concurrency", "2", ready=False)
+    assert worker.wait(20) == 0
+    assert {state_of(client, i) for i in ids} == {"complete"}
+    assert client.get("wt:peak:slow") == "2"
+
+
+def test_burst_with_processes_exits_0_when_drained(app_queue, client, spawn_worker):
+    ids = [app_queue.tasks["slow"].delay(seconds=0.1).id for _ in range(6)]
+    worker = spawn_worker("--burst", "--processes", "2", ready=False)
+    assert worker.wait(20) == 0
+    assert {state_of(client, i) for i in ids} == {"complete"}

@@ -1,0 +1,225 @@
+"""The worker runs tasks in-process: order, concurrency, sync and async side by side, what a
+task sees (bind, current_job, log, progress), what is stored for results and errors, stats,
+metrics and tokens. Workers come from the ``workers`` factory (tests/integration/conftest.py)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pykue
+from tests.helpers import wait_for
+from tests.workerapp.support import EventLog, runs
+
+
+def job_hash(client, job_id):
+    return client.hgetall(f"q:job:{job_id}")
+
+
+def test_priority_order_then_fifo_at_concurrency_1(app_queue, client, workers):
+    # Given echo jobs of mixed priorities queued before any worker runs
+    echo = app_queue.tasks["echo"]
+    priorities = ["low", "normal", "high", "normal", "critical", "high", "low", "medium", "normal"]
+    jobs = [echo.with_options(priority=p).delay(n=i) for i, p in enumerate(priorities)]
+    # When a burst worker drains them one at a time
+    workers.burst()
+    # Then they ran highest priority first, by id within one priority
+    expected = sorted(jobs, key=lambda j: (j.priority(), j.id))
+    assert [r["id"] for r in runs(client, "echo")] == [j.id for j in expected]
+    assert all(job_hash(client, j.id)["state"] == "complete" for j in jobs)
+
+
+def test_per_type_concurrency_limits_jobs_running_at_once(app_queue, client, workers):
+    # Given 7 jobs of a task declared with concurrency=3 (each sleeps 0.3 s)
+    slow = app_queue.tasks["slow"]
+    ids = [slow.delay(seconds=0.3).id for _ in range(7)]
+    # When a worker runs them
+    workers.burst()
+    # Then at most 3, and at some point exactly 3, ran at once
+    assert client.get("wt:peak:slow") == "3"
+    assert client.get("wt:running:slow") == "0"
+    assert {j["state"] for j in map(lambda i: job_hash(client, i), ids)} == {"complete"}
+
+
+def test_concurrency_option_overrides_every_task(app_queue, client, workers):
+    slow = app_queue.tasks["slow"]
+    for _ in range(5):
+        slow.delay(seconds=0.2)
+    workers.burst(concurrency=2)
+    assert client.get("wt:peak:slow") == "2"
+
+
+def test_sync_and_async_tasks_run_side_by_side(app_queue, client, workers):
+    # Given 2 def jobs (concurrency 2) and 4 async def jobs (concurrency 4), 0.4 s each
+    sync_jobs = [app_queue.tasks["sleep_sync"].delay(seconds=0.4) for _ in range(2)]
+    async_jobs = [app_queue.tasks["sleep_async"].delay(seconds=0.4) for _ in range(4)]
+    # When one worker runs them
+    workers.burst()
+    # Then all six overlapped: every one started before any one finished
+    recorded = runs(client, "sleep_sync") + runs(client, "sleep_async")
+    assert len(recorded) == 6
+    assert max(r["started"] for r in recorded) < min(r["at"] for r in recorded)
+    assert [j.refresh().result for j in sync_jobs] == ["sync"] * 2
+    assert [j.refresh().result for j in async_jobs] == ["async"] * 4
+
+
+@pytest.mark.parametrize("task", ["bound", "bound_async"])
+def test_bind_gets_the_job_and_current_job_works(app_queue, client, workers, task):
+    workers.start()
+    job = app_queue.tasks[task].delay(x=1)
+    result = job.wait(10)
+    assert result == {"id": job.id, "same": True, "data": {"x": 1}}
+
+
+def test_current_job_inside_an_unbound_async_task(app_queue, workers):
+    workers.start()
+    job = app_queue.tasks["unbound_current"].delay()
+    assert job.wait(10) == {"id": job.id}
+    assert pykue.current_job() is None
+
+
+def test_log_and_progress_from_a_task_are_stored_and_published(app_queue, client, workers):
+    # Given a listener on every Kue event
+    events = EventLog(app_queue)
+    workers.start()
+    # When a bound task logs and reports progress
+    job = app_queue.tasks["bound"].delay()
+    job.wait(10)
+    # Then the log line and the progress data are stored, progress ends at 100 on completion
+    assert app_queue.job_logs(job.id) == [f"sync bound of {job.id}"]
+    stored = job_hash(client, job.id)
+    assert stored["progress"] == "100"
+    assert json.loads(stored["progress_data"]) == {"step": "half"}
+    # And Kue's progress events went out in order, with the data
+    wait_for(lambda: "complete" in events.of(job.id), 5, message="the complete event")
+    assert events.args(job.id, "progress") == [(50, {"step": "half"}), (100, None)]
+    assert events.of(job.id) == ["enqueue", "start", "progress", "progress", "complete"]
+
+
+def test_wait_returns_the_result(app_queue, workers):
+    workers.start()
+    assert app_queue.tasks["echo"].delay(to="tj", n=[1, 2]).wait(10) == {"to": "tj", "n": [1, 2]}
+
+
+def test_a_failing_task_stores_class_message_and_traceback(app_queue, client, workers):
+    workers.start()
+    job = app_queue.tasks["boom"].delay(message="message")
+    # When the caller waits for it
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(10)
+    # Then the error carries what is stored: "ValueError: message" then the Python traceback
+    stored = job_hash(client, job.id)
+    assert info.value.error == stored["error"]
+    assert stored["error"].startswith("ValueError: message\nTraceback (most recent call last):\n")
+    assert 'raise ValueError(message)' in stored["error"]
+    assert stored["state"] == "failed" and stored["attempts"] == "1"
+    # And the log holds Kue's one-line summary
+    assert app_queue.job_logs(job.id) == ["ValueError: message"]
+
+
+def test_a_result_json_cannot_hold_is_stored_as_kue_does(app_queue, client, workers):
+    workers.start()
+    job = app_queue.tasks["unserialisable"].delay()
+    job.wait(10)
+    stored = job_hash(client, job.id)
+    assert stored["state"] == "complete"
+    assert stored["result"] == '{"error":true,"message":"Invalid JSON Result: \\"{1, 2}\\""}'
+
+
+def test_work_time_grows_by_each_duration_and_minute_metrics_count(app_queue, client, workers):
+    # Given two jobs that complete and one that fails
+    done = [app_queue.tasks["slow"].delay(seconds=0.05), app_queue.tasks["echo"].delay()]
+    failed = app_queue.tasks["boom"].delay()
+    workers.burst()
+    hashes = [job_hash(client, j.id) for j in done]
+    # Then stats:work-time is the sum of the completed jobs' durations
+    assert int(client.get("q:stats:work-time")) == sum(int(h["duration"]) for h in hashes)
+    assert int(hashes[0]["duration"]) >= 50
+    # And the per-minute metric keys count each outcome in its minute
+    minutes = {}
+    for h in hashes:
+        minute = int(h["updated_at"]) // 60000
+        minutes[minute] = minutes.get(minute, 0) + 1
+    for minute, count in minutes.items():
+        assert client.get(f"q:pykue:metrics:complete:{minute}") == str(count)
+        assert 0 < client.ttl(f"q:pykue:metrics:complete:{minute}") <= 7200
+    failed_minute = int(job_hash(client, failed.id)["failed_at"]) // 60000
+    assert client.get(f"q:pykue:metrics:failed:{failed_minute}") == "1"
+    assert sum(app_queue.metrics(5)["complete"]) == 2
+
+
+def test_an_idle_worker_leaves_the_token_list_balanced(app_queue, client, workers):
+    # Given 5 queued jobs: one wake-up token each
+    for i in range(5):
+        app_queue.tasks["echo"].delay(n=i)
+    assert client.llen("q:echo:jobs") == 5
+    # When a worker runs them and then idles through several fetch timeouts and upkeep ticks
+    worker = workers.start(block_timeout=0.1)
+    wait_for(lambda: app_queue.complete_count("echo") == 5, 10, message="5 completions")
+    ticks = worker.upkeep.ticks
+    wait_for(lambda: worker.upkeep.ticks >= ticks + 10, 5, message="10 more upkeep ticks")
+    # Then no token is left over or missing, and the next job is still picked up
+    assert client.llen("q:echo:jobs") == 0
+    app_queue.tasks["echo"].delay(n=99).wait(5)
+    assert client.llen("q:echo:jobs") == 0
+    # And stopping leaves no wake-up list or lease behind
+    workers.stop(worker)
+    assert client.llen("q:echo:jobs") == 0
+    assert not [k for k in client.scan_iter("q:pykue:wake:*")] + [k for k in client.scan_iter("q:pykue:worker:*")]
+
+
+def test_a_job_of_a_type_without_a_task_is_never_taken(app_queue, client, workers):
+    # Given a job no task handles, and one of a task this worker is not told to run
+    orphan = app_queue.create("nobody", {"n": 1}).save()
+    slow = app_queue.tasks["slow"].delay(seconds=0)
+    echo = app_queue.tasks["echo"].delay()
+    # When a worker for echo only drains its queue
+    workers.burst(types=["echo"])
+    # Then only the echo job ran; the others wait, their tokens untouched
+    assert job_hash(client, echo.id)["state"] == "complete"
+    assert job_hash(client, orphan.id)["state"] == "inactive"
+    assert job_hash(client, slow.id)["state"] == "inactive"
+    assert client.llen("q:nobody:jobs") == 1 and client.llen("q:slow:jobs") == 1
+    assert [r["id"] for r in runs(client)] == [echo.id]
+
+
+def test_a_job_whose_data_is_not_json_fails_clearly_and_the_worker_goes_on(app_queue, client, workers):
+    # Given a job whose data field was written by hand and is not JSON, then a good job
+    bad = app_queue.tasks["echo"].delay(n=1)
+    client.hset(f"q:job:{bad.id}", "data", "{not json")
+    good = app_queue.tasks["echo"].delay(n=2)
+    # When a worker runs both
+    workers.burst()
+    # Then the bad one failed with a clear error, and the next one completed
+    stored = job_hash(client, bad.id)
+    assert stored["state"] == "failed"
+    assert stored["error"].startswith("InvalidJobData: job data is not valid JSON")
+    assert job_hash(client, good.id)["state"] == "complete"
+    assert [r["id"] for r in runs(client)] == [good.id]
+
+
+def test_burst_worker_returns_when_the_queue_is_drained(app_queue, client, workers):
+    for i in range(3):
+        app_queue.tasks["echo"].delay(n=i)
+    worker = workers.burst()
+    assert worker.processed == 3 and worker.running == {}
+    assert app_queue.counts()["inactive"] == 0
+    assert worker not in app_queue.workers
+
+
+def test_a_paused_type_keeps_its_jobs_and_their_tokens(app_queue, client, workers):
+    # Given an idle worker waiting on wake-up tokens with a long block timeout
+    worker = workers.start(block_timeout=5)
+    app_queue.tasks["echo"].delay(n=0).wait(5)
+    # When echo is paused and the worker has seen it, then an echo job arrives
+    app_queue.pause("echo")
+    wait_for(lambda: "echo" in worker.paused, 2, message="the worker to see the pause")
+    job = app_queue.tasks["echo"].delay(n=1)
+    app_queue.tasks["slow"].delay(seconds=0).wait(5)  # other types still run meanwhile
+    # Then the job waits, and so does its token: none was taken while paused
+    assert job.refresh().state == "inactive"
+    assert client.llen("q:echo:jobs") == 1
+    # When resumed, the job runs and the token is consumed
+    app_queue.resume("echo")
+    assert job.wait(5) == {"n": 1}
+    assert client.llen("q:echo:jobs") == 0

@@ -1,0 +1,147 @@
+"""Retries with every kind of backoff, delayed promotion and TTL expiry, timed with tolerances.
+
+Workers run on a thread with ``promote_interval=0.05``; a due job waits at most one interval
+for its promotion, so gaps are checked within [expected - 15 ms, expected + 200 ms].
+"""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import pykue
+from tests.helpers import wait_for
+from tests.workerapp.support import EventLog, runs
+
+EARLY_MS, LATE_MS = 15, 200
+
+
+def gaps_ms(entries):
+    return [round((b["at"] - a["at"]) * 1000) for a, b in zip(entries, entries[1:])]
+
+
+def assert_close(actual, expected):
+    assert len(actual) == len(expected), (actual, expected)
+    for got, want in zip(actual, expected):
+        assert want - EARLY_MS <= got <= want + LATE_MS, f"gaps {actual} ms, expected about {expected} ms"
+
+
+@pytest.mark.parametrize("job_type, expected_gaps", [
+    ("retry_fixed", [200, 200]),          # {"type": "fixed", "delay": 200}
+    ("retry_exp", [100, 300, 300]),       # exponential 200, maxDelay 400: 100, 300, min(700, 300)
+    ("retry_callable", [100, 200]),       # lambda attempts, delay: 100 * attempts
+    ("retry_tenacity", [100, 200, 300]),  # wait_exponential(multiplier=0.1, max=0.3)
+    ("retry_none", [0, 0]),               # no backoff: retried at once
+])
+def test_retry_gaps_follow_the_backoff(app_queue, client, workers, job_type, expected_gaps):
+    # Given a task with 4 attempts whose first len(expected_gaps) runs fail
+    workers.start()
+    job = app_queue.tasks[job_type].delay(fail_times=len(expected_gaps))
+    # When it is retried until it succeeds
+    assert job.wait(10) == {"attempt": len(expected_gaps) + 1}
+    # Then the runs are spaced by the backoff delays
+    attempts = [r for r in runs(client, "flaky") if r["id"] == job.id]
+    assert [r["attempt"] for r in attempts] == list(range(1, len(expected_gaps) + 2))
+    assert_close(gaps_ms(attempts), expected_gaps)
+    assert job.refresh().attempts() == (len(expected_gaps) + 1, 4 - len(expected_gaps) - 1, 4)
+
+
+def test_backoff_true_reuses_the_jobs_delay(app_queue, client, workers):
+    # Given a job delayed 200 ms whose task's backoff is True (Kue: retry after the job's delay)
+    workers.start()
+    job = app_queue.tasks["retry_true"].with_options(delay=200).delay(fail_times=2)
+    assert job.wait(10) == {"attempt": 3}
+    attempts = [r for r in runs(client, "flaky") if r["id"] == job.id]
+    first_ms = attempts[0]["at"] * 1000 - job.created_at
+    assert 200 - EARLY_MS <= first_ms <= 200 + LATE_MS
+    assert_close(gaps_ms(attempts), [200, 200])
+
+
+def test_a_retried_job_publishes_kues_events_in_order(app_queue, client, workers):
+    events = EventLog(app_queue)
+    workers.start()
+    fixed = app_queue.tasks["retry_fixed"].delay(fail_times=1)
+    at_once = app_queue.tasks["retry_none"].delay(fail_times=1)
+    fixed.wait(10), at_once.wait(10)
+    wait_for(lambda: "complete" in events.of(fixed.id) and "complete" in events.of(at_once.id), 5,
+             message="both complete events")
+    # With backoff: Kue's "start, error, failed attempt(1), promotion, enqueue, start, ..., complete"
+    assert events.of(fixed.id) == ["enqueue", "start", "error", "failed attempt", "promotion", "enqueue",
+                                   "start", "complete"]
+    assert events.args(fixed.id, "failed attempt") == [("attempt 1 fails", 1)]
+    assert events.args(fixed.id, "error")[0][0].startswith("RuntimeError: attempt 1 fails\nTraceback")
+    # Without: the job is re-enqueued before `failed attempt`, as Kue does
+    assert events.of(at_once.id) == ["enqueue", "start", "error", "enqueue", "failed attempt", "start", "complete"]
+    # And the stored delay is the last backoff delay, the log has one line per failure
+    assert fixed.refresh()._hash["delay"] == "200"
+    assert app_queue.job_logs(fixed.id) == ["RuntimeError: attempt 1 fails"]
+
+
+def test_a_job_failing_every_attempt_ends_failed(app_queue, client, workers):
+    workers.start()
+    job = app_queue.tasks["retry_none"].delay(fail_times=10)
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(10)
+    assert info.value.error.startswith("RuntimeError: attempt 4 fails\n")
+    assert job.refresh().state == "failed" and job.attempts() == (4, 0, 4)
+    assert len(app_queue.job_logs(job.id)) == 4
+
+
+def test_a_scheduled_job_is_promoted_then_run_about_300_ms_later(app_queue, client, workers):
+    events = EventLog(app_queue)
+    workers.start()
+    # Given a job scheduled 0.3 s ahead
+    job = app_queue.tasks["echo"].schedule(0.3, n=1)
+    assert job.state == "delayed" and job.promote_at - job.created_at == 300
+    # When the worker promotes and runs it
+    assert job.wait(5) == {"n": 1}
+    # Then it ran about 300 ms after it was created
+    [run] = runs(client, "echo")
+    ran_ms = run["at"] * 1000 - job.created_at
+    assert 300 - EARLY_MS <= ran_ms <= 300 + LATE_MS
+    # And Kue's promotion event came before the enqueue that woke the worker
+    wait_for(lambda: "complete" in events.of(job.id), 5, message="the complete event")
+    assert events.of(job.id) == ["promotion", "enqueue", "start", "complete"]
+
+
+def test_ttl_exceeded_fails_the_job_and_discards_the_late_result(app_queue, client, workers, caplog):
+    caplog.set_level(logging.INFO, logger="pykue.worker")
+    events = EventLog(app_queue)
+    workers.start()
+    # Given a task with ttl=300 whose function sleeps 1.5 s
+    job = app_queue.tasks["ttl"].delay(seconds=1.5)
+    # When its TTL runs out
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(5)
+    # Then it failed with exactly Kue's error, about 300 ms after it started
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert info.value.error == stored["error"] == "TTL exceeded"
+    assert stored["state"] == "failed"
+    assert 300 <= int(stored["failed_at"]) - int(stored["started_at"]) <= 300 + LATE_MS
+    assert app_queue.job_logs(job.id) == ["TTL exceeded"]
+    # And Kue's event sequence went out: start, ttl exceeded, error, failed
+    wait_for(lambda: "failed" in events.of(job.id), 5, message="the failed event")
+    assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "failed"]
+    assert events.args(job.id, "failed") == [("TTL exceeded", None)]
+    # When the thread returns later, its result does not complete the job; the worker says so
+    wait_for(lambda: runs(client, "ttl_return"), 5, message="the late return")
+    wait_for(lambda: "result discarded" in caplog.text, 5, message="the discarded-result log line")
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert stored["state"] == "failed" and "result" not in stored and "duration" not in stored
+    assert client.get("q:stats:work-time") is None
+    assert "complete" not in events.of(job.id)
+
+
+def test_a_ttl_expired_job_frees_its_slot_at_once(app_queue, client, workers):
+    # Given two jobs of a concurrency-1 task with ttl=300 that sleep 1 s each
+    workers.start()
+    first = app_queue.tasks["ttl"].delay(seconds=1.0)
+    second = app_queue.tasks["ttl"].delay(seconds=1.0)
+    for job in (first, second):
+        with pytest.raises(pykue.JobFailedError):
+            job.wait(5)
+    # Then the second started when the first expired, not when its thread returned
+    starts = [r for r in runs(client, "ttl_start")]
+    assert [r["id"] for r in starts] == [first.id, second.id]
+    gap = (starts[1]["at"] - starts[0]["at"]) * 1000
+    assert 300 - EARLY_MS <= gap <= 300 + LATE_MS + 100

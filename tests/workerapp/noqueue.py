@@ -1,0 +1,2 @@
+"""An -A target that defines no pykue Queue."""
+VALUE = 1
