@@ -1,7 +1,8 @@
 --[[ A worker's periodic upkeep, safe to run from many workers at once:
   1. renew this worker's lease (when asked);
   2. promote due delayed jobs (each at most once: its hash must still say delayed);
-  3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue);
+  3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue),
+     each to one caller only (its deadline moves 10 s on, until that caller fails it);
   4. list active jobs whose pykue worker's lease has expired (when asked), by the worker
      id inside each claim token;
   5. push missing wake-up tokens for the given types (when asked);
@@ -39,6 +40,8 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now, "LIMIT"
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
   local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
   if claim and claim ~= "" then
+    -- taken by this tick: other workers' ticks skip it for 10 s while this worker fails it
+    redis.call("ZADD", active, now + 10000, member)
     expired[#expired + 1] = id
     expired[#expired + 1] = claim
   end
