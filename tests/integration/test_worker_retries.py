@@ -145,3 +145,21 @@ def test_a_ttl_expired_job_frees_its_slot_at_once(app_queue, client, workers):
     assert [r["id"] for r in starts] == [first.id, second.id]
     gap = (starts[1]["at"] - starts[0]["at"]) * 1000
     assert 300 - EARLY_MS <= gap <= 300 + LATE_MS + 100
+
+
+def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, workers):
+    # Given two workers whose upkeep both look for expired jobs (one runs only echo)
+    events = EventLog(app_queue)
+    workers.start()
+    workers.start(types=["echo"])
+    jobs = [app_queue.tasks["ttl"].delay(seconds=0.6) for _ in range(3)]
+    for job in jobs:
+        with pytest.raises(pykue.JobFailedError):
+            job.wait(5)
+    # Then each expired job got exactly one `ttl exceeded`, before its error and failure
+    for job in jobs:
+        wait_for(lambda job=job: "failed" in events.of(job.id), 5, message="the failed event")
+    wait_for(lambda: len(runs(client, "ttl_return")) == 3, 5, message="the late returns")
+    for job in jobs:
+        assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "failed"]
+        assert app_queue.job_logs(job.id) == ["TTL exceeded"]
