@@ -8,6 +8,7 @@ it, except under ``CI``, where a missing browser fails the run.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import time
@@ -410,6 +411,107 @@ def test_text_from_redis_is_never_markup(page, queue):
     assert page.evaluate("window.__xss") is None
     assert page.locator("#jobs img, #jobs script, #jobs iframe, #jobs b, #jobs svg[onload]").count() == 0
     assert page.dialogs == []
+
+
+# --- with a real worker ---------------------------------------------------------------------------------
+
+TASKS = """
+import os
+import time
+
+import redis
+
+from pykue import Queue
+
+queue = Queue(prefix="q")
+gate = redis.Redis.from_url(os.environ["PYKUE_REDIS_URL"], decode_responses=True)
+
+
+def wait_for_gate(step):
+    deadline = time.monotonic() + 60
+    while int(gate.get("e2e:gate") or 0) < step:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the test never opened step {step}")
+        time.sleep(0.02)
+
+
+@queue.task("render", bind=True)
+def render(job, title, steps=2):
+    for step in range(1, steps + 1):
+        wait_for_gate(step)
+        job.log("step %d of %d", step, steps)
+        job.progress(step, steps + 1)
+    wait_for_gate(steps + 1)
+    return {"title": title, "steps": steps}
+
+
+@queue.task("explode")
+def explode(reason):
+    raise RuntimeError(reason)
+"""
+
+
+@pytest.fixture
+def worker(redis_server, client, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "e2e_tasks.py").write_text(TASKS)
+    env = {**os.environ, "PYKUE_REDIS_URL": redis_server.url}
+    process = subprocess.Popen([sys.executable, "-m", "pykue", "worker", "-A", "e2e_tasks"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    yield process
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    print(output)
+
+
+def post_job(page, dashboard, body):
+    response = page.request.post(dashboard.url + "/job", data=json.dumps(body),
+                                 headers={"Content-Type": "application/json"})
+    assert response.status == 200, response.text()
+    return response.json()["id"]
+
+
+def test_a_real_worker_moves_jobs_through_the_pages(page, dashboard, worker, queue):
+    open_gate = lambda step: queue.client.set("e2e:gate", step)  # noqa: E731
+    page.goto("/active")
+    job_id = post_job(page, dashboard, {"type": "render", "data": {"title": "poster.png"}})
+
+    target = row(page, job_id)
+    expect(target).to_be_visible(timeout=20_000)
+    target.locator(".job-main").click()
+    progress = target.locator('[data-fact="progress"] .progress')
+    expect(progress).to_have_attribute("aria-valuenow", "0")
+    expect(target.locator('[data-fact="workerId"]')).to_contain_text("render")
+
+    open_gate(1)
+    expect(progress).to_have_attribute("aria-valuenow", "33")
+    expect(target.locator(".log li")).to_have_text(["step 1 of 2"])
+    open_gate(2)
+    expect(progress).to_have_attribute("aria-valuenow", "66")
+    expect(target.locator(".log li")).to_have_text(["step 1 of 2", "step 2 of 2"])
+    open_gate(3)
+    expect(target).to_have_count(0)
+    expect(page.locator('[data-count="complete"]')).to_have_text("1")
+
+    page.goto("/complete")
+    row(page, job_id).locator(".job-main").click()
+    expect(row(page, job_id).locator("pre.result")).to_contain_text('"title": "poster.png"')
+    expect(row(page, job_id).locator(".col-status")).to_contain_text("took")
+    expect(page.locator("#chart rect.complete")).to_have_count(1)
+
+    failing = post_job(page, dashboard, {"type": "explode", "data": {"reason": "disk full"}})
+    page.goto("/failed")
+    expect(row(page, failing).locator(".error-line")).to_contain_text("disk full", timeout=20_000)
+    page.reload()  # the chart polls every 10 s; a reload reads the new failure at once
+    row(page, failing).locator(".job-main").click()
+    expect(row(page, failing).locator("pre.error")).to_contain_text("Traceback")
+    expect(page.locator("#hour-failed")).to_contain_text("1 failed")
 
 
 # --- mounted under a path ---------------------------------------------------------------------------
