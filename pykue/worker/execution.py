@@ -60,7 +60,8 @@ def describe_error(exc: BaseException) -> tuple[str, str, str]:
     text = str(exc)
     head = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return f"{head}\n{trace}", head, text or type(exc).__name__
+    summary = head.splitlines()[0]  # Kue logs the first line of the stack
+    return f"{head}\n{trace}", summary, text or type(exc).__name__
 
 
 def decode_data(fields: dict[str, str]) -> Any:
