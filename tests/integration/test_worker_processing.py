@@ -223,3 +223,16 @@ def test_a_paused_type_keeps_its_jobs_and_their_tokens(app_queue, client, worker
     app_queue.resume("echo")
     assert job.wait(5) == {"n": 1}
     assert client.llen("q:echo:jobs") == 0
+
+
+def test_a_multi_line_error_message_logs_only_its_first_line(app_queue, client, workers):
+    events = EventLog(app_queue)
+    workers.start()
+    job = app_queue.tasks["boom"].delay(message="first line\nsecond line")
+    with pytest.raises(pykue.JobFailedError):
+        job.wait(10)
+    # Kue's log summary is the first line of the stack; the event message is the whole message
+    assert app_queue.job_logs(job.id) == ["ValueError: first line"]
+    assert job.refresh().error.startswith("ValueError: first line\nsecond line\nTraceback")
+    wait_for(lambda: events.args(job.id, "failed"), 5, message="the failed event")
+    assert events.args(job.id, "failed") == [("first line\nsecond line", None)]
