@@ -119,3 +119,21 @@ def test_a_pykue_worker_leaves_node_kue_types_alone(kue_node, app_queue, client,
         result = worker.wait(10)
     assert [r["id"] for r in result["runs"]] == [node_only]
     assert json.loads(client.hget(f"q:job:{node_only}", "data")) == {"n": 1}
+
+
+def test_a_node_function_backoff_is_a_fixed_retry_with_the_stored_delay(kue_node, client, spawn_worker):
+    # Given a Node Kue job delayed 100 ms whose backoff is JavaScript source (returning 400)
+    source = "function (attempts, delay) { return 400; }"
+    watcher = kue_node.watch_jobs([{"type": "kue_job", "attempts": 2, "delay": 100, "backoff_source": source,
+                                    "data": {"behaviour": "fail", "message": "again"}}], timeout=30)
+    [job_id] = watcher.ready["ids"]
+    # When pykue runs it: the source is never evaluated, the retry waits the stored 100 ms
+    spawn_worker()
+    events = {e["event"]: e["at"] for e in watcher.wait(20)["job_events"][str(job_id)]}
+    stored = client.hgetall(f"q:job:{job_id}")
+    assert (stored["state"], stored["attempts"], stored["delay"]) == ("failed", "2", "100")
+    assert stored["backoff"] == source
+    assert int(stored["started_at"]) >= int(stored["promote_at"])  # the second run waited for it
+    starts = [e["at"] for e in watcher.result["job_events"][str(job_id)] if e["event"] == "start"]
+    assert len(starts) == 2 and starts[1] - starts[0] < 400  # (as Node received them)
+    assert "failed" in events

@@ -206,3 +206,14 @@ def test_burst_with_processes_exits_0_when_drained(app_queue, client, spawn_work
     worker = spawn_worker("--burst", "--processes", "2", ready=False)
     assert worker.wait(20) == 0
     assert {state_of(client, i) for i in ids} == {"complete"}
+
+
+def test_prefix_option_points_the_worker_at_another_queue(redis_server, client, spawn_worker):
+    # Given a job saved under prefix "other" and a worker started with --prefix other
+    other = build(redis_server.url, "other")
+    job = other.tasks["echo"].delay(n=1)
+    spawn_worker("--prefix", "other")
+    # Then that worker runs it, and its keys stay under the prefix
+    assert job.wait(10) == {"n": 1}
+    assert client.keys("q:*") == []
+    other.close()

@@ -4,6 +4,7 @@ metrics and tokens. Workers come from the ``workers`` factory (tests/integration
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -236,3 +237,20 @@ def test_a_multi_line_error_message_logs_only_its_first_line(app_queue, client, 
     assert job.refresh().error.startswith("ValueError: first line\nsecond line\nTraceback")
     wait_for(lambda: events.args(job.id, "failed"), 5, message="the failed event")
     assert events.args(job.id, "failed") == [("first line\nsecond line", None)]
+
+
+def test_queue_shutdown_stops_its_workers_and_cuts_off_long_jobs(app_queue, client, workers):
+    # Given a running worker with a short job and one that would take 30 s (2 attempts)
+    worker = workers.start()
+    quick = app_queue.tasks["long"].delay(seconds=0.2)
+    stuck = app_queue.tasks["long2"].delay(seconds=30)
+    wait_for(lambda: len(runs(client, "long_start")) == 2, 5, message="both jobs to start")
+    # When the queue shuts down with a 0.5 s timeout
+    began = time.monotonic()
+    app_queue.shutdown(0.5)
+    # Then it returned once its worker stopped: the short job finished, the long one was cut off
+    assert time.monotonic() - began < 3 and worker not in app_queue.workers
+    assert job_hash(client, quick.id)["state"] == "complete"
+    stored = job_hash(client, stuck.id)
+    assert (stored["state"], stored["error"], stored["attempts"]) == ("inactive", "Shutdown", "1")
+    assert client.llen("q:long2:jobs") == 1
