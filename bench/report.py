@@ -1,6 +1,10 @@
 """The markdown tables printed at the end of a run (and pasted into docs/benchmarks.md)."""
 from __future__ import annotations
 
+import json
+import statistics
+import sys
+
 
 def _num(value, digits: int = 0) -> str:
     if value is None:
@@ -16,6 +20,49 @@ def _ms(m: dict) -> str:
 
 HEADER = ("| system | version | W1 enqueue one/s | W1b bulk/s | W2 1 proc jobs/s | W2 first job s | W2b 2 procs jobs/s | "
           "exactly once | W3 p50 / p95 / p99 ms | W5 B/queued | W5 B/completed | W6 idle cmds/s |")
+
+
+def summarise(repeats: list[dict], n: int) -> dict:
+    """Medians over repeats; throughputs in jobs/s."""
+    def med(step: str, key: str, per_job: bool = False):
+        values = [r[step][key] for r in repeats if key in r.get(step, {})]
+        if not values:
+            return None
+        value = statistics.median(values)
+        return n / value if per_job else value
+
+    return {
+        "enqueue_per_s": med("w1_w2", "enqueue_seconds", per_job=True),
+        "bulk_enqueue_per_s": med("w1b_w2b", "enqueue_seconds", per_job=True),
+        "process_1p_per_s": med("w1_w2", "seconds", per_job=True),
+        "process_2p_per_s": med("w1b_w2b", "seconds", per_job=True),
+        "exactly_once": once(repeats),
+        "first_job_s": med("w1_w2", "first_job_seconds"),
+        "latency_p50_ms": med("w3", "p50"),
+        "latency_p95_ms": med("w3", "p95"),
+        "latency_p99_ms": med("w3", "p99"),
+        "mem_per_queued": med("w1_w2", "mem_per_queued"),
+        "mem_per_completed": med("w1_w2", "mem_per_completed"),
+        "idle_commands_per_s": med("w1_w2", "idle_commands_per_s"),
+        "errors": sorted({r[s]["error"] for r in repeats for s in r if "error" in r[s]}),
+    }
+
+
+def once(repeats: list[dict]) -> dict | None:
+    """Finished W2/W2b runs, and the jobs they ran twice (or more); None if no run finished."""
+    done = [r[s] for r in repeats for s in ("w1_w2", "w1b_w2b") if "seconds" in r.get(s, {})]
+    if not done:
+        return None
+    return {"runs": len(done), "bad_runs": sum(not d["exactly_once"] for d in done),
+            "extra_runs": sum(d["runs"] - d["distinct"] for d in done)}
+
+
+def _once(check: dict | None) -> str:
+    if check is None:
+        return "n/a"
+    if not check["bad_runs"]:
+        return f"yes ({check['runs']} runs)"
+    return f"**no**: {check['extra_runs']} extra runs in {check['bad_runs']} of {check['runs']} runs"
 
 
 def markdown(result: dict) -> str:
@@ -37,7 +84,7 @@ def markdown(result: dict) -> str:
             continue
         md, info = row["median"], row["info"]
         bulk = _num(md["bulk_enqueue_per_s"]) if info.get("bulk") else "no bulk API"
-        once = {True: "yes", False: "**no**", None: "n/a"}[md["exactly_once"]]
+        once = _once(md["exactly_once"])
         lines.append(
             f"| {name} | {info.get('version', '?')} | {_num(md['enqueue_per_s'])} | {bulk} | "
             f"{_num(md['process_1p_per_s'])} | {_num(md['first_job_s'], 2)} | {_num(md['process_2p_per_s'])} | {once} | {_ms(md)} | "
@@ -54,3 +101,11 @@ def markdown(result: dict) -> str:
     if notes:
         lines += ["", "Errors:", ""] + notes
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # re-render a saved run: python bench/report.py bench/results/<stamp>.json
+    saved = json.load(open(sys.argv[1]))
+    for row in saved["systems"].values():
+        if "repeats" in row:
+            row["median"] = summarise(row["repeats"], saved["args"]["n"])
+    print(markdown(saved))

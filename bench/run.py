@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import signal
-import statistics
 import sys
 import time
 
@@ -84,39 +83,7 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace) -> di
             print(f"  {system.name} repeat {r + 1}/{args.repeat} {name}: {time.monotonic() - t0:.1f}s "
                   f"{one[name].get('error', '')}", file=sys.stderr, flush=True)
         repeats.append(one)
-    return {"info": system.info, "repeats": repeats, "median": summarise(repeats, args.n)}
-
-
-def summarise(repeats: list[dict], n: int) -> dict:
-    """Medians over repeats; throughputs in jobs/s."""
-    def med(step: str, key: str, per_job: bool = False):
-        values = [r[step][key] for r in repeats if key in r.get(step, {})]
-        if not values:
-            return None
-        value = statistics.median(values)
-        return n / value if per_job else value
-
-    return {
-        "enqueue_per_s": med("w1_w2", "enqueue_seconds", per_job=True),
-        "bulk_enqueue_per_s": med("w1b_w2b", "enqueue_seconds", per_job=True),
-        "process_1p_per_s": med("w1_w2", "seconds", per_job=True),
-        "process_2p_per_s": med("w1b_w2b", "seconds", per_job=True),
-        "exactly_once": once(repeats),
-        "first_job_s": med("w1_w2", "first_job_seconds"),
-        "latency_p50_ms": med("w3", "p50"),
-        "latency_p95_ms": med("w3", "p95"),
-        "latency_p99_ms": med("w3", "p99"),
-        "mem_per_queued": med("w1_w2", "mem_per_queued"),
-        "mem_per_completed": med("w1_w2", "mem_per_completed"),
-        "idle_commands_per_s": med("w1_w2", "idle_commands_per_s"),
-        "errors": sorted({r[s]["error"] for r in repeats for s in r if "error" in r[s]}),
-    }
-
-
-def once(repeats: list[dict]):
-    """True if every checked run ran each job exactly once; None if no run finished."""
-    checked = [r[s]["exactly_once"] for r in repeats for s in ("w1_w2", "w1b_w2b") if "seconds" in r.get(s, {})]
-    return all(checked) if checked else None
+    return {"info": system.info, "repeats": repeats, "median": report.summarise(repeats, args.n)}
 
 
 def lua_transition(server: RedisServer, log_dir: str) -> dict | None:
