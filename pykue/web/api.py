@@ -40,6 +40,8 @@ View = Callable[..., Response]
 #: What Redis answers when Kue passes a range bound that parseInt could not read.
 BAD_RANGE = "ERR value is not an integer or out of range"
 _JS_INT = re.compile(r"\s*([+-]?\d+)")
+#: The most jobs ``/pykue/jobs?ids=`` answers with at once.
+MAX_IDS = 500
 
 
 class RangeConverter(BaseConverter):
@@ -198,6 +200,14 @@ def metrics(app: Dashboard, request: Request) -> Response:
     return json_response(body)
 
 
+@json_route
+def jobs_by_id(app: Dashboard, request: Request) -> Response:
+    """pykue's own: many jobs by id in one round trip (search results), in the order asked."""
+    wanted = [part.strip() for part in request.args.get("ids", "").split(",")]
+    ids = [int(part) for part in wanted if part.isdigit() and int(part) > 0][:MAX_IDS]
+    return json_response([job_json(found) for found in app.queue.get_jobs(ids)])
+
+
 def load_job(app: Dashboard, job_id: str):
     """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
     if not job_id.isdigit() or int(job_id) == 0:
@@ -321,4 +331,5 @@ def rules() -> list[Rule]:
         Rule("/job", endpoint=create, methods=["POST"]),
         Rule("/inactive/<job_id>", endpoint=requeue, methods=get),
         Rule("/pykue/metrics", endpoint=metrics, methods=get),
+        Rule("/pykue/jobs", endpoint=jobs_by_id, methods=get),
     ]

@@ -498,6 +498,17 @@ def test_metrics_returns_the_per_minute_counters(queue, client, http):
     assert body["workTime"] == 900
 
 
+def test_jobs_by_id_in_the_order_asked_skipping_missing_and_junk(queue, http):
+    first, second, third = make_jobs(queue, 3)
+    second.remove()
+
+    body = http.get(f"/pykue/jobs?ids={third.id},{second.id},x,{first.id},0,-1").json
+
+    assert [job["id"] for job in body] == [third.id, first.id]
+    assert body[0] == third.to_json()
+    assert http.get("/pykue/jobs").json == []
+
+
 # --- pages, mounting, several apps ------------------------------------------------------------------
 
 def test_pages_render_for_every_state_and_escape_redis_text(queue, http):

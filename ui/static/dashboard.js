@@ -13,6 +13,7 @@
   const STATS_EVERY = 1000;
   const DETAIL_EVERY = 1000;
   const METRICS_EVERY = 10000;
+  const SEARCH_LIMIT = 200;
   const PRIORITIES = [[-15, 'critical'], [-10, 'high'], [-5, 'medium'], [0, 'normal'], [10, 'low']];
   const STATE_LABELS = Object.fromEntries(settings.states.map((s) => [s.name, s.label]));
 
@@ -271,8 +272,8 @@
   async function fetchJobs() {
     if (view.query) {
       const ids = await getJSON(`/job/search?q=${enc(view.query)}`);
-      const found = await Promise.all(ids.slice(0, 100).map((id) => getJSON(`/job/${enc(id)}`).catch(() => null)));
-      return found.filter(Boolean);
+      if (!ids.length) return [];
+      return getJSON(`/pykue/jobs?ids=${ids.slice(0, SEARCH_LIMIT).map(enc).join(',')}`);
     }
     return getJSON(listPath());
   }
