@@ -97,7 +97,7 @@ def markdown(result: dict) -> str:
                   "| command | ops/s |", "|---|---|"]
         if "error" in limits:
             lines.append(f"| n/a | {limits['error']} |")
-        lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items() if cmd != "error"]
+        lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items() if cmd != "error" and not cmd.startswith("_")]
     if notes:
         lines += ["", "Errors:", ""] + notes
     return "\n".join(lines)

@@ -110,7 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     install_seconds = time.monotonic() - started
 
     atexit.register(kill_all)
-    signal.signal(signal.SIGTERM, _interrupt)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _interrupt)
     result = {"date": stamp, "args": vars(args), "machine": workloads.machine(), "systems": {}}
     result["machine"]["python"] = platform.python_version()
     result["machine"]["loadavg_start"] = os.getloadavg()

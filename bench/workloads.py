@@ -99,19 +99,27 @@ PRIMITIVES = "ping_mbulk,set,get,incr,lpush,rpop,sadd,hset,zadd,zpopmin"
 
 
 def redis_limits(server: RedisServer, n: int, lua: dict | None) -> dict:
-    """W4: redis-benchmark (50 clients, no pipelining) for the primitives and one Lua transition."""
+    """W4: redis-benchmark (50 clients, no pipelining) for the primitives and the Lua transitions."""
     base = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", "50", "--csv"]
     out = _benchmark_csv(base + ["-n", str(n), "-t", PRIMITIVES])
     server.flushall()
-    if lua:
-        with open(lua["script"]) as fh:
-            sha = server.client.script_load(fh.read())
+    for lua in (lua or {}).get("transitions", []):
+        if lua is None:
+            continue
+        sha = server.client.script_load(lua["source"])
         argv = base + ["-n", str(max(1, n // 2)), "-r", "1000000", "EVALSHA", sha, str(len(lua["keys"])),
                        *lua["keys"], *lua["args"]]
         for test, rps in _benchmark_csv(argv).items():
             out[f"EVALSHA {lua['label']}"] = rps
+        out[f"_check {lua['label']}"] = _lua_check(server)
         server.flushall()
     return out
+
+
+def _lua_check(server: RedisServer) -> str:
+    """What the Lua run left behind, as a sanity check (job ids handed out, keys)."""
+    ids = server.client.get("q:ids") or "0"
+    return f"{ids} job ids, {server.client.dbsize()} keys"
 
 
 def _benchmark_csv(argv: list[str]) -> dict:

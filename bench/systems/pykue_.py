@@ -22,10 +22,30 @@ INFO = {
 
 
 def lua_transition() -> dict:
-    """W4's Lua script: a Kue-layout job save, as pykue's save transition does it."""
+    """W4's Lua scripts: pykue's own save transition (one job per call), and a minimal
+    stand-in doing the same Kue-layout writes (no validation, no event JSON) as a yardstick."""
+    return {"transitions": [_pykue_save(), _stand_in()]}
+
+
+def _pykue_save() -> dict | None:
+    try:
+        from pykue.scripts import source
+
+        return {
+            "label": "pykue save_jobs.lua, one job",
+            "source": source("save_jobs"),
+            "keys": [],
+            # base, now, then one job: type, data, priority, attempts, delay, ttl, backoff, removeOnComplete, n_words
+            "args": [f"{PREFIX}:", "1700000000000", "task0", '{"i":__rand_int__}', "0", "1", "0", "0", "", "", "0"],
+        }
+    except (ImportError, OSError):
+        return None
+
+
+def _stand_in() -> dict:
     return {
-        "label": "save job (stand-in, bench/systems/pykue_transition.lua)",
-        "script": os.path.join(HERE, "pykue_transition.lua"),
+        "label": "minimal Kue-layout save (bench/systems/pykue_transition.lua)",
+        "source": open(os.path.join(HERE, "pykue_transition.lua")).read(),
         "keys": [f"{PREFIX}:ids", f"{PREFIX}:jobs", f"{PREFIX}:jobs:inactive", f"{PREFIX}:jobs:task0:inactive",
                  f"{PREFIX}:task0:jobs", f"{PREFIX}:job:types"],
         "args": [PREFIX, "task0", '{"i":__rand_int__}', "0", "1700000000000"],

@@ -1,4 +1,4 @@
---[[ Stand-in for pykue's save transition, used by W4 until pykue ships its own scripts.
+--[[ W4 yardstick: the least a Kue-layout save can do, next to pykue's own save_jobs.lua.
   Saves one new inactive job in Kue 0.11's layout, as Kue's save() does, but atomically.
   KEYS[1] ids counter            KEYS[2] jobs (all)           KEYS[3] jobs:inactive
   KEYS[4] jobs:<type>:inactive   KEYS[5] <type>:jobs (tokens) KEYS[6] job:types
