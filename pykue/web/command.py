@@ -21,10 +21,17 @@ from .auth import parse_credentials
               help="Require HTTP basic auth [env PYKUE_DASHBOARD_AUTH].")
 @click.option("--search/--no-search", default=False, show_default=True,
               help="Enable /job/search over the full-text index.")
+@click.option("--access-log", is_flag=True, help="Log every request (the page polls every second or two).")
 def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, auth: str | None,
-              search: bool) -> None:
+              search: bool, access_log: bool) -> None:
     """Serve the dashboard and Kue's JSON API for one queue."""
+    from werkzeug.serving import WSGIRequestHandler
     from werkzeug.serving import make_server
+
+    class RequestHandler(WSGIRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            if access_log:
+                super().log_request(code, size)
 
     from .app import create_app
 
@@ -36,7 +43,7 @@ def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, aut
             raise click.BadParameter(str(exc), param_hint="--auth") from None
     app = create_app(redis_url, prefix=prefix, title=title, search=search)
     wsgi = BasicAuth(app, *credentials) if credentials else app
-    server = make_server(host, port, wsgi, threaded=True)
+    server = make_server(host, port, wsgi, threaded=True, request_handler=RequestHandler)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"Running on http://{shown_host}:{server.server_port}" + (" (basic auth)" if credentials else ""))
     try:

@@ -590,7 +590,8 @@ def test_basic_auth_middleware(app):
 def test_dashboard_command_help_lists_kues_flags():
     result = CliRunner().invoke(dashboard, ["-h"])
     assert result.exit_code == 0
-    for flag in ("-p, --port", "-r, --redis", "-q, --prefix", "--host", "--title", "--auth"):
+    for flag in ("-p, --port", "-r, --redis", "-q, --prefix", "--host", "--title", "--auth", "--search",
+                 "--access-log"):
         assert flag in result.output
     assert "127.0.0.1" in result.output
 
