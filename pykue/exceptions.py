@@ -12,7 +12,10 @@ class InvalidJobError(PykueError, ValueError):
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
         self.value = value
-        super().__init__(f"invalid {field} {value!r}: {reason}")
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = shown[:200] + f"... ({len(shown)} characters)"
+        super().__init__(f"invalid {field} {shown}: {reason}")
 
 
 class InvalidStateError(InvalidJobError):

@@ -214,15 +214,14 @@ class Job:
 
     def encode(self) -> list[Any]:
         """This job's arguments to save_jobs.lua (validated; nothing is written here)."""
-        if backoff_rules.is_strategy(self._backoff):
-            self.queue.backoff_strategies[self.type] = self._backoff
-            stored_backoff = ""
-        else:
-            stored_backoff = backoff_rules.encode_backoff(self._backoff) or ""
+        strategy = backoff_rules.is_strategy(self._backoff)
+        stored_backoff = "" if strategy else backoff_rules.encode_backoff(self._backoff) or ""
         try:
             data = dumps(self.data)
         except (TypeError, ValueError) as error:
             raise InvalidJobError("data", self.data, f"not JSON-serialisable ({error})") from None
+        if strategy:  # a Python strategy stays in this process, for workers of this queue here
+            self.queue.backoff_strategies[self.type] = self._backoff
         words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()
         return [self.type, data, self._priority, self._max_attempts, self._delay or 0, self._ttl or 0,
                 stored_backoff, "true" if self._remove_on_complete else "", len(words), *words]

@@ -61,10 +61,14 @@ class Queue:
     def save_jobs(self, jobs: list[Job], chunk: int = 1000) -> list[Job]:
         if any(job.id is not None for job in jobs):
             raise InvalidJobError("job", [j.id for j in jobs if j.id is not None], "already saved")
-        to_store = [job for job in jobs if not (self.test_mode.active and self.test_mode.record(job))]
+        encoded = [job.encode() for job in jobs]  # validates every job before any write
+        if self.test_mode.active:
+            kept = [(job, args) for job, args in zip(jobs, encoded) if not self.test_mode.record(job)]
+            to_store, encoded = [job for job, _ in kept], [args for _, args in kept]
+        else:
+            to_store = jobs
         if not to_store:
             return jobs
-        encoded = [job.encode() for job in to_store]  # validates every job before any write
         if any(job._listeners for job in to_store):
             self.events.ensure_subscribed()
         now = now_ms()
@@ -122,14 +126,23 @@ class Queue:
 
     def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> "Queue":
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
+        self.events.close()  # its listeners belonged to the old server or prefix
         if prefix:
             self.prefix, self.keys = prefix, Keys(prefix)
             self.scripts = Scripts(self.keys.base)
         if redis is not None:
-            self.events.close()
             self.client = connect(redis)
         self.events = EventHub(self.client, self.keys.events, self.report_error)
         return self
+
+    def setting(self, name: str) -> str | None:
+        """Kue's ``queue.setting(name)``: a field of the ``<prefix>:settings`` hash."""
+        return self.client.hget(self.keys.settings, name)
+
+    def remove_job(self, job_id: int | str) -> None:
+        """Kue's ``Job.remove(id)``: remove a job by id (JobNotFoundError when missing)."""
+        if self.scripts.remove_job(self.client, _job_id(job_id)) is None:
+            raise JobNotFoundError(job_id)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``

@@ -11,7 +11,7 @@ import hashlib
 import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import redis
 from redis.exceptions import NoScriptError
@@ -42,33 +42,45 @@ class LuaScript:
         self.sha = hashlib.sha1(self.source.encode()).hexdigest()
 
     def __call__(self, client: redis.Redis, args: Sequence[Any], keys: Sequence[str] = ()) -> Any:
+        call = (self.sha, len(keys), *keys, *args)
         try:
-            return self._direct(client, (self.sha, len(keys), *keys, *args))
+            return self._direct(client, call)
         except NoScriptError:
             client.script_load(self.source)
-        except (redis.ConnectionError, redis.TimeoutError):
-            pass  # the client's own path retries and reconnects as configured
-        return client.evalsha(self.sha, len(keys), *keys, *args)
+            return self._direct(client, call)
 
     @staticmethod
     def _direct(client: redis.Redis, args: tuple[Any, ...]) -> Any:
         """EVALSHA on a pooled connection, skipping the per-command layers of redis-py that
-        cost more than the round trip on hot paths (one job saved per call)."""
+        cost more than the round trip on hot paths (one job saved per call).
+
+        A call is re-sent only when sending failed (Redis cannot have run it); a connection
+        lost while waiting for the reply raises, since the script may have run (a retried
+        save could store the job twice).
+        """
         pool = client.connection_pool
-        conn = pool.get_connection()
-        try:
-            conn.send_command("EVALSHA", *args)
-            reply = conn.read_response()
-        except redis.ResponseError:
-            raise
-        except BaseException:
-            conn.disconnect()  # a half-read reply must not be left on a pooled connection
-            raise
-        finally:
-            pool.release(conn)
-        if isinstance(reply, redis.ResponseError):
-            raise reply
-        return reply
+        for attempt in (1, 2):
+            conn = pool.get_connection()
+            try:
+                try:
+                    conn.send_command("EVALSHA", *args)
+                except (redis.ConnectionError, redis.TimeoutError, OSError):
+                    conn.disconnect()
+                    if attempt == 2:
+                        raise
+                    continue
+                reply = conn.read_response()
+            except redis.ResponseError:
+                raise
+            except BaseException:
+                conn.disconnect()  # a half-read reply must not be left on a pooled connection
+                raise
+            finally:
+                pool.release(conn)
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+            return reply
+        raise AssertionError("unreachable")
 
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
@@ -114,6 +126,7 @@ class Scripts:
         self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
+        self._release_job = LuaScript("release_job")
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -175,12 +188,23 @@ class Scripts:
                        message_json: str, retry_delay: int) -> None:
         self._fail_job.queue_in(pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay])
 
-    def tick(self, client: redis.Redis, now: int, limit: int, lease_key: str, lease_ms: int,
-             find_stalled: bool, reconcile_types: list[str]) -> tuple[int, list[tuple[int, str]],
-                                                                        list[tuple[int, str]], set[str]]:
-        promoted, expired, stalled, paused = self._tick(
-            client, [self.base, now, limit, lease_key, lease_ms, "1" if find_stalled else "0", *reconcile_types])
-        return int(promoted), _pairs(expired), _pairs(stalled), set(paused)
+    def tick(self, client: redis.Redis, now: int, limit: int, worker_id: str, lease_key: str, lease_ms: int,
+             find_stalled: bool, reconcile_types: list[str]) -> "Tick":
+        promoted, expired, stalled, paused, mine = self._tick(
+            client, [self.base, now, limit, lease_key, lease_ms, "1" if find_stalled else "0", worker_id,
+                     *reconcile_types])
+        return Tick(int(promoted), _pairs(expired), _pairs(stalled), set(paused), _pairs(mine))
+
+    def release_job(self, client: redis.Redis, job_id: int, claim: str, now: int, line: str) -> bool:
+        return bool(self._release_job(client, [self.base, job_id, claim, now, line]))
+
+
+class Tick(NamedTuple):
+    promoted: int
+    expired: list[tuple[int, str]]
+    stalled: list[tuple[int, str]]
+    paused: set[str]
+    mine: list[tuple[int, str]]
 
 
 def _pairs(flat: list[Any]) -> list[tuple[int, str]]:

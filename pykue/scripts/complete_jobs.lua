@@ -20,11 +20,12 @@ for a = 3, #ARGV, 3 do
   else
     local jtype, priority = h[1], tonumber(h[3]) or 0
     local duration = now - (tonumber(h[5]) or now)
-    local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now, "pykue_claim", ""}
+    local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now}
     local made = tonumber(h[7]) or 0
     if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end
     if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
     redis.call("HSET", jkey, unpack(fields))
+    redis.call("HDEL", jkey, "pykue_claim")
     place(base, id, jtype, "active", "complete", priority, priority)
     publish(base, id, "complete", "," .. result .. ",null")
     if h[8] and h[8] ~= "" then

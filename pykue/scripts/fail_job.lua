@@ -21,12 +21,13 @@ if made < max then made = made + 1 end
 local remaining = math.max(0, max - made)
 local new = "failed"
 if remaining > 0 then new = (delay > 0) and "delayed" or "inactive" end
-local fields = {"error", ARGV[5], "failed_at", now, "updated_at", now, "pykue_claim", "", "attempts", made, "state", new}
+local fields = {"error", ARGV[5], "failed_at", now, "updated_at", now, "attempts", made, "state", new}
 if new == "delayed" then
   fields[#fields + 1] = "delay"; fields[#fields + 1] = delay
   fields[#fields + 1] = "promote_at"; fields[#fields + 1] = now + delay
 end
 redis.call("HSET", jkey, unpack(fields))
+redis.call("HDEL", jkey, "pykue_claim")
 redis.call("RPUSH", log_key(base, id), ARGV[6])
 publish(base, id, "error", "," .. cjson.encode(ARGV[5]))
 if new == "delayed" then

@@ -8,8 +8,10 @@
   5. push missing wake-up tokens for the given types (when asked);
   6. return the paused types.
   ARGV[1] key base, ARGV[2] now (ms), ARGV[3] limit per step, ARGV[4] lease key or "",
-  ARGV[5] lease ms, ARGV[6] "1" to look for stalled jobs, then the types to reconcile
-  Returns {promoted, {id, claim, ...} expired, {id, claim, ...} stalled, paused types}
+  ARGV[5] lease ms, ARGV[6] "1" to look for stalled jobs, ARGV[7] this worker's id,
+  then the types to reconcile
+  Returns {promoted, {id, claim, ...} expired, {id, claim, ...} stalled, paused types,
+           {id, claim, ...} active jobs claimed by this worker (when looking for stalled)}
 ]]
 --- @include "keys"
 --- @include "publish"
@@ -47,14 +49,17 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now, "LIMIT"
   end
 end
 
-local stalled = {}
+local stalled, mine = {}, {}
 if ARGV[6] == "1" then
-  local alive = {}
+  local alive = {[ARGV[7]] = true}
   for _, member in ipairs(redis.call("ZRANGE", active, 0, limit - 1)) do
     local id = string.sub(member, string.find(member, "|", 1, true) + 1)
     local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
     local wid = claim and claim_worker(claim)
-    if wid then
+    if wid == ARGV[7] then
+      mine[#mine + 1] = id
+      mine[#mine + 1] = claim
+    elseif wid then
       if alive[wid] == nil then alive[wid] = redis.call("EXISTS", worker_key(base, wid)) == 1 end
       if not alive[wid] then
         stalled[#stalled + 1] = id
@@ -64,10 +69,10 @@ if ARGV[6] == "1" then
   end
 end
 
-for a = 7, #ARGV do
+for a = 8, #ARGV do
   local jtype = ARGV[a]
   local missing = redis.call("ZCARD", type_state_key(base, jtype, "inactive")) - redis.call("LLEN", tokens_key(base, jtype))
   for _ = 1, math.min(missing, limit) do redis.call("LPUSH", tokens_key(base, jtype), 1) end
 end
 
-return {promoted, expired, stalled, redis.call("SMEMBERS", base .. "pykue:paused")}
+return {promoted, expired, stalled, redis.call("SMEMBERS", base .. "pykue:paused"), mine}

@@ -28,7 +28,8 @@ class Upkeep:
         self.interval = interval
         self.lease_ms = int(stalled_timeout * 800)
         self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
-        self.reconcile_every = max(1, int(10 / interval))
+        self.reconcile_every = max(1, int(30 / interval))
+        self.orphan_age_ms = int(1000 * max(2 * interval, min(10.0, stalled_timeout / 3)))
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
         self.ticks = 0
@@ -56,17 +57,30 @@ class Upkeep:
         worker, queue = self.worker, self.worker.queue
         self.ticks += 1
         reconcile = list(worker.tasks) if self.ticks % self.reconcile_every == 1 else []
-        promoted, expired, stalled, paused = queue.scripts.tick(
-            queue.client, now_ms(), 1000, queue.keys.worker_lease(worker.id), self.lease_ms,
+        tick = queue.scripts.tick(
+            queue.client, now_ms(), 1000, worker.id, queue.keys.worker_lease(worker.id), self.lease_ms,
             self.ticks % self.stalled_every == 0, reconcile)
-        if promoted:
-            log.debug("promoted %d delayed jobs", promoted)
-        worker.set_paused(paused)
-        for job_id, claim in expired:
+        if tick.promoted:
+            log.debug("promoted %d delayed jobs", tick.promoted)
+        worker.set_paused(tick.paused)
+        for job_id, claim in tick.expired:
             self.fail_held_job(job_id, claim, TTL_MESSAGE, ttl=True)
-        for job_id, claim in stalled:
+        for job_id, claim in tick.stalled:
             self.fail_held_job(job_id, claim, STALLED_MESSAGE)
+        for job_id, claim in tick.mine:
+            self.release_orphan(job_id, claim)
         self.check_claims()
+
+    def release_orphan(self, job_id: int, claim: str) -> None:
+        """A job claimed by this worker that it is not running: the claim's reply was lost
+        (a connection dropped mid-call). Once the claim is old enough not to be in flight,
+        give the job back without spending an attempt."""
+        claimed_at = int(claim.rsplit("/", 1)[-1]) if claim.rsplit("/", 1)[-1].isdigit() else 0
+        if job_id in self.worker.running or now_ms() - claimed_at < self.orphan_age_ms:
+            return
+        line = "claimed by a worker that never received it (connection lost); requeued"
+        if self.worker.queue.scripts.release_job(self.worker.queue.client, job_id, claim, now_ms(), line):
+            log.warning("job %s: %s", job_id, line)
 
     def fail_held_job(self, job_id: int, claim: str, message: str, ttl: bool = False) -> None:
         """Fail (and retry if attempts remain) a job a pykue worker holds, fenced by its claim."""
