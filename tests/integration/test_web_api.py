@@ -445,6 +445,21 @@ def test_state_changes_need_a_json_content_type(queue, client, http):
     assert snapshot(client) == before
 
 
+def test_kues_jquery_ui_may_put_and_delete_without_a_body(queue, client, http):
+    job = queue.create("email").save()
+    ajax = {"X-Requested-With": "XMLHttpRequest"}
+
+    assert http.put(f"/job/{job.id}/state/failed", headers=ajax).json == {"message": "updated state"}
+    assert http.put(f"/job/{job.id}/priority/5", headers=ajax).json == {"message": "updated priority"}
+    before = snapshot(client)
+    refused = http.post("/job", data='{"type": "email"}', headers={**ajax, "Content-Type": "text/plain"})
+    assert refused.status_code == 415
+    assert http.put(f"/job/{job.id}/state/active", data="x", headers={**ajax, "Content-Type": "text/plain"}) \
+        .status_code == 415
+    assert snapshot(client) == before
+    assert http.delete(f"/job/{job.id}", headers=ajax).json == {"message": f"job {job.id} removed"}
+
+
 def test_cross_site_requests_are_refused(queue, client, http):
     job = queue.create("email").save()
     job.set_state("failed")
