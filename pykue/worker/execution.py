@@ -78,6 +78,8 @@ class Executor:
         self._max_threads = max(1, max_threads)
         self._threads: list[threading.Thread] = []
         self._idle = 0
+        self._in_threads: set["Job"] = set()
+        self._detached: set["Job"] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._futures: dict[int, concurrent.futures.Future[Any]] = {}
@@ -106,9 +108,38 @@ class Executor:
             item = self._inbox.get()
             if item is None:
                 return
-            self._run_sync(*item)
             with self._lock:
+                skip = item[1] in self._detached  # given up before it started
+                self._detached.discard(item[1])
+                self._in_threads.add(item[1])
+            if skip:  # still reported, so the worker forgets it (its claim is gone: no effect)
+                self.on_done(failure_text(item[1], "Abandoned before it started"))
+            else:
+                self._run_sync(*item)
+            with self._lock:
+                self._in_threads.discard(item[1])
+                if item[1] in self._detached:  # replaced while stuck in it: this thread leaves
+                    self._detached.discard(item[1])
+                    self._max_threads -= 1
+                    self._threads.remove(threading.current_thread())
+                    return
                 self._idle += 1
+
+    def detach(self, job: "Job") -> None:
+        """The worker gave up on ``job`` (TTL, shutdown, lost claim). A thread cannot be stopped,
+        so while one is stuck in it another may run, lest later jobs starve; not started yet:
+        it never will be."""
+        with self._lock:
+            self._detached.add(job)
+            if job not in self._in_threads:
+                return
+            self._max_threads += 1
+            if self._idle >= 0:
+                return  # nothing waits for a thread: one starts on demand
+            self._idle += 1
+            thread = threading.Thread(target=self._thread_main, name="pykue-task", daemon=True)
+            self._threads.append(thread)
+        thread.start()
 
     def cancel(self, job_id: int) -> bool:
         """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""

@@ -349,6 +349,8 @@ class Worker:
             self.busy[entry.job.type] -= 1
             self._cond.notify_all()
         self.executor.cancel(job_id)
+        if not entry.task.is_async:
+            self.executor.detach(entry.job)
         self._wake()
 
     def set_paused(self, paused: set[str]) -> None:
