@@ -163,3 +163,19 @@ def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, worker
     for job in jobs:
         assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "failed"]
         assert app_queue.job_logs(job.id) == ["TTL exceeded"]
+
+
+def test_threads_stuck_in_expired_jobs_do_not_starve_later_jobs(app_queue, client, workers):
+    # Given a worker for one concurrency-1 sync task (so a small thread pool) with ttl=300,
+    # and more jobs than the pool has threads, each stuck for 2.5 s
+    workers.start(types=["ttl"])
+    jobs = [app_queue.tasks["ttl"].delay(seconds=2.5) for _ in range(7)]
+    # When each expires in turn
+    for job in jobs:
+        with pytest.raises(pykue.JobFailedError):
+            job.wait(10)
+    # Then every job's function started before its TTL ran out, though earlier threads still sleep
+    starts = {r["id"]: r["at"] for r in runs(client, "ttl_start")}
+    assert sorted(starts) == [j.id for j in jobs]
+    assert len(runs(client, "ttl_return")) < len(jobs)
+    assert app_queue.active_count() == 0 and app_queue.failed_count() == 7
