@@ -675,3 +675,115 @@ def test_jobs_posted_to_pykue_read_back_in_node_kue(kue_node, http):
     assert entry["json"]["data"] == {"title": "via pykue"}
     assert entry["json"]["attempts"] == {"made": 0, "remaining": 2, "max": 2}
     assert entry["json"]["state"] == "inactive"
+
+
+KUE_APP = """
+const kue = require('kue');
+const payload = JSON.parse(process.argv[2]);
+const queue = kue.createQueue({ prefix: 'q', redis: payload.redis });
+const server = kue.app.listen(0, '127.0.0.1', () => {
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n');
+});
+process.stdin.on('end', () => { server.close(); queue.shutdown(500, () => process.exit(0)); });
+process.stdin.resume();
+setTimeout(() => process.exit(3), 60000);
+"""
+
+
+@pytest.fixture
+def kue_app(kue_node, tmp_path):
+    """Node Kue's own Express app (``kue.app``) on the same Redis: the reference to compare with."""
+    import os
+    import subprocess
+
+    script = tmp_path / "kue_app.js"
+    script.write_text(KUE_APP)
+    env = {**os.environ, "NODE_PATH": str(kue_node.node_modules)}
+    process = subprocess.Popen([kue_node.node, str(script), json.dumps({"redis": kue_node.redis})], env=env,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line, process.stderr.read()
+        yield f"http://127.0.0.1:{json.loads(line)['port']}"
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def kue_http(base, method, path, body=None, headers=None):
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(base + path, data=data, method=method, headers={
+        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.node
+@needs_node
+def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queue, http):
+    kue_node.create_jobs([{"type": "email", "data": {"title": "node"}, "priority": "high", "logs": ["hi"]},
+                          {"type": "test:inserts", "data": {"n": 1}, "delay": 60000}])
+    queue.create("email", {"title": "python"}).attempts(3).save()
+    done = queue.create("email", {"title": "done"}).save()
+    done.set_state("complete")
+    queue.client.set(queue.keys.work_time, 1234)
+    paths = ["/stats", "/job/types", "/job/1", "/job/3", "/job/999", "/job/1/log", "/job/999/log",
+             "/jobs/0..10", "/jobs/0..2/desc", "/jobs/1..1/asc", "/jobs/inactive/0..10", "/jobs/delayed/0..10/desc",
+             "/jobs/complete/0..-1", "/jobs/email/inactive/0..10/desc", "/jobs/test:inserts/delayed/0..5",
+             "/jobs/email/inactive/stats", "/jobs/email/complete/stats", "/jobs/x..2", "/jobs/inactive/0..y"]
+
+    for path in paths:
+        status, text = kue_http(kue_app, "GET", path)
+        ours = http.get(path)
+        assert (ours.status_code, ours.json) == (status, json.loads(text)), path
+
+
+@pytest.mark.node
+@needs_node
+def test_writes_answer_as_node_kues_own_app(kue_app, queue, client, http):
+    def both(method, path, body=None):
+        theirs = kue_http(kue_app, method, path, body, {"X-Requested-With": "XMLHttpRequest"})
+        kwargs = {"json": body} if body is not None else {"headers": {"X-Requested-With": "XMLHttpRequest"}}
+        ours = http.open(path, method=method, **kwargs)
+        return (theirs[0], json.loads(theirs[1]) if theirs[1] else None), \
+            (ours.status_code, ours.json if ours.data else None)
+
+    created_theirs, created_ours = both("POST", "/job", {"type": "email", "data": {"a": 1},
+                                                        "options": {"priority": "high", "attempts": 2}})
+    assert created_theirs[0] == created_ours[0] == 200
+    assert set(created_theirs[1]) == set(created_ours[1]) == {"message", "id"}
+    kue_id, our_id = created_theirs[1]["id"], created_ours[1]["id"]
+    kue_job, our_job = http.get(f"/job/{kue_id}").json, http.get(f"/job/{our_id}").json
+    for field in ("type", "data", "priority", "state", "attempts", "progress"):
+        assert kue_job[field] == our_job[field], field
+
+    theirs, ours = both("POST", "/job", [{"type": "email"}, {"data": {}}, {"type": "email"}])
+    assert theirs[0] == ours[0] == 400
+    assert [set(x) for x in theirs[1]] == [set(x) for x in ours[1]]
+    assert theirs[1][1] == ours[1][1] == {"error": "Must provide job type"}
+
+    assert both("POST", "/job", []) == ((204, None), (204, None))
+    for path in ("/job/{}/state/failed", "/job/{}/priority/-5"):
+        theirs, ours = both("PUT", path.format(kue_id))
+        assert theirs == ours == (200, theirs[1]) and "message" in theirs[1]
+    assert http.get(f"/job/{kue_id}").json["state"] == "failed"
+    assert both("PUT", "/job/999/priority/x") == ((200, {"error": "invalid priority"}),) * 2
+    theirs, ours = both("GET", "/inactive/999")
+    assert theirs == ours == (200, {"error": 'job "999" doesnt exist'})
+
+    theirs = kue_http(kue_app, "DELETE", f"/job/{kue_id}", headers={"X-Requested-With": "XMLHttpRequest"})
+    ours = http.delete(f"/job/{our_id}", headers={"X-Requested-With": "XMLHttpRequest"})
+    assert json.loads(theirs[1]) == {"message": f"job {kue_id} removed"}
+    assert ours.json == {"message": f"job {our_id} removed"}
+    again = kue_http(kue_app, "DELETE", f"/job/{kue_id}")
+    assert json.loads(again[1]) == {"error": f'job "{kue_id}" doesnt exist'}
