@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import quote
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Iterable
 
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
@@ -106,10 +108,27 @@ def match(adapter: MapAdapter, request: Request) -> tuple[Rule, dict[str, Any]]:
         raise
 
 
+NOT_FOUND_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Error</title>
+</head>
+<body>
+<pre>Cannot {method} {path}</pre>
+</body>
+</html>
+"""
+
+
 def not_found(request: Request) -> Response:
-    """Express's plain 404, as Kue answers unknown paths and JSON routes the client refuses."""
-    body = f"Cannot {request.method} {request.path}"
-    return Response(body, status=404, mimetype="text/plain")
+    """Express's 404 page, as Kue answers unknown paths and JSON routes the client refuses."""
+    path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=-._~%")
+    body = NOT_FOUND_PAGE.format(method=escape(request.method), path=escape(path))
+    response = Response(body, status=404, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue", *,

@@ -214,7 +214,8 @@ def test_json_routes_404_when_the_client_refuses_json(queue, http, path):
     make_jobs(queue, 1)
     refused = http.get(path, headers={"Accept": "text/html"})
     assert refused.status_code == 404
-    assert refused.get_data(as_text=True) == f"Cannot GET {path}"
+    assert refused.mimetype == "text/html"
+    assert f"<pre>Cannot GET {path}</pre>" in refused.get_data(as_text=True)
     for accept in ("*/*", "application/json", "text/html, application/json;q=0.5", None):
         headers = {"Accept": accept} if accept else {}
         assert http.get(path, headers=headers).status_code == 200
@@ -535,6 +536,8 @@ def test_pages_render_for_every_state_and_escape_redis_text(queue, http):
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert http.get("/nope").status_code == 404
+    assert "<pre>Cannot GET /&lt;b&gt;</pre>" not in http.get("/<b>").get_data(as_text=True)
+    assert "<pre>Cannot GET /%3Cb%3E</pre>" in http.get("/<b>").get_data(as_text=True)
 
 
 def test_static_assets_are_served(http):
@@ -746,6 +749,11 @@ def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queu
         status, text = kue_http(kue_app, "GET", path)
         ours = http.get(path)
         assert (ours.status_code, ours.json) == (status, json.loads(text)), path
+
+    for path, accept in (("/job/1", "text/html"), ("/stats", "image/png"), ("/nope%3Cb%3E", "*/*")):
+        status, text = kue_http(kue_app, "GET", path, headers={"Accept": accept})
+        ours = http.get(path, headers={"Accept": accept})
+        assert (ours.status_code, ours.get_data(as_text=True)) == (status, text) == (404, text), path
 
 
 @pytest.mark.node
