@@ -17,6 +17,7 @@ from .connection import describe
 from .exceptions import PykueError
 from .queue import Queue
 
+
 class AppError(click.ClickException):
     """A bad -A app: one line on stderr and exit code 2, like a usage error but without the usage."""
 
@@ -62,14 +63,13 @@ def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int
         queues = load_queues(app)
     except LoadError as error:
         raise AppError(str(error)) from None
+    workers = _build_workers(app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
+                             promote_interval, stalled_timeout)  # checks --types and Redis, for children too
     if processes > 1:
         from .worker.supervisor import Supervisor
 
-        argv = [a for a in sys.argv[1:]]
-        child_argv = _without_processes(argv)
+        child_argv = _without_processes(sys.argv[1:])
         raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
-    workers = _build_workers(app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
-                             promote_interval, stalled_timeout)
     _run_workers(workers)
 
 
