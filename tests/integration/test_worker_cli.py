@@ -78,3 +78,13 @@ def test_pause_and_resume_commands(client, redis_server):
     resumed = runner.invoke(main, ["resume", "email", "--redis", redis_server.url])
     assert (resumed.exit_code, resumed.output) == (0, "resumed email\n")
     assert client.smembers("q:pykue:paused") == set()
+
+
+@pytest.mark.parametrize("extra, code, says", [
+    (["--redis", "redis://127.0.0.1:1/0"], 1, "Error: cannot reach Redis"),
+    (["--types", "nosuch"], 2, "--types"),
+])
+def test_processes_checks_the_app_and_redis_before_starting_children(redis_server, extra, code, says):
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--processes", "2", *extra, redis_url=redis_server.url)
+    assert done.returncode == code and says in done.stderr
+    assert "started worker process" not in done.stderr and "Traceback" not in done.stderr

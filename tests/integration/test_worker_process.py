@@ -217,3 +217,17 @@ def test_prefix_option_points_the_worker_at_another_queue(redis_server, client, 
     assert job.wait(10) == {"n": 1}
     assert client.keys("q:*") == []
     other.close()
+
+
+def test_a_second_signal_exits_at_once_with_code_1(app_queue, client, spawn_worker):
+    # Given a worker with a long shutdown timeout, running a job of 30 s
+    worker = spawn_worker("--shutdown-timeout", "60")
+    job = app_queue.tasks["long"].delay(seconds=30)
+    started(client, "long_start", 1)
+    # When it gets SIGINT (Ctrl-C), then SIGTERM
+    worker.signal(signal.SIGINT)
+    wait_for(lambda: "shutting down" in worker.output(), 5, message="the first signal to register")
+    worker.signal(signal.SIGTERM)
+    # Then it exits at once with code 1, leaving the job active for stalled recovery
+    assert worker.wait(5) == 1
+    assert state_of(client, job.id) == "active"
