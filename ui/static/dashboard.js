@@ -25,7 +25,6 @@
     query: '',
     version: 0,
     hasMore: false,
-    loading: false,
   };
   const rows = new Map();      // job id -> {li, job, detail}
   const selected = new Set();  // job ids
@@ -259,7 +258,6 @@
       if (f) g.append(svgEl('rect', { x, y: H - hc - hf, width: Math.max(1, bw - gap), height: hf, class: 'failed', rx: 1.5 }));
       svg.append(g);
     });
-    svg.dataset.total = String(complete.reduce((a, b) => a + b, 0) + failed.reduce((a, b) => a + b, 0));
   }
 
   // --- the job list -----------------------------------------------------------------------
@@ -280,15 +278,10 @@
 
   async function refreshList() {
     const version = view.version;
-    view.loading = true;
-    try {
-      const jobs = await fetchJobs();
-      if (version !== view.version) return;  // the filter changed meanwhile: poll again
-      setLive(true);
-      render(jobs);
-    } finally {
-      view.loading = false;
-    }
+    const jobs = await fetchJobs();
+    if (version !== view.version) return;  // the filter changed meanwhile: the next poll follows it
+    setLive(true);
+    render(jobs);
   }
 
   function render(jobs) {
