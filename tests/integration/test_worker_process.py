@@ -10,8 +10,6 @@ import os
 import signal
 import time
 
-import pytest
-import redis
 
 from pykue import Queue
 from pykue.embedded import RedisServer
@@ -231,3 +229,15 @@ def test_a_second_signal_exits_at_once_with_code_1(app_queue, client, spawn_work
     # Then it exits at once with code 1, leaving the job active for stalled recovery
     assert worker.wait(5) == 1
     assert state_of(client, job.id) == "active"
+
+
+def test_the_example_tasks_run_under_the_worker(redis_server, client, spawn_worker):
+    # Given a job for examples/tasks.py's async "reminder" task
+    producer = Queue(redis_server.url)
+    job = producer.create("reminder", {"user": "tj", "text": "hi"}).save()
+    # When `pykue worker -A examples.tasks --burst` runs
+    worker = spawn_worker("--burst", app="examples.tasks", ready=False)
+    assert worker.wait(20) == 0
+    # Then the example's task ran it
+    assert job.refresh().result == "reminded tj: hi"
+    producer.close()
