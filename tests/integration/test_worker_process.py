@@ -10,7 +10,6 @@ import os
 import signal
 import time
 
-
 from pykue import Queue
 from pykue.embedded import RedisServer
 from tests.helpers import wait_for
