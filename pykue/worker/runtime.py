@@ -171,7 +171,7 @@ class Worker:
                     with self._cond:
                         self._cond.wait(0.05)
                 else:
-                    popped_type = self._block_for_token(wanted)
+                    popped_type = self._block_until_work(wanted)
                     popped = 1 if popped_type else 0
                 errors = 0
             except redis.RedisError as error:
@@ -200,7 +200,19 @@ class Worker:
                 if self.busy[t] < limit and t not in self.paused and t not in self.locally_paused
             }
 
-    def _block_for_token(self, wanted: dict[str, int]) -> str:
+    def _block_until_work(self, wanted: dict[str, int]) -> str:
+        """Wait for a wake-up token. Returns the type whose token was popped, or "" when the
+        slots changed (a job ended, a pause, a stop). Timeouts alone do not return: an idle
+        worker then costs Redis one BLPOP per block_timeout (the upkeep tick restores tokens
+        that went missing, so no claim attempt is needed to find their jobs)."""
+        while True:
+            popped = self._block_for_token(wanted)
+            if popped is not None:
+                return popped
+            if self._stopping.is_set() or self._free_slots() != wanted:
+                return ""
+
+    def _block_for_token(self, wanted: dict[str, int]) -> str | None:
         keys = {self.queue.keys.tokens(t): t for t in wanted}
         with self._cond:
             if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
@@ -211,7 +223,9 @@ class Worker:
         finally:
             with self._cond:
                 self._blocking_on = None
-        return keys.get(reply[0], "") if reply else ""
+        if reply is None:
+            return None
+        return keys.get(reply[0], "")
 
     def _wake(self) -> None:
         """Interrupt a blocked fetch (a slot freed for a full type, a resume, a stop)."""
