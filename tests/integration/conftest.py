@@ -74,6 +74,8 @@ class InProcessWorkers:
             worker.stop(0)
         for _, thread in self.threads:
             thread.join(10)
+        stuck = [worker.id for worker, thread in self.threads if thread.is_alive()]
+        assert not stuck, f"workers still running 10 s after stop(0): {stuck}"
 
 
 @pytest.fixture
