@@ -5,6 +5,7 @@ for its promotion, so gaps are checked within [expected - 15 ms, expected + 200 
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -179,3 +180,27 @@ def test_threads_stuck_in_expired_jobs_do_not_starve_later_jobs(app_queue, clien
     assert sorted(starts) == [j.id for j in jobs]
     assert len(runs(client, "ttl_return")) < len(jobs)
     assert app_queue.active_count() == 0 and app_queue.failed_count() == 7
+
+
+def test_an_async_task_past_its_ttl_is_cancelled(app_queue, client, workers, caplog):
+    caplog.set_level(logging.INFO, logger="pykue.worker")
+    cancelled = []
+
+    @app_queue.task("ttl_async", ttl=300, attempts=2)
+    async def ttl_async():
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.append(pykue.current_job().id)
+            raise
+
+    workers.start(types=["ttl_async"])
+    job = ttl_async.delay()
+    # When it runs past its TTL, it is retried, then fails for good; each time its coroutine is cancelled
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(5)
+    assert info.value.error == "TTL exceeded"
+    assert job.refresh().attempts() == (2, 0, 2)
+    wait_for(lambda: len(cancelled) == 2, 2, message="both coroutines cancelled")
+    assert cancelled == [job.id, job.id]
+    assert app_queue.job_logs(job.id) == ["TTL exceeded", "TTL exceeded"]
