@@ -177,6 +177,12 @@ class Scripts:
             i += 3 + 2 * n_fields
         return claimed
 
+    def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]]) -> list[int]:
+        args: list[Any] = [self.base, now]
+        for item in done:
+            args.extend(item)
+        return self._complete_jobs(client, args)
+
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """One call for many (id, claim, result JSON) completions; replies 1/0 per job."""
         args: list[Any] = [self.base, now]
