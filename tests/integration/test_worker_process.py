@@ -107,11 +107,11 @@ def test_a_redis_restart_mid_run_loses_nothing(tmp_path, spawn_worker):
         # When Redis stops mid-run and comes back on the same port and data
         assert queue.inactive_count() > 0
         server.stop()
+        wait_for(lambda: "redis error" in worker.output(), 10, message="the worker to notice the outage")
         server.start()
         # Then the worker reconnects and finishes every job
         wait_for(lambda: queue.complete_count() == 16, 30, message="all 16 jobs complete")
         assert {queue.client.hget(f"q:job:{i}", "state") for i in ids} == {"complete"}
-        assert "redis error" in worker.output()
         # And none was lost or ran twice
         assert sorted(int(line) for line in done_file.read_text().split()) == ids
         assert queue.client.llen("q:offline:jobs") == 0 and queue.client.hlen("q:pykue:claims") == 0
