@@ -747,8 +747,10 @@ def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queu
 
     for path in paths:
         status, text = kue_http(kue_app, "GET", path)
-        ours = http.get(path)
-        assert (ours.status_code, ours.json) == (status, json.loads(text)), path
+        theirs, ours = json.loads(text), http.get(path)
+        if path == "/job/types":  # SMEMBERS order is Redis's whim; pykue sorts
+            theirs = sorted(theirs)
+        assert (ours.status_code, ours.json) == (status, theirs), path
 
     for path, accept in (("/job/1", "text/html"), ("/stats", "image/png"), ("/nope%3Cb%3E", "*/*")):
         status, text = kue_http(kue_app, "GET", path, headers={"Accept": accept})
