@@ -1,21 +1,36 @@
---[[ Create one or more jobs, each atomically: id, hash, indexes, token, event.
+--[[ Create one or more jobs atomically: ids, hashes, indexes, tokens, events.
   ARGV[1] key base ("q:"), ARGV[2] now (ms), then for each job, 9 values and its words:
     type, data JSON, priority, max attempts, delay ms ("0": none), ttl ms ("0": none),
     backoff ("" or true/JSON), removeOnComplete ("" or "true"), n_words, word, ...
   Kue's hash: created_at = updated_at = now, promote_at = now + delay; a job with a delay
   is saved delayed, any other inactive with a wake-up token and an `enqueue` event.
+  The index writes of a batch are grouped (one ZADD per sorted set, one LPUSH per token
+  list), which is what makes bulk saves cheap for Redis.
   Returns the new ids, in order.
 ]]
 --- @include "keys"
 --- @include "publish"
 local base, now = ARGV[1], tonumber(ARGV[2])
-local i = 3
-local ids = {}
+local count, i = 0, 3
+while i <= #ARGV do
+  count = count + 1
+  i = i + 9 + tonumber(ARGV[i + 8])
+end
+local next_id = redis.call("INCRBY", base .. "ids", count) - count
+local ids, adds, tokens, types = {}, {}, {}, {}
+local function add(key, score, member)
+  local list = adds[key]
+  if not list then list = {}; adds[key] = list end
+  list[#list + 1] = score
+  list[#list + 1] = member
+end
+i = 3
 while i <= #ARGV do
   local jtype, priority_text = ARGV[i], ARGV[i + 2]
   local priority, delay = tonumber(priority_text), tonumber(ARGV[i + 4])
   local state = (delay > 0) and "delayed" or "inactive"
-  local id = redis.call("INCR", base .. "ids")
+  next_id = next_id + 1
+  local id = next_id
   local member = zid(id)
   local fields = {"type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
     "created_at", now, "promote_at", now + delay, "updated_at", now, "state", state}
@@ -24,10 +39,10 @@ while i <= #ARGV do
   if ARGV[i + 6] ~= "" then fields[#fields + 1] = "backoff"; fields[#fields + 1] = ARGV[i + 6] end
   if ARGV[i + 7] ~= "" then fields[#fields + 1] = "removeOnComplete"; fields[#fields + 1] = ARGV[i + 7] end
   redis.call("HSET", job_key(base, id), unpack(fields))
-  redis.call("SADD", base .. "job:types", jtype)
-  redis.call("ZADD", base .. "jobs", priority, member)
-  redis.call("ZADD", state_key(base, state), (delay > 0) and (now + delay) or priority, member)
-  redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
+  types[jtype] = true
+  add(base .. "jobs", priority, member)
+  add(state_key(base, state), (delay > 0) and (now + delay) or priority, member)
+  add(type_state_key(base, jtype, state), priority, member)
   local n_words = tonumber(ARGV[i + 8])
   for w = 1, n_words do
     local word = ARGV[i + 8 + w]
@@ -36,9 +51,16 @@ while i <= #ARGV do
   end
   i = i + 9 + n_words
   if state == "inactive" then
-    redis.call("LPUSH", tokens_key(base, jtype), 1)
+    tokens[jtype] = (tokens[jtype] or 0) + 1
     publish(base, id, "enqueue", "," .. cjson.encode(jtype))
   end
   ids[#ids + 1] = id
+end
+for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
+for jtype in pairs(types) do redis.call("SADD", base .. "job:types", jtype) end
+for jtype, n in pairs(tokens) do
+  local ones = {}
+  for k = 1, n do ones[k] = 1 end
+  redis.call("LPUSH", tokens_key(base, jtype), unpack(ones))
 end
 return ids
