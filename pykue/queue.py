@@ -241,7 +241,8 @@ class Queue:
         return [int(member) for member, _ in sorted(matches, key=lambda m: (-m[1], int(m[0])))]
 
     def metrics(self, minutes: int = 60) -> dict[str, list[int]]:
-        """Jobs completed and failed per minute over the last ``minutes`` (oldest first)."""
+        """Jobs completed and failed per minute over the last ``minutes``, oldest first;
+        ``minutes`` holds each minute's start in epoch seconds."""
         current = int(time.time() // 60)
         span = list(range(current - minutes + 1, current + 1))
         pipe = self.client.pipeline(transaction=False)
