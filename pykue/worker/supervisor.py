@@ -2,12 +2,20 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
 
 log = logging.getLogger("pykue.supervisor")
+SUPERVISOR_ENV = "PYKUE_SUPERVISOR_PID"
+
+
+def supervisor_gone() -> bool:
+    """In a child: True once the supervisor that started it has died (it was SIGKILLed)."""
+    pid = os.environ.get(SUPERVISOR_ENV)
+    return bool(pid) and os.getppid() != int(pid)
 
 
 class Supervisor:
@@ -37,7 +45,10 @@ class Supervisor:
         return self.burst and all(child.poll() == 0 for child in self.children)
 
     def _spawn(self) -> subprocess.Popen[bytes]:
-        child = subprocess.Popen([sys.executable, "-m", "pykue", *self.argv])
+        # Own session: a Ctrl-C or a signal to the whole group reaches only the supervisor,
+        # which passes exactly one SIGTERM on (two would make a child exit without draining).
+        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
+        child = subprocess.Popen([sys.executable, "-m", "pykue", *self.argv], start_new_session=True, env=env)
         log.info("started worker process %s", child.pid)
         return child
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 
 from ..job import Job, dumps, now_ms
+from .supervisor import supervisor_gone
 
 if TYPE_CHECKING:
     from .runtime import Worker
@@ -56,6 +57,9 @@ class Upkeep:
     def tick(self) -> None:
         worker, queue = self.worker, self.worker.queue
         self.ticks += 1
+        if supervisor_gone() and not worker.stopping:
+            log.warning("the supervisor process is gone: shutting down")
+            worker.stop()
         reconcile = list(worker.tasks) if self.ticks % self.reconcile_every == 1 else []
         tick = queue.scripts.tick(
             queue.client, now_ms(), 1000, worker.id, queue.keys.worker_lease(worker.id), self.lease_ms,
