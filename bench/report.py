@@ -38,6 +38,8 @@ def summarise(repeats: list[dict], n: int) -> dict:
         "process_2p_per_s": med("w1b_w2b", "seconds", per_job=True),
         "exactly_once": once(repeats),
         "first_job_s": med("w1_w2", "first_job_seconds"),
+        "process_1p_after_first_per_s": steady(repeats, "w1_w2", n),
+        "process_2p_after_first_per_s": steady(repeats, "w1b_w2b", n),
         "latency_p50_ms": med("w3", "p50"),
         "latency_p95_ms": med("w3", "p95"),
         "latency_p99_ms": med("w3", "p99"),
@@ -46,6 +48,13 @@ def summarise(repeats: list[dict], n: int) -> dict:
         "idle_commands_per_s": med("w1_w2", "idle_commands_per_s"),
         "errors": sorted({r[s]["error"] for r in repeats for s in r if "error" in r[s]}),
     }
+
+
+def steady(repeats: list[dict], step: str, n: int) -> float | None:
+    """Median jobs/s from the first job to the last: W2 without the worker's start-up."""
+    rates = [(n - 1) / (r[step]["seconds"] - r[step]["first_job_seconds"]) for r in repeats
+             if "seconds" in r.get(step, {}) and r[step]["seconds"] > r[step]["first_job_seconds"]]
+    return statistics.median(rates) if rates else None
 
 
 def once(repeats: list[dict]) -> dict | None:
@@ -62,7 +71,8 @@ def _once(check: dict | None) -> str:
         return "n/a"
     if not check["bad_runs"]:
         return f"yes ({check['runs']} runs)"
-    return f"**no**: {check['extra_runs']} extra runs in {check['bad_runs']} of {check['runs']} runs"
+    extra = check["extra_runs"]
+    return f"**no**: {extra} extra run{'s' if extra != 1 else ''} in {check['bad_runs']} of {check['runs']} runs"
 
 
 def markdown(result: dict) -> str:
