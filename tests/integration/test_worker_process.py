@@ -10,6 +10,7 @@ import os
 import signal
 import time
 
+import pykue
 from pykue import Queue
 from pykue.embedded import RedisServer
 from tests.helpers import wait_for
@@ -85,7 +86,11 @@ def test_a_killed_workers_job_is_recovered_by_another_worker(app_queue, client, 
     victim, survivor = (first, second) if run["pid"] == first.pid else (second, first)
     victim.kill()
     # Then the other worker notices the missing heartbeat and runs it again, to completion
-    assert job.wait(10) == {"attempt": 2}
+    try:
+        assert job.wait(10) == {"attempt": 2}
+    except pykue.JobFailedError:
+        raise AssertionError(f"{client.hgetall(f'q:job:{job.id}')}\n{app_queue.job_logs(job.id)}\n"
+                             f"{runs(client)}\n{survivor.output()}") from None
     assert [r["pid"] for r in runs(client, "hang_once")] == [victim.pid, survivor.pid]
     stored = client.hgetall(f"q:job:{job.id}")
     assert stored["state"] == "complete" and stored["attempts"] == "2"
