@@ -166,12 +166,16 @@ class Executor:
 
     def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
         self._futures.pop(job.id, None)
-        if future.cancelled():
-            self.on_done(failure_text(job, "Cancelled"))
-        elif future.exception() is not None:
-            self.on_done(failure(job, future.exception()))
-        else:
-            self.on_done(success(job, future.result()))
+        try:
+            if future.cancelled():
+                outcome = failure_text(job, "Cancelled")
+            elif future.exception() is not None:
+                outcome = failure(job, future.exception())
+            else:
+                outcome = success(job, future.result())
+        except BaseException as exc:  # e.g. the result's str() raised: fail the job, never leave it active
+            outcome = failure(job, exc)
+        self.on_done(outcome)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
