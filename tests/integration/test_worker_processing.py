@@ -254,3 +254,13 @@ def test_queue_shutdown_stops_its_workers_and_cuts_off_long_jobs(app_queue, clie
     stored = job_hash(client, stuck.id)
     assert (stored["state"], stored["error"], stored["attempts"]) == ("inactive", "Shutdown", "1")
     assert client.llen("q:long2:jobs") == 1
+
+
+@pytest.mark.parametrize("task", ["unprintable", "unprintable_async"])
+def test_a_result_that_cannot_even_be_printed_fails_the_job(app_queue, client, workers, task):
+    workers.start()
+    job = app_queue.tasks[task].delay()
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(5)
+    assert info.value.error.startswith("RuntimeError: cannot render this result\n")
+    assert app_queue.active_count() == 0

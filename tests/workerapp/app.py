@@ -27,6 +27,15 @@ return n
 """
 
 
+class Unprintable:
+    """A result neither JSON nor str() can render."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("cannot render this result")
+
+    __repr__ = __str__
+
+
 def build(redis=None, prefix: str = "q") -> Queue:
     """A Queue with every test task registered (the in-process fixtures build their own)."""
     q = Queue(redis, prefix)
@@ -129,6 +138,14 @@ def build(redis=None, prefix: str = "q") -> Queue:
     @q.task("unserialisable")
     def unserialisable():
         return {1, 2}
+
+    @q.task("unprintable")
+    def unprintable():
+        return Unprintable()
+
+    @q.task("unprintable_async")
+    async def unprintable_async():
+        return Unprintable()
 
     @q.task("bound", bind=True)
     def bound(job: pykue.Job, **data):
