@@ -241,11 +241,15 @@ class Worker:
     def _dispatch(self, claimed: list[tuple[int, str, dict[str, str]]]) -> None:
         now = str(now_ms())
         for job_id, claim, fields in claimed:
-            task = self.tasks[fields["type"]]
+            task = self.tasks.get(fields.get("type", ""))
             fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
-                          workerId=f"{self.id}:{fields['type']}")
+                          workerId=f"{self.id}:{fields.get('type', '')}")
             job = Job.from_hash(self.queue, job_id, fields)
             job.claim = claim
+            if task is None:  # its hash names another type than the set it was queued in (edited by hand)
+                log.warning("job %s: no task for its type %r", job_id, fields.get("type"))
+                self._done.put(failure_text(job, f"UnknownType: no task for job type {fields.get('type')!r}"))
+                continue
             job.ctx = WorkerContext(self, job)
             with self._cond:
                 self.running[job_id] = Running(job, task)
