@@ -264,3 +264,16 @@ def test_a_result_that_cannot_even_be_printed_fails_the_job(app_queue, client, w
         job.wait(5)
     assert info.value.error.startswith("RuntimeError: cannot render this result\n")
     assert app_queue.active_count() == 0
+
+
+def test_a_job_whose_type_was_changed_by_hand_fails_and_the_worker_goes_on(app_queue, client, workers):
+    # Given an echo job whose hash now names a type no task handles, then a good job
+    bad = app_queue.tasks["echo"].delay(n=1)
+    client.hset(f"q:job:{bad.id}", "type", "renamed_by_hand")
+    good = app_queue.tasks["echo"].delay(n=2)
+    # When a worker drains the echo queue
+    workers.burst()
+    # Then the odd job failed with a clear error, and the worker went on to the next
+    stored = job_hash(client, bad.id)
+    assert (stored["state"], stored["error"]) == ("failed", "UnknownType: no task for job type 'renamed_by_hand'")
+    assert job_hash(client, good.id)["state"] == "complete"
