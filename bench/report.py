@@ -18,8 +18,9 @@ def _ms(m: dict) -> str:
     return " / ".join(f"{m[k]:.1f}" for k in ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"))
 
 
-HEADER = ("| system | version | W1 enqueue one/s | W1b bulk/s | W2 1 proc jobs/s | W2 first job s | W2b 2 procs jobs/s | "
-          "exactly once | W3 p50 / p95 / p99 ms | W5 B/queued | W5 B/completed | W6 idle cmds/s |")
+HEADER = ("| system | version | W1 enqueue one/s | W1b bulk/s | W2 1 proc jobs/s | W2 first job s | "
+          "W2b 2 procs jobs/s | exactly once | W3 p50 / p95 / p99 ms | W5 B/queued | W5 B/completed | "
+          "W6 idle cmds/s |")
 
 
 def summarise(repeats: list[dict], n: int) -> dict:
@@ -90,14 +91,16 @@ def markdown(result: dict) -> str:
     notes = []
     for name, row in result["systems"].items():
         if "error" in row:
-            lines.append(f"| {name} | | n/a: {row['error'][:120]} |" + " |" * 9)
+            error = row["error"][:120].replace("|", "/")
+            lines.append(f"| {name} | | n/a: {error} |" + " |" * 9)
             continue
         md, info = row["median"], row["info"]
         bulk = _num(md["bulk_enqueue_per_s"]) if info.get("bulk") else "no bulk API"
         once = _once(md["exactly_once"])
         lines.append(
             f"| {name} | {info.get('version', '?')} | {_num(md['enqueue_per_s'])} | {bulk} | "
-            f"{_num(md['process_1p_per_s'])} | {_num(md['first_job_s'], 2)} | {_num(md['process_2p_per_s'])} | {once} | {_ms(md)} | "
+            f"{_num(md['process_1p_per_s'])} | {_num(md['first_job_s'], 2)} | {_num(md['process_2p_per_s'])} | "
+            f"{once} | {_ms(md)} | "
             f"{_num(md['mem_per_queued'])} | {_num(md['mem_per_completed'])} | {_num(md['idle_commands_per_s'], 1)} |"
         )
         notes += [f"- {name}: {err}" for err in md["errors"]]
@@ -107,7 +110,8 @@ def markdown(result: dict) -> str:
                   "| command | ops/s |", "|---|---|"]
         if "error" in limits:
             lines.append(f"| n/a | {limits['error']} |")
-        lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items() if cmd != "error" and not cmd.startswith("_")]
+        lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items()
+                  if cmd != "error" and not cmd.startswith("_")]
     if notes:
         lines += ["", "Errors:", ""] + notes
     return "\n".join(lines)

@@ -93,13 +93,13 @@ def _describe(exc: Exception) -> str:
     return str(exc) if isinstance(exc, AdapterError) else f"{type(exc).__name__}: {exc}"
 
 
-def lua_transition(server: RedisServer, log_dir: str) -> dict | None:
+def lua_transitions(server: RedisServer, log_dir: str) -> list[dict | None]:
     """The Lua scripts W4 runs, named by the pykue adapter."""
     try:
-        return System(BY_NAME["pykue"], server.url, log_dir).call("lua", timeout=60)
-    except AdapterError as exc:
-        print(f"W4 Lua transition skipped: {exc}", file=sys.stderr)
-        return None
+        return System(BY_NAME["pykue"], server.url, log_dir).call("lua", timeout=60)["transitions"]
+    except (AdapterError, KeyError) as exc:
+        print(f"W4 Lua transitions skipped: {exc}", file=sys.stderr)
+        return []
 
 
 def _interrupt(signum, frame):
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             result["machine"]["redis"] = server.version()
             print(f"redis-server {result['machine']['redis']} on port {server.port}", file=sys.stderr)
             try:
-                result["limits"] = workloads.redis_limits(server, args.limits_n, lua_transition(server, log_dir))
+                result["limits"] = workloads.redis_limits(server, args.limits_n, lua_transitions(server, log_dir))
             except (OSError, RuntimeError) as exc:
                 result["limits"] = {"error": str(exc)}
             for spec in specs:

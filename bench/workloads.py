@@ -98,18 +98,16 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 PRIMITIVES = "ping_mbulk,set,get,incr,lpush,rpop,sadd,hset,zadd,zpopmin"
 
 
-def redis_limits(server: RedisServer, n: int, lua: dict | None) -> dict:
+def redis_limits(server: RedisServer, n: int, transitions: list[dict | None]) -> dict:
     """W4: redis-benchmark (50 clients, no pipelining) for the primitives and the Lua transitions."""
     base = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(server.port), "-c", "50", "--csv"]
     out = _benchmark_csv(base + ["-n", str(n), "-t", PRIMITIVES])
     server.flushall()
-    for lua in (lua or {}).get("transitions", []):
-        if lua is None:
-            continue
+    for lua in filter(None, transitions):
         sha = server.client.script_load(lua["source"])
         argv = base + ["-n", str(max(1, n // 2)), "-r", "1000000", "EVALSHA", sha, str(len(lua["keys"])),
                        *lua["keys"], *lua["args"]]
-        for test, rps in _benchmark_csv(argv).items():
+        for rps in _benchmark_csv(argv).values():  # one row: the EVALSHA command line
             out[f"EVALSHA {lua['label']}"] = rps
         out[f"_check {lua['label']}"] = _lua_check(server)
         server.flushall()
@@ -141,5 +139,8 @@ def machine() -> dict:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() or None
+    try:
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip() or None
+    except OSError:
+        node = None
     return {"cores": os.cpu_count(), "cpu": model, "memory_gib": round(mem, 1), "node": node}
