@@ -36,6 +36,16 @@ class InProcessWorkers:
     def __init__(self, queue) -> None:
         self.queue = queue
         self.threads: list[tuple[Worker, threading.Thread]] = []
+        self.crashes: list[BaseException] = []
+
+    def _thread(self, worker: Worker) -> threading.Thread:
+        def run() -> None:
+            try:
+                worker.run()
+            except BaseException as error:  # a worker must never die of an exception
+                self.crashes.append(error)
+                raise
+        return threading.Thread(target=run, daemon=True)
 
     def make(self, queue=None, **options) -> Worker:
         options.setdefault("promote_interval", 0.05)
@@ -45,18 +55,19 @@ class InProcessWorkers:
 
     def burst(self, queue=None, timeout: float = 20.0, **options) -> Worker:
         worker = self.make(queue, burst=True, **options)
-        thread = threading.Thread(target=worker.run, daemon=True)
+        thread = self._thread(worker)
         thread.start()
         thread.join(timeout)
         if thread.is_alive():
             worker.stop(0)
             thread.join(5)
             raise AssertionError(f"burst worker still running after {timeout}s")
+        assert not self.crashes, f"the worker crashed: {self.crashes!r}"
         return worker
 
     def start(self, queue=None, **options) -> Worker:
         worker = self.make(queue, **options)
-        thread = threading.Thread(target=worker.run, daemon=True)
+        thread = self._thread(worker)
         thread.start()
         self.threads.append((worker, thread))
         wait_for(lambda: worker in worker.queue.workers, 5, message="the worker to start")
@@ -76,6 +87,7 @@ class InProcessWorkers:
             thread.join(10)
         stuck = [worker.id for worker, thread in self.threads if thread.is_alive()]
         assert not stuck, f"workers still running 10 s after stop(0): {stuck}"
+        assert not self.crashes, f"a worker crashed: {self.crashes!r}"
 
 
 @pytest.fixture
