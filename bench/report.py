@@ -104,6 +104,8 @@ def markdown(result: dict) -> str:
             f"{_num(md['mem_per_queued'])} | {_num(md['mem_per_completed'])} | {_num(md['idle_commands_per_s'], 1)} |"
         )
         notes += [f"- {name}: {err}" for err in md["errors"]]
+        if md.get("repeats", args["repeat"]) < args["repeat"]:
+            notes.append(f"- {name}: {md['repeats']} of {args['repeat']} repeats (time budget)")
     limits = result.get("limits") or {}
     if limits:
         lines += ["", "W4, the server's limit (redis-benchmark, 50 clients, no pipelining):", "",
@@ -113,7 +115,7 @@ def markdown(result: dict) -> str:
         lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items()
                   if cmd != "error" and not cmd.startswith("_")]
     if notes:
-        lines += ["", "Errors:", ""] + notes
+        lines += ["", "Notes:", ""] + notes
     return "\n".join(lines)
 
 

@@ -43,6 +43,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0, help="W3 enqueue rate, jobs/s")
     parser.add_argument("--idle-seconds", type=float, default=None, help="W6 window (default 3)")
     parser.add_argument("--limits-n", type=int, default=None, help="redis-benchmark -n for W4 (default 50000)")
+    parser.add_argument("--budget-minutes", type=float, default=19.0,
+                        help="fewer repeats for systems that would end the run later than this (0: no limit)")
     parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
     args = parser.parse_args(argv)
     quick = {"n": 1000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
@@ -56,8 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def measure(system: System, server: RedisServer, args: argparse.Namespace) -> dict:
-    """All workloads for one system, --repeat times; a failing workload is recorded, not fatal."""
+def measure(system: System, server: RedisServer, args: argparse.Namespace, deadline: float) -> dict:
+    """All workloads for one system, --repeat times; a failing workload is recorded, not fatal.
+
+    A repeat that would end past ``deadline`` (the system's share of --budget-minutes) is
+    skipped, so a slow or overloaded machine still finishes in time, with fewer repeats.
+    """
     try:
         system.load_info()
     except Exception as exc:  # an adapter that cannot even describe itself: n/a, go on
@@ -70,7 +76,12 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace) -> di
         "w3": lambda: workloads.latency(system, server, args.latency_n, args.rate),
     }
     repeats = []
+    started = time.monotonic()
     for r in range(args.repeat):
+        if r and started + (time.monotonic() - started) * (r + 1) / r > deadline:
+            print(f"  {system.name}: {r} of {args.repeat} repeats, to stay within the time budget",
+                  file=sys.stderr, flush=True)
+            break
         one = {}
         for name, step in steps.items():
             if name == "w3" and r >= args.latency_repeat:
@@ -86,6 +97,7 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace) -> di
     median = report.summarise(repeats, args.n)
     if not system.info["bulk"]:  # W1b then re-ran W1 only to queue W2b's jobs
         median["bulk_enqueue_per_s"] = None
+    median["repeats"] = len(repeats)
     return {"info": system.info, "repeats": repeats, "median": median}
 
 
@@ -130,12 +142,14 @@ def main(argv: list[str] | None = None) -> int:
                 result["limits"] = workloads.redis_limits(server, args.limits_n, lua_transitions(server, log_dir))
             except (OSError, RuntimeError) as exc:
                 result["limits"] = {"error": str(exc)}
-            for spec in specs:
+            budget_end = started + args.budget_minutes * 60 if args.budget_minutes else float("inf")
+            for k, spec in enumerate(specs):
                 print(f"{spec.name} ...", file=sys.stderr, flush=True)
                 if spec.name in install_errors:
                     result["systems"][spec.name] = {"error": install_errors[spec.name]}
                     continue
-                result["systems"][spec.name] = measure(System(spec, server.url, log_dir), server, args)
+                deadline = time.monotonic() + (budget_end - time.monotonic()) / (len(specs) - k)
+                result["systems"][spec.name] = measure(System(spec, server.url, log_dir), server, args, deadline)
         finally:
             kill_all()
     result["machine"]["loadavg_end"] = os.getloadavg()
