@@ -36,8 +36,13 @@ def success(job: "Job", result: Any) -> Outcome:
 
 
 def failure(job: "Job", exc: BaseException) -> Outcome:
-    error, summary, message = describe_error(exc)
+    error, summary, message = (_utf8(text) for text in describe_error(exc))
     return Outcome(job, False, time.time(), error=error, summary=summary, message=message)
+
+
+def _utf8(text: str) -> str:
+    """Lone surrogates (undecodable file names, say) cannot go to Redis: escape them."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def failure_text(job: "Job", message: str) -> Outcome:
@@ -49,9 +54,20 @@ def encode_result(result: Any) -> str:
     if result is None:
         return ""
     try:
-        return dumps(result)
+        text = dumps(result)
     except (TypeError, ValueError):
-        return dumps({"error": True, "message": f'Invalid JSON Result: "{result}"'})
+        text = dumps({"error": True, "message": f'Invalid JSON Result: "{result}"'})
+    if text.isascii() or _encodes(text):
+        return text
+    return json.dumps(json.loads(text), separators=(",", ":"))  # lone surrogates as \u escapes
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def describe_error(exc: BaseException) -> tuple[str, str, str]:

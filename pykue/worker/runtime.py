@@ -307,6 +307,10 @@ class Worker:
                     replies = [None] * len(outcomes)
                     break
                 self._redis_trouble("reporting outcomes", error, attempt)
+            except Exception:  # a bug, not an outage: retrying cannot help, but the finisher must live
+                log.exception("could not report %d outcomes", len(outcomes))
+                replies = [None] * len(outcomes)
+                break
         for outcome, reply in zip(outcomes, replies):
             self._log_outcome(outcome, reply)
         self._release([o.job for o in outcomes])
