@@ -277,3 +277,19 @@ def test_a_job_whose_type_was_changed_by_hand_fails_and_the_worker_goes_on(app_q
     stored = job_hash(client, bad.id)
     assert (stored["state"], stored["error"]) == ("failed", "UnknownType: no task for job type 'renamed_by_hand'")
     assert job_hash(client, good.id)["state"] == "complete"
+
+
+def test_lone_surrogates_in_an_error_or_a_result_are_escaped(app_queue, client, workers):
+    # Given tasks whose error message and result hold a lone surrogate (an undecodable file name)
+    failing = app_queue.tasks["surrogates"].delay(fail=True)
+    returning = app_queue.tasks["surrogates"].delay(fail=False)
+    good = app_queue.tasks["echo"].delay(n=1)
+    # When a worker runs them (Redis cannot take such text as UTF-8)
+    workers.burst()
+    # Then the error is stored escaped, the result as a JSON \u escape, and the worker went on
+    stored = job_hash(client, failing.id)
+    assert stored["state"] == "failed"
+    assert stored["error"].startswith("FileNotFoundError: no such file: report-\\udcff.txt\n")
+    assert job_hash(client, returning.id)["result"] == '{"file":"report-\\udcff.txt"}'
+    assert returning.refresh().result == {"file": "report-\udcff.txt"}
+    assert job_hash(client, good.id)["state"] == "complete"

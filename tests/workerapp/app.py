@@ -135,6 +135,14 @@ def build(redis=None, prefix: str = "q") -> Queue:
     def boom(message: str = "message"):
         raise ValueError(message)
 
+    @q.task("surrogates")
+    def surrogates(fail: bool = True):
+        """Lone surrogates, as os.fsdecode makes of undecodable file names."""
+        text = os.fsdecode(b"report-\xff.txt")
+        if fail:
+            raise FileNotFoundError(f"no such file: {text}")
+        return {"file": text}
+
     @q.task("unserialisable")
     def unserialisable():
         return {1, 2}
