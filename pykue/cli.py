@@ -148,24 +148,19 @@ def _run_workers(workers: list[Any]) -> None:
     os._exit(0)  # do not wait for task threads that ignored the shutdown
 
 
-@main.command()
-@click.argument("job_type")
-@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
-@click.option("--prefix", default="q", show_default=True)
-def pause(job_type: str, redis_url: str | None, prefix: str) -> None:
-    """Stop every pykue worker on this Redis from taking jobs of JOB_TYPE."""
-    Queue(redis_url, prefix).pause(job_type)
-    click.echo(f"paused {job_type}")
+def _pause_command(name: str, summary: str) -> None:
+    @main.command(name=name, help=summary)
+    @click.argument("job_type")
+    @click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
+    @click.option("--prefix", default="q", show_default=True)
+    def command(job_type: str, redis_url: str | None, prefix: str) -> None:
+        queue = Queue(redis_url, prefix)
+        getattr(queue, name)(job_type)
+        click.echo(f"{name}d {job_type}")
 
 
-@main.command()
-@click.argument("job_type")
-@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
-@click.option("--prefix", default="q", show_default=True)
-def resume(job_type: str, redis_url: str | None, prefix: str) -> None:
-    """Let pykue workers take jobs of JOB_TYPE again."""
-    Queue(redis_url, prefix).resume(job_type)
-    click.echo(f"resumed {job_type}")
+_pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
+_pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
 
 
 def configure_logging(level: str) -> None:

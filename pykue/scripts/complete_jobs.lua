@@ -8,6 +8,7 @@
 --- @include "keys"
 --- @include "publish"
 --- @include "place"
+--- @include "remove"
 local base, now = ARGV[1], tonumber(ARGV[2])
 local replies, work_time, completed = {}, 0, 0
 for a = 3, #ARGV, 3 do
@@ -28,18 +29,7 @@ for a = 3, #ARGV, 3 do
     redis.call("HDEL", jkey, "pykue_claim")
     place(base, id, jtype, "active", "complete", priority, priority)
     publish(base, id, "complete", "," .. result .. ",null")
-    if h[8] and h[8] ~= "" then
-      local member = zid(id)
-      redis.call("ZREM", base .. "jobs", member)
-      redis.call("ZREM", state_key(base, "complete"), member)
-      redis.call("ZREM", type_state_key(base, jtype, "complete"), member)
-      local okey = search_object_key(base, id)
-      for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
-        redis.call("ZREM", search_word_key(base, word), id)
-      end
-      redis.call("DEL", jkey, log_key(base, id), okey)
-      publish(base, id, "remove", "," .. cjson.encode(jtype))
-    end
+    if h[8] and h[8] ~= "" then remove_job(base, id, jtype) end
     work_time = work_time + duration
     completed = completed + 1
     replies[#replies + 1] = 1

@@ -5,20 +5,10 @@
 ]]
 --- @include "keys"
 --- @include "publish"
+--- @include "remove"
 local base, id = ARGV[1], ARGV[2]
 local jkey = job_key(base, id)
 local jtype = redis.call("HGET", jkey, "type")
 if not jtype then return false end
-local member = zid(id)
-redis.call("ZREM", base .. "jobs", member)
-for _, s in ipairs(STATES) do
-  redis.call("ZREM", state_key(base, s), member)
-  redis.call("ZREM", type_state_key(base, jtype, s), member)
-end
-local okey = search_object_key(base, id)
-for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
-  redis.call("ZREM", search_word_key(base, word), id)
-end
-redis.call("DEL", jkey, log_key(base, id), okey)
-publish(base, id, "remove", "," .. cjson.encode(jtype))
+remove_job(base, id, jtype)
 return jtype

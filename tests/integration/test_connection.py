@@ -169,7 +169,7 @@ def test_the_env_var_is_the_default(redis_server, client, monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [
-    "http://127.0.0.1:6379", "mysql://x", "127.0.0.1:6379", "redis://127.0.0.1:1/0?foo=bar",
+    "http://127.0.0.1:6390", "mysql://x", "127.0.0.1:6390", "redis://127.0.0.1:1/0?foo=bar",
     "redis://127.0.0.1:1/0?decode_responses=false", "embedded:///tmp/never-started?socket_timeout=1",
 ])
 def test_bad_urls(bad):
