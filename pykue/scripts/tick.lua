@@ -3,8 +3,9 @@
   2. promote due delayed jobs (each at most once: its hash must still say delayed);
   3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue),
      each to one caller only (its deadline moves 10 s on, until that caller fails it);
-  4. list active jobs whose pykue worker's lease has expired (when asked), by the worker
-     id inside each claim token;
+  4. find active jobs whose pykue worker's lease has expired (when asked), by the worker
+     id inside each claim token: the first time a job stalls it is requeued here without
+     spending an attempt (field pykue_stalls counts); later stalls are listed, to be failed;
   5. push missing wake-up tokens for the given types (when asked);
   6. return the paused types.
   ARGV[1] key base, ARGV[2] now (ms), ARGV[3] limit per step, ARGV[4] lease key or "",
@@ -17,6 +18,8 @@
 --- @include "publish"
 --- @include "place"
 local base, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local FREE_STALLS = 1
+local STALLED_LINE = "Stalled: the worker running this job stopped (no heartbeat); requeued"
 if ARGV[4] ~= "" then redis.call("SET", ARGV[4], now, "PX", ARGV[5]) end
 
 local promoted = 0
@@ -62,8 +65,20 @@ if ARGV[6] == "1" then
     elseif wid then
       if alive[wid] == nil then alive[wid] = redis.call("EXISTS", worker_key(base, wid)) == 1 end
       if not alive[wid] then
-        stalled[#stalled + 1] = id
-        stalled[#stalled + 1] = claim
+        local jkey = job_key(base, id)
+        if redis.call("HINCRBY", jkey, "pykue_stalls", 1) <= FREE_STALLS then
+          -- at-least-once: its worker died, so it runs again without spending an attempt
+          local h = redis.call("HMGET", jkey, "type", "priority")
+          local priority = tonumber(h[2]) or 0
+          redis.call("HSET", jkey, "state", "inactive", "updated_at", now)
+          redis.call("HDEL", jkey, "pykue_claim")
+          redis.call("RPUSH", log_key(base, id), STALLED_LINE)
+          place(base, id, h[1], "active", "inactive", priority, priority)
+          publish(base, id, "enqueue", "," .. cjson.encode(h[1]))
+        else  -- it stalled before: perhaps it kills its worker, so this one spends an attempt
+          stalled[#stalled + 1] = id
+          stalled[#stalled + 1] = claim
+        end
       end
     end
   end
