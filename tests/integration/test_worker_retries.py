@@ -11,6 +11,7 @@ import logging
 import pytest
 
 import pykue
+from pykue.job import now_ms
 from tests.helpers import wait_for
 from tests.workerapp.support import EventLog, runs
 
@@ -204,3 +205,36 @@ def test_an_async_task_past_its_ttl_is_cancelled(app_queue, client, workers, cap
     wait_for(lambda: len(cancelled) == 2, 2, message="both coroutines cancelled")
     assert cancelled == [job.id, job.id]
     assert app_queue.job_logs(job.id) == ["TTL exceeded", "TTL exceeded"]
+
+
+def claim_for_a_dead_worker(queue, job_type):
+    """Claim a job as a worker process that has no lease (it died right after claiming)."""
+    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "pykue:gone:1:dead00", {job_type: 1})
+    return job_id
+
+
+def test_a_job_whose_worker_died_runs_again_without_spending_an_attempt(app_queue, client, workers):
+    # Given a job (1 attempt) held by a worker that died
+    job = app_queue.tasks["echo"].delay(n=1)
+    assert claim_for_a_dead_worker(app_queue, "echo") == job.id
+    # When a live worker's upkeep finds it
+    workers.start()
+    # Then it is requeued once for free and completes
+    assert job.wait(5) == {"n": 1}
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert (stored["attempts"], stored["pykue_stalls"]) == ("1", "1")
+    assert app_queue.job_logs(job.id) == ["Stalled: the worker running this job stopped (no heartbeat); requeued"]
+
+
+def test_a_job_that_stalls_again_spends_an_attempt(app_queue, client, workers):
+    # Given a job (1 attempt) that already stalled once, held again by a dead worker
+    job = app_queue.tasks["echo"].delay(n=1)
+    client.hset(f"q:job:{job.id}", "pykue_stalls", 1)
+    claim_for_a_dead_worker(app_queue, "echo")
+    # When a live worker's upkeep finds it, it fails: it may be what kills its workers
+    workers.start()
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(5)
+    assert info.value.error == "Stalled: the worker running this job stopped (no heartbeat)"
+    assert client.hget(f"q:job:{job.id}", "pykue_stalls") == "2"
+    assert runs(client) == []
