@@ -15,8 +15,8 @@ for a = 3, #ARGV, 3 do
   local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local jkey = job_key(base, id)
   local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "started_at",
-    "max_attempts", "attempts", "removeOnComplete")
-  if h[4] ~= claim or h[2] ~= "active" then
+    "max_attempts", "attempts", "removeOnComplete", "workerId")
+  if not claim_holds(h[2], h[4], h[9], h[1], claim) then
     replies[#replies + 1] = 0
   else
     local jtype, priority = h[1], tonumber(h[3]) or 0

@@ -13,8 +13,8 @@
 local base, id, claim, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local message, delay = ARGV[7], tonumber(ARGV[8])
 local jkey = job_key(base, id)
-local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "max_attempts", "attempts")
-if h[4] ~= claim or h[2] ~= "active" then return 0 end
+local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "max_attempts", "attempts", "workerId")
+if not claim_holds(h[2], h[4], h[7], h[1], claim) then return 0 end
 local jtype, priority = h[1], tonumber(h[3]) or 0
 local max, made = tonumber(h[5]) or 1, tonumber(h[6]) or 0
 if made < max then made = made + 1 end

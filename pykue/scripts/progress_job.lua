@@ -7,9 +7,9 @@
 --- @include "publish"
 local base, id, percent, data, now, claim = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local jkey = job_key(base, id)
-local h = redis.call("HMGET", jkey, "type", "state", "ttl", "pykue_claim")
+local h = redis.call("HMGET", jkey, "type", "state", "ttl", "pykue_claim", "workerId")
 if not h[1] then return 0 end
-if claim ~= "" and h[4] ~= claim then return -1 end
+if claim ~= "" and not claim_holds(h[2], h[4], h[5], h[1], claim) then return -1 end
 redis.call("HSET", jkey, "progress", percent, "updated_at", now)
 if data ~= "" then redis.call("HSET", jkey, "progress_data", data) end
 local ttl = tonumber(h[3]) or 0

@@ -9,8 +9,8 @@
 --- @include "place"
 local base, id, claim, now = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
 local jkey = job_key(base, id)
-local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim")
-if h[4] ~= claim or h[2] ~= "active" then return 0 end
+local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "workerId")
+if not claim_holds(h[2], h[4], h[5], h[1], claim) then return 0 end
 local priority = tonumber(h[3]) or 0
 redis.call("HSET", jkey, "state", "inactive", "updated_at", now)
 redis.call("HDEL", jkey, "pykue_claim")

@@ -41,10 +41,11 @@ end
 
 local active = state_key(base, "active")
 local expired = {}
-for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now, "LIMIT", 0, limit)) do
+for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now)) do
+  if #expired >= 2 * limit then break end
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
-  local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
-  if claim and claim ~= "" then
+  local claim = held_claim(job_key(base, id))
+  if claim then
     -- taken by this tick: other workers' ticks skip it for 10 s while this worker fails it
     redis.call("ZADD", active, now + 10000, member)
     expired[#expired + 1] = id
@@ -55,9 +56,9 @@ end
 local stalled, mine = {}, {}
 if ARGV[6] == "1" then
   local alive = {[ARGV[7]] = true}
-  for _, member in ipairs(redis.call("ZRANGE", active, 0, limit - 1)) do
+  for _, member in ipairs(redis.call("ZRANGE", active, 0, -1)) do
     local id = string.sub(member, string.find(member, "|", 1, true) + 1)
-    local claim = redis.call("HGET", job_key(base, id), "pykue_claim")
+    local claim = held_claim(job_key(base, id))
     local wid = claim and claim_worker(claim)
     if wid == ARGV[7] then
       mine[#mine + 1] = id

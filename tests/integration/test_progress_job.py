@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from pykue.job import now_ms
+
 from pykue import InvalidJobError, JobNotFoundError
 from tests.helpers import wait_for
 from tests.redis_probe import events, snapshot, zid  # noqa: F401
@@ -114,13 +116,29 @@ def test_a_worker_whose_claim_is_gone_writes_nothing(queue, client, events):
 
 
 def test_the_current_claim_holder_may_write(queue, client):
-    job = queue.create("email").save()
-    client.hset("q:job:1", "pykue_claim", "w:1")
-    job.claim = "w:1"
+    queue.create("email").save()
+    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    job = queue.get_job(job_id)
+    job.claim = claim
 
     job.progress(1, 2)
 
     assert client.hget("q:job:1", "progress") == "50"
+
+
+def test_a_claim_left_behind_when_node_kue_took_the_job_over_does_not_hold(queue, client):
+    queue.create("email").save()
+    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    stale = queue.get_job(job_id)
+    stale.claim = claim
+    # Node Kue re-activates the job: it rewrites workerId but knows nothing of pykue_claim
+    client.hset("q:job:1", mapping={"workerId": "kue:hostB:42:email:1", "started_at": now_ms()})
+
+    stale.progress(1, 2)
+    assert client.hget("q:job:1", "progress") is None
+    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"stale"')]) == [0]
+    assert client.hget("q:job:1", "state") == "active"
+    assert client.hget("q:job:1", "result") is None
 
 
 def test_a_removed_job_is_not_recreated(queue, client, events):
