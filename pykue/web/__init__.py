@@ -4,5 +4,6 @@ from __future__ import annotations
 from .app import Dashboard
 from .app import create_app
 from .auth import BasicAuth
+from .hosts import AllowedHosts
 
-__all__ = ["BasicAuth", "Dashboard", "create_app"]
+__all__ = ["AllowedHosts", "BasicAuth", "Dashboard", "create_app"]

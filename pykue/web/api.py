@@ -5,7 +5,8 @@ those status codes stay. What pykue changes is what Kue got wrong: invalid state
 priorities are refused before anything is written, ``POST /job`` validates every option,
 bodies must be JSON of a bounded size, and state-changing requests must carry a JSON
 content type and come from the dashboard's own origin, so a cross-site form cannot forge
-them.
+them. Kue's one GET that writes, ``GET /inactive/:id``, must moreover come from a script
+(``X-Requested-With: XMLHttpRequest`` or a same-origin fetch), so an image tag cannot.
 """
 from __future__ import annotations
 
@@ -123,6 +124,31 @@ def mutation(view: View) -> View:
     @functools.wraps(view)
     def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
         return forgery_refusal(request) or view(app, request, **values)
+
+    return wrapper
+
+
+def script_request_refusal(request: Request) -> Response | None:
+    """Why a GET that writes is refused: it must come from a script of the dashboard's page.
+
+    A GET carries no body and needs no preflight, so an ``<img>`` in a mail, a link
+    previewer or a browser that sends no ``Sec-Fetch-*`` headers (older Safari) can make
+    one, with at most a foreign ``Referer`` to tell. Only a same-origin fetch
+    (``Sec-Fetch-Site: same-origin``) or a request with ``X-Requested-With: XMLHttpRequest``
+    (Kue's jQuery UI sends it; no tag, form or other origin can without CORS) may go ahead.
+    """
+    if request.headers.get("Sec-Fetch-Site") == "same-origin" \
+            or request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return None
+    return error(f"GET {request.path} changes state, so it needs the header X-Requested-With: XMLHttpRequest"
+                 " (or a same-origin fetch)", 403)
+
+
+def script_mutation(view: View) -> View:
+    """:func:`mutation` for a GET that writes: also refused unless a script sent it."""
+    @functools.wraps(view)
+    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
+        return forgery_refusal(request) or script_request_refusal(request) or view(app, request, **values)
 
     return wrapper
 
@@ -247,9 +273,9 @@ def remove(app: Dashboard, request: Request, job_id: str) -> Response:
 
 
 @json_route
-@mutation
+@script_mutation
 def requeue(app: Dashboard, request: Request, job_id: str) -> Response:
-    """``GET /inactive/:id``: Kue's restart button. A GET that writes, so same-origin only."""
+    """``GET /inactive/:id``: Kue's restart button. A GET that writes, so scripts of this origin only."""
     load_job(app, job_id).set_state("inactive")
     return json_response({"message": f"job {job_id} inactive"})
 

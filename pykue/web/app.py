@@ -33,6 +33,8 @@ from werkzeug.wrappers import Response
 
 from . import api
 from . import views
+from .hosts import AllowedHosts
+from .hosts import normalize_hosts
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse
@@ -55,16 +57,20 @@ class Dashboard:
     """One dashboard over one queue. Call it as a WSGI application."""
 
     def __init__(self, queue: Queue, *, title: str = "pykue", max_body: int = DEFAULT_MAX_BODY,
-                 owns_queue: bool = False) -> None:
+                 owns_queue: bool = False, allowed_hosts: Iterable[str] | None = None) -> None:
         self.queue = queue
         self.title = title
         self.max_body = max_body
         self.owns_queue = owns_queue
+        #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
+        self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
         self.url_map = Map([*api.rules(), *views.rules()], converters={"range": api.RangeConverter},
                            strict_slashes=False)
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
         self._wsgi = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
                                           cache_timeout=3600)
+        if self.allowed_hosts is not None:  # before everything, static files included
+            self._wsgi = AllowedHosts(self._wsgi, self.allowed_hosts)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         return self._wsgi(environ, start_response)
@@ -132,7 +138,8 @@ def not_found(request: Request) -> Response:
 
 
 def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue", *,
-               max_body: int = DEFAULT_MAX_BODY, search: bool | None = None) -> Dashboard:
+               max_body: int = DEFAULT_MAX_BODY, search: bool | None = None,
+               allowed_hosts: Iterable[str] | None = None) -> Dashboard:
     """Build a dashboard for a :class:`~pykue.Queue`, or for a queue it opens on a Redis URL.
 
     :param queue_or_redis_url: a ``Queue`` (its prefix and search setting win), or anything
@@ -141,12 +148,17 @@ def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue",
     :param title: shown in the page header and the browser tab.
     :param max_body: the largest ``POST /job`` body accepted, in bytes.
     :param search: enable ``/job/search`` when a queue is opened here.
+    :param allowed_hosts: the names (``Host`` header, port ignored) the dashboard answers to;
+        any other gets ``400``. This is what stops DNS rebinding when nothing else checks
+        ``Host``. None (the default) answers any, leaving ``Host`` to the server or framework
+        in front; ``pykue dashboard`` sets it when bound to loopback.
     """
     from ..queue import Queue
 
     if isinstance(queue_or_redis_url, Queue):
-        return Dashboard(queue_or_redis_url, title=title, max_body=max_body)
+        return Dashboard(queue_or_redis_url, title=title, max_body=max_body, allowed_hosts=allowed_hosts)
     options: dict[str, Any] = {"redis": queue_or_redis_url, "prefix": prefix}
     if search is not None:
         options["search"] = search
-    return Dashboard(Queue(**options), title=title, max_body=max_body, owns_queue=True)
+    return Dashboard(Queue(**options), title=title, max_body=max_body, owns_queue=True,
+                     allowed_hosts=allowed_hosts)

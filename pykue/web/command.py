@@ -1,10 +1,40 @@
-"""``pykue dashboard``: Kue's ``kue-dashboard`` with the same flags, plus --host, --title and --auth."""
+"""``pykue dashboard``: Kue's ``kue-dashboard`` with the same flags, plus --host, --title and --auth.
+
+Bound to a loopback address (the default), the dashboard answers only to the loopback
+names, the ``--host`` value and each ``--allowed-host``: any other ``Host`` header gets
+``400``, which defeats DNS rebinding (see :mod:`pykue.web.hosts`).
+"""
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
 from .auth import BasicAuth
 from .auth import parse_credentials
+from .hosts import AllowedHosts
+from .hosts import dashboard_allowed_hosts
+
+
+def split_names(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--allowed-host a --allowed-host b,c`` and ``PYKUE_DASHBOARD_ALLOWED_HOSTS=a,b,c`` alike."""
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search: bool = False,
+              host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = (),
+              credentials: tuple[str, str] | None = None) -> tuple[Any, Any]:
+    """The command's (dashboard, WSGI application to serve): the Host allowlist, then basic auth."""
+    from .app import create_app
+
+    app = create_app(redis_url, prefix=prefix, title=title, search=search,
+                     allowed_hosts=dashboard_allowed_hosts(host, allowed_hosts))
+    if not credentials:
+        return app, app
+    wsgi = BasicAuth(app, *credentials)
+    if app.allowed_hosts is not None:  # a rebound page gets 400, never a password prompt
+        wsgi = AllowedHosts(wsgi, app.allowed_hosts)
+    return app, wsgi
 
 
 @click.command("dashboard", context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,9 +51,15 @@ from .auth import parse_credentials
               help="Require HTTP basic auth [env PYKUE_DASHBOARD_AUTH].")
 @click.option("--search/--no-search", default=False, show_default=True,
               help="Enable /job/search over the full-text index.")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME", callback=split_names,
+              envvar="PYKUE_DASHBOARD_ALLOWED_HOSTS",
+              help="Also answer requests for this host name (repeatable; behind a proxy). Bound to "
+                   "loopback, only localhost, 127.0.0.1, [::1], --host and these are answered; bound "
+                   "elsewhere, any name is unless this is given [env PYKUE_DASHBOARD_ALLOWED_HOSTS, "
+                   "comma-separated].")
 @click.option("--access-log", is_flag=True, help="Log every request (the page polls every second or two).")
 def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, auth: str | None,
-              search: bool, access_log: bool) -> None:
+              search: bool, allowed_hosts: tuple[str, ...], access_log: bool) -> None:
     """Serve the dashboard and Kue's JSON API for one queue."""
     from werkzeug.serving import WSGIRequestHandler
     from werkzeug.serving import make_server
@@ -33,16 +69,14 @@ def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, aut
             if access_log:
                 super().log_request(code, size)
 
-    from .app import create_app
-
     credentials = None
     if auth:
         try:
             credentials = parse_credentials(auth)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--auth") from None
-    app = create_app(redis_url, prefix=prefix, title=title, search=search)
-    wsgi = BasicAuth(app, *credentials) if credentials else app
+    app, wsgi = build_app(redis_url, prefix=prefix, title=title, search=search, host=host,
+                          allowed_hosts=allowed_hosts, credentials=credentials)
     server = make_server(host, port, wsgi, threaded=True, request_handler=RequestHandler)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"Running on http://{shown_host}:{server.server_port}" + (" (basic auth)" if credentials else ""))

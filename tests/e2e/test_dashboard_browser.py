@@ -636,6 +636,52 @@ def status_of(url: str, headers: dict[str, str] | None = None) -> int:
         return error.code
 
 
+def test_a_dns_rebound_name_gets_400_from_the_real_process(dashboard, queue):
+    job = make(queue, 1)[0]
+    port = dashboard.url.rsplit(":", 1)[1]
+    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}",
+               "Sec-Fetch-Site": "same-origin", "X-Requested-With": "XMLHttpRequest"}
+
+    for path in ("/", "/stats", "/jobs/0..10", f"/job/{job.id}", "/static/dashboard.js"):
+        assert status_of(dashboard.url + path, rebound) == 400, path
+        assert status_of(dashboard.url + path, {"Host": f"localhost:{port}"}) == 200, path
+    request = urllib.request.Request(f"{dashboard.url}/job/{job.id}", method="DELETE", headers=rebound)
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 400 and "not allowed" in json.loads(refused.value.read())["error"]
+    assert queue.client.exists(queue.keys.job(job.id))
+
+
+def test_by_name_the_page_works_and_its_scripts_may_use_kues_requeue_get(browser, dashboard, client, queue):
+    jobs = make(queue, 2)
+    for job in jobs:
+        fail(queue, job)
+    port = dashboard.url.rsplit(":", 1)[1]
+    context = browser.new_context(base_url=f"http://localhost:{port}")
+    try:
+        tab = context.new_page()
+        tab.goto("/failed")
+        expect(rows(tab)).to_have_count(2)
+        expect(tab.locator('[data-count="failed"]')).to_have_text("2")
+
+        # What Kue's own UI does: a same-origin script GETs /inactive/:id.
+        answer = tab.evaluate("async (id) => (await fetch(`/inactive/${id}`)).json()", jobs[0].id)
+        assert answer == {"message": f"job {jobs[0].id} inactive"}
+        wait_for(lambda: queue.get_job(jobs[0].id).state == "inactive", 5, message="requeued by GET")
+        expect(tab.locator('[data-count="inactive"]')).to_have_text("1")
+
+        # An <img> on another page (here an opaque origin) cannot.
+        other = context.new_page()
+        other.set_content("<p>mail</p>")
+        loaded = other.evaluate("""(src) => new Promise((done) => {
+            const img = new Image(); img.onload = () => done('load'); img.onerror = () => done('error');
+            img.src = src; })""", f"{dashboard.url}/inactive/{jobs[1].id}")
+        assert loaded == "error"
+        assert queue.get_job(jobs[1].id).state == "failed"
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("how", ["flag", "env"])
 def test_auth_protects_pages_api_and_assets(browser, redis_server, client, how):
     args, env = ["-r", redis_server.url], {}

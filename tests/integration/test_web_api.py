@@ -27,6 +27,10 @@ except ImportError:  # pragma: no cover
     HAVE_KUE_NODE = False
 
 JSON = {"Content-Type": "application/json"}
+AJAX = {"X-Requested-With": "XMLHttpRequest"}
+#: What a page on a DNS-rebound name sends: to the browser it is same-origin with itself.
+REBOUND = {"Host": "evil.example:3000", "Origin": "http://evil.example:3000", "Sec-Fetch-Site": "same-origin"}
+LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
 JOB_KEYS_ORDER = ["id", "type", "data", "result", "priority", "progress", "progress_data", "state", "error",
                   "created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration", "delay",
                   "workerId", "ttl", "attempts"]
@@ -291,11 +295,11 @@ def test_get_inactive_requeues_a_failed_job(queue, http):
     job = queue.create("email").save()
     job.set_state("failed")
 
-    response = http.get(f"/inactive/{job.id}")
+    response = http.get(f"/inactive/{job.id}", headers=AJAX)
 
     assert response.json == {"message": f"job {job.id} inactive"}
     assert queue.get_job(job.id).state == "inactive"
-    assert http.get("/inactive/999").json == {"error": 'job "999" doesnt exist'}
+    assert http.get("/inactive/999", headers=AJAX).json == {"error": 'job "999" doesnt exist'}
 
 
 # --- POST /job --------------------------------------------------------------------------------------
@@ -468,11 +472,117 @@ def test_cross_site_requests_are_refused(queue, client, http):
 
     assert http.get(f"/inactive/{job.id}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert http.get(f"/inactive/{job.id}", headers={"Origin": "https://evil.example"}).status_code == 403
+    assert http.get(f"/inactive/{job.id}", headers={**AJAX, "Sec-Fetch-Site": "cross-site"}).status_code == 403
+    assert http.get(f"/inactive/{job.id}", headers={**AJAX, "Origin": "https://evil.example"}).status_code == 403
     assert http.delete(f"/job/{job.id}", headers={**JSON, "Sec-Fetch-Site": "same-site"}).status_code == 403
     assert snapshot(client) == before
 
     same = {**JSON, "Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
     assert http.put(f"/job/{job.id}/state/inactive", headers=same).json == {"message": "updated state"}
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                    # a client that sends no Sec-Fetch-* headers
+    {"Referer": "https://evil.example/mail.html"},         # an <img> in a mail or a link previewer
+    {"Referer": "https://evil.example/", "Accept": "image/avif,image/webp,*/*"},
+    {"Sec-Fetch-Site": "none"},                            # typed, bookmarked or opened from another app
+    {"X-Requested-With": "fetch"},
+], ids=["bare", "foreign-referer", "image", "sec-fetch-none", "other-x-requested-with"])
+def test_get_inactive_without_a_script_header_is_refused(queue, client, http, headers):
+    job = queue.create("email").save()
+    job.set_state("failed")
+    before = snapshot(client)
+
+    response = http.get(f"/inactive/{job.id}", headers=headers)
+
+    assert response.status_code == 403
+    assert list(response.json) == ["error"]
+    assert "X-Requested-With: XMLHttpRequest" in response.json["error"]
+    assert snapshot(client) == before
+    assert queue.get_job(job.id).state == "failed"
+
+
+@pytest.mark.parametrize("headers", [AJAX, {"Sec-Fetch-Site": "same-origin"},
+                                     {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
+                                     {**AJAX, "Referer": "http://localhost/failed"}],
+                         ids=["jquery", "same-origin-fetch", "same-origin-with-origin", "jquery-with-referer"])
+def test_get_inactive_from_a_script_of_the_dashboard_requeues(queue, http, headers):
+    job = queue.create("email").save()
+    job.set_state("failed")
+
+    response = http.get(f"/inactive/{job.id}", headers=headers)
+
+    assert response.status_code == 200 and response.json == {"message": f"job {job.id} inactive"}
+    assert queue.get_job(job.id).state == "inactive"
+
+
+# --- the Host allowlist (DNS rebinding) -------------------------------------------------------------
+
+def test_a_dns_rebound_page_cannot_read_or_change_anything(queue, client):
+    job = queue.create("email", {"title": "secret"}).save()
+    job.set_state("failed")
+    http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
+    before = snapshot(client)
+
+    for method, path, extra in (("GET", "/jobs/0..10", {}), ("GET", f"/job/{job.id}", {}), ("GET", "/stats", {}),
+                                ("DELETE", f"/job/{job.id}", JSON), ("DELETE", f"/job/{job.id}", AJAX),
+                                ("PUT", f"/job/{job.id}/state/complete", JSON), ("GET", f"/inactive/{job.id}", AJAX),
+                                ("POST", "/job", JSON), ("GET", "/", {}), ("GET", "/static/dashboard.js", {})):
+        kwargs = {"json": {"type": "email"}} if method == "POST" else {}
+        response = http.open(path, method=method, headers={**REBOUND, **extra}, **kwargs)
+        assert response.status_code == 400, (method, path)
+        assert response.json == {"error": "Host 'evil.example:3000' is not allowed by this dashboard "
+                                          "(allowed_hosts, or --allowed-host NAME on the command line)"}
+        assert "secret" not in response.get_data(as_text=True)
+    assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("host", ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "localhost", "LOCALHOST:3000",
+                                  "[0:0:0:0:0:0:0:1]:3000"])
+def test_the_allowed_hosts_are_answered_with_or_without_a_port(queue, host):
+    job = queue.create("email").save()
+    http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
+    origin = f"http://{host.lower()}"
+    same = {"Host": host, "Origin": origin, "Sec-Fetch-Site": "same-origin"}
+
+    assert http.get("/stats", headers=same).json["inactiveCount"] == 1
+    assert http.get("/", headers=same).status_code == 200
+    assert http.delete(f"/job/{job.id}", headers={**same, **AJAX}).json == {"message": f"job {job.id} removed"}
+
+
+@pytest.mark.parametrize("host", ["evil.example:3000", "evil.example", "localhost.evil.example:3000",
+                                  "127.0.0.1.nip.io:3000", "[::2]:3000", "[::1]evil", "localhost:3000@evil.example",
+                                  "", "localhost:99999"])
+def test_any_other_host_is_refused(queue, host):
+    http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
+    assert http.get("/stats", headers={"Host": host}).status_code == 400
+
+
+def test_allowed_host_entries_ignore_case_and_port_and_may_cover_subdomains(queue):
+    http = Client(create_app(queue, allowed_hosts=["Jobs.Example.com:8443", "::1", ".internal.example"]), Response)
+
+    for host in ("jobs.example.com", "jobs.example.com:443", "[::1]:3000", "queue.internal.example:80",
+                 "internal.example"):
+        assert http.get("/stats", headers={"Host": host}).status_code == 200, host
+    for host in ("example.com", "jobs.example.com.evil.example", "localhost:3000", "127.0.0.1:3000"):
+        assert http.get("/stats", headers={"Host": host}).status_code == 400, host
+
+
+def test_an_empty_allowlist_answers_nothing_and_none_answers_any_host(queue):
+    assert Client(create_app(queue, allowed_hosts=[]), Response).get("/stats").status_code == 400
+    assert create_app(queue).allowed_hosts is None
+    for http in (Client(create_app(queue), Response), Client(create_app(queue, allowed_hosts=None), Response)):
+        assert http.get("/stats", headers={"Host": "evil.example:3000"}).status_code == 200
+
+
+def test_mounted_in_another_app_the_allowlist_stays_off_and_can_be_set(queue):
+    outer = DispatcherMiddleware(Response("outer app"), {"/admin/queue": create_app(queue)})
+    assert Client(outer, Response).get("/admin/queue/stats", headers={"Host": "jobs.example.com"}).status_code == 200
+    guarded = DispatcherMiddleware(Response("outer app"), {
+        "/admin/queue": create_app(queue, allowed_hosts=["jobs.example.com"])})
+    http = Client(guarded, Response)
+    assert http.get("/admin/queue/stats", headers={"Host": "jobs.example.com"}).status_code == 200
+    assert http.get("/admin/queue/stats", headers={"Host": "evil.example"}).status_code == 400
 
 
 # --- search ---------------------------------------------------------------------------------------
@@ -618,6 +728,105 @@ def test_dashboard_command_refuses_malformed_auth():
     result = CliRunner().invoke(dashboard, ["--auth", "nocolon"])
     assert result.exit_code == 2
     assert "USER:PASSWORD" in result.output
+
+
+def serve_once(monkeypatch, args, probe, env=None):
+    """Run ``pykue dashboard ARGS`` with a stand-in server that calls ``probe(wsgi_app)`` and stops.
+
+    Returns the command's output and what ``probe`` returned: the real command line, the real
+    application it builds, no socket.
+    """
+    import werkzeug.serving
+
+    seen = {}
+
+    class StandIn:
+        server_port = 3000
+
+        def __init__(self, host, port, app, **kwargs):
+            seen["bind"], self.app = host, app
+
+        def serve_forever(self):
+            seen["probe"] = probe(self.app)
+
+        def server_close(self):
+            pass
+
+    monkeypatch.setattr(werkzeug.serving, "make_server", StandIn)
+    result = CliRunner().invoke(dashboard, args, env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output, seen["probe"]
+
+
+def status_by_host(*hosts, path="/stats", method="GET", headers=None):
+    def probe(app):
+        http = Client(app, Response)
+        return {host: http.open(path, method=method, headers={"Host": host, **(headers or {})}).status_code
+                for host in hosts}
+
+    return probe
+
+
+def test_dashboard_command_on_loopback_refuses_a_rebound_host(monkeypatch, redis_server, queue, client):
+    job = queue.create("email").save()
+    before = snapshot(client)
+    rebound = {key: value for key, value in REBOUND.items() if key != "Host"}
+
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(
+        "evil.example:3000", "127.0.0.1:3000", "localhost:3000", "[::1]:3000"))
+    assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 200, "localhost:3000": 200, "[::1]:3000": 200}
+
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(
+        "evil.example:3000", path=f"/job/{job.id}", method="DELETE", headers={**rebound, **AJAX}))
+    assert statuses == {"evil.example:3000": 400}
+    _, body = serve_once(monkeypatch, ["-r", redis_server.url], lambda app: Client(app, Response).get(
+        "/jobs/0..10", headers=REBOUND).json)
+    assert "not allowed" in body["error"]
+    assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
+def test_dashboard_command_restricts_hosts_on_every_loopback_address(monkeypatch, redis_server, host):
+    own = f"[{host}]:3000" if ":" in host else f"{host}:3000"
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", host], status_by_host(
+        "evil.example:3000", own, "localhost:3000", "jobs.example.com"))
+    assert statuses == {"evil.example:3000": 400, own: 200, "localhost:3000": 200, "jobs.example.com": 400}
+
+
+def test_dashboard_command_allowed_host_option_and_env(monkeypatch, redis_server):
+    hosts = ("jobs.example.com", "queue.example.com:8080", "other.example.com", "localhost:3000", "evil.example")
+    _, by_flag = serve_once(monkeypatch, ["-r", redis_server.url, "--allowed-host", "jobs.example.com",
+                                          "--allowed-host", "queue.example.com"], status_by_host(*hosts))
+    _, by_env = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(*hosts),
+                           env={"PYKUE_DASHBOARD_ALLOWED_HOSTS": "jobs.example.com, queue.example.com"})
+    expected = {"jobs.example.com": 200, "queue.example.com:8080": 200, "other.example.com": 400,
+                "localhost:3000": 200, "evil.example": 400}
+    assert by_flag == by_env == expected
+
+
+def test_dashboard_command_on_a_network_address_restricts_only_with_allowed_host(monkeypatch, redis_server):
+    hosts = ("evil.example:3000", "jobs.example.com", "192.0.2.7:3000")
+    _, open_statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", "0.0.0.0"], status_by_host(*hosts))
+    assert open_statuses == dict.fromkeys(hosts, 200)
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", "192.0.2.7",
+                                           "--allowed-host", "jobs.example.com"], status_by_host(*hosts))
+    assert statuses == {"evil.example:3000": 400, "jobs.example.com": 200, "192.0.2.7:3000": 200}
+
+
+def test_dashboard_command_refuses_a_rebound_host_before_asking_for_a_password(monkeypatch, redis_server):
+    good = {"Authorization": "Basic " + base64.b64encode(b"admin:s3cret").decode()}
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--auth", "admin:s3cret"],
+                             status_by_host("evil.example:3000", "127.0.0.1:3000"))
+    assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 401}
+    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--auth", "admin:s3cret"],
+                             status_by_host("evil.example:3000", "127.0.0.1:3000", headers=good))
+    assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 200}
+
+
+def test_dashboard_command_help_lists_allowed_host():
+    result = CliRunner().invoke(dashboard, ["-h"])
+    assert result.exit_code == 0
+    assert "--allowed-host NAME" in result.output and "PYKUE_DASHBOARD_ALLOWED_HOSTS" in result.output
 
 
 # --- jobs made by Node Kue ---------------------------------------------------------------------------------

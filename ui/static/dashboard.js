@@ -71,7 +71,9 @@
   class ApiError extends Error {}
 
   async function request(method, path) {
-    const headers = { Accept: 'application/json' };
+    // X-Requested-With marks a script's request (Kue's jQuery UI sent it too): the server
+    // requires it, or a same-origin fetch, before a GET that writes such as /inactive/:id.
+    const headers = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
     if (method !== 'GET') headers['Content-Type'] = 'application/json';
     const response = await fetch(ROOT + path, { method, headers, cache: 'no-store', credentials: 'same-origin' });
     const text = await response.text();
