@@ -423,7 +423,7 @@ def _int(value: str | None) -> int | None:
         return None
     try:
         return int(float(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # Node may store "Infinity" or "NaN"
         return None
 
 

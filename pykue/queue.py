@@ -22,6 +22,7 @@ from .states import STATES, check_state
 from .testmode import TestMode
 
 log = logging.getLogger("pykue")
+SAVE_CHUNK = 1000  # jobs per save_jobs.lua call: a bounded script run, and within Lua's unpack limit
 
 
 class Queue:
@@ -58,7 +59,7 @@ class Queue:
         built = [j if isinstance(j, Job) else Job(self, *j) for j in jobs]
         return self.save_jobs(built)
 
-    def save_jobs(self, jobs: list[Job], chunk: int = 1000) -> list[Job]:
+    def save_jobs(self, jobs: list[Job]) -> list[Job]:
         if any(job.id is not None for job in jobs):
             raise InvalidJobError("job", [j.id for j in jobs if j.id is not None], "already saved")
         encoded = [job.encode() for job in jobs]  # validates every job before any write
@@ -75,10 +76,8 @@ class Queue:
         if len(encoded) == 1:
             ids = self.scripts.save_jobs(self.client, now, encoded)
         else:
-            pipe = self.client.pipeline(transaction=False)
-            for start in range(0, len(encoded), chunk):
-                self.scripts.queue_save_jobs(pipe, now, encoded[start:start + chunk])
-            ids = [int(i) for group in self.scripts.execute(pipe) for i in group]
+            chunks = [encoded[start:start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
+            ids = self.scripts.save_job_chunks(self.client, now, chunks)
         for job, job_id, args in zip(to_store, ids, encoded):
             job._saved(job_id, Job.stored_fields(args, now))
         return jobs

@@ -82,6 +82,45 @@ class LuaScript:
             return reply
         raise AssertionError("unreachable")
 
+    def call_many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]]) -> list[Any]:
+        """Several calls sent together on one connection (a pipeline by hand), with the rule of
+        ``_direct``: re-sent only if sending failed, never after Redis may have run them."""
+        try:
+            return self._many(client, arg_lists)
+        except NoScriptError:  # none ran: the script cache is one for all the calls
+            client.script_load(self.source)
+            return self._many(client, arg_lists)
+
+    def _many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]]) -> list[Any]:
+        pool = client.connection_pool
+        commands = [("EVALSHA", self.sha, 0, *args) for args in arg_lists]
+        for attempt in (1, 2):
+            conn = pool.get_connection()
+            try:
+                try:
+                    conn.send_packed_command(conn.pack_commands(commands))
+                except (redis.ConnectionError, redis.TimeoutError, OSError):
+                    conn.disconnect()
+                    if attempt == 2:
+                        raise
+                    continue
+                replies = []
+                for _ in commands:
+                    try:
+                        replies.append(conn.read_response())
+                    except redis.ResponseError as error:
+                        replies.append(error)
+            except BaseException:
+                conn.disconnect()
+                raise
+            finally:
+                pool.release(conn)
+            for reply in replies:
+                if isinstance(reply, redis.ResponseError):
+                    raise reply
+            return replies
+        raise AssertionError("unreachable")
+
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
         pipe.evalsha(self.sha, len(keys), *keys, *args)
@@ -134,8 +173,10 @@ class Scripts:
     def save_jobs(self, client: redis.Redis, now: int, encoded_jobs: list[list[Any]]) -> list[int]:
         return [int(i) for i in self._save_jobs(client, self._save_args(now, encoded_jobs))]
 
-    def queue_save_jobs(self, pipe: Any, now: int, encoded_jobs: list[list[Any]]) -> None:
-        self._save_jobs.queue_in(pipe, self._save_args(now, encoded_jobs))
+    def save_job_chunks(self, client: redis.Redis, now: int, chunks: list[list[list[Any]]]) -> list[int]:
+        """Many chunks of jobs, one script call each, sent together; the ids in order."""
+        groups = self._save_jobs.call_many(client, [self._save_args(now, chunk) for chunk in chunks])
+        return [int(i) for group in groups for i in group]
 
     def _save_args(self, now: int, encoded_jobs: list[list[Any]]) -> list[Any]:
         args: list[Any] = [self.base, now]

@@ -92,10 +92,10 @@ class Worker:
             raise TaskNotFoundError("the queue has no tasks to process")
         self.queue.workers.append(self)
         finisher = threading.Thread(target=self._finish_loop, name="pykue-finisher", daemon=True)
-        finisher.start()
-        self.upkeep.start()
-        log.info("worker %s processing %s", self.id, ", ".join(f"{t}×{n}" for t, n in self.limits.items()))
         try:
+            finisher.start()
+            self.upkeep.start()
+            log.info("worker %s processing %s", self.id, ", ".join(f"{t}×{n}" for t, n in self.limits.items()))
             self._fetch_loop()
         finally:
             self._drain()
@@ -177,6 +177,11 @@ class Worker:
             except redis.RedisError as error:
                 errors += 1
                 self._redis_trouble("fetching jobs", error, errors)
+            except Exception as error:  # a bug or odd data must not end the loop: log, back off, go on
+                errors += 1
+                log.exception("unexpected error while fetching jobs")
+                self.queue.report_error(error)
+                self._stopping.wait(min(0.1 * 2 ** min(errors, 6), 5.0))
         if popped:
             self._return_token(popped_type)
 
@@ -186,11 +191,14 @@ class Worker:
         except redis.RedisError as error:
             self.queue.report_error(error)
 
-    def _redis_trouble(self, doing: str, error: BaseException, attempt: int) -> None:
+    def _redis_trouble(self, doing: str, error: BaseException, attempt: int, even_when_stopping: bool = False) -> None:
         delay = min(0.1 * 2 ** min(attempt, 6), 5.0)
         log.warning("redis error while %s (%s); retrying in %.1fs", doing, error, delay)
         self.queue.report_error(error)
-        self._stopping.wait(delay)
+        if even_when_stopping:
+            time.sleep(delay)  # finished work must still reach Redis while the worker shuts down
+        else:
+            self._stopping.wait(delay)
 
     def _free_slots(self) -> dict[str, int]:
         with self._cond:
@@ -241,26 +249,35 @@ class Worker:
     def _dispatch(self, claimed: list[tuple[int, str, dict[str, str]]]) -> None:
         now = str(now_ms())
         for job_id, claim, fields in claimed:
-            task = self.tasks.get(fields.get("type", ""))
-            fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
-                          workerId=f"{self.id}:{fields.get('type', '')}")
-            job = Job.from_hash(self.queue, job_id, fields)
-            job.claim = claim
-            if task is None:  # its hash names another type than the set it was queued in (edited by hand)
-                log.warning("job %s: no task for its type %r", job_id, fields.get("type"))
-                self._done.put(failure_text(job, f"UnknownType: no task for job type {fields.get('type')!r}"))
-                continue
-            job.ctx = WorkerContext(self, job)
-            with self._cond:
-                self.running[job_id] = Running(job, task)
-                self.busy[job.type] += 1
-            log.info("job %s %s started", job_id, job.type)
             try:
-                job.data = decode_data(fields)
-            except ValueError as error:
-                self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({error})"))
-                continue
-            self.executor.submit(task, job)
+                self._start(job_id, claim, fields, now)
+            except Exception as error:  # odd data must fail its job, not the fetch loop
+                log.exception("job %s could not be started", job_id)
+                job = Job(self.queue, fields.get("type") or "unknown")
+                job.id, job.claim = job_id, claim
+                self._done.put(failure_text(job, f"StartError: {type(error).__name__}: {error}"))
+
+    def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str) -> None:
+        task = self.tasks.get(fields.get("type", ""))
+        fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
+                      workerId=f"{self.id}:{fields.get('type', '')}")
+        job = Job.from_hash(self.queue, job_id, fields)
+        job.claim = claim
+        if task is None:  # its hash names another type than the set it was queued in (edited by hand)
+            log.warning("job %s: no task for its type %r", job_id, fields.get("type"))
+            self._done.put(failure_text(job, f"UnknownType: no task for job type {fields.get('type')!r}"))
+            return
+        job.ctx = WorkerContext(self, job)
+        with self._cond:
+            self.running[job_id] = Running(job, task)
+            self.busy[job.type] += 1
+        log.info("job %s %s started", job_id, job.type)
+        try:
+            job.data = decode_data(fields)
+        except ValueError as error:
+            self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({error})"))
+            return
+        self.executor.submit(task, job)
 
     # -- finishing ------------------------------------------------------------------------------
 
@@ -306,14 +323,29 @@ class Worker:
                     log.error("giving up reporting %d outcomes: %s", len(outcomes), error)
                     replies = [None] * len(outcomes)
                     break
-                self._redis_trouble("reporting outcomes", error, attempt)
-            except Exception:  # a bug, not an outage: retrying cannot help, but the finisher must live
+                self._redis_trouble("reporting outcomes", error, attempt, even_when_stopping=True)
+            except Exception as error:  # a bug, not an outage: retrying cannot help, but the finisher must live
                 log.exception("could not report %d outcomes", len(outcomes))
-                replies = [None] * len(outcomes)
+                replies = self._fail_plainly(outcomes, error)
                 break
         for outcome, reply in zip(outcomes, replies):
             self._log_outcome(outcome, reply)
         self._release([o.job for o in outcomes])
+
+    def _fail_plainly(self, outcomes: list[Outcome], error: Exception) -> list[Any]:
+        """Outcomes that cannot be stored as they are: fail each job with a plain ASCII error,
+        so it is not left active (and requeued for ever as an orphan)."""
+        text = f"ReportError: the outcome could not be stored ({type(error).__name__})"
+        replies: list[Any] = []
+        for o in outcomes:
+            try:
+                plain = failure_text(o.job, text)
+                plain.finished_at = o.finished_at
+                replies.append(self._send_outcomes([plain])[0])
+            except Exception:
+                log.exception("could not fail job %s either", o.job.id)
+                replies.append(None)
+        return replies
 
     def _send_outcomes(self, outcomes: list[Outcome]) -> list[Any]:
         """One round trip: a single complete_jobs call for the successes, fail_job per failure."""
@@ -339,7 +371,7 @@ class Worker:
         """The backoff delay before the next attempt, in ms (0: retry at once)."""
         made, _, maximum = job.attempts()
         attempts = min(made + 1, maximum)
-        task = self.tasks.get(job.type)
+        task = self.queue.tasks.get(job.type)  # the tick hands this worker jobs of any type
         strategy = (task.backoff_strategy if task else None) or self.queue.backoff_strategies.get(job.type)
         try:
             if strategy is not None:

@@ -122,7 +122,7 @@ def test_a_bad_prebuilt_job_in_a_large_batch_writes_nothing(queue, client, seede
     jobs[2400] = queue.create("t", {"bad": {1}})
 
     with pytest.raises(InvalidJobError):
-        queue.save_jobs(jobs, chunk=1000)
+        queue.save_jobs(jobs)
 
     assert snapshot(client) == seeded
     assert all(job.id is None for job in jobs)

@@ -135,8 +135,9 @@ def test_create_many_saves_each_job_with_its_own_event(queue, client, events):
     assert events.collect() == [enqueue(1, "a"), enqueue(2, "b")]
 
 
-def test_create_many_in_several_chunks(queue, client):
-    jobs = queue.save_jobs([queue.create("bulk", {"i": i}) for i in range(25)], chunk=10)
+def test_create_many_in_several_chunks(queue, client, monkeypatch):
+    monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 10)
+    jobs = queue.save_jobs([queue.create("bulk", {"i": i}) for i in range(25)])
 
     assert [j.id for j in jobs] == list(range(1, 26))
     assert client.zcard("q:jobs:bulk:inactive") == 25
@@ -181,12 +182,13 @@ def test_save_survives_script_flush(queue, client):
     assert_placed(client, 2, "t", "inactive", 0)
 
 
-def test_create_many_pipeline_survives_script_flush(queue, client, events):
+def test_create_many_pipeline_survives_script_flush(queue, client, events, monkeypatch):
+    monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
     queue.create("t").save()
     events.collect()
     client.script_flush()
 
-    jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)], chunk=2)
+    jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)])
 
     assert [j.id for j in jobs] == [2, 3, 4, 5, 6]
     assert client.zcard("q:jobs:t:inactive") == 6
@@ -235,3 +237,11 @@ def test_create_many_of_nothing_writes_nothing(queue, client, events):
     assert queue.create_many([]) == []
     assert client.dbsize() == 0
     assert events.collect() == []
+
+
+def test_a_bulk_save_larger_than_one_script_call_stays_whole(queue, client):
+    jobs = queue.create_many([("bulk", {"i": i}) for i in range(2500)])
+
+    assert [j.id for j in jobs] == list(range(1, 2501))
+    assert client.zcard("q:jobs:bulk:inactive") == 2500
+    assert client.llen("q:bulk:jobs") == 2500
