@@ -24,10 +24,24 @@ class AppError(click.ClickException):
     exit_code = 2
 
 
-REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default $PYKUE_REDIS_URL or the app's."
+WORKER_REDIS_HELP = ("Redis URL (redis://, rediss://, unix://, embedded://PATH) overriding the app Queue's own "
+                     "(which defaults to $PYKUE_REDIS_URL).")
+REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default $PYKUE_REDIS_URL, else redis://127.0.0.1:6379/0."
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PykueGroup(click.Group):
+    """Bad configuration or an unreachable Redis is one ``Error:`` line, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PykueError as error:
+            raise click.ClickException(str(error)) from None
+        except redis.RedisError as error:
+            raise click.ClickException(f"Redis: {error}") from None
+
+
+@click.group(cls=PykueGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pykue")
 def main() -> None:
     """pykue: a Kue-compatible Redis job queue."""
@@ -35,7 +49,7 @@ def main() -> None:
 
 @main.command()
 @click.option("-A", "--app", required=True, metavar="MODULE[:ATTR]", help="Module defining the Queue and its tasks.")
-@click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
+@click.option("--redis", "redis_url", metavar="URL", help=WORKER_REDIS_HELP)
 @click.option("--prefix", help="Key prefix, overriding the Queue's (Kue's default is q).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Jobs at once per type, overriding every task's.")
 @click.option("--types", metavar="T1,T2", help="Process only these job types.")
