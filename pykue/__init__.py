@@ -7,7 +7,6 @@ from .exceptions import (
     InvalidStateError,
     JobFailedError,
     JobNotFoundError,
-    JobStateChangedError,
     PykueError,
     TaskNotFoundError,
 )
@@ -21,6 +20,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Attempts", "ConfigurationError", "InvalidJobError", "InvalidStateError", "Job", "JobFailedError",
-    "JobNotFoundError", "JobState", "JobStateChangedError", "PRIORITIES", "PykueError", "Queue",
+    "JobNotFoundError", "JobState", "PRIORITIES", "PykueError", "Queue",
     "Task", "TaskNotFoundError", "__version__", "current_job",
 ]

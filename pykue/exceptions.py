@@ -39,10 +39,6 @@ class JobFailedError(PykueError):
         super().__init__(f"job {job_id} failed: {first_line}")
 
 
-class JobStateChangedError(PykueError):
-    """A transition found the job in another state than it required (e.g. a stale worker)."""
-
-
 class ConfigurationError(PykueError, ValueError):
     """A connection or queue option is malformed."""
 

@@ -59,6 +59,7 @@ class Job:
         self._listeners: list[tuple[str, Callable[..., Any]]] = []
         self.claim: str = ""  # set by the worker that runs the job; fences its writes
         self.ctx: Any = None  # Kue's ctx (pause/resume) while a worker runs the job
+        self.test_only = False
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.type!r} {self.state}>"
@@ -377,6 +378,8 @@ class Job:
     def _require_id(self) -> int:
         if self.id is None:
             raise PykueError("the job has not been saved yet")
+        if self.test_only:
+            raise PykueError(f"job {self.id} was recorded by test mode and never saved to Redis")
         return self.id
 
 

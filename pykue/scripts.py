@@ -232,8 +232,9 @@ class Scripts:
         self._complete_jobs.queue_in(pipe, args)
 
     def queue_fail_job(self, pipe: Any, job_id: int, claim: str, now: int, error: str, summary: str,
-                       message_json: str, retry_delay: int) -> None:
-        self._fail_job.queue_in(pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay])
+                       message_json: str, retry_delay: int, ttl: bool = False) -> None:
+        self._fail_job.queue_in(pipe, [self.base, job_id, claim, now, error, summary, message_json, retry_delay,
+                                       "ttl" if ttl else ""])
 
     def tick(self, client: redis.Redis, now: int, limit: int, worker_id: str, lease_key: str, lease_ms: int,
              find_stalled: bool, reconcile_types: list[str]) -> "Tick":

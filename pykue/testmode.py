@@ -37,4 +37,5 @@ class TestMode:
         if self.process:
             return False
         job.id = str(next(self._ids))  # Kue uses lodash.uniqueId(): a string counter
+        job.test_only = True  # never in Redis: its own Redis operations refuse to run
         return True

@@ -4,7 +4,8 @@
   job for good and publishes `failed` (Kue's events and order, section 4.2).
   ARGV[1] key base, ARGV[2] job id, ARGV[3] claim token, ARGV[4] now (ms),
   ARGV[5] error text, ARGV[6] log summary, ARGV[7] message JSON,
-  ARGV[8] retry delay ms (0: retry at once)
+  ARGV[8] retry delay ms (0: retry at once), ARGV[9] "ttl" when the attempt ran out of time
+  (then Kue's `ttl exceeded` comes first and `ttl exceeded ack` last, as a Kue worker sends them)
   Returns attempts remaining + 1 (1 = failed for good), or 0 when the claim no longer holds.
 ]]
 --- @include "keys"
@@ -26,6 +27,7 @@ if new == "delayed" then
   fields[#fields + 1] = "delay"; fields[#fields + 1] = delay
   fields[#fields + 1] = "promote_at"; fields[#fields + 1] = now + delay
 end
+if ARGV[9] == "ttl" then publish(base, id, "ttl exceeded", "") end
 redis.call("HSET", jkey, unpack(fields))
 redis.call("HDEL", jkey, "pykue_claim")
 redis.call("RPUSH", log_key(base, id), ARGV[6])
@@ -44,4 +46,5 @@ if remaining > 0 then
 else
   publish(base, id, "failed", "," .. message .. ",null")
 end
+if ARGV[9] == "ttl" then publish(base, id, "ttl exceeded ack", "") end
 return remaining + 1

@@ -55,7 +55,9 @@ class Worker:
         self.limits = {t: concurrency or task.concurrency for t, task in self.tasks.items()}
         self.burst = burst
         self.shutdown_timeout = shutdown_timeout
-        self.block_timeout = block_timeout
+        socket_timeout = queue.client.connection_pool.connection_kwargs.get("socket_timeout")
+        # a BLPOP must return before the client's socket timeout would call it an error
+        self.block_timeout = min(block_timeout, socket_timeout / 2) if socket_timeout else block_timeout
         self.claim_batch = claim_batch
         self.id = f"pykue:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake_key = queue.keys.wake(self.id)

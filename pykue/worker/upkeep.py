@@ -95,13 +95,9 @@ class Upkeep:
             return
         job = Job.from_hash(queue, job_id, fields)
         job.claim = claim
-        if ttl:
-            queue.client.publish(queue.keys.events, dumps({"id": job_id, "event": "ttl exceeded",
-                                                           "args": ["ttl exceeded"]}))
-        now = now_ms()
         pipe = queue.client.pipeline(transaction=False)
-        queue.scripts.queue_fail_job(pipe, job_id, claim, now, message, message, dumps(message),
-                                     self.worker.retry_delay(job))
+        queue.scripts.queue_fail_job(pipe, job_id, claim, now_ms(), message, message, dumps(message),
+                                     self.worker.retry_delay(job), ttl=ttl)
         (reply,) = queue.scripts.execute(pipe)
         if reply:
             log.warning("job %s %s: %s", job_id, job.type, message)

@@ -5,6 +5,8 @@ import time
 
 import pytest
 
+from pykue.job import now_ms
+
 from pykue import InvalidStateError, JobNotFoundError, JobState
 from tests.redis_probe import assert_placed, enqueue, events, snapshot, tokens, zid  # noqa: F401
 
@@ -141,12 +143,16 @@ def test_heals_a_zid_left_in_several_state_sets(queue, client):
 
 
 def test_revokes_a_worker_claim(queue, client):
-    job = queue.create("email").save()
-    client.hset("q:job:1", "pykue_claim", "w1/0/123")
+    queue.create("email").save()
+    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    job = queue.get_job(job_id)
+
+    job.set_state("active")  # the state it already has: the running worker keeps its claim
+    assert client.hget("q:job:1", "pykue_claim") == claim
 
     job.set_state("inactive")
-
     assert client.hget("q:job:1", "pykue_claim") is None
+    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, "")]) == [0]
 
 
 def test_every_state_round_trip_keeps_one_entry_per_index(queue, client):

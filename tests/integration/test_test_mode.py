@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pykue import InvalidJobError
+from pykue import InvalidJobError, PykueError
 
 
 def test_enter_records_jobs_with_string_ids_and_writes_nothing(queue, client):
@@ -80,3 +80,19 @@ def test_setters_still_validate_in_test_mode(queue):
             queue.create("")
     finally:
         queue.test_mode.exit()
+
+
+def test_a_job_recorded_by_test_mode_never_touches_redis(queue, client):
+    real = queue.create("email", {"to": "real"}).save()
+    queue.test_mode.enter()
+    fake = queue.create("email", {"to": "fake"}).save()
+    assert fake.id == "1" and real.id == 1  # Kue's string counter may repeat a real id
+
+    for operation in (fake.remove, lambda: fake.log("x"), lambda: fake.progress(1, 2),
+                      lambda: fake.set_state("failed")):
+        with pytest.raises(PykueError, match="test mode"):
+            operation()
+    queue.test_mode.exit()
+
+    assert client.hget("q:job:1", "state") == "inactive"
+    assert client.lrange("q:job:1:log", 0, -1) == []
