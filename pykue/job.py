@@ -219,8 +219,9 @@ class Job:
         stored_backoff = "" if strategy else backoff_rules.encode_backoff(self._backoff) or ""
         try:
             data = dumps(self.data)
+            data.encode("utf-8")  # lone surrogates cannot be stored (nor read by Node)
         except (TypeError, ValueError) as error:
-            raise InvalidJobError("data", self.data, f"not JSON-serialisable ({error})") from None
+            raise InvalidJobError("data", self.data, f"not JSON-serialisable as UTF-8 ({error})") from None
         if strategy:  # a Python strategy stays in this process, for workers of this queue here
             self.queue.backoff_strategies[self.type] = self._backoff
         words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()

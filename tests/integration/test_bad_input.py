@@ -143,3 +143,9 @@ def test_bad_ids_are_refused(queue, client, seeded):
             queue.get_job(bad)
         check(info.value, "id", bad)
     assert snapshot(client) == seeded
+
+
+def test_data_with_a_lone_surrogate_is_refused_before_anything_is_written(queue, client, seeded):
+    with pytest.raises(InvalidJobError, match="data"):
+        queue.create("t", {"name": "\ud800"}).save()
+    assert snapshot(client) == seeded
