@@ -36,7 +36,7 @@ for a = 3, #ARGV, 3 do
   end
 end
 if completed > 0 then
-  redis.call("INCRBY", base .. "stats:work-time", work_time)
+  redis.call("INCRBY", work_time_key(base), work_time)
   count_metric(base, "complete", now, completed)
 end
 return replies

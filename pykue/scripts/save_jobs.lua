@@ -16,7 +16,7 @@ while i <= #ARGV do
   count = count + 1
   i = i + 9 + tonumber(ARGV[i + 8])
 end
-local next_id = redis.call("INCRBY", base .. "ids", count) - count
+local next_id = redis.call("INCRBY", ids_key(base), count) - count
 local ids, adds, tokens, types = {}, {}, {}, {}
 local function add(key, score, member)
   local list = adds[key]
@@ -40,7 +40,7 @@ while i <= #ARGV do
   if ARGV[i + 7] ~= "" then fields[#fields + 1] = "removeOnComplete"; fields[#fields + 1] = ARGV[i + 7] end
   redis.call("HSET", job_key(base, id), unpack(fields))
   types[jtype] = true
-  add(base .. "jobs", priority, member)
+  add(jobs_key(base), priority, member)
   add(state_key(base, state), (delay > 0) and (now + delay) or priority, member)
   add(type_state_key(base, jtype, state), priority, member)
   local n_words = tonumber(ARGV[i + 8])
@@ -57,7 +57,7 @@ while i <= #ARGV do
   ids[#ids + 1] = id
 end
 for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
-for jtype in pairs(types) do redis.call("SADD", base .. "job:types", jtype) end
+for jtype in pairs(types) do redis.call("SADD", types_key(base), jtype) end
 for jtype, n in pairs(tokens) do
   local ones = {}
   for k = 1, n do ones[k] = 1 end

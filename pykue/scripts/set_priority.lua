@@ -12,7 +12,7 @@ local jtype, state = h[1], h[2]
 if not jtype then return 0 end
 redis.call("HSET", jkey, "priority", priority, "updated_at", now)
 local member = zid(id)
-redis.call("ZADD", base .. "jobs", priority, member)
+redis.call("ZADD", jobs_key(base), priority, member)
 if state then
   redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
   if state ~= "delayed" and not (state == "active" and (tonumber(h[4]) or 0) > 0) then

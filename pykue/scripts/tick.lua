@@ -91,4 +91,4 @@ for a = 8, #ARGV do
   for _ = 1, math.min(missing, limit) do redis.call("LPUSH", tokens_key(base, jtype), 1) end
 end
 
-return {promoted, expired, stalled, redis.call("SMEMBERS", base .. "pykue:paused"), mine}
+return {promoted, expired, stalled, redis.call("SMEMBERS", paused_key(base)), mine}

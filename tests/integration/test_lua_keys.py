@@ -17,6 +17,12 @@ ID, TYPE, STATE, WORD, WORKER, KIND, MINUTE = "{id}", "{type}", "failed", "HLW",
 
 # Lua function -> (its arguments after `base`, the Python spelling of the same key)
 LUA_TWINS = {
+    "ids_key": ([], lambda k, i, t: k.ids),
+    "types_key": ([], lambda k, i, t: k.types),
+    "jobs_key": ([], lambda k, i, t: k.jobs),
+    "events_key": ([], lambda k, i, t: k.events),
+    "work_time_key": ([], lambda k, i, t: k.work_time),
+    "paused_key": ([], lambda k, i, t: k.paused),
     "job_key": ([ID], lambda k, i, t: k.job(i)),
     "log_key": ([ID], lambda k, i, t: k.log(i)),
     "state_key": ([STATE], lambda k, i, t: k.state(STATE)),

@@ -1,6 +1,12 @@
 -- Lua's mirror of pykue/keys.py (tests/unit/test_lua_keys.py checks they agree).
 -- Scripts receive the prefix base ("q:") and derive per-job and per-type keys from it,
 -- because those names are only known after reading the job hash.
+local function ids_key(base) return base .. "ids" end
+local function types_key(base) return base .. "job:types" end
+local function jobs_key(base) return base .. "jobs" end
+local function events_key(base) return base .. "events" end
+local function work_time_key(base) return base .. "stats:work-time" end
+local function paused_key(base) return base .. "pykue:paused" end
 local function job_key(base, id) return base .. "job:" .. id end
 local function log_key(base, id) return base .. "job:" .. id .. ":log" end
 local function state_key(base, state) return base .. "jobs:" .. state end

@@ -2,7 +2,7 @@
 -- then publish Kue's `remove` event.
 local function remove_job(base, id, jtype)
   local member = zid(id)
-  redis.call("ZREM", base .. "jobs", member)
+  redis.call("ZREM", jobs_key(base), member)
   for _, s in ipairs(STATES) do
     redis.call("ZREM", state_key(base, s), member)
     redis.call("ZREM", type_state_key(base, jtype, s), member)
