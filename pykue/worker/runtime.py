@@ -136,7 +136,8 @@ class Worker:
             self.executor.cancel(entry.job.id)
 
     def _live_count(self) -> int:
-        return sum(1 for r in self.running.values() if not r.abandoned)
+        with self._cond:  # the fetch thread changes `running` while the finisher asks
+            return sum(1 for r in self.running.values() if not r.abandoned)
 
     def _cleanup(self) -> None:
         self.executor.shutdown()
@@ -286,11 +287,15 @@ class Worker:
     def _finish_loop(self) -> None:
         stop = False
         while not stop:
-            batch = self._next_batch()
-            stop = any(item is _STOP for item in batch)
-            outcomes = [item for item in batch if item is not _STOP]
-            if outcomes:
-                self._report(outcomes)
+            try:
+                batch = self._next_batch()
+                stop = any(item is _STOP for item in batch)
+                outcomes = [item for item in batch if item is not _STOP]
+                if outcomes:
+                    self._report(outcomes)
+            except Exception as error:  # the finisher must outlive any bug: without it the worker hangs
+                log.exception("unexpected error in the finisher")
+                self.queue.report_error(error)
 
     def _next_batch(self, gather_seconds: float = 0.001) -> list[Any]:
         """The next outcomes to report. While other jobs are still running, wait up to a
