@@ -30,7 +30,18 @@ REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default
 
 
 class PykueGroup(click.Group):
-    """Bad configuration or an unreachable Redis is one ``Error:`` line, never a traceback."""
+    """Bad configuration or an unreachable Redis is one ``Error:`` line, never a traceback.
+    ``dashboard`` is imported only when asked for: a worker needs no web stack at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "dashboard"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "dashboard" and name not in self.commands:
+            from .web.command import dashboard
+
+            self.add_command(dashboard)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -179,14 +190,3 @@ _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-
-def _register_optional_commands() -> None:
-    try:
-        from .web.command import dashboard
-    except ImportError:
-        return
-    main.add_command(dashboard)
-
-
-_register_optional_commands()
