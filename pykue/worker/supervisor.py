@@ -10,6 +10,7 @@ import time
 
 log = logging.getLogger("pykue.supervisor")
 SUPERVISOR_ENV = "PYKUE_SUPERVISOR_PID"
+QUICK_DEATH_SECONDS = 5.0
 
 
 def supervisor_gone() -> bool:
@@ -27,19 +28,39 @@ class Supervisor:
         self.children: list[subprocess.Popen[bytes]] = []
         self.stopping = False
         self.restarts = 0
+        self.started_at: list[float] = []
+        self.quick_deaths: list[int] = []
+        self.restart_at: list[float] = []
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self.children = [self._spawn() for _ in range(self.processes)]
+        self.started_at = [time.monotonic()] * self.processes
+        self.quick_deaths = [0] * self.processes
+        self.restart_at = [0.0] * self.processes
         while not self.stopping and not self._drained():
             for i, child in enumerate(self.children):
                 if child.poll() is not None and not self.stopping and not (self.burst and child.returncode == 0):
-                    log.warning("worker process %s exited with %s; starting another", child.pid, child.returncode)
-                    self.restarts += 1
-                    self.children[i] = self._spawn()
+                    self._restart(i)
             time.sleep(0.2)
         return self._wait_children()
+
+    def _restart(self, i: int) -> None:
+        """Start another process in slot i; one that keeps dying young waits longer each time
+        (up to 30 s), so a worker that cannot start does not spin."""
+        now = time.monotonic()
+        if self.restart_at[i] == 0.0:
+            lived = now - self.started_at[i]
+            self.quick_deaths[i] = self.quick_deaths[i] + 1 if lived < QUICK_DEATH_SECONDS else 0
+            delay = min(30.0, 0.5 * 2 ** (self.quick_deaths[i] - 1)) if self.quick_deaths[i] else 0.0
+            self.restart_at[i] = now + delay
+            log.warning("worker process %s exited with %s after %.1fs; starting another%s", self.children[i].pid,
+                        self.children[i].returncode, lived, f" in {delay:.1f}s" if delay else "")
+        if now >= self.restart_at[i]:
+            self.restarts += 1
+            self.children[i] = self._spawn()
+            self.started_at[i], self.restart_at[i] = time.monotonic(), 0.0
 
     def _drained(self) -> bool:
         return self.burst and all(child.poll() == 0 for child in self.children)

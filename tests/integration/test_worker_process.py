@@ -7,6 +7,8 @@ passes ``--redis`` with a private server and kills every process group at teardo
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import signal
 import time
 
@@ -246,3 +248,26 @@ def test_the_example_tasks_run_under_the_worker(redis_server, client, spawn_work
     # Then the example's task ran it
     assert job.refresh().result == "reminded tj: hi"
     producer.close()
+
+
+def test_the_supervisor_backs_off_restarting_a_worker_that_cannot_start(tmp_path):
+    # Given children that exit at once (their app does not import)
+    script = (
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
+        "from pykue.worker.supervisor import Supervisor\n"
+        "raise SystemExit(Supervisor(['worker', '-A', 'no_such_module_here'], 1, 1.0).run())\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        # When it runs for a while
+        delays = []
+        deadline = time.monotonic() + 20
+        while len(delays) < 3 and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if "starting another in" in line:
+                delays.append(float(line.rsplit("in ", 1)[1].rstrip("s\n")))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    # Then each restart waits twice as long as the one before
+    assert delays == [0.5, 1.0, 2.0]
