@@ -121,6 +121,18 @@ def stop_embedded_server(path: str | os.PathLike[str]) -> bool:
     return True
 
 
+def terminate(process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM a child process, SIGKILL it if it has not exited within ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class RedisServer:
     """A throw-away redis-server child process (tests, benchmarks): no persistence, own port and socket."""
 
@@ -165,13 +177,8 @@ class RedisServer:
         return ping_socket(self.socket)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
         self.process = None
 
     def restart(self) -> None:

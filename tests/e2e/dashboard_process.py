@@ -16,6 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from pykue.embedded import terminate
+
 RUNNING = re.compile(r"Running on (http://\S+)")
 
 #: Until ``pykue/cli.py`` registers the command, the click command object is run directly.
@@ -90,13 +92,8 @@ class DashboardProcess:
         return "".join(self.lines)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process)
 
     def __enter__(self) -> "DashboardProcess":
         return self.start()
