@@ -204,32 +204,33 @@ class Scripts:
         return int(self._progress_job(client, [self.base, job_id, percent, data_json, now, claim]))
 
     def claim_jobs(self, client: redis.Redis, now: int, worker_id: str, wanted: dict[str, int],
-                   popped: int = 0, popped_type: str = "") -> list[tuple[int, str, dict[str, str]]]:
+                   popped: int = 0, popped_type: str = "") -> list["Claimed"]:
         """(id, claim, hash as it was) for each job claimed."""
         args: list[Any] = [self.base, now, worker_id, popped, popped_type]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
-        flat = self._claim_jobs(client, args)
-        claimed, i = [], 0
-        while i < len(flat):
-            job_id, claim, n_fields = int(flat[i]), flat[i + 1], int(flat[i + 2])
-            values = flat[i + 3:i + 3 + 2 * n_fields]
-            claimed.append((job_id, claim, dict(zip(values[::2], values[1::2]))))
-            i += 3 + 2 * n_fields
-        return claimed
+        return parse_claimed(self._claim_jobs(client, args))
 
-    def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]]) -> list[int]:
-        args: list[Any] = [self.base, now]
+    def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
+                      worker_id: str = "", refill: dict[str, int] | None = None) -> "Completion":
+        """Complete (id, claim, result JSON) jobs; with a worker id, also claim for it up to
+        ``refill[type]`` more jobs of each type, in the same call."""
+        return parse_completion(self._complete_jobs(client, self._complete_args(now, done, worker_id, refill)))
+
+    def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]],
+                            worker_id: str = "", refill: dict[str, int] | None = None) -> None:
+        """complete_jobs in a pipeline; its reply goes through ``parse_completion``."""
+        self._complete_jobs.queue_in(pipe, self._complete_args(now, done, worker_id, refill))
+
+    def _complete_args(self, now: int, done: list[tuple[int, str, str]], worker_id: str,
+                       refill: dict[str, int] | None) -> list[Any]:
+        pairs = [(t, n) for t, n in (refill or {}).items() if n > 0] if worker_id else []
+        args: list[Any] = [self.base, now, worker_id, len(pairs)]
+        for pair in pairs:
+            args.extend(pair)
         for item in done:
             args.extend(item)
-        return self._complete_jobs(client, args)
-
-    def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
-        """One call for many (id, claim, result JSON) completions; replies 1/0 per job."""
-        args: list[Any] = [self.base, now]
-        for item in done:
-            args.extend(item)
-        self._complete_jobs.queue_in(pipe, args)
+        return args
 
     def queue_fail_job(self, pipe: Any, job_id: int, claim: str, now: int, error: str, summary: str,
                        message_json: str, retry_delay: int, ttl: bool = False) -> None:
@@ -257,3 +258,29 @@ class Tick(NamedTuple):
 
 def _pairs(flat: list[Any]) -> list[tuple[int, str]]:
     return [(int(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+class Claimed(NamedTuple):
+    id: int
+    claim: str
+    fields: dict[str, str]
+
+
+class Completion(NamedTuple):
+    replies: list[int]  # per completed job: 1, or 0 when its claim no longer held
+    claimed: list[Claimed]  # the jobs claimed to refill the freed slots
+
+
+def parse_claimed(flat: list[Any]) -> list[Claimed]:
+    claimed, i = [], 0
+    while i < len(flat):
+        job_id, claim, n_fields = int(flat[i]), flat[i + 1], int(flat[i + 2])
+        values = flat[i + 3:i + 3 + 2 * n_fields]
+        claimed.append(Claimed(job_id, claim, dict(zip(values[::2], values[1::2]))))
+        i += 3 + 2 * n_fields
+    return claimed
+
+
+def parse_completion(reply: list[Any]) -> Completion:
+    replies, flat = reply
+    return Completion(list(replies), parse_claimed(flat))

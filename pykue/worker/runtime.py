@@ -2,7 +2,9 @@
 
 One fetch loop claims jobs for the types that have free slots (several per script call)
 and blocks on Kue's wake-up token lists when there is nothing to take. A finisher thread
-reports outcomes in batches, one pipeline of fenced complete/fail scripts per round trip.
+reports outcomes in batches, one pipeline of fenced complete/fail scripts per round trip,
+and refills the slots it frees in that same call (as BullMQ's moveToFinished fetches the
+next job), so a busy worker needs one round trip per batch of jobs.
 An upkeep thread promotes delayed jobs, fails TTL-expired and stalled ones, renews this
 process's lease and follows pause/resume.
 """
@@ -24,6 +26,7 @@ import redis
 from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..exceptions import TaskNotFoundError
 from ..job import Job, dumps, now_ms
+from ..scripts import Claimed, Completion, parse_completion
 from .execution import Executor, Outcome, decode_data, failure_text
 from .upkeep import Upkeep
 
@@ -69,6 +72,7 @@ class Worker:
         self.failed = 0
         self._cond = threading.Condition()
         self._blocking_on: set[str] | None = None
+        self._drained: set[str] = set()  # types whose last claim found fewer jobs than asked
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
@@ -164,7 +168,7 @@ class Worker:
                     self._cond.wait(0.5)
                 continue
             try:
-                claimed = self.queue.scripts.claim_jobs(self.queue.client, now_ms(), self.id, wanted, popped, popped_type)
+                claimed = self._claim(wanted, popped, popped_type)
                 popped, popped_type = 0, ""
                 if claimed:
                     self._dispatch(claimed)
@@ -187,6 +191,27 @@ class Worker:
                 self._stopping.wait(min(0.1 * 2 ** min(errors, 6), 5.0))
         if popped:
             self._return_token(popped_type)
+
+    def _claim(self, wanted: dict[str, int], popped: int, popped_type: str) -> list[Claimed]:
+        """Claim for the free slots, except of types just found empty: until a wake-up token
+        says otherwise, asking again would cost a round trip to learn nothing (burst mode asks
+        anyway, as it never waits for tokens)."""
+        with self._cond:
+            ask = {t: n for t, n in wanted.items() if self.burst or t not in self._drained or t == popped_type}
+        if not ask:
+            return []
+        claimed = self.queue.scripts.claim_jobs(self.queue.client, now_ms(), self.id, ask, popped, popped_type)
+        self._note_claims(ask, claimed)
+        return claimed
+
+    def _note_claims(self, asked: dict[str, int], claimed: list[Claimed]) -> None:
+        got = Counter(fields.get("type", "") for _, _, fields in claimed)
+        with self._cond:
+            for job_type, n in asked.items():
+                if got[job_type] < n:
+                    self._drained.add(job_type)
+                else:
+                    self._drained.discard(job_type)
 
     def _return_token(self, job_type: str) -> None:
         try:
@@ -249,7 +274,7 @@ class Worker:
             except redis.RedisError as error:
                 self.queue.report_error(error)
 
-    def _dispatch(self, claimed: list[tuple[int, str, dict[str, str]]]) -> None:
+    def _dispatch(self, claimed: list[Claimed]) -> None:
         now = str(now_ms())
         for job_id, claim, fields in claimed:
             try:
@@ -319,12 +344,15 @@ class Worker:
         return batch
 
     def _report(self, outcomes: list[Outcome]) -> None:
+        refill = self._refill_plan(outcomes)
+        claimed: list[Claimed] = []
         attempt = 0
         while True:
             try:
-                replies = self._send_outcomes(outcomes)
+                replies, claimed = self._send_outcomes(outcomes, refill)
                 break
             except redis.RedisError as error:
+                refill = {}  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
                 attempt += 1
                 if attempt > 50:
                     log.error("giving up reporting %d outcomes: %s", len(outcomes), error)
@@ -335,9 +363,26 @@ class Worker:
                 log.exception("could not report %d outcomes", len(outcomes))
                 replies = self._fail_plainly(outcomes, error)
                 break
+        if refill:
+            self._dispatch(claimed)  # before the release, so their slots never look free
+            self._note_claims(refill, claimed)
         for outcome, reply in zip(outcomes, replies):
             self._log_outcome(outcome, reply)
         self._release([o.job for o in outcomes])
+
+    def _refill_plan(self, outcomes: list[Outcome]) -> dict[str, int]:
+        """How many jobs of each type to claim along with reporting these outcomes: one per
+        slot they free, unless the worker is stopping or the type is paused."""
+        plan: Counter[str] = Counter()
+        with self._cond:
+            if self._stopping.is_set():
+                return {}
+            for o in outcomes:
+                entry, job_type = self.running.get(o.job.id), o.job.type
+                if (entry is not None and entry.job is o.job and not entry.abandoned and job_type in self.tasks
+                        and job_type not in self.paused and job_type not in self.locally_paused):
+                    plan[job_type] += 1
+        return dict(plan)
 
     def _fail_plainly(self, outcomes: list[Outcome], error: Exception) -> list[Any]:
         """Outcomes that cannot be stored as they are: fail each job with a plain ASCII error,
@@ -348,31 +393,36 @@ class Worker:
             try:
                 plain = failure_text(o.job, text)
                 plain.finished_at = o.finished_at
-                replies.append(self._send_outcomes([plain])[0])
+                replies.append(self._send_outcomes([plain], {})[0][0])
             except Exception:
                 log.exception("could not fail job %s either", o.job.id)
                 replies.append(None)
         return replies
 
-    def _send_outcomes(self, outcomes: list[Outcome]) -> list[Any]:
-        """One round trip: a single complete_jobs call for the successes, fail_job per failure."""
+    def _send_outcomes(self, outcomes: list[Outcome], refill: dict[str, int]) -> tuple[list[Any], list[Claimed]]:
+        """One round trip: a single complete_jobs call for the successes (claiming the refill),
+        fail_job per failure. Returns the reply per outcome and the jobs claimed."""
         scripts = self.queue.scripts
         successes = [o for o in outcomes if o.ok]
         failures = [o for o in outcomes if not o.ok]
         done = [(o.job.id, o.job.claim, o.result_json) for o in successes]
         now = int(max(o.finished_at for o in outcomes) * 1000)
+        wid = self.id if refill else ""
         if not failures:
-            return list(scripts.complete_jobs(self.queue.client, now, done))
+            completion = scripts.complete_jobs(self.queue.client, now, done, wid, refill)
+            return completion.replies, completion.claimed
         pipe = self.queue.client.pipeline(transaction=False)
-        if successes:
-            scripts.queue_complete_jobs(pipe, now, done)
+        completes = bool(successes or refill)
+        if completes:
+            scripts.queue_complete_jobs(pipe, now, done, wid, refill)
         for o in failures:
             scripts.queue_fail_job(pipe, o.job.id, o.job.claim, int(o.finished_at * 1000), o.error, o.summary,
                                    dumps(o.message), self.retry_delay(o.job))
         replies = scripts.execute(pipe)
-        by_outcome = dict(zip(map(id, successes), replies[0] if successes else []))
-        by_outcome.update(zip(map(id, failures), replies[1:] if successes else replies))
-        return [by_outcome[id(o)] for o in outcomes]
+        completion = parse_completion(replies[0]) if completes else Completion([], [])
+        by_outcome = dict(zip(map(id, successes), completion.replies))
+        by_outcome.update(zip(map(id, failures), replies[1:] if completes else replies))
+        return [by_outcome[id(o)] for o in outcomes], completion.claimed
 
     def retry_delay(self, job: "Job") -> int:
         """The backoff delay before the next attempt, in ms (0: retry at once)."""
@@ -413,7 +463,8 @@ class Worker:
                 del self.running[job.id]
                 if not entry.abandoned:
                     self.busy[job.type] -= 1
-                    freed.add(job.type)
+                    if self.busy[job.type] < self.limits.get(job.type, 0):
+                        freed.add(job.type)
             self._cond.notify_all()
             blocking = self._blocking_on
         if blocking is not None and freed - blocking:

@@ -136,7 +136,7 @@ def test_a_claim_left_behind_when_node_kue_took_the_job_over_does_not_hold(queue
 
     stale.progress(1, 2)
     assert client.hget("q:job:1", "progress") is None
-    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"stale"')]) == [0]
+    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"stale"')]).replies == [0]
     assert client.hget("q:job:1", "state") == "active"
     assert client.hget("q:job:1", "result") is None
 

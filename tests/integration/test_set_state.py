@@ -152,7 +152,7 @@ def test_revokes_a_worker_claim(queue, client):
 
     job.set_state("inactive")
     assert client.hget("q:job:1", "pykue_claim") is None
-    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, "")]) == [0]
+    assert queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, "")]).replies == [0]
 
 
 def test_every_state_round_trip_keeps_one_entry_per_index(queue, client):
