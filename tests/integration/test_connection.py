@@ -256,3 +256,55 @@ def test_embedded_data_survives_a_stop_and_restart(tmp_path):
     finally:
         again.close()
         stop_embedded_server(tmp_path / "keep")
+
+
+def test_saves_survive_the_server_closing_idle_connections(redis_server, client):
+    # Given a queue that has saved a job (its script connection is now open)
+    from pykue import Queue
+
+    queue = Queue(redis=redis_server.url, prefix="q")
+    queue.create("email", {"n": 1}).save()
+    # When the server drops every client connection (a restart, or its `timeout` setting)
+    client.client_kill_filter(_type="normal", skipme=True)
+    # Then the next saves reconnect instead of failing, and no job is lost or doubled
+    second = queue.create("email", {"n": 2}).save()
+    third = queue.create("email", {"n": 3}).save()
+    assert (second.id, third.id) == (2, 3)
+    assert queue.counts()["inactive"] == 3
+    queue.close()
+
+
+def test_a_client_with_a_tiny_pool_can_do_everything(redis_server, client):
+    # A pool of one connection must never be starved by pykue's own script connection
+    from pykue import Queue
+
+    tiny = redis.Redis(port=redis_server.port, decode_responses=True,
+                       connection_pool=redis.BlockingConnectionPool(port=redis_server.port, max_connections=1,
+                                                                    timeout=2, decode_responses=True))
+    queue = Queue(redis=tiny, prefix="q")
+    job = queue.create("email", {"n": 1}).save()
+    assert queue.get_job(job.id).data == {"n": 1}
+    job.log("hello")
+    assert queue.counts()["inactive"] == 1
+    queue.close()
+
+
+def test_a_forked_child_saves_on_its_own_connection(redis_server, client):
+    # Given a queue used in the parent, then a forked child saving through the same object
+    from pykue import Queue
+
+    queue = Queue(redis=redis_server.url, prefix="q")
+    queue.create("email", {"who": "parent"}).save()
+    pid = os.fork()
+    if pid == 0:  # the child: save, exit with 0 only if it worked
+        try:
+            queue.create("email", {"who": "child"}).save()
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # Then the parent's connection was not disturbed, and both jobs are there
+    queue.create("email", {"who": "parent again"}).save()
+    assert sorted(j.data["who"] for j in queue.range_by_state("inactive", 0, -1)) == ["child", "parent", "parent again"]
+    queue.close()
