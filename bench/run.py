@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--systems", default=",".join(s.name for s in SPECS),
                         help="comma-separated subset of: %(default)s")
-    parser.add_argument("--n", type=int, default=None, help="jobs for W1/W2/W5 (default 3000; quick 1000)")
+    parser.add_argument("--n", type=int, default=None, help="jobs for W1/W2/W5 (default 20000; quick 1000)")
     parser.add_argument("--repeat", type=int, default=None, help="repeats; medians are quoted (default 3)")
     parser.add_argument("--latency-n", type=int, default=None, help="W3 jobs (default 2000)")
     parser.add_argument("--latency-repeat", type=int, default=1,
@@ -48,7 +48,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
     args = parser.parse_args(argv)
     quick = {"n": 1000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
-    full = {"n": 3000, "repeat": 3, "latency_n": 2000, "idle_seconds": 3.0, "limits_n": 50000}
+    full = {"n": 20000, "repeat": 3, "latency_n": 2000, "idle_seconds": 3.0, "limits_n": 50000}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
