@@ -50,6 +50,17 @@ def test_concurrency_option_overrides_every_task(app_queue, client, workers):
     assert client.get("wt:peak:slow") == "2"
 
 
+def test_slow_sync_jobs_bring_in_threads_up_to_the_full_concurrency(app_queue, client, workers):
+    # Given 8 slow jobs and a concurrency of 8: more than the two threads that wake at once
+    slow = app_queue.tasks["slow"]
+    for _ in range(8):
+        slow.delay(seconds=0.5)
+    # When a worker runs them
+    workers.burst(concurrency=8)
+    # Then further threads joined in while the first jobs blocked: all 8 ran at once
+    assert client.get("wt:peak:slow") == "8"
+
+
 def test_sync_and_async_tasks_run_side_by_side(app_queue, client, workers):
     # Given 2 def jobs (concurrency 2) and 4 async def jobs (concurrency 4), 0.4 s each
     sync_jobs = [app_queue.tasks["sleep_sync"].delay(seconds=0.4) for _ in range(2)]
