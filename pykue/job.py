@@ -29,8 +29,11 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _encode_json(value)
 
 
 class Attempts(NamedTuple):

@@ -308,3 +308,18 @@ def test_a_forked_child_saves_on_its_own_connection(redis_server, client):
     queue.create("email", {"who": "parent again"}).save()
     assert sorted(j.data["who"] for j in queue.range_by_state("inactive", 0, -1)) == ["child", "parent", "parent again"]
     queue.close()
+
+
+def test_saves_work_without_hiredis(redis_server, client, monkeypatch):
+    # hiredis is the optional `fast` extra: without it, commands are packed by redis-py itself
+    import pykue.scripts
+    from pykue import Queue
+
+    monkeypatch.setattr(pykue.scripts, "_hiredis_pack", None)
+    queue = Queue(redis=redis_server.url, prefix="q")
+    one = queue.create("email", {"to": "ünïcode"}).save()
+    many = queue.create_many([("email", {"n": i}) for i in range(1500)])  # two script calls, sent together
+    assert queue.get_job(one.id).data == {"to": "ünïcode"}
+    assert [j.id for j in many] == list(range(2, 1502))
+    assert queue.counts()["inactive"] == 1501
+    queue.close()
