@@ -11,7 +11,6 @@ import hashlib
 import os
 import re
 import threading
-import weakref
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple, Sequence
@@ -59,7 +58,9 @@ def _pack(conn: Any, command: tuple[Any, ...]) -> list[bytes]:
 class _Lane:
     """One connection a process keeps checked out of a pool for script calls: taking one from
     redis-py's pool and giving it back costs ~9 us (locks, observability hooks), as much as a
-    tenth of a single-job save. Whoever finds the lane busy uses the pool as usual."""
+    tenth of a single-job save. Whoever finds the lane busy uses the pool as usual. Only plain
+    pools get a lane: not blocking, Sentinel or client-side-caching pools, nor RESP3 or
+    credential-provider connections, whose release hooks matter."""
 
     __slots__ = ("lock", "conn", "pid")
 
@@ -69,20 +70,28 @@ class _Lane:
         self.pid = os.getpid()
 
 
-_lanes: "weakref.WeakKeyDictionary[Any, _Lane]" = weakref.WeakKeyDictionary()
 _lanes_lock = threading.Lock()
-_LANE_MIN_POOL = 8  # a small pool (max_connections) keeps all its connections for everyone
+os.register_at_fork(after_in_child=lambda: globals().update(_lanes_lock=threading.Lock()))
+_LANE_MIN_POOL = 8  # a small pool keeps all its connections for everyone
+
+
+def _lane_suits(pool: Any) -> bool:
+    kwargs = getattr(pool, "connection_kwargs", {})
+    return (type(pool) is redis.ConnectionPool and getattr(pool, "cache", None) is None
+            and (pool.max_connections or 2**31) >= _LANE_MIN_POOL
+            and kwargs.get("protocol") in (None, 2, "2") and kwargs.get("credential_provider") is None)
 
 
 def _checkout(pool: Any) -> tuple[_Lane | None, Any]:
-    lane = _lanes.get(pool)
+    lane = getattr(pool, "_pykue_lane", None)
     if lane is None or lane.pid != os.getpid():  # new, or inherited through a fork
-        if (getattr(pool, "max_connections", None) or 2**31) < _LANE_MIN_POOL:
+        if not _lane_suits(pool):
             return None, pool.get_connection()
         with _lanes_lock:
-            lane = _lanes.get(pool)
+            lane = getattr(pool, "_pykue_lane", None)
             if lane is None or lane.pid != os.getpid():
-                lane = _lanes[pool] = _Lane()
+                lane = _Lane()
+                pool._pykue_lane = lane
     if not lane.lock.acquire(blocking=False):
         return None, pool.get_connection()
     try:
@@ -292,20 +301,21 @@ class Scripts:
         return parse_claimed(self._claim_jobs(client, args))
 
     def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
-                      worker_id: str = "", refill: dict[str, int] | None = None) -> "Completion":
-        """Complete (id, claim, result JSON) jobs; with a worker id, also claim for it up to
-        ``refill[type]`` more jobs of each type, in the same call."""
-        return parse_completion(self._complete_jobs(client, self._complete_args(now, done, worker_id, refill)))
+                      worker_id: str = "", refill: dict[str, int] | None = None,
+                      claimed_at: int | None = None) -> "Completion":
+        """Complete (id, claim, result JSON) jobs as of ``now``; with a worker id, also claim
+        for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call."""
+        args = self._complete_args(now, done, worker_id, refill, claimed_at)
+        return parse_completion(self._complete_jobs(client, args))
 
-    def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]],
-                            worker_id: str = "", refill: dict[str, int] | None = None) -> None:
-        """complete_jobs in a pipeline; its reply goes through ``parse_completion``."""
-        self._complete_jobs.queue_in(pipe, self._complete_args(now, done, worker_id, refill))
+    def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
+        """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""
+        self._complete_jobs.queue_in(pipe, self._complete_args(now, done, "", None, None))
 
     def _complete_args(self, now: int, done: list[tuple[int, str, str]], worker_id: str,
-                       refill: dict[str, int] | None) -> list[Any]:
+                       refill: dict[str, int] | None, claimed_at: int | None) -> list[Any]:
         pairs = [(t, n) for t, n in (refill or {}).items() if n > 0] if worker_id else []
-        args: list[Any] = [self.base, now, worker_id, len(pairs)]
+        args: list[Any] = [self.base, now, worker_id, claimed_at or now, len(pairs)]
         for pair in pairs:
             args.extend(pair)
         for item in done:

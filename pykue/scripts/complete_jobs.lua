@@ -5,8 +5,9 @@
   Then, in the same call, the worker may refill the slots it just freed: up to n more jobs of
   each given type are claimed for it, as claim_jobs does (one wake-up token each), which saves
   the worker a round trip per batch and keeps its slots busy.
-  ARGV[1] key base, ARGV[2] now (ms), ARGV[3] worker process id ("": no refill), ARGV[4] k,
-       then k pairs: type, n to claim; then triples: job id, claim token, result JSON or ""
+  ARGV[1] key base, ARGV[2] now (ms), ARGV[3] worker process id ("": no refill), ARGV[4] the
+       claims' time (ms), ARGV[5] k, then k pairs: type, n to claim; then triples: job id,
+       claim token, result JSON or ""
   Returns {replies, claimed}: 1 or 0 per job (0: the claim no longer holds; nothing was
   changed for that job), and claim_jobs' flat list for the jobs claimed.
 ]]
@@ -15,9 +16,9 @@
 --- @include "place"
 --- @include "remove"
 --- @include "claim"
-local base, now, wid, k = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local base, now, wid, claimed_at, k = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local replies, work_time, completed = {}, 0, 0
-for a = 5 + 2 * k, #ARGV, 3 do
+for a = 6 + 2 * k, #ARGV, 3 do
   local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local jkey = job_key(base, id)
   local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "started_at",
@@ -46,9 +47,9 @@ if completed > 0 then
   count_metric(base, "complete", now, completed)
 end
 local claimed = {}
-for a = 5, 4 + 2 * k, 2 do
+for a = 6, 5 + 2 * k, 2 do
   local jtype = ARGV[a]
-  local got = claim_type(base, now, wid, jtype, tonumber(ARGV[a + 1]), claimed)
+  local got = claim_type(base, claimed_at, wid, jtype, tonumber(ARGV[a + 1]), claimed)
   if got > 0 then redis.call("LTRIM", tokens_key(base, jtype), got, -1) end
 end
 return {replies, claimed}

@@ -44,6 +44,7 @@ class Running:
     task: "Task[Any]"
     started: float = field(default_factory=time.monotonic)
     abandoned: bool = False
+    refilling: bool = False  # its outcome is being reported with a refill claimed for its slot
 
 
 class Worker:
@@ -73,6 +74,8 @@ class Worker:
         self._cond = threading.Condition()
         self._blocking_on: set[str] | None = None
         self._drained: set[str] = set()  # types whose last claim found fewer jobs than asked
+        self._wake_lock = threading.Lock()  # a wake-up push never lands after _cleanup deleted the key
+        self._closed = False
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
@@ -145,6 +148,8 @@ class Worker:
 
     def _cleanup(self) -> None:
         self.executor.shutdown()
+        with self._wake_lock:
+            self._closed = True
         try:
             self.queue.client.delete(self.wake_key, self.queue.keys.worker_lease(self.id))
         except redis.RedisError as error:
@@ -269,23 +274,32 @@ class Worker:
             self._cond.notify_all()
             blocked = self._blocking_on is not None
         if blocked:
-            try:
-                self.queue.client.lpush(self.wake_key, 1)
-            except redis.RedisError as error:
-                self.queue.report_error(error)
+            with self._wake_lock:
+                if self._closed:
+                    return
+                try:
+                    self.queue.client.lpush(self.wake_key, 1)
+                except redis.RedisError as error:
+                    self.queue.report_error(error)
 
-    def _dispatch(self, claimed: list[Claimed]) -> None:
-        now = str(now_ms())
+    def _dispatch(self, claimed: list[Claimed], claimed_at: int | None = None,
+                  refill: bool = False) -> list[Claimed]:
+        """Start the claimed jobs; with ``refill``, those that arrive once the worker is
+        stopping are not started but returned, to be given back."""
+        now = str(claimed_at or now_ms())
+        unwanted = []
         for job_id, claim, fields in claimed:
             try:
-                self._start(job_id, claim, fields, now)
+                if not self._start(job_id, claim, fields, now, refill):
+                    unwanted.append(Claimed(job_id, claim, fields))
             except Exception as error:  # odd data must fail its job, not the fetch loop
                 log.exception("job %s could not be started", job_id)
                 job = Job(self.queue, fields.get("type") or "unknown")
                 job.id, job.claim = job_id, claim
                 self._done.put(failure_text(job, f"StartError: {type(error).__name__}: {error}"))
+        return unwanted
 
-    def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str) -> None:
+    def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str, refill: bool = False) -> bool:
         task = self.tasks.get(fields.get("type", ""))
         fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
                       workerId=f"{self.id}:{fields.get('type', '')}")
@@ -294,9 +308,11 @@ class Worker:
         if task is None:  # its hash names another type than the set it was queued in (edited by hand)
             log.warning("job %s: no task for its type %r", job_id, fields.get("type"))
             self._done.put(failure_text(job, f"UnknownType: no task for job type {fields.get('type')!r}"))
-            return
+            return True
         job.ctx = WorkerContext(self, job)
-        with self._cond:
+        with self._cond:  # the same lock as _drain's: a stop either sees this job or refuses it
+            if refill and self._stopping.is_set():
+                return False
             self.running[job_id] = Running(job, task)
             self.busy[job.type] += 1
         log.info("job %s %s started", job_id, job.type)
@@ -304,8 +320,9 @@ class Worker:
             job.data = decode_data(fields)
         except ValueError as error:
             self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({error})"))
-            return
+            return True
         self.executor.submit(task, job)
+        return True
 
     # -- finishing ------------------------------------------------------------------------------
 
@@ -346,10 +363,12 @@ class Worker:
     def _report(self, outcomes: list[Outcome]) -> None:
         refill = self._refill_plan(outcomes)
         claimed: list[Claimed] = []
+        claimed_at = 0
         attempt = 0
         while True:
             try:
-                replies, claimed = self._send_outcomes(outcomes, refill)
+                claimed_at = now_ms()  # not the outcomes' time: after an outage they can be old
+                replies, claimed = self._send_outcomes(outcomes, refill, claimed_at)
                 break
             except redis.RedisError as error:
                 refill = {}  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
@@ -364,15 +383,19 @@ class Worker:
                 replies = self._fail_plainly(outcomes, error)
                 break
         if refill:
-            self._dispatch(claimed)  # before the release, so their slots never look free
+            unwanted = self._dispatch(claimed, claimed_at, refill=True)  # before the release: no slot looks free
             self._note_claims(refill, claimed)
+            self._give_back(unwanted)
         for outcome, reply in zip(outcomes, replies):
             self._log_outcome(outcome, reply)
         self._release([o.job for o in outcomes])
 
     def _refill_plan(self, outcomes: list[Outcome]) -> dict[str, int]:
         """How many jobs of each type to claim along with reporting these outcomes: one per
-        slot they free, unless the worker is stopping or the type is paused."""
+        slot they free, unless the worker is stopping or the type is paused. Batches with
+        failures refill nothing: they go through a redis-py pipeline, which may re-send."""
+        if not all(o.ok for o in outcomes):
+            return {}
         plan: Counter[str] = Counter()
         with self._cond:
             if self._stopping.is_set():
@@ -381,8 +404,18 @@ class Worker:
                 entry, job_type = self.running.get(o.job.id), o.job.type
                 if (entry is not None and entry.job is o.job and not entry.abandoned and job_type in self.tasks
                         and job_type not in self.paused and job_type not in self.locally_paused):
+                    entry.refilling = True  # from now on its slot is handed over, not freed
                     plan[job_type] += 1
         return dict(plan)
+
+    def _give_back(self, claimed: list[Claimed]) -> None:
+        """Requeue jobs a refill claimed after the worker began to stop (no attempt spent)."""
+        line = "claimed as its worker was stopping; requeued"
+        for job_id, claim, _ in claimed:
+            try:
+                self.queue.scripts.release_job(self.queue.client, job_id, claim, now_ms(), line)
+            except redis.RedisError as error:  # the upkeep of another worker recovers it as stalled
+                self.queue.report_error(error)
 
     def _fail_plainly(self, outcomes: list[Outcome], error: Exception) -> list[Any]:
         """Outcomes that cannot be stored as they are: fail each job with a plain ASCII error,
@@ -399,30 +432,31 @@ class Worker:
                 replies.append(None)
         return replies
 
-    def _send_outcomes(self, outcomes: list[Outcome], refill: dict[str, int]) -> tuple[list[Any], list[Claimed]]:
-        """One round trip: a single complete_jobs call for the successes (claiming the refill),
-        fail_job per failure. Returns the reply per outcome and the jobs claimed."""
+    def _send_outcomes(self, outcomes: list[Outcome], refill: dict[str, int],
+                       claimed_at: int = 0) -> tuple[list[Any], list[Claimed]]:
+        """One round trip: a single complete_jobs call for the successes (claiming the refill
+        as of ``claimed_at``), fail_job per failure. Returns the reply per outcome and the
+        jobs claimed."""
         scripts = self.queue.scripts
         successes = [o for o in outcomes if o.ok]
         failures = [o for o in outcomes if not o.ok]
         done = [(o.job.id, o.job.claim, o.result_json) for o in successes]
         now = int(max(o.finished_at for o in outcomes) * 1000)
-        wid = self.id if refill else ""
         if not failures:
-            completion = scripts.complete_jobs(self.queue.client, now, done, wid, refill)
+            completion = scripts.complete_jobs(self.queue.client, now, done, self.id if refill else "", refill,
+                                               claimed_at or None)
             return completion.replies, completion.claimed
         pipe = self.queue.client.pipeline(transaction=False)
-        completes = bool(successes or refill)
-        if completes:
-            scripts.queue_complete_jobs(pipe, now, done, wid, refill)
+        if successes:
+            scripts.queue_complete_jobs(pipe, now, done)
         for o in failures:
             scripts.queue_fail_job(pipe, o.job.id, o.job.claim, int(o.finished_at * 1000), o.error, o.summary,
                                    dumps(o.message), self.retry_delay(o.job))
         replies = scripts.execute(pipe)
-        completion = parse_completion(replies[0]) if completes else Completion([], [])
+        completion = parse_completion(replies[0]) if successes else Completion([], [])
         by_outcome = dict(zip(map(id, successes), completion.replies))
-        by_outcome.update(zip(map(id, failures), replies[1:] if completes else replies))
-        return [by_outcome[id(o)] for o in outcomes], completion.claimed
+        by_outcome.update(zip(map(id, failures), replies[1:] if successes else replies))
+        return [by_outcome[id(o)] for o in outcomes], []
 
     def retry_delay(self, job: "Job") -> int:
         """The backoff delay before the next attempt, in ms (0: retry at once)."""
@@ -461,7 +495,7 @@ class Worker:
                 if entry is None or entry.job is not job:
                     continue
                 del self.running[job.id]
-                if not entry.abandoned:
+                if not entry.abandoned or entry.refilling:  # a refilling job's abandon left its slot taken
                     self.busy[job.type] -= 1
                     if self.busy[job.type] < self.limits.get(job.type, 0):
                         freed.add(job.type)
@@ -477,12 +511,14 @@ class Worker:
             if entry is None or entry.abandoned:
                 return
             entry.abandoned = True
-            self.busy[entry.job.type] -= 1
-            self._cond.notify_all()
+            if not entry.refilling:  # else the refill being claimed takes the slot: _release frees it
+                self.busy[entry.job.type] -= 1
+                self._cond.notify_all()
         self.executor.cancel(job_id)
         if not entry.task.is_async:
             self.executor.detach(entry.job)
-        self._wake()
+        if not entry.refilling:
+            self._wake()
 
     def set_paused(self, paused: set[str]) -> None:
         with self._cond:

@@ -23,7 +23,9 @@ def test_completing_refills_the_freed_slots_by_priority_in_the_same_call(queue, 
     events.subscribe("q:events")
     events.get_message(timeout=1)
     # When w1 completes it and asks for two more in the same call
-    completion = queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"ok"')], "w1", {"email": 2})
+    claimed_at = now_ms() + 5
+    completion = queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"ok"')], "w1", {"email": 2},
+                                             claimed_at)
     # Then the job is complete and the two best of the rest are w1's, active, fenced
     assert completion.replies == [1]
     assert client.hget(f"q:job:{first.id}", "state") == "complete"
@@ -31,7 +33,7 @@ def test_completing_refills_the_freed_slots_by_priority_in_the_same_call(queue, 
     for c in completion.claimed:
         stored = client.hgetall(f"q:job:{c.id}")
         assert stored["state"] == "active" and stored["pykue_claim"] == c.claim
-        assert stored["workerId"] == "w1:email"
+        assert stored["workerId"] == "w1:email" and stored["started_at"] == str(claimed_at)
         assert c.fields["state"] == "inactive" and c.fields["data"] == stored["data"]  # the hash as it was
     assert client.zrange("q:jobs:email:inactive", 0, -1) == [f"{len(str(low.id)):02d}|{low.id}"]
     assert client.llen("q:email:jobs") == 1  # one wake-up token per job claimed
@@ -75,16 +77,16 @@ def test_a_stale_claim_neither_completes_nor_blocks_the_refill(queue, client):
 
 
 def test_a_busy_worker_refills_no_slot_of_a_type_paused_meanwhile(app_queue, client, workers):
-    # Given six slow jobs (concurrency 3) and a worker running the first three
+    # Given six slow jobs (concurrency 3), the first three long, and a worker running those
     slow = app_queue.tasks["slow"]
-    jobs = [slow.delay(seconds=1.0) for _ in range(6)]
+    jobs = [slow.delay(seconds=s) for s in (3.0, 3.0, 3.0, 0.1, 0.1, 0.1)]
     worker = workers.start()
     wait_for(lambda: client.get("wt:running:slow") == "3", 5, message="three slow jobs running")
     # When slow is paused while they run
     app_queue.pause("slow")
     wait_for(lambda: "slow" in worker.paused, 2, message="the worker to see the pause")
     # Then the three finish and none of the other three is taken
-    wait_for(lambda: app_queue.complete_count("slow") == 3, 5, message="three completions")
+    wait_for(lambda: app_queue.complete_count("slow") == 3, 10, message="three completions")
     wait_for(lambda: not worker.running, 2, message="the worker to release them")
     assert sorted(j.refresh().state for j in jobs) == ["complete"] * 3 + ["inactive"] * 3
     assert client.llen("q:slow:jobs") == 3

@@ -310,8 +310,9 @@ def test_a_forked_child_saves_on_its_own_connection(redis_server, client):
     queue.close()
 
 
-def test_saves_work_without_hiredis(redis_server, client, monkeypatch):
-    # hiredis is the optional `fast` extra: without it, commands are packed by redis-py itself
+def test_saves_work_through_redis_pys_own_command_packing(redis_server, client, monkeypatch):
+    # pykue packs script calls with hiredis (the optional `fast` extra) when redis-py would;
+    # without it, redis-py packs them
     import pykue.scripts
     from pykue import Queue
 
