@@ -22,7 +22,7 @@ from .states import STATES, check_state
 from .testmode import TestMode
 
 log = logging.getLogger("pykue")
-SAVE_CHUNK = 1000  # jobs per save_jobs.lua call: a bounded script run, and within Lua's unpack limit
+SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next is sent, and no call blocks it long
 
 
 class Queue:

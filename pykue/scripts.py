@@ -180,17 +180,21 @@ class LuaScript:
             return self._many(client, arg_lists)
 
     def _many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]]) -> list[Any]:
+        """Each call is packed and sent as soon as the previous one is out, so Redis runs the
+        first while the next are still being packed."""
         pool = client.connection_pool
         commands = [("EVALSHA", self.sha, 0, *args) for args in arg_lists]
         for attempt in (1, 2):
             lane, conn = _checkout(pool)
+            sent = 0
             try:
                 try:
-                    conn.send_packed_command([b"".join(_pack(conn, command)[0] for command in commands)]
-                                             if _fast_packer(conn) else conn.pack_commands(commands))
+                    for command in commands:
+                        conn.send_packed_command(_pack(conn, command))
+                        sent += 1
                 except (redis.ConnectionError, redis.TimeoutError, OSError):
                     conn.disconnect()
-                    if attempt == 2:
+                    if attempt == 2 or sent:  # a call already sent may have run
                         raise
                     continue
                 replies = []

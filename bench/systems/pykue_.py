@@ -15,7 +15,7 @@ PREFIX = "q"
 
 INFO = {
     "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --loglevel warning (threads for def tasks)",
-    "bulk": "task.delay_many (create_many: one round trip per 1,000 jobs)",
+    "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
 }

@@ -5,6 +5,7 @@ import json
 import time
 
 import pytest
+import redis
 
 from pykue import Queue
 from tests.redis_probe import EventRecorder, assert_placed, enqueue, events, snapshot, tokens  # noqa: F401
@@ -245,3 +246,25 @@ def test_a_bulk_save_larger_than_one_script_call_stays_whole(queue, client):
     assert [j.id for j in jobs] == list(range(1, 2501))
     assert client.zcard("q:jobs:bulk:inactive") == 2500
     assert client.llen("q:bulk:jobs") == 2500
+
+
+def test_a_bulk_save_cut_off_midway_is_not_sent_again(queue, client, monkeypatch):
+    # Given a saved job (the script is loaded), then chunks of 2 jobs, the second chunk too big
+    # for this server (it drops the connection on reading it)
+    queue.create("t", {"seed": True}).save()
+    monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
+    client.config_set("proto-max-bulk-len", 1024 * 1024)
+    try:
+        jobs = [queue.create("t", {"i": 0}), queue.create("t", {"i": 1}),
+                queue.create("t", {"blob": "x" * (2 * 1024 * 1024)}), queue.create("t", {"i": 3})]
+        # When the jobs are saved, the call fails: the first chunk may have run, so nothing is re-sent
+        with pytest.raises(redis.RedisError):
+            queue.save_jobs(jobs)
+    finally:
+        client.config_set("proto-max-bulk-len", 512 * 1024 * 1024)
+    # Then the first chunk was saved exactly once and nothing else
+    assert client.get("q:ids") == "3"
+    assert client.zcard("q:jobs:t:inactive") == 3
+    assert [json.loads(client.hget(f"q:job:{i}", "data")) for i in (2, 3)] == [{"i": 0}, {"i": 1}]
+    # And the queue goes on working
+    assert queue.create("t", {"i": 4}).save().id == 4
