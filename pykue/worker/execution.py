@@ -80,9 +80,13 @@ def describe_error(exc: BaseException) -> tuple[str, str, str]:
     return f"{head}\n{trace}", summary, text or type(exc).__name__
 
 
-def decode_data(fields: dict[str, str]) -> Any:
-    raw = fields.get("data")
-    return {} if raw is None else json.loads(raw)
+def json_error(text: str) -> str:
+    """Why ``text`` is not JSON, in the json module's words."""
+    try:
+        json.loads(text)
+    except ValueError as error:
+        return str(error)
+    return "no error"
 
 
 class Executor:

@@ -27,7 +27,7 @@ from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..exceptions import TaskNotFoundError
 from ..job import Job, dumps, now_ms
 from ..scripts import Claimed, Completion, parse_completion
-from .execution import Executor, Outcome, decode_data, failure_text
+from .execution import Executor, Outcome, failure_text, json_error
 from .upkeep import Upkeep
 
 if TYPE_CHECKING:
@@ -316,10 +316,9 @@ class Worker:
             self.running[job_id] = Running(job, task)
             self.busy[job.type] += 1
         log.info("job %s %s started", job_id, job.type)
-        try:
-            job.data = decode_data(fields)
-        except ValueError as error:
-            self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({error})"))
+        raw = fields.get("data")
+        if raw is not None and job.data is raw:  # Job keeps data that is not JSON as its text
+            self._done.put(failure_text(job, f"InvalidJobData: job data is not valid JSON ({json_error(raw)})"))
             return True
         self.executor.submit(task, job)
         return True
