@@ -1,4 +1,5 @@
-"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 10 --processes N``.
+"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 10 --processes N --pin-cpu``
+(docs/worker.md advises --pin-cpu for I/O-light def tasks).
 
 Runs in the project's own .venv against the working tree. Until pykue's worker lands, the
 import below fails and run.py reports pykue as n/a; ``lua_transition`` works regardless.
@@ -14,7 +15,8 @@ CONCURRENCY = 10
 PREFIX = "q"
 
 INFO = {
-    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --loglevel warning (threads for def tasks)",
+    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --pin-cpu --loglevel warning "
+              "(threads for def tasks)",
     "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
@@ -89,7 +91,8 @@ try:
 
     def worker_argv(processes):
         return [[bin_path("pykue"), "worker", "-A", "pykue_", "--redis", URL, "--prefix", PREFIX,
-                 "--concurrency", str(CONCURRENCY), "--processes", str(processes), "--loglevel", "warning"]]
+                 "--concurrency", str(CONCURRENCY), "--processes", str(processes), "--pin-cpu",
+                 "--loglevel", "warning"]]
 except Exception as exc:  # pykue's API is not there yet: report it, keep lua_transition usable
     _error = f"{type(exc).__name__}: {exc}"
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 
+from .affinity import SLOT_ENV
+
 log = logging.getLogger("pykue.supervisor")
 SUPERVISOR_ENV = "PYKUE_SUPERVISOR_PID"
 QUICK_DEATH_SECONDS = 5.0
@@ -35,7 +37,7 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        self.children = [self._spawn() for _ in range(self.processes)]
+        self.children = [self._spawn(i) for i in range(self.processes)]
         self.started_at = [time.monotonic()] * self.processes
         self.quick_deaths = [0] * self.processes
         self.restart_at = [0.0] * self.processes
@@ -59,16 +61,16 @@ class Supervisor:
                         self.children[i].returncode, lived, f" in {delay:.1f}s" if delay else "")
         if now >= self.restart_at[i]:
             self.restarts += 1
-            self.children[i] = self._spawn()
+            self.children[i] = self._spawn(i)
             self.started_at[i], self.restart_at[i] = time.monotonic(), 0.0
 
     def _drained(self) -> bool:
         return self.burst and all(child.poll() == 0 for child in self.children)
 
-    def _spawn(self) -> subprocess.Popen[bytes]:
+    def _spawn(self, slot: int) -> subprocess.Popen[bytes]:
         # Own session: a Ctrl-C or a signal to the whole group reaches only the supervisor,
         # which passes exactly one SIGTERM on (two would make a child exit without draining).
-        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
+        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid()), SLOT_ENV: str(slot)}
         child = subprocess.Popen([sys.executable, "-m", "pykue", *self.argv], start_new_session=True, env=env)
         log.info("started worker process %s", child.pid)
         return child

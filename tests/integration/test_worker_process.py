@@ -271,3 +271,37 @@ def test_the_supervisor_backs_off_restarting_a_worker_that_cannot_start(tmp_path
         proc.wait(15)
     # Then each restart waits twice as long as the one before
     assert delays == [0.5, 1.0, 2.0]
+
+
+def _thread_cpus(pid: int) -> set[str]:
+    """The Cpus_allowed_list of every thread of a process."""
+    lists = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as status:
+            lists.update(line.split(":", 1)[1].strip() for line in status if line.startswith("Cpus_allowed_list:"))
+    return lists
+
+
+def test_pin_cpu_keeps_a_worker_and_all_its_threads_on_one_cpu(app_queue, client, spawn_worker):
+    first = sorted(os.sched_getaffinity(0))[0]
+    worker = spawn_worker("--pin-cpu", "--concurrency", "3")
+    jobs = [app_queue.tasks["long"].delay(seconds=0.2) for _ in range(3)]  # task threads start too
+    for job in jobs:
+        job.wait(10)
+    assert _thread_cpus(worker.pid) == {str(first)}
+    assert "pinned to CPU" in worker.output()
+
+
+def test_pin_cpu_with_processes_gives_each_child_its_own_cpu(app_queue, client, spawn_worker):
+    allowed = sorted(os.sched_getaffinity(0))
+    supervisor = spawn_worker("--processes", "2", "--pin-cpu", ready=False).wait_ready(count=2)
+    children = [int(pid) for pid in open(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read().split()]
+    assert len(children) == 2
+    for pid in children:
+        with open(f"/proc/{pid}/environ", "rb") as env:
+            slot = int(dict(item.split(b"=", 1) for item in env.read().split(b"\0") if b"=" in item)[b"PYKUE_WORKER_SLOT"])
+        assert _thread_cpus(pid) == {str(allowed[slot % len(allowed)])}
+    assert _thread_cpus(supervisor.pid) != {str(allowed[0])} or len(allowed) == 1  # the supervisor is not pinned
+    # and the pinned children run jobs
+    for job in [app_queue.tasks["echo"].delay(n=i) for i in range(4)]:
+        job.wait(10)
