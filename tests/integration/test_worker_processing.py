@@ -42,23 +42,16 @@ def test_per_type_concurrency_limits_jobs_running_at_once(app_queue, client, wor
     assert {j["state"] for j in map(lambda i: job_hash(client, i), ids)} == {"complete"}
 
 
-def test_concurrency_option_overrides_every_task(app_queue, client, workers):
+@pytest.mark.parametrize("concurrency, jobs", [(2, 5), (8, 8)])
+def test_concurrency_option_overrides_every_task(app_queue, client, workers, concurrency, jobs):
+    # Given slow jobs of a task declared with concurrency=3
     slow = app_queue.tasks["slow"]
-    for _ in range(5):
-        slow.delay(seconds=0.2)
-    workers.burst(concurrency=2)
-    assert client.get("wt:peak:slow") == "2"
-
-
-def test_slow_sync_jobs_bring_in_threads_up_to_the_full_concurrency(app_queue, client, workers):
-    # Given 8 slow jobs and a concurrency of 8: more than the two threads that wake at once
-    slow = app_queue.tasks["slow"]
-    for _ in range(8):
-        slow.delay(seconds=0.5)
-    # When a worker runs them
-    workers.burst(concurrency=8)
-    # Then further threads joined in while the first jobs blocked: all 8 ran at once
-    assert client.get("wt:peak:slow") == "8"
+    for _ in range(jobs):
+        slow.delay(seconds=0.4)
+    # When a worker runs them with another concurrency, lower or higher
+    workers.burst(concurrency=concurrency)
+    # Then that many ran at once, no more
+    assert client.get("wt:peak:slow") == str(concurrency)
 
 
 def test_sync_and_async_tasks_run_side_by_side(app_queue, client, workers):
