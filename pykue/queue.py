@@ -75,11 +75,17 @@ class Queue:
         now = now_ms()
         if len(encoded) == 1:
             ids = self.scripts.save_jobs(self.client, now, encoded)
+            stored = [Job.stored_fields(encoded[0], now)]
         else:
             chunks = [encoded[start:start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
-            ids = self.scripts.save_job_chunks(self.client, now, chunks)
-        for job, job_id, args in zip(to_store, ids, encoded):
-            job._saved(job_id, Job.stored_fields(args, now))
+            stored: list[dict[str, str]] = []
+
+            def describe() -> None:  # the stored hashes, made while Redis writes them
+                stored[:] = [Job.stored_fields(args, now) for args in encoded]
+
+            ids = self.scripts.save_job_chunks(self.client, now, chunks, describe)
+        for job, job_id, fields in zip(to_store, ids, stored):
+            job._saved(job_id, fields)
         return jobs
 
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:

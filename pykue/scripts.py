@@ -13,7 +13,7 @@ import re
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import redis
 from redis.exceptions import NoScriptError
@@ -170,16 +170,19 @@ class LuaScript:
             return reply
         raise AssertionError("unreachable")
 
-    def call_many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]]) -> list[Any]:
+    def call_many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]],
+                  meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         """Several calls sent together on one connection (a pipeline by hand), with the rule of
-        ``_direct``: re-sent only if sending failed, never after Redis may have run them."""
+        ``_direct``: re-sent only if sending failed, never after Redis may have run them.
+        ``meanwhile`` runs once all are sent, while Redis works on them."""
         try:
-            return self._many(client, arg_lists)
+            return self._many(client, arg_lists, meanwhile)
         except NoScriptError:  # none ran: the script cache is one for all the calls
             client.script_load(self.source)
-            return self._many(client, arg_lists)
+            return self._many(client, arg_lists, meanwhile)
 
-    def _many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]]) -> list[Any]:
+    def _many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]],
+              meanwhile: Callable[[], Any] | None) -> list[Any]:
         """Each call is packed and sent as soon as the previous one is out, so Redis runs the
         first while the next are still being packed."""
         pool = client.connection_pool
@@ -197,6 +200,9 @@ class LuaScript:
                     if attempt == 2 or sent:  # a call already sent may have run
                         raise
                     continue
+                if meanwhile is not None:
+                    meanwhile()
+                    meanwhile = None
                 replies = []
                 for _ in commands:
                     try:
@@ -266,9 +272,11 @@ class Scripts:
     def save_jobs(self, client: redis.Redis, now: int, encoded_jobs: list[list[Any]]) -> list[int]:
         return [int(i) for i in self._save_jobs(client, self._save_args(now, encoded_jobs))]
 
-    def save_job_chunks(self, client: redis.Redis, now: int, chunks: list[list[list[Any]]]) -> list[int]:
-        """Many chunks of jobs, one script call each, sent together; the ids in order."""
-        groups = self._save_jobs.call_many(client, [self._save_args(now, chunk) for chunk in chunks])
+    def save_job_chunks(self, client: redis.Redis, now: int, chunks: list[list[list[Any]]],
+                        meanwhile: Callable[[], Any] | None = None) -> list[int]:
+        """Many chunks of jobs, one script call each, sent together; the ids in order.
+        ``meanwhile`` runs while Redis saves them."""
+        groups = self._save_jobs.call_many(client, [self._save_args(now, chunk) for chunk in chunks], meanwhile)
         return [int(i) for group in groups for i in group]
 
     def _save_args(self, now: int, encoded_jobs: list[list[Any]]) -> list[Any]:

@@ -11,7 +11,8 @@
 ]]
 --- @include "keys"
 --- @include "publish"
-local base, now = ARGV[1], tonumber(ARGV[2])
+local base, now_text = ARGV[1], ARGV[2]
+local now = tonumber(now_text)
 local count, i = 0, 3
 while i <= #ARGV do
   count = count + 1
@@ -19,16 +20,20 @@ while i <= #ARGV do
 end
 local next_id = redis.call("INCRBY", ids_key(base), count) - count
 
--- Writes one job's hash and search words; returns its id, zid, state and priority.
+local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
+
+-- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
+-- given: Redis need not format numbers) and delay.
 local function write_job(i)
   local jtype, priority_text = ARGV[i], ARGV[i + 2]
   local delay = tonumber(ARGV[i + 4])
   local state = (delay > 0) and "delayed" or "inactive"
   next_id = next_id + 1
   local id = next_id
-  local jkey = job_key(base, id)
-  redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text,
-    "max_attempts", ARGV[i + 3], "created_at", now, "promote_at", now + delay, "updated_at", now, "state", state)
+  local id_text = tostring(id)
+  local jkey = job_key(base, id_text)
+  redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
+    "created_at", now_text, "promote_at", (delay > 0) and (now + delay) or now_text, "updated_at", now_text, "state", state)
   if delay > 0 or ARGV[i + 5] ~= "0" or ARGV[i + 6] ~= "" or ARGV[i + 7] ~= "" then
     local extra = {}
     if delay > 0 then extra[#extra + 1] = "delay"; extra[#extra + 1] = delay end
@@ -40,11 +45,15 @@ local function write_job(i)
   local n_words = tonumber(ARGV[i + 8])
   for w = 1, n_words do
     local word = ARGV[i + 8 + w]
-    redis.call("ZINCRBY", search_word_key(base, word), 1, id)
-    redis.call("ZINCRBY", search_object_key(base, id), 1, word)
+    redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
+    redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
   end
-  if state == "inactive" then publish(base, id, "enqueue", "," .. cjson.encode(jtype)) end
-  return id, zid(id), state, tonumber(priority_text), delay, i + 9 + n_words
+  if state == "inactive" then
+    local tail = enqueue_tails[jtype]
+    if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
+    publish(base, id_text, "enqueue", tail)
+  end
+  return id, zid(id_text), state, priority_text, delay, i + 9 + n_words
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
