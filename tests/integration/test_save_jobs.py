@@ -154,6 +154,17 @@ def test_saved_job_knows_its_fields(queue):
     assert queue.get_job(job.id).to_json() == job.to_json()
 
 
+def test_jobs_saved_in_bulk_know_their_fields(queue, monkeypatch):
+    monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
+    jobs = queue.create_many([("a", {"i": 1}), queue.create("b", [2]).delay(5000).ttl(900).attempts(3),
+                              queue.create("a", "x").priority("high").remove_on_complete(True)])
+
+    assert [j.state for j in jobs] == ["inactive", "delayed", "inactive"]
+    assert jobs[1].promote_at == jobs[1].created_at + 5000
+    for job in jobs:
+        assert queue.get_job(job.id).to_json() == job.to_json()
+
+
 def test_saving_twice_is_refused(queue, client):
     job = queue.create("email").save()
 
@@ -196,6 +207,7 @@ def test_create_many_pipeline_survives_script_flush(queue, client, events, monke
     assert client.llen("q:t:jobs") == 6
     assert client.get("q:ids") == "6"  # the refused NOSCRIPT calls consumed no id
     assert [e["id"] for e in events.collect()] == [2, 3, 4, 5, 6]
+    assert [j.to_json() for j in jobs] == [queue.get_job(j.id).to_json() for j in jobs]
 
 
 def test_other_scripts_survive_script_flush(queue, client):
