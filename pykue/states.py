@@ -20,6 +20,7 @@ class JobState(str, Enum):
 STATES = tuple(s.value for s in JobState)
 
 PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
+MAX_PRIORITY = 2**53 - 1
 
 
 def check_state(state: object) -> str:
@@ -30,18 +31,24 @@ def check_state(state: object) -> str:
 
 
 def priority_value(priority: object) -> int:
-    """A priority name or integer -> Kue's integer; anything else is refused, never stored raw."""
+    """A priority name or integer -> Kue's integer; anything else is refused, never stored raw.
+    Integers must be JavaScript-safe: Kue reads priorities as JS numbers, and Redis scores
+    them as doubles."""
+    value: int | None = None
     if isinstance(priority, str):
         if priority in PRIORITIES:
             return PRIORITIES[priority]
         try:
-            return int(priority.strip())
+            value = int(priority.strip())
         except ValueError:
             pass
     elif isinstance(priority, int) and not isinstance(priority, bool):
-        return priority
+        value = priority
+    if value is not None and -MAX_PRIORITY <= value <= MAX_PRIORITY:
+        return value
     names = ", ".join(PRIORITIES)
-    raise InvalidJobError("priority", priority, f"expected an integer or one of {names}")
+    raise InvalidJobError("priority", priority,
+                          f"expected an integer from -{MAX_PRIORITY} to {MAX_PRIORITY} or one of {names}")
 
 
 def priority_name(value: int) -> str | None:

@@ -28,7 +28,7 @@ def check(error: BaseException, field: str, value: object) -> None:
     assert repr(value) in str(error)
 
 
-@pytest.mark.parametrize("bad", ["urgent", "", None, 2.5, True, "10.5"])
+@pytest.mark.parametrize("bad", ["urgent", "", None, 2.5, True, "10.5", 2**53, -2**53, 10**30])
 def test_unknown_priorities(queue, client, seeded, bad):
     with pytest.raises(InvalidJobError) as info:
         queue.create("t").priority(bad).save()

@@ -90,7 +90,7 @@ def test_updated_at_is_refreshed(queue, client):
     assert int(client.hget("q:job:1", "updated_at")) > 1
 
 
-@pytest.mark.parametrize("bad", ["urgent", "", 1.5, None, True, [1], "1.5"])
+@pytest.mark.parametrize("bad", ["urgent", "", 1.5, None, True, [1], "1.5", 2**53, -2**53])
 def test_invalid_priorities_are_refused_before_any_write(queue, client, bad):
     job = queue.create("email").save()
     before = snapshot(client)

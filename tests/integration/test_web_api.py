@@ -280,6 +280,16 @@ def test_put_invalid_priority_is_refused_and_nothing_changes(queue, client, http
     assert snapshot(client) == before
 
 
+def test_put_priority_beyond_javascripts_safe_integers_is_refused(queue, client, http):
+    job = queue.create("email").save()
+    before = snapshot(client)
+
+    response = http.put(f"/job/{job.id}/priority/{2**53}", headers=JSON)
+
+    assert response.json["error"].startswith(f"invalid priority {2**53}: expected an integer from")
+    assert snapshot(client) == before
+
+
 # --- DELETE /job/:id and GET /inactive/:id -------------------------------------------------------------
 
 def test_delete_removes_then_reports_missing(queue, client, http):

@@ -13,13 +13,14 @@ def test_priority_map_is_kues():
 
 @pytest.mark.parametrize("given,value", [
     ("low", 10), ("normal", 0), ("medium", -5), ("high", -10), ("critical", -15),
-    (0, 0), (-15, -15), (1000, 1000), ("7", 7), (" -3 ", -3),
+    (0, 0), (-15, -15), (1000, 1000), ("7", 7), (" -3 ", -3), (2**53 - 1, 2**53 - 1), (str(-2**53 + 1), -2**53 + 1),
 ])
 def test_priority_value(given, value):
     assert priority_value(given) == value
 
 
-@pytest.mark.parametrize("bad", ["urgent", "HIGH", "", "1.5", 1.5, None, True, False, [1], {"p": 1}])
+@pytest.mark.parametrize("bad", ["urgent", "HIGH", "", "1.5", 1.5, None, True, False, [1], {"p": 1},
+                                 2**53, -2**53, "1" + "0" * 40])
 def test_invalid_priorities_raise_a_value_error_naming_field_and_value(bad):
     with pytest.raises(InvalidJobError) as info:
         priority_value(bad)
