@@ -73,18 +73,18 @@ class Queue:
         if any(job._listeners for job in to_store):
             self.events.ensure_subscribed()
         now = now_ms()
+        stored: list[dict[str, str]] = []
+
+        def describe() -> None:  # the stored hashes, made while Redis writes them
+            stored[:] = [Job.stored_fields(args, now) for args in encoded]
+
         if len(encoded) == 1:
             ids = self.scripts.save_jobs(self.client, now, encoded)
-            stored = [Job.stored_fields(encoded[0], now)]
+            describe()
         else:
             chunks = [encoded[start:start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
-            stored: list[dict[str, str]] = []
-
-            def describe() -> None:  # the stored hashes, made while Redis writes them
-                stored[:] = [Job.stored_fields(args, now) for args in encoded]
-
             ids = self.scripts.save_job_chunks(self.client, now, chunks, describe)
-        for job, job_id, fields in zip(to_store, ids, stored):
+        for job, job_id, fields in zip(to_store, ids, stored, strict=True):
             job._saved(job_id, fields)
         return jobs
 

@@ -174,17 +174,25 @@ class LuaScript:
                   meanwhile: Callable[[], Any] | None = None) -> list[Any]:
         """Several calls sent together on one connection (a pipeline by hand), with the rule of
         ``_direct``: re-sent only if sending failed, never after Redis may have run them.
-        ``meanwhile`` runs once all are sent, while Redis works on them."""
-        try:
-            return self._many(client, arg_lists, meanwhile)
-        except NoScriptError:  # none ran: the script cache is one for all the calls
+        ``meanwhile`` runs once all are sent, while Redis works on them.
+
+        A call refused with NOSCRIPT did nothing, so only the refused calls go again once the
+        script is loaded: a SCRIPT FLUSH between two calls leaves the first ones done."""
+        replies = self._many(client, arg_lists, meanwhile)
+        refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+        if refused:
             client.script_load(self.source)
-            return self._many(client, arg_lists, meanwhile)
+            for i, reply in zip(refused, self._many(client, [arg_lists[i] for i in refused], None)):
+                replies[i] = reply
+        for reply in replies:
+            if isinstance(reply, redis.ResponseError):
+                raise reply
+        return replies
 
     def _many(self, client: redis.Redis, arg_lists: Sequence[Sequence[Any]],
               meanwhile: Callable[[], Any] | None) -> list[Any]:
         """Each call is packed and sent as soon as the previous one is out, so Redis runs the
-        first while the next are still being packed."""
+        first while the next are still being packed. Error replies are returned, not raised."""
         pool = client.connection_pool
         commands = [("EVALSHA", self.sha, 0, *args) for args in arg_lists]
         for attempt in (1, 2):
@@ -202,7 +210,6 @@ class LuaScript:
                     continue
                 if meanwhile is not None:
                     meanwhile()
-                    meanwhile = None
                 replies = []
                 for _ in commands:
                     try:
@@ -214,9 +221,6 @@ class LuaScript:
                 raise
             finally:
                 _checkin(pool, lane, conn)
-            for reply in replies:
-                if isinstance(reply, redis.ResponseError):
-                    raise reply
             return replies
         raise AssertionError("unreachable")
 

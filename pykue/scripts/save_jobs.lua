@@ -30,7 +30,7 @@ local function write_job(i)
   local state = (delay > 0) and "delayed" or "inactive"
   next_id = next_id + 1
   local id = next_id
-  local id_text = tostring(id)
+  local id_text = string.format("%d", id)  -- tostring would write 1e+14 from there on
   local jkey = job_key(base, id_text)
   redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
     "created_at", now_text, "promote_at", (delay > 0) and (now + delay) or now_text, "updated_at", now_text, "state", state)

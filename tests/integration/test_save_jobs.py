@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from pykue import Queue
+from pykue import scripts as scripts_module
 from tests.redis_probe import EventRecorder, assert_placed, enqueue, events, snapshot, tokens  # noqa: F401
 
 
@@ -114,6 +115,17 @@ def test_ids_count_up_and_zids_order_like_numbers(queue, client):
     assert client.llen("q:t:jobs") == 12
 
 
+def test_ids_from_1e14_keep_all_their_digits(queue, client, events):
+    client.set("q:ids", 10**14 - 1)  # Lua's tostring would write 1e+14 from here on
+
+    job = queue.create("t", {"i": 1}).save()
+
+    assert job.id == 10**14
+    assert client.hget("q:job:100000000000000", "type") == "t"
+    assert client.zrange("q:jobs:t:inactive", 0, -1) == ["15|100000000000000"]
+    assert events.collect() == [enqueue(10**14, "t")]
+
+
 def test_priority_orders_the_type_set_fifo_within_a_level(queue, client):
     queue.create("t").priority("low").save()
     queue.create("t").priority("critical").save()
@@ -207,6 +219,29 @@ def test_create_many_pipeline_survives_script_flush(queue, client, events, monke
     assert client.llen("q:t:jobs") == 6
     assert client.get("q:ids") == "6"  # the refused NOSCRIPT calls consumed no id
     assert [e["id"] for e in events.collect()] == [2, 3, 4, 5, 6]
+    assert [j.to_json() for j in jobs] == [queue.get_job(j.id).to_json() for j in jobs]
+
+
+def test_a_call_refused_with_noscript_midway_is_sent_again_alone(queue, client, monkeypatch):
+    """As after a SCRIPT FLUSH between two calls of one bulk save: the calls around the refused
+    one ran, so only it goes again, and no job is stored twice."""
+    monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
+    real_pack, sent = scripts_module._pack, []
+
+    def pack(conn, command):
+        sent.append(command)
+        if len(sent) == 2:  # the second call names a script Redis does not have
+            command = (command[0], "0" * 40, *command[2:])
+        return real_pack(conn, command)
+
+    monkeypatch.setattr("pykue.scripts._pack", pack)
+    jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)])
+
+    assert len(sent) == 4  # three calls, then the refused one again
+    assert sorted(j.id for j in jobs) == [1, 2, 3, 4, 5]
+    assert client.get("q:ids") == "5"
+    assert client.zcard("q:jobs:t:inactive") == 5 and client.llen("q:t:jobs") == 5
+    assert [json.loads(client.hget(f"q:job:{j.id}", "data")) for j in jobs] == [{"i": i} for i in range(5)]
     assert [j.to_json() for j in jobs] == [queue.get_job(j.id).to_json() for j in jobs]
 
 
