@@ -340,8 +340,10 @@ class Worker:
 
     def _next_batch(self, gather_seconds: float = 0.001) -> list[Any]:
         """The next outcomes to report. While other jobs are still running, wait up to a
-        millisecond for them too: one script call for many jobs costs Redis and Python far
-        less than one each. A lone job is reported at once."""
+        millisecond until half of them are done: one script call for many jobs costs Redis
+        and Python far less than one each, and the other half keep the task threads busy
+        while that call (and the refill it claims) is out, so the worker and Redis work at
+        the same time instead of taking turns. A lone job is reported at once."""
         batch = [self._done.get()]
         deadline = time.monotonic() + gather_seconds
         while len(batch) < 500 and batch[-1] is not _STOP:
@@ -351,7 +353,7 @@ class Worker:
             except queue_module.Empty:
                 pass
             left = deadline - time.monotonic()
-            if left <= 0 or len(batch) >= self._live_count():
+            if left <= 0 or 2 * len(batch) >= self._live_count():
                 break
             try:
                 batch.append(self._done.get(timeout=left))
