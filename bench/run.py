@@ -43,7 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0, help="W3 enqueue rate, jobs/s")
     parser.add_argument("--idle-seconds", type=float, default=None, help="W6 window (default 3)")
     parser.add_argument("--limits-n", type=int, default=None, help="redis-benchmark -n for W4 (default 50000)")
-    parser.add_argument("--budget-minutes", type=float, default=18.0,
+    parser.add_argument("--budget-minutes", type=float, default=16.0,
                         help="fewer repeats for systems that would end the run later than this (0: no limit)")
     parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
     args = parser.parse_args(argv)
