@@ -403,11 +403,16 @@ def _dumps_field(name: str, value: Any) -> str:
         raise InvalidJobError(name, value, f"not JSON-serialisable ({error})") from None
 
 
+MAX_MS = 2**52  # ~142,000 years: now + this stays an integer that JavaScript and Lua hold exactly
+
+
 def _ms(field: str, value: Any) -> int:
+    given = value
     if isinstance(value, dt.timedelta):
         value = value.total_seconds() * 1000
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
-        raise InvalidJobError(field, value, "expected a number of milliseconds >= 0 or a timedelta")
+    if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+            or not 0 <= value <= MAX_MS):
+        raise InvalidJobError(field, given, f"expected a number of milliseconds from 0 to {MAX_MS} or a timedelta")
     return int(value)
 
 

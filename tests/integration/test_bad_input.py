@@ -44,7 +44,8 @@ def test_bad_attempts(queue, client, seeded, bad):
     assert snapshot(client) == seeded
 
 
-@pytest.mark.parametrize("bad", [-1, -0.5, "100", float("nan"), float("inf"), dt.timedelta(seconds=-1), True])
+@pytest.mark.parametrize("bad", [-1, -0.5, "100", float("nan"), float("inf"), dt.timedelta(seconds=-1), True,
+                                 2**52 + 1, 10**30, dt.timedelta(days=10**8)])
 def test_bad_delays(queue, client, seeded, bad):
     with pytest.raises(InvalidJobError) as info:
         queue.create("t").delay(bad).save()
@@ -52,7 +53,7 @@ def test_bad_delays(queue, client, seeded, bad):
     assert snapshot(client) == seeded
 
 
-@pytest.mark.parametrize("bad", [-1, -100, "5000", float("nan"), None])
+@pytest.mark.parametrize("bad", [-1, -100, "5000", float("nan"), None, 2**52 + 1, 10**30])
 def test_bad_ttls(queue, client, seeded, bad):
     with pytest.raises(InvalidJobError) as info:
         queue.create("t").ttl(bad).save()
