@@ -282,6 +282,10 @@ def _thread_cpus(pid: int) -> set[str]:
     return lists
 
 
+def _thread_policies(pid: int) -> set[int]:
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
 def test_pin_cpu_keeps_a_worker_and_all_its_threads_on_one_cpu(app_queue, client, spawn_worker):
     first = sorted(os.sched_getaffinity(0))[0]
     worker = spawn_worker("--pin-cpu", "--concurrency", "3")
@@ -289,6 +293,7 @@ def test_pin_cpu_keeps_a_worker_and_all_its_threads_on_one_cpu(app_queue, client
     for job in jobs:
         job.wait(10)
     assert _thread_cpus(worker.pid) == {str(first)}
+    assert _thread_policies(worker.pid) == {os.SCHED_BATCH}  # no wake-up preemption among them
     assert "pinned to CPU" in worker.output()
 
 
@@ -301,7 +306,9 @@ def test_pin_cpu_with_processes_gives_each_child_its_own_cpu(app_queue, client, 
         with open(f"/proc/{pid}/environ", "rb") as env:
             slot = int(dict(item.split(b"=", 1) for item in env.read().split(b"\0") if b"=" in item)[b"PYKUE_WORKER_SLOT"])
         assert _thread_cpus(pid) == {str(allowed[slot % len(allowed)])}
+        assert _thread_policies(pid) == {os.SCHED_BATCH}
     assert _thread_cpus(supervisor.pid) != {str(allowed[0])} or len(allowed) == 1  # the supervisor is not pinned
+    assert _thread_policies(supervisor.pid) == {os.SCHED_OTHER}
     # and the pinned children run jobs
     for job in [app_queue.tasks["echo"].delay(n=i) for i in range(4)]:
         job.wait(10)
