@@ -224,6 +224,29 @@ class LuaScript:
             return replies
         raise AssertionError("unreachable")
 
+    def call_behind(self, client: redis.Redis, command: tuple[Any, ...], args: Sequence[Any]) -> tuple[Any, Any]:
+        """``command`` (a blocking pop) with this script right behind it on one connection, sent
+        together: Redis runs the script as soon as the command returns, so both replies come in
+        one round trip. Returns them; the script's is a NoScriptError when Redis did not have
+        it (nothing ran). A connection lost meanwhile raises: the script may have run.
+
+        A pooled connection of its own, not the lane: a blocking call holds it for seconds."""
+        pool = client.connection_pool
+        conn = pool.get_connection()
+        try:
+            conn.send_packed_command(_pack(conn, command) + _pack(conn, ("EVALSHA", self.sha, 0, *args)))
+            first = conn.read_response()
+            try:
+                second = conn.read_response()
+            except redis.ResponseError as error:
+                second = error
+        except BaseException:
+            conn.disconnect()  # a reply left unread must not stay on a pooled connection
+            raise
+        finally:
+            pool.release(conn)
+        return first, second
+
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
         pipe.evalsha(self.sha, len(keys), *keys, *args)
@@ -265,6 +288,7 @@ class Scripts:
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
         self._claim_jobs = LuaScript("claim_jobs")
+        self._claim_woken = LuaScript("claim_woken")
         self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
@@ -315,6 +339,25 @@ class Scripts:
         for job_type, n in wanted.items():
             args.extend((job_type, n))
         return parse_claimed(self._claim_jobs(client, args))
+
+    def wait_and_claim(self, client: redis.Redis, wait_keys: Sequence[str], timeout: float, worker_id: str,
+                       wanted: dict[str, int]) -> "Woken":
+        """BLPOP on ``wait_keys`` for up to ``timeout`` seconds, and claim for ``wanted`` the
+        moment it returns, in the same round trip (claim_woken.lua). After a NOSCRIPT the
+        script is loaded but nothing was claimed: ``claimed`` is None."""
+        args: list[Any] = [self.base, worker_id]
+        for job_type, n in wanted.items():
+            args.extend((job_type, n))
+        popped, reply = self._claim_woken.call_behind(client, ("BLPOP", *wait_keys, timeout), args)
+        popped_key = popped[0] if popped else None
+        if isinstance(reply, NoScriptError):
+            client.script_load(self._claim_woken.source)
+            return Woken(popped_key, 0, {}, None)
+        if isinstance(reply, redis.ResponseError):
+            raise reply
+        now, counts, flat = reply
+        per_type = {counts[i]: (int(counts[i + 1]), int(counts[i + 2])) for i in range(0, len(counts), 3)}
+        return Woken(popped_key, int(now), per_type, parse_claimed(flat))
 
     def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
                       worker_id: str = "", refill: dict[str, int] | None = None,
@@ -370,6 +413,13 @@ class Claimed(NamedTuple):
     id: int
     claim: str
     fields: dict[str, str]
+
+
+class Woken(NamedTuple):
+    popped_key: str | None  # the key BLPOP popped from; None after a timeout
+    claimed_at: int  # Redis's time of the claim (ms)
+    counts: dict[str, tuple[int, int]]  # per type claimed from: (jobs claimed, tokens consumed)
+    claimed: list[Claimed] | None  # None: the script was missing, nothing was claimed
 
 
 class Completion(NamedTuple):

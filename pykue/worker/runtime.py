@@ -1,7 +1,8 @@
 """The worker: fetch, run, report.
 
 One fetch loop claims jobs for the types that have free slots (several per script call)
-and blocks on Kue's wake-up token lists when there is nothing to take. A finisher thread
+and blocks on Kue's wake-up token lists when there is nothing to take, with the claim sent
+right behind that BLPOP, so a woken worker claims in the same round trip. A finisher thread
 reports outcomes in batches, one pipeline of fenced complete/fail scripts per round trip,
 and refills the slots it frees in that same call (as BullMQ's moveToFinished fetches the
 next job), so a busy worker needs one round trip per batch of jobs.
@@ -26,7 +27,7 @@ import redis
 from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..exceptions import TaskNotFoundError
 from ..job import Job, dumps, now_ms
-from ..scripts import Claimed, Completion, parse_completion
+from ..scripts import Claimed, Completion, Woken, parse_completion
 from .execution import Executor, Outcome, failure_text, json_error
 from .upkeep import Upkeep
 
@@ -158,14 +159,10 @@ class Worker:
     # -- fetching -------------------------------------------------------------------------------
 
     def _fetch_loop(self) -> None:
-        popped, popped_type = 0, ""
         errors = 0
         while not self._stopping.is_set():
             idle = not self.running  # read before the slots: a job may end while we claim
             wanted = self._free_slots()
-            if popped and popped_type not in wanted:  # paused since: give its token back
-                self._return_token(popped_type)
-                popped, popped_type = 0, ""
             if not wanted:
                 if self.burst and idle:
                     return
@@ -173,8 +170,7 @@ class Worker:
                     self._cond.wait(0.5)
                 continue
             try:
-                claimed = self._claim(wanted, popped, popped_type)
-                popped, popped_type = 0, ""
+                claimed = self._claim(wanted)
                 if claimed:
                     self._dispatch(claimed)
                 elif self.burst:
@@ -183,8 +179,7 @@ class Worker:
                     with self._cond:
                         self._cond.wait(0.05)
                 else:
-                    popped_type = self._block_until_work(wanted)
-                    popped = 1 if popped_type else 0
+                    self._wait_for_work(wanted)
                 errors = 0
             except redis.RedisError as error:
                 errors += 1
@@ -194,10 +189,8 @@ class Worker:
                 log.exception("unexpected error while fetching jobs")
                 self.queue.report_error(error)
                 self._stopping.wait(min(0.1 * 2 ** min(errors, 6), 5.0))
-        if popped:
-            self._return_token(popped_type)
 
-    def _claim(self, wanted: dict[str, int], popped: int, popped_type: str) -> list[Claimed]:
+    def _claim(self, wanted: dict[str, int], popped: int = 0, popped_type: str = "") -> list[Claimed]:
         """Claim for the free slots, except of types just found empty: until a wake-up token
         says otherwise, asking again would cost a round trip to learn nothing (burst mode asks
         anyway, as it never waits for tokens)."""
@@ -218,12 +211,6 @@ class Worker:
                 else:
                     self._drained.discard(job_type)
 
-    def _return_token(self, job_type: str) -> None:
-        try:
-            self.queue.client.lpush(self.queue.keys.tokens(job_type), 1)
-        except redis.RedisError as error:
-            self.queue.report_error(error)
-
     def _redis_trouble(self, doing: str, error: BaseException, attempt: int, even_when_stopping: bool = False) -> None:
         delay = min(0.1 * 2 ** min(attempt, 6), 5.0)
         log.warning("redis error while %s (%s); retrying in %.1fs", doing, error, delay)
@@ -241,32 +228,54 @@ class Worker:
                 if self.busy[t] < limit and t not in self.paused and t not in self.locally_paused
             }
 
-    def _block_until_work(self, wanted: dict[str, int]) -> str:
-        """Wait for a wake-up token. Returns the type whose token was popped, or "" when the
-        slots changed (a job ended, a pause, a stop). Timeouts alone do not return: an idle
-        worker then costs Redis one BLPOP per block_timeout (the upkeep tick restores tokens
-        that went missing, so no claim attempt is needed to find their jobs)."""
+    def _wait_for_work(self, wanted: dict[str, int]) -> None:
+        """Wait for a wake-up token and claim in the same round trip, until jobs were claimed
+        (and started) or the slots changed (a job ended, a pause, a stop). Timeouts and stale
+        tokens alone do not return: an idle worker then costs Redis one BLPOP and one claim
+        call per block_timeout, the claim stopping at one ZCARD when nothing is inactive."""
         while True:
-            popped = self._block_for_token(wanted)
-            if popped is not None:
-                return popped
-            if self._stopping.is_set() or self._free_slots() != wanted:
-                return ""
-
-    def _block_for_token(self, wanted: dict[str, int]) -> str | None:
-        keys = {self.queue.keys.tokens(t): t for t in wanted}
-        with self._cond:
-            if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
-                return ""  # a slot freed (or a pause, a stop) since `wanted`: claim again first
-            self._blocking_on = set(wanted)
-        try:
-            reply = self.queue.client.blpop([*keys, self.wake_key], timeout=self.block_timeout)
-        finally:
             with self._cond:
-                self._blocking_on = None
-        if reply is None:
-            return None
-        return keys.get(reply[0], "")
+                if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
+                    return  # a slot freed (or a pause, a stop) since `wanted`: claim again first
+                self._blocking_on = set(wanted)
+            try:
+                woken = self.queue.scripts.wait_and_claim(
+                    self.queue.client, [*map(self.queue.keys.tokens, wanted), self.wake_key], self.block_timeout,
+                    self.id, wanted)
+            finally:
+                with self._cond:
+                    self._blocking_on = None
+            popped = self._popped_type(woken.popped_key, wanted)
+            claimed = self._settle_woken(woken, popped, wanted)
+            if claimed:
+                self._give_back(self._dispatch(claimed, woken.claimed_at, refill=True))  # stopping: requeued
+                return
+            if self._stopping.is_set() or self._free_slots() != wanted:
+                return
+
+    def _popped_type(self, key: str | None, wanted: dict[str, int]) -> str:
+        """The type whose token a BLPOP popped ("" for the wake key or a timeout)."""
+        if key is None or key == self.wake_key:
+            return ""
+        return next((t for t in wanted if self.queue.keys.tokens(t) == key), "")
+
+    def _settle_woken(self, woken: Woken, popped: str, wanted: dict[str, int]) -> list[Claimed]:
+        """Keep one token per inactive job: the claim behind the BLPOP consumed a token for
+        each job it took where it found one, so the token BLPOP popped is one too many when
+        that type's claim had found all of its own. Without the script (NOSCRIPT), claim now,
+        counting the popped token, as a plain wake-up would."""
+        if woken.claimed is None:
+            return self._claim(wanted, 1 if popped else 0, popped)
+        self._note_claims(wanted, woken.claimed)
+        if popped:
+            claimed, consumed = woken.counts.get(popped, (0, 0))
+            extra = consumed - max(claimed - 1, 0)
+            if extra > 0:
+                try:
+                    self.queue.client.lpush(self.queue.keys.tokens(popped), *[1] * extra)
+                except redis.RedisError as error:  # the upkeep tick restores missing tokens
+                    self.queue.report_error(error)
+        return woken.claimed
 
     def _wake(self) -> None:
         """Interrupt a blocked fetch (a slot freed for a full type, a resume, a stop)."""
