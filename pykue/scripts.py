@@ -226,26 +226,29 @@ class LuaScript:
 
     def call_behind(self, client: redis.Redis, command: tuple[Any, ...], args: Sequence[Any]) -> tuple[Any, Any]:
         """``command`` (a blocking pop) with this script right behind it on one connection, sent
-        together: Redis runs the script as soon as the command returns, so both replies come in
-        one round trip. Returns them; the script's is a NoScriptError when Redis did not have
-        it (nothing ran). A connection lost meanwhile raises: the script may have run.
+        together: Redis runs the script as soon as it has served the command, so both replies
+        come in one round trip. Returns both, an error reply as a ResponseError value (the
+        script runs even when the command failed, so its reply must still be read; a
+        NoScriptError means it did not run). A connection lost meanwhile raises: the script
+        may have run.
 
         A pooled connection of its own, not the lane: a blocking call holds it for seconds."""
         pool = client.connection_pool
         conn = pool.get_connection()
         try:
             conn.send_packed_command(_pack(conn, command) + _pack(conn, ("EVALSHA", self.sha, 0, *args)))
-            first = conn.read_response()
-            try:
-                second = conn.read_response()
-            except redis.ResponseError as error:
-                second = error
+            replies = []
+            for _ in range(2):
+                try:
+                    replies.append(conn.read_response())
+                except redis.ResponseError as error:
+                    replies.append(error)
         except BaseException:
             conn.disconnect()  # a reply left unread must not stay on a pooled connection
             raise
         finally:
             pool.release(conn)
-        return first, second
+        return replies[0], replies[1]
 
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
@@ -341,23 +344,33 @@ class Scripts:
         return parse_claimed(self._claim_jobs(client, args))
 
     def wait_and_claim(self, client: redis.Redis, wait_keys: Sequence[str], timeout: float, worker_id: str,
-                       wanted: dict[str, int]) -> "Woken":
-        """BLPOP on ``wait_keys`` for up to ``timeout`` seconds, and claim for ``wanted`` the
-        moment it returns, in the same round trip (claim_woken.lua). After a NOSCRIPT the
-        script is loaded but nothing was claimed: ``claimed`` is None."""
-        args: list[Any] = [self.base, worker_id]
+                       wake_key: str, clock_offset_ms: int, wanted: dict[str, int]) -> "Woken":
+        """BLPOP on ``wait_keys`` (the worker's ``wake_key`` among them) for up to ``timeout``
+        seconds, and claim for ``wanted`` as soon as it returns, in the same round trip
+        (claim_woken.lua). After a NOSCRIPT the script is loaded but nothing was claimed:
+        ``claimed`` is None."""
+        args: list[Any] = [self.base, worker_id, wake_key, clock_offset_ms]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
-        popped, reply = self._claim_woken.call_behind(client, ("BLPOP", *wait_keys, timeout), args)
-        popped_key = popped[0] if popped else None
+        whole = float(timeout).is_integer()  # Redis before 6.0 takes whole seconds only
+        popped, reply = self._claim_woken.call_behind(
+            client, ("BLPOP", *wait_keys, int(timeout) if whole else timeout), args)
+        error = popped if isinstance(popped, redis.ResponseError) else None
+        popped_key = popped[0] if popped and error is None else None
         if isinstance(reply, NoScriptError):
             client.script_load(self._claim_woken.source)
-            return Woken(popped_key, 0, {}, None)
+            return Woken(popped_key, 0, {}, None, error)
         if isinstance(reply, redis.ResponseError):
-            raise reply
+            return Woken(popped_key, 0, {}, None, reply)
         now, counts, flat = reply
         per_type = {counts[i]: (int(counts[i + 1]), int(counts[i + 2])) for i in range(0, len(counts), 3)}
-        return Woken(popped_key, int(now), per_type, parse_claimed(flat))
+        return Woken(popped_key, int(now), per_type, parse_claimed(flat), error)
+
+    def load(self, client: redis.Redis, *names: str) -> None:
+        """Load scripts ahead of their first call (a NOSCRIPT costs the first caller a detour)."""
+        for script in self.all():
+            if script.name in names:
+                client.script_load(script.source)
 
     def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
                       worker_id: str = "", refill: dict[str, int] | None = None,
@@ -416,10 +429,11 @@ class Claimed(NamedTuple):
 
 
 class Woken(NamedTuple):
-    popped_key: str | None  # the key BLPOP popped from; None after a timeout
-    claimed_at: int  # Redis's time of the claim (ms)
+    popped_key: str | None  # the key BLPOP popped from; None after a timeout or an error
+    claimed_at: int  # the claim's time (ms, the worker's clock); -1: skipped for the worker's wake-up
     counts: dict[str, tuple[int, int]]  # per type claimed from: (jobs claimed, tokens consumed)
-    claimed: list[Claimed] | None  # None: the script was missing, nothing was claimed
+    claimed: list[Claimed] | None  # None: the script did not run (NOSCRIPT) or failed (error)
+    error: redis.ResponseError | None = None  # the BLPOP's or the script's error reply
 
 
 class Completion(NamedTuple):

@@ -1,23 +1,35 @@
 --[[ The claim a worker sends right behind its BLPOP on the wake-up token lists, on the same
-  connection: Redis runs it the moment the BLPOP returns, so a worker woken by a new job
-  claims it in the same round trip. It cannot know what the BLPOP returned (a token of some
-  type, the worker's wake key, or a timeout), so it claims as claim_jobs does with no token
-  popped, consumes the tokens it finds for the jobs it claims, and reports per type how many
-  it claimed and consumed: the worker gives back the token its BLPOP took when that one was
-  already counted here. Its clock is Redis's own, since the caller's is as old as the wait.
-  ARGV[1] key base, ARGV[2] worker process id, then pairs: type, n
-  Returns {now (ms), {type, claimed, tokens consumed, ...}, claim_jobs' flat list}
+  connection: Redis runs it as soon as it has served the BLPOP (other clients' commands may
+  come in between), so a worker woken by a new job claims it in the same round trip.
+  It cannot see what the BLPOP returned, so:
+  - the worker's own wake-ups (a stop, a pause, a freed slot) push two elements onto its wake
+    key: BLPOP takes one, and finding the other here means "claim nothing", as the worker's
+    wanted types may have changed;
+  - otherwise it claims as claim_jobs does with no token popped, consumes a token for each job
+    it takes where it finds one, and reports per type how many it claimed and consumed: the
+    worker gives back the token its BLPOP took when that one was counted here too.
+  Times are the worker's: Redis's clock plus the offset the worker measured against it,
+  since the caller's clock reading would be as old as the wait.
+  ARGV[1] key base, ARGV[2] worker process id, ARGV[3] its wake key, ARGV[4] the worker's
+       clock minus Redis's (ms), then pairs: type, n
+  Returns {now (ms, the worker's clock; -1: skipped for the worker's own wake-up, 0: nothing
+  inactive), {type, claimed, tokens consumed, ...}, claim_jobs' flat list}
 ]]
 --- @include "keys"
 --- @include "publish"
 --- @include "place"
 --- @include "claim"
-local base, wid = ARGV[1], ARGV[2]
+if redis.replicate_commands then redis.replicate_commands() end  -- TIME then writes (Redis < 7)
+local base, wid, wake = ARGV[1], ARGV[2], ARGV[3]
 local counts, out = {}, {}
+if redis.call("LPOP", wake) then
+  redis.call("DEL", wake)
+  return {-1, counts, out}
+end
 if redis.call("ZCARD", state_key(base, "inactive")) == 0 then return {0, counts, out} end
 local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-for a = 3, #ARGV, 2 do
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[4])
+for a = 5, #ARGV, 2 do
   local jtype = ARGV[a]
   local got = claim_type(base, now, wid, jtype, tonumber(ARGV[a + 1]), out)
   if got > 0 then

@@ -66,6 +66,7 @@ class Worker:
         self.claim_batch = claim_batch
         self.id = f"pykue:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake_key = queue.keys.wake(self.id)
+        self.clock_offset_ms = 0
         self.running: dict[int, Running] = {}
         self.busy: Counter[str] = Counter()
         self.paused: set[str] = set()
@@ -103,6 +104,7 @@ class Worker:
         self.queue.workers.append(self)
         finisher = threading.Thread(target=self._finish_loop, name="pykue-finisher", daemon=True)
         try:
+            self._prepare()
             finisher.start()
             self.upkeep.start()
             log.info("worker %s processing %s", self.id, ", ".join(f"{t}×{n}" for t, n in self.limits.items()))
@@ -115,6 +117,12 @@ class Worker:
             self._cleanup()
             self.queue.workers.remove(self)
             self._finished.set()
+
+    def _prepare(self) -> None:
+        try:
+            self.queue.scripts.load(self.queue.client, "claim_woken")
+        except redis.RedisError as error:  # the fetch loop meets the outage and retries
+            self.queue.report_error(error)
 
     def stop(self, timeout: float | None = None) -> None:
         """Stop taking jobs; running ones get ``timeout`` seconds, then fail with ``Shutdown``."""
@@ -232,7 +240,8 @@ class Worker:
         """Wait for a wake-up token and claim in the same round trip, until jobs were claimed
         (and started) or the slots changed (a job ended, a pause, a stop). Timeouts and stale
         tokens alone do not return: an idle worker then costs Redis one BLPOP and one claim
-        call per block_timeout, the claim stopping at one ZCARD when nothing is inactive."""
+        call per block_timeout, the claim stopping at an LPOP and a ZCARD when nothing is
+        inactive."""
         while True:
             with self._cond:
                 if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
@@ -241,16 +250,14 @@ class Worker:
             try:
                 woken = self.queue.scripts.wait_and_claim(
                     self.queue.client, [*map(self.queue.keys.tokens, wanted), self.wake_key], self.block_timeout,
-                    self.id, wanted)
+                    self.id, self.wake_key, self.clock_offset_ms, wanted)
             finally:
                 with self._cond:
                     self._blocking_on = None
-            popped = self._popped_type(woken.popped_key, wanted)
-            claimed = self._settle_woken(woken, popped, wanted)
-            if claimed:
-                self._give_back(self._dispatch(claimed, woken.claimed_at, refill=True))  # stopping: requeued
-                return
-            if self._stopping.is_set() or self._free_slots() != wanted:
+            claimed = self._settle_woken(woken, self._popped_type(woken.popped_key, wanted), wanted)
+            if woken.error is not None:
+                raise woken.error  # after the jobs it claimed were started: the fetch loop backs off
+            if claimed or self._stopping.is_set() or self._free_slots() != wanted:
                 return
 
     def _popped_type(self, key: str | None, wanted: dict[str, int]) -> str:
@@ -260,22 +267,40 @@ class Worker:
         return next((t for t in wanted if self.queue.keys.tokens(t) == key), "")
 
     def _settle_woken(self, woken: Woken, popped: str, wanted: dict[str, int]) -> list[Claimed]:
-        """Keep one token per inactive job: the claim behind the BLPOP consumed a token for
-        each job it took where it found one, so the token BLPOP popped is one too many when
-        that type's claim had found all of its own. Without the script (NOSCRIPT), claim now,
-        counting the popped token, as a plain wake-up would."""
-        if woken.claimed is None:
-            return self._claim(wanted, 1 if popped else 0, popped)
-        self._note_claims(wanted, woken.claimed)
+        """Start what the claim behind the BLPOP took, and keep one token per inactive job.
+        That claim consumed a token for each job it took where it found one, so the token
+        BLPOP popped is one too many when that type's claim had found all of its own; it is
+        owed back, too, when the claim did not run or stood aside for a wake-up of this
+        worker's. Without the script (NOSCRIPT), claim now, counting the popped token, as a
+        plain wake-up would."""
+        if woken.claimed is None and woken.error is None:
+            claimed = self._claim(wanted, 1 if popped else 0, popped)
+            self._dispatch(claimed)
+            return claimed
+        claimed = woken.claimed or []
+        if claimed:
+            self._note_claims(wanted, claimed)
+            self._give_back(self._dispatch(claimed, woken.claimed_at, refill=True))  # stopping, paused: requeued
         if popped:
-            claimed, consumed = woken.counts.get(popped, (0, 0))
-            extra = consumed - max(claimed - 1, 0)
+            if woken.claimed is None or woken.claimed_at == -1:
+                extra = 1
+            else:
+                got, consumed = woken.counts.get(popped, (0, 0))
+                extra = consumed - max(got - 1, 0)
             if extra > 0:
                 try:
                     self.queue.client.lpush(self.queue.keys.tokens(popped), *[1] * extra)
                 except redis.RedisError as error:  # the upkeep tick restores missing tokens
                     self.queue.report_error(error)
-        return woken.claimed
+        return claimed
+
+    def measure_clock(self) -> None:
+        """How far this process's clock is ahead of Redis's (ms, to within a round trip): a
+        claim timed by Redis, as the one behind a BLPOP is, stays in this worker's time."""
+        before = time.time()
+        seconds, micros = self.queue.client.time()
+        after = time.time()
+        self.clock_offset_ms = round(((before + after) / 2 - seconds - micros / 1e6) * 1000)
 
     def _wake(self) -> None:
         """Interrupt a blocked fetch (a slot freed for a full type, a resume, a stop)."""
@@ -286,15 +311,16 @@ class Worker:
             with self._wake_lock:
                 if self._closed:
                     return
-                try:
-                    self.queue.client.lpush(self.wake_key, 1)
+                try:  # two: BLPOP takes one, and the claim behind it stands aside on seeing the other
+                    self.queue.client.lpush(self.wake_key, 1, 1)
                 except redis.RedisError as error:
                     self.queue.report_error(error)
 
     def _dispatch(self, claimed: list[Claimed], claimed_at: int | None = None,
                   refill: bool = False) -> list[Claimed]:
-        """Start the claimed jobs; with ``refill``, those that arrive once the worker is
-        stopping are not started but returned, to be given back."""
+        """Start the claimed jobs; with ``refill`` (claims sent before the worker knew what
+        it would want by their reply), those that arrive once the worker is stopping, or of
+        a type paused since, are not started but returned, to be given back."""
         now = str(claimed_at or now_ms())
         unwanted = []
         for job_id, claim, fields in claimed:
@@ -320,7 +346,7 @@ class Worker:
             return True
         job.ctx = WorkerContext(self, job)
         with self._cond:  # the same lock as _drain's: a stop either sees this job or refuses it
-            if refill and self._stopping.is_set():
+            if refill and (self._stopping.is_set() or job.type in self.paused or job.type in self.locally_paused):
                 return False
             self.running[job_id] = Running(job, task)
             self.busy[job.type] += 1
@@ -419,8 +445,9 @@ class Worker:
         return dict(plan)
 
     def _give_back(self, claimed: list[Claimed]) -> None:
-        """Requeue jobs a refill claimed after the worker began to stop (no attempt spent)."""
-        line = "claimed as its worker was stopping; requeued"
+        """Requeue jobs claimed for this worker once it no longer wanted them: it began to stop,
+        or their type was paused (no attempt spent)."""
+        line = "claimed as its worker stopped taking jobs of its type; requeued"
         for job_id, claim, _ in claimed:
             try:
                 self.queue.scripts.release_job(self.queue.client, job_id, claim, now_ms(), line)
@@ -555,6 +582,7 @@ class WorkerContext:
         with worker._cond:
             worker.locally_paused.add(job_type)
         log.info("paused %s in this process", job_type)
+        worker._wake()  # stop waiting on its tokens
         if timeout is None:
             return True
         deadline = time.monotonic() + timeout

@@ -62,6 +62,8 @@ class Upkeep:
             log.warning("the supervisor process is gone: shutting down")
             worker.stop()
         reconcile = list(worker.tasks) if self.ticks % self.reconcile_every == 1 else []
+        if reconcile:
+            worker.measure_clock()  # clocks drift: the claim behind a BLPOP is timed by Redis's
         tick = queue.scripts.tick(
             queue.client, now_ms(), 1000, worker.id, queue.keys.worker_lease(worker.id), self.lease_ms,
             self.ticks % self.stalled_every == 0, reconcile)
