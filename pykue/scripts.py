@@ -352,9 +352,8 @@ class Scripts:
         args: list[Any] = [self.base, worker_id, wake_key, clock_offset_ms]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
-        whole = float(timeout).is_integer()  # Redis before 6.0 takes whole seconds only
-        popped, reply = self._claim_woken.call_behind(
-            client, ("BLPOP", *wait_keys, int(timeout) if whole else timeout), args)
+        seconds = int(timeout) if timeout >= 1 else timeout  # Redis before 6.0 takes whole seconds only
+        popped, reply = self._claim_woken.call_behind(client, ("BLPOP", *wait_keys, seconds), args)
         error = popped if isinstance(popped, redis.ResponseError) else None
         popped_key = popped[0] if popped and error is None else None
         if isinstance(reply, NoScriptError):

@@ -26,7 +26,9 @@ if redis.call("LPOP", wake) then
   redis.call("DEL", wake)
   return {-1, counts, out}
 end
-if redis.call("ZCARD", state_key(base, "inactive")) == 0 then return {0, counts, out} end
+local queued = {}
+for a = 5, #ARGV, 2 do queued[#queued + 1] = type_state_key(base, ARGV[a], "inactive") end
+if redis.call("EXISTS", unpack(queued)) == 0 then return {0, counts, out} end
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[4])
 for a = 5, #ARGV, 2 do

@@ -180,7 +180,7 @@ class Worker:
             try:
                 claimed = self._claim(wanted)
                 if claimed:
-                    self._dispatch(claimed)
+                    self._give_back(self._dispatch(claimed))
                 elif self.burst:
                     if idle:
                         return
@@ -240,8 +240,8 @@ class Worker:
         """Wait for a wake-up token and claim in the same round trip, until jobs were claimed
         (and started) or the slots changed (a job ended, a pause, a stop). Timeouts and stale
         tokens alone do not return: an idle worker then costs Redis one BLPOP and one claim
-        call per block_timeout, the claim stopping at an LPOP and a ZCARD when nothing is
-        inactive."""
+        call per block_timeout, the claim stopping at an LPOP and one EXISTS when none of
+        its types has a job waiting."""
         while True:
             with self._cond:
                 if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
@@ -275,12 +275,12 @@ class Worker:
         plain wake-up would."""
         if woken.claimed is None and woken.error is None:
             claimed = self._claim(wanted, 1 if popped else 0, popped)
-            self._dispatch(claimed)
+            self._give_back(self._dispatch(claimed))
             return claimed
         claimed = woken.claimed or []
         if claimed:
             self._note_claims(wanted, claimed)
-            self._give_back(self._dispatch(claimed, woken.claimed_at, refill=True))  # stopping, paused: requeued
+            self._give_back(self._dispatch(claimed, woken.claimed_at))
         if popped:
             if woken.claimed is None or woken.claimed_at == -1:
                 extra = 1
@@ -302,30 +302,33 @@ class Worker:
         after = time.time()
         self.clock_offset_ms = round(((before + after) / 2 - seconds - micros / 1e6) * 1000)
 
-    def _wake(self) -> None:
-        """Interrupt a blocked fetch (a slot freed for a full type, a resume, a stop)."""
+    def _wake(self, only_for: str | None = None) -> None:
+        """Interrupt a blocked fetch (a slot freed for a full type, a pause, a resume, a stop);
+        with ``only_for``, only if it waits on that type's tokens."""
         with self._cond:
             self._cond.notify_all()
-            blocked = self._blocking_on is not None
+            blocked = self._blocking_on is not None and (only_for is None or only_for in self._blocking_on)
         if blocked:
             with self._wake_lock:
                 if self._closed:
                     return
                 try:  # two: BLPOP takes one, and the claim behind it stands aside on seeing the other
-                    self.queue.client.lpush(self.wake_key, 1, 1)
+                    pipe = self.queue.client.pipeline(transaction=False)
+                    pipe.lpush(self.wake_key, 1, 1)
+                    pipe.pexpire(self.wake_key, 60_000)  # not left for ever by a killed worker
+                    pipe.execute()
                 except redis.RedisError as error:
                     self.queue.report_error(error)
 
-    def _dispatch(self, claimed: list[Claimed], claimed_at: int | None = None,
-                  refill: bool = False) -> list[Claimed]:
-        """Start the claimed jobs; with ``refill`` (claims sent before the worker knew what
-        it would want by their reply), those that arrive once the worker is stopping, or of
-        a type paused since, are not started but returned, to be given back."""
+    def _dispatch(self, claimed: list[Claimed], claimed_at: int | None = None) -> list[Claimed]:
+        """Start the claimed jobs. A claim is sent before its reply tells what it took: jobs
+        that arrive once the worker is stopping, or of a type paused since, are not started
+        but returned, to be given back."""
         now = str(claimed_at or now_ms())
         unwanted = []
         for job_id, claim, fields in claimed:
             try:
-                if not self._start(job_id, claim, fields, now, refill):
+                if not self._start(job_id, claim, fields, now):
                     unwanted.append(Claimed(job_id, claim, fields))
             except Exception as error:  # odd data must fail its job, not the fetch loop
                 log.exception("job %s could not be started", job_id)
@@ -334,7 +337,7 @@ class Worker:
                 self._done.put(failure_text(job, f"StartError: {type(error).__name__}: {error}"))
         return unwanted
 
-    def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str, refill: bool = False) -> bool:
+    def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str) -> bool:
         task = self.tasks.get(fields.get("type", ""))
         fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
                       workerId=f"{self.id}:{fields.get('type', '')}")
@@ -346,7 +349,7 @@ class Worker:
             return True
         job.ctx = WorkerContext(self, job)
         with self._cond:  # the same lock as _drain's: a stop either sees this job or refuses it
-            if refill and (self._stopping.is_set() or job.type in self.paused or job.type in self.locally_paused):
+            if self._stopping.is_set() or job.type in self.paused or job.type in self.locally_paused:
                 return False
             self.running[job_id] = Running(job, task)
             self.busy[job.type] += 1
@@ -419,7 +422,7 @@ class Worker:
                 replies = self._fail_plainly(outcomes, error)
                 break
         if refill:
-            unwanted = self._dispatch(claimed, claimed_at, refill=True)  # before the release: no slot looks free
+            unwanted = self._dispatch(claimed, claimed_at)  # before the release: no slot looks free
             self._note_claims(refill, claimed)
             self._give_back(unwanted)
         for outcome, reply in zip(outcomes, replies):
@@ -534,7 +537,8 @@ class Worker:
                 del self.running[job.id]
                 if not entry.abandoned or entry.refilling:  # a refilling job's abandon left its slot taken
                     self.busy[job.type] -= 1
-                    if self.busy[job.type] < self.limits.get(job.type, 0):
+                    if (self.busy[job.type] < self.limits.get(job.type, 0) and job.type not in self.paused
+                            and job.type not in self.locally_paused):
                         freed.add(job.type)
             self._cond.notify_all()
             blocking = self._blocking_on
@@ -582,7 +586,7 @@ class WorkerContext:
         with worker._cond:
             worker.locally_paused.add(job_type)
         log.info("paused %s in this process", job_type)
-        worker._wake()  # stop waiting on its tokens
+        worker._wake(only_for=job_type)  # stop waiting on its tokens
         if timeout is None:
             return True
         deadline = time.monotonic() + timeout

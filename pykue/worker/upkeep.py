@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import redis
@@ -34,6 +35,7 @@ class Upkeep:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
         self.ticks = 0
+        self._wall_minus_monotonic = time.time() - time.monotonic()
 
     def start(self) -> None:
         self.tick()
@@ -61,9 +63,10 @@ class Upkeep:
         if supervisor_gone() and not worker.stopping:
             log.warning("the supervisor process is gone: shutting down")
             worker.stop()
-        reconcile = list(worker.tasks) if self.ticks % self.reconcile_every == 1 else []
-        if reconcile:
+        reconcile = list(worker.tasks) if (self.ticks - 1) % self.reconcile_every == 0 else []
+        if reconcile or self._clock_stepped():
             worker.measure_clock()  # clocks drift: the claim behind a BLPOP is timed by Redis's
+            self._wall_minus_monotonic = time.time() - time.monotonic()
         tick = queue.scripts.tick(
             queue.client, now_ms(), 1000, worker.id, queue.keys.worker_lease(worker.id), self.lease_ms,
             self.ticks % self.stalled_every == 0, reconcile)
@@ -77,6 +80,10 @@ class Upkeep:
         for job_id, claim in tick.mine:
             self.release_orphan(job_id, claim)
         self.check_claims()
+
+    def _clock_stepped(self) -> bool:
+        """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""
+        return abs(time.time() - time.monotonic() - self._wall_minus_monotonic) > 0.02
 
     def release_orphan(self, job_id: int, claim: str) -> None:
         """A job claimed by this worker that it is not running: the claim's reply was lost

@@ -64,6 +64,15 @@ def test_a_timeout_with_nothing_inactive_claims_nothing_and_changes_nothing(queu
     assert sorted(client.keys("*")) == keys
 
 
+def test_a_wait_costs_little_while_only_other_types_have_jobs_queued(queue, client):
+    queue.create("sms").save()  # a backlog this worker does not take
+    client.config_resetstat()
+    woken = wait_and_claim(queue, {"email": 5, "push": 5}, timeout=0.1)
+    assert woken.claimed == [] and client.llen("q:sms:jobs") == 1
+    ran = {name.split("_", 1)[1] for name in client.info("commandstats")}
+    assert "zpopmin" not in ran and "time" not in ran  # stopped at one EXISTS
+
+
 def test_the_workers_own_wake_up_claims_nothing(queue, client):
     # Given a job whose token another client took, and the worker woken by itself (two elements)
     job = queue.create("email").save()
@@ -166,6 +175,28 @@ def test_a_stale_token_wakes_the_worker_and_is_used_up(queue, client, email_work
     wait_for(lambda: client.llen(EMAIL_TOKENS) == 0, 5, message="the stale token to be taken")
     email_worker.task.delay(n=1).wait(5)  # and the worker still waits and runs what comes
     assert client.llen(EMAIL_TOKENS) == 0
+
+
+def test_a_stop_landing_while_a_claim_is_out_requeues_what_it_took(queue, client, email_worker):
+    # Given a waiting worker whose claim script was flushed (so it claims with claim_jobs),
+    # and a stop that lands while that claim is out
+    worker = email_worker()
+    client.script_flush()
+    plain_claim = worker._claim
+
+    def claim_then_stop(*args):
+        claimed = plain_claim(*args)
+        worker.stop(1)
+        return claimed
+
+    worker._claim = claim_then_stop
+    job = email_worker.task.delay(n=1)
+    assert worker.join(10)
+    # Then the job was requeued untouched, not run: no attempt spent
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert stored["state"] == "inactive" and stored.get("attempts", "0") == "0"
+    assert "requeued" in client.lrange(f"q:job:{job.id}:log", 0, -1)[0]
+    assert email_worker.ran == [] and client.llen(EMAIL_TOKENS) == 1
 
 
 def _hold_the_next_token(redis_server):
