@@ -67,6 +67,15 @@ class RedisServer:
     def used_memory(self) -> int:
         return int(self.client.info("memory")["used_memory"])
 
+    def settled_memory(self, timeout: float = 5.0) -> int:
+        """used_memory once every other client has gone: a producer or worker that just exited
+        leaves its connection's buffers (some 20 KB each) until Redis reads the close, and
+        those are no job's memory."""
+        deadline = time.monotonic() + timeout
+        while int(self.client.info("clients")["connected_clients"]) > 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.used_memory()
+
     def commands_processed(self) -> int:
         return int(self.client.info("stats")["total_commands_processed"])
 

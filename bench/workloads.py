@@ -27,14 +27,14 @@ def enqueue_and_process(system: System, server: RedisServer, n: int, bulk: bool,
     when ``idle_seconds`` is set, W6 (commands per second of the now idle worker).
     """
     server.flushall()
-    base = server.used_memory()
+    base = server.settled_memory()
     out: dict = {"enqueue_seconds": system.enqueue(n, bulk=bulk)}
     if not bulk:
-        out["mem_per_queued"] = (server.used_memory() - base) / n
+        out["mem_per_queued"] = (server.settled_memory() - base) / n
     out.update(_process(system, server, n, processes, idle_seconds))
     if not bulk and "error" not in out:
         runs_bytes = server.client.memory_usage(RUNS) or 0
-        out["mem_per_completed"] = (server.used_memory() - base - runs_bytes) / n
+        out["mem_per_completed"] = (server.settled_memory() - base - runs_bytes) / n
     return out
 
 
