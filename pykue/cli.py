@@ -77,8 +77,8 @@ def main() -> None:
 @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
 @click.option("--pin-cpu", is_flag=True,
               help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
-                   "under SCHED_BATCH: faster for "
-                   "I/O-light def tasks; not for tasks whose C code runs threads in parallel.")
+                   "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
+                   "threads in parallel.")
 def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: str | None,
            processes: int, shutdown_timeout: float, promote_interval: float, stalled_timeout: float,
            loglevel: str, burst: bool, pin_cpu: bool) -> None:

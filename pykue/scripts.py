@@ -357,7 +357,7 @@ class Scripts:
         error = popped if isinstance(popped, redis.ResponseError) else None
         popped_key = popped[0] if popped and error is None else None
         if isinstance(reply, NoScriptError):
-            client.script_load(self._claim_woken.source)
+            self.load_claim_woken(client)
             return Woken(popped_key, 0, {}, None, error)
         if isinstance(reply, redis.ResponseError):
             return Woken(popped_key, 0, {}, None, reply)
@@ -365,11 +365,9 @@ class Scripts:
         per_type = {counts[i]: (int(counts[i + 1]), int(counts[i + 2])) for i in range(0, len(counts), 3)}
         return Woken(popped_key, int(now), per_type, parse_claimed(flat), error)
 
-    def load(self, client: redis.Redis, *names: str) -> None:
-        """Load scripts ahead of their first call (a NOSCRIPT costs the first caller a detour)."""
-        for script in self.all():
-            if script.name in names:
-                client.script_load(script.source)
+    def load_claim_woken(self, client: redis.Redis) -> None:
+        """Load it ahead of a worker's first wait: a NOSCRIPT there costs a detour."""
+        client.script_load(self._claim_woken.source)
 
     def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
                       worker_id: str = "", refill: dict[str, int] | None = None,

@@ -120,7 +120,7 @@ class Worker:
 
     def _prepare(self) -> None:
         try:
-            self.queue.scripts.load(self.queue.client, "claim_woken")
+            self.queue.scripts.load_claim_woken(self.queue.client)
         except redis.RedisError as error:  # the fetch loop meets the outage and retries
             self.queue.report_error(error)
 
@@ -242,6 +242,7 @@ class Worker:
         tokens alone do not return: an idle worker then costs Redis one BLPOP and one claim
         call per block_timeout, the claim stopping at an LPOP and one EXISTS when none of
         its types has a job waiting."""
+        token_types = {self.queue.keys.tokens(t): t for t in wanted}
         while True:
             with self._cond:
                 if self._stopping.is_set() or self._free_slots().keys() != wanted.keys():
@@ -249,22 +250,16 @@ class Worker:
                 self._blocking_on = set(wanted)
             try:
                 woken = self.queue.scripts.wait_and_claim(
-                    self.queue.client, [*map(self.queue.keys.tokens, wanted), self.wake_key], self.block_timeout,
+                    self.queue.client, [*token_types, self.wake_key], self.block_timeout,
                     self.id, self.wake_key, self.clock_offset_ms, wanted)
             finally:
                 with self._cond:
                     self._blocking_on = None
-            claimed = self._settle_woken(woken, self._popped_type(woken.popped_key, wanted), wanted)
+            claimed = self._settle_woken(woken, token_types.get(woken.popped_key or "", ""), wanted)
             if woken.error is not None:
                 raise woken.error  # after the jobs it claimed were started: the fetch loop backs off
             if claimed or self._stopping.is_set() or self._free_slots() != wanted:
                 return
-
-    def _popped_type(self, key: str | None, wanted: dict[str, int]) -> str:
-        """The type whose token a BLPOP popped ("" for the wake key or a timeout)."""
-        if key is None or key == self.wake_key:
-            return ""
-        return next((t for t in wanted if self.queue.keys.tokens(t) == key), "")
 
     def _settle_woken(self, woken: Woken, popped: str, wanted: dict[str, int]) -> list[Claimed]:
         """Start what the claim behind the BLPOP took, and keep one token per inactive job.

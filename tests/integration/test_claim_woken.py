@@ -199,20 +199,24 @@ def test_a_stop_landing_while_a_claim_is_out_requeues_what_it_took(queue, client
     assert email_worker.ran == [] and client.llen(EMAIL_TOKENS) == 1
 
 
-def _hold_the_next_token(redis_server):
+def _hold_the_next_token(redis_server, client):
     """A Node Kue worker's BLPOP, blocked before ours: Redis hands it the next token."""
     other = redis.Redis(port=redis_server.port, decode_responses=True)
     got = []
-    thread = threading.Thread(target=lambda: got.append(other.blpop([EMAIL_TOKENS], timeout=10)))
+
+    def pop():
+        got.append(other.blpop([EMAIL_TOKENS], timeout=10))
+        other.close()
+
+    thread = threading.Thread(target=pop)
     thread.start()
-    wait_for(lambda: other.client_list(_type="normal") and any(
-        c["cmd"] == "blpop" for c in other.client_list()), 5, message="the other BLPOP to block")
+    wait_for(lambda: any(c["cmd"] == "blpop" for c in client.client_list()), 5, message="the other BLPOP to block")
     return thread, got
 
 
 def test_stopping_a_waiting_worker_claims_nothing(queue, client, redis_server, email_worker):
     # Given another worker holding the token of an inactive job, and ours waiting
-    thread, got = _hold_the_next_token(redis_server)
+    thread, got = _hold_the_next_token(redis_server, client)
     worker = email_worker()
     job = email_worker.task.delay(n=1)
     thread.join(5)
