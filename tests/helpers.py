@@ -18,3 +18,13 @@ def wait_for(check, timeout: float = 10.0, interval: float = 0.01, message: str 
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
 
+
+
+def minute_with_room(room: float = 20.0) -> int:
+    """The current epoch minute, first letting it roll over if fewer than ``room`` seconds are left.
+
+    Per-minute metrics are windowed by the server's clock at the time of the request; a test that
+    writes counters for "now" and reads them back must not straddle a minute boundary.
+    """
+    wait_for(lambda: 60 - time.time() % 60 > room, timeout=room + 1, interval=0.05, message="a fresh minute")
+    return int(time.time() // 60)

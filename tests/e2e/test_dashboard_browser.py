@@ -21,6 +21,7 @@ import pytest
 from tests.e2e.dashboard_process import DashboardProcess
 from pykue import Queue
 from tests.helpers import IN_CI
+from tests.helpers import minute_with_room
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.browser
@@ -365,7 +366,7 @@ def test_bulk_actions_on_selected_rows(page, queue):
 # --- chart and metrics -------------------------------------------------------------------------------
 
 def test_chart_of_completed_and_failed_jobs_per_minute(page, queue):
-    now = int(time.time() // 60)
+    now = minute_with_room()
     queue.client.set(queue.keys.metric("complete", now), 12)
     queue.client.set(queue.keys.metric("complete", now - 5), 3)
     queue.client.set(queue.keys.metric("failed", now - 2), 4)
@@ -601,7 +602,7 @@ def test_overview_screenshot(page, queue):
     for job in made[11:30]:
         finish(queue, job, duration=400 + job.id * 37)
     made[30].set_state("delayed")
-    now = int(time.time() // 60)
+    now = minute_with_room()
     for minute in range(now - 59, now + 1):
         queue.client.set(queue.keys.metric("complete", minute), 24 + (minute * 7) % 13 + (minute % 5) * 2)
         if minute % 4 == 0:

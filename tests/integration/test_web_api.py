@@ -18,6 +18,7 @@ from pykue import Queue
 from pykue.web import BasicAuth
 from pykue.web import create_app
 from pykue.web.command import dashboard
+from tests.helpers import minute_with_room
 
 try:  # Node Kue interop helpers (another module of the suite); absent means no interop tests
     from tests.kue_node import kue_node  # noqa: F401  (pytest fixture)
@@ -619,9 +620,7 @@ def test_search_disabled_answers_an_empty_list(queue, http):
 # --- pykue's own metrics route ----------------------------------------------------------------------
 
 def test_metrics_returns_the_per_minute_counters(queue, client, http):
-    import time
-
-    minute = int(time.time() // 60)
+    minute = minute_with_room(room=5)
     client.set(queue.keys.metric("complete", minute), 7)
     client.set(queue.keys.metric("failed", minute - 1), 2)
     client.set(queue.keys.work_time, 900)
