@@ -114,6 +114,18 @@ def markdown(result: dict) -> str:
             lines.append(f"| n/a | {limits['error']} |")
         lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items()
                   if cmd != "error" and not cmd.startswith("_")]
+    bodies = result.get("task_body") or {}
+    if bodies:
+        lines += ["", "W4b, the task body alone (its one write, no queue), in the worker's runtime and client:", "",
+                  "| system | client | one at a time /s | CPU us each | in flight | at once /s | CPU us each |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, body in bodies.items():
+            if "error" in body:
+                lines.append(f"| {name} | n/a: {body['error']} |" + " |" * 5)
+                continue
+            lines.append(f"| {name} | {body['client']} | {_num(body['serial_per_s'])} | "
+                         f"{_num(body['serial_cpu_us'])} | {body['in_flight']} | {_num(body['concurrent_per_s'])} | "
+                         f"{_num(body['concurrent_cpu_us'])} |")
     if notes:
         lines += ["", "Notes:", ""] + notes
     return "\n".join(lines)

@@ -114,6 +114,22 @@ def lua_transitions(server: RedisServer, log_dir: str) -> list[dict | None]:
         return []
 
 
+TASK_BODY_SYSTEMS = ("pykue", "bullmq")  # the Python worker, and the fastest peer's runtime and client
+
+
+def task_bodies(specs, server: RedisServer, log_dir: str, n: int, install_errors: dict) -> dict:
+    """W4b: the task body alone, in pykue's and BullMQ's runtimes with their clients."""
+    out = {}
+    for spec in specs:
+        if spec.name in TASK_BODY_SYSTEMS and spec.name not in install_errors:
+            try:
+                out[spec.name] = System(spec, server.url, log_dir).call("task_body", n=n, timeout=300)
+            except AdapterError as exc:
+                out[spec.name] = {"error": str(exc)}
+            server.flushall()
+    return out
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -142,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                 result["limits"] = workloads.redis_limits(server, args.limits_n, lua_transitions(server, log_dir))
             except (OSError, RuntimeError) as exc:
                 result["limits"] = {"error": str(exc)}
+            result["task_body"] = task_bodies(specs, server, log_dir, args.n, install_errors)
             budget_end = started + args.budget_minutes * 60 if args.budget_minutes else float("inf")
             for k, spec in enumerate(specs):
                 print(f"{spec.name} ...", file=sys.stderr, flush=True)

@@ -60,6 +60,31 @@ async function paced(adapter, n, rate) {
   return { warmup_seconds: warmup, rate: n / elapsed };
 }
 
+// W4b: the task body alone, no queue (see _bench.py): one ioredis client, one call at a
+// time, then `inFlight` calls outstanding at once (how a BullMQ worker with that concurrency runs it).
+async function taskBody(n, inFlight) {
+  const Redis = require('ioredis');
+  const client = new Redis(redisOptions());
+  const out = { client: `ioredis ${require('ioredis/package.json').version}`, in_flight: inFlight };
+  for (const [label, lanes] of [['serial', 1], ['concurrent', inFlight]]) {
+    await client.del(RUNS);
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await Promise.all(Array.from({ length: lanes }, async (_, lane) => {
+      for (let i = lane; i < n; i += lanes) await record(client, i);
+    }));
+    const seconds = (performance.now() - start) / 1000;
+    const used = process.cpuUsage(cpu);
+    const landed = await client.hlen(RUNS);
+    if (landed !== n) throw new Error(`${label}: ${landed} of ${n} writes landed`);
+    out[`${label}_per_s`] = n / seconds;
+    out[`${label}_cpu_us`] = (used.user + used.system) / n;
+  }
+  await client.del(RUNS);
+  await client.quit();
+  return out;
+}
+
 async function main() {
   const args = process.argv.slice(2);
   const [name, action] = args;
@@ -72,6 +97,8 @@ async function main() {
   if (action === 'info') {
     out = Object.assign({}, adapter.INFO, { workers: { 1: adapter.workerArgv(1), 2: adapter.workerArgv(2) } });
     if (!adapter.enqueueBulk) out.bulk = null;
+  } else if (action === 'task_body') {
+    out = await taskBody(opt('--n', 0), opt('--in-flight', 0) || adapter.CONCURRENCY || 10);
   } else if (action === 'worker') {
     await adapter.worker();
     return; // runs until killed

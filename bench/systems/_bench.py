@@ -117,6 +117,35 @@ async def _paced(adapter, n: int, rate: float) -> dict:
     return {"warmup_seconds": warmup, "rate": n / elapsed if elapsed else None}
 
 
+def _task_body(n: int, in_flight: int) -> dict:
+    """W4b: the task body alone, no queue: ``record`` n times with redis-py, one call at a time
+    and then from ``in_flight`` threads sharing one client, on one CPU (how a pykue worker with
+    ``--pin-cpu`` runs def tasks). What a Python worker doing this task could reach if its own
+    work cost nothing."""
+    import concurrent.futures
+    import redis
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    client = redis.Redis.from_url(URL)
+    out = {"client": f"redis-py {redis.__version__}", "in_flight": in_flight}
+    for label, workers in (("serial", 1), ("concurrent", in_flight)):
+        client.delete(RUNS)
+        cpu, start = time.process_time(), time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            for chunk in range(workers):
+                pool.submit(lambda c=chunk: [record(client, i) for i in range(c, n, workers)])
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        if client.hlen(RUNS) != n:
+            raise RuntimeError(f"{label}: {client.hlen(RUNS)} of {n} writes landed")
+        out[f"{label}_per_s"] = n / seconds
+        out[f"{label}_cpu_us"] = cpu / n * 1e6
+    client.delete(RUNS)
+    client.close()
+    return out
+
+
 async def _run(adapter, args) -> dict:
     await _maybe(getattr(adapter, "setup", lambda: None)())
     try:
@@ -134,8 +163,9 @@ async def _run(adapter, args) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("adapter")
-    parser.add_argument("action", choices=["info", "enqueue", "enqueue_bulk", "latency", "lua"])
+    parser.add_argument("action", choices=["info", "enqueue", "enqueue_bulk", "latency", "lua", "task_body"])
     parser.add_argument("--n", type=int, default=0)
+    parser.add_argument("--in-flight", type=int, default=0, help="task_body: default the adapter's CONCURRENCY")
     parser.add_argument("--rate", type=float, default=200.0)
     args = parser.parse_args(argv)
     adapter = importlib.import_module(args.adapter)
@@ -144,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
         out["bulk"] = out.get("bulk") if hasattr(adapter, "enqueue_bulk") else None
     elif args.action == "lua":
         out = adapter.lua_transition()
+    elif args.action == "task_body":
+        out = _task_body(args.n, args.in_flight or getattr(adapter, "CONCURRENCY", 10))
     else:
         out = asyncio.run(_run(adapter, args))
     sys.stdout.flush()

@@ -7,6 +7,7 @@ const CONCURRENCY = 50;
 let queue;
 
 module.exports = {
+  CONCURRENCY,
   INFO: {
     version: require('bullmq/package.json').version,
     config: `new Worker(queue, fn, {concurrency: ${CONCURRENCY}}), default removeOnComplete/Fail (kept); `
