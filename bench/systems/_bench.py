@@ -134,8 +134,10 @@ def _task_body(n: int, in_flight: int) -> dict:
         client.delete(RUNS)
         cpu, start = time.process_time(), time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            for chunk in range(workers):
-                pool.submit(lambda c=chunk: [record(client, i) for i in range(c, n, workers)])
+            lanes = [pool.submit(lambda c=chunk: [record(client, i) for i in range(c, n, workers)])
+                     for chunk in range(workers)]
+            for lane in lanes:
+                lane.result()  # a failed write surfaces as itself
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         if client.hlen(RUNS) != n:
             raise RuntimeError(f"{label}: {client.hlen(RUNS)} of {n} writes landed")
