@@ -19,7 +19,6 @@ def wait_for(check, timeout: float = 10.0, interval: float = 0.01, message: str 
         time.sleep(interval)
 
 
-
 def minute_with_room(room: float = 20.0) -> int:
     """The current epoch minute, first letting it roll over if fewer than ``room`` seconds are left.
 
