@@ -7,15 +7,17 @@ import time
 IN_CI = bool(os.environ.get("CI"))
 
 
-def wait_for(check, timeout: float = 10.0, interval: float = 0.01, message: str = "condition"):
-    """Poll ``check`` until it returns a truthy value; tests never sleep blindly."""
+def wait_for(check, timeout: float = 10.0, interval: float = 0.01, message="condition"):
+    """Poll ``check`` until it returns a truthy value; tests never sleep blindly. ``message``
+    may be a callable, to describe the state at the timeout."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+            what = message() if callable(message) else message
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
 
 

@@ -102,12 +102,12 @@ class Executor:
         self._detached: set["Job"] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._futures: dict[int, concurrent.futures.Future[Any]] = {}
+        self._futures: dict["Job", concurrent.futures.Future[Any]] = {}
 
     def submit(self, task: "Task[Any]", job: "Job") -> None:
         if task.is_async:
             future = asyncio.run_coroutine_threadsafe(self._run_async(task, job), self._event_loop())
-            self._futures[job.id] = future
+            self._futures[job] = future
             future.add_done_callback(lambda f, job=job: self._async_done(job, f))
         else:
             self._inbox.put((task, job))
@@ -161,9 +161,9 @@ class Executor:
             self._threads.append(thread)
         thread.start()
 
-    def cancel(self, job_id: int) -> bool:
+    def cancel(self, job: "Job") -> bool:
         """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""
-        future = self._futures.get(job_id)
+        future = self._futures.get(job)
         return bool(future and future.cancel())
 
     def _run_sync(self, task: "Task[Any]", job: "Job") -> None:
@@ -185,7 +185,7 @@ class Executor:
         return await task.fn(*args, **kwargs)
 
     def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
-        self._futures.pop(job.id, None)
+        self._futures.pop(job, None)
         try:
             if future.cancelled():
                 outcome = failure_text(job, "Cancelled")

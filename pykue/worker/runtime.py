@@ -67,7 +67,8 @@ class Worker:
         self.id = f"pykue:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake_key = queue.keys.wake(self.id)
         self.clock_offset_ms = 0
-        self.running: dict[int, Running] = {}
+        # by (id, claim): a job retried at once can start again before its last run is released
+        self.running: dict[tuple[int, str], Running] = {}
         self.busy: Counter[str] = Counter()
         self.paused: set[str] = set()
         self.locally_paused: set[str] = set()
@@ -148,8 +149,7 @@ class Worker:
         for entry in leftovers:
             log.warning("job %s %s still running at shutdown: failing it with Shutdown", entry.job.id, entry.job.type)
             self._done.put(failure_text(entry.job, "Shutdown"))  # first: a cancelled async task reports too
-            self.abandon(entry.job.id)
-            self.executor.cancel(entry.job.id)
+            self.abandon(entry.job.id, entry.job.claim)
 
     def _live_count(self) -> int:
         with self._cond:  # the fetch thread changes `running` while the finisher asks
@@ -346,7 +346,7 @@ class Worker:
         with self._cond:  # the same lock as _drain's: a stop either sees this job or refuses it
             if self._stopping.is_set() or job.type in self.paused or job.type in self.locally_paused:
                 return False
-            self.running[job_id] = Running(job, task)
+            self.running[job_id, claim] = Running(job, task)
             self.busy[job.type] += 1
         log.info("job %s %s started", job_id, job.type)
         raw = fields.get("data")
@@ -435,7 +435,7 @@ class Worker:
             if self._stopping.is_set():
                 return {}
             for o in outcomes:
-                entry, job_type = self.running.get(o.job.id), o.job.type
+                entry, job_type = self.running.get((o.job.id, o.job.claim)), o.job.type
                 if (entry is not None and entry.job is o.job and not entry.abandoned and job_type in self.tasks
                         and job_type not in self.paused and job_type not in self.locally_paused):
                     entry.refilling = True  # from now on its slot is handed over, not freed
@@ -509,7 +509,7 @@ class Worker:
 
     def _log_outcome(self, outcome: Outcome, reply: Any) -> None:
         job = outcome.job
-        entry = self.running.get(job.id)
+        entry = self.running.get((job.id, job.claim))
         took = (time.monotonic() - entry.started) * 1000 if entry else 0.0
         if reply == 0:
             log.warning("job %s %s finished after its claim was lost (TTL exceeded, recovered or "
@@ -526,10 +526,10 @@ class Worker:
         freed: set[str] = set()
         with self._cond:
             for job in jobs:
-                entry = self.running.get(job.id)
+                entry = self.running.get((job.id, job.claim))
                 if entry is None or entry.job is not job:
                     continue
-                del self.running[job.id]
+                del self.running[job.id, job.claim]
                 if not entry.abandoned or entry.refilling:  # a refilling job's abandon left its slot taken
                     self.busy[job.type] -= 1
                     if (self.busy[job.type] < self.limits.get(job.type, 0) and job.type not in self.paused
@@ -540,17 +540,18 @@ class Worker:
         if blocking is not None and freed - blocking:
             self._wake()
 
-    def abandon(self, job_id: int) -> None:
-        """Give up on a running job (TTL, lost claim, shutdown): free its slot now; cancel it if async."""
+    def abandon(self, job_id: int, claim: str) -> None:
+        """Give up on the run of a job that holds ``claim`` (TTL, lost claim, shutdown): free
+        its slot now; cancel it if async."""
         with self._cond:
-            entry = self.running.get(job_id)
+            entry = self.running.get((job_id, claim))
             if entry is None or entry.abandoned:
                 return
             entry.abandoned = True
             if not entry.refilling:  # else the refill being claimed takes the slot: _release frees it
                 self.busy[entry.job.type] -= 1
                 self._cond.notify_all()
-        self.executor.cancel(job_id)
+        self.executor.cancel(entry.job)
         if not entry.task.is_async:
             self.executor.detach(entry.job)
         if not entry.refilling:

@@ -90,7 +90,7 @@ class Upkeep:
         (a connection dropped mid-call). Once the claim is old enough not to be in flight,
         give the job back without spending an attempt."""
         claimed_at = int(claim.rsplit("/", 1)[-1]) if claim.rsplit("/", 1)[-1].isdigit() else 0
-        if job_id in self.worker.running or now_ms() - claimed_at < self.orphan_age_ms:
+        if (job_id, claim) in self.worker.running or now_ms() - claimed_at < self.orphan_age_ms:
             return
         line = "claimed by a worker that never received it (connection lost); requeued"
         if self.worker.queue.scripts.release_job(self.worker.queue.client, job_id, claim, now_ms(), line):
@@ -110,8 +110,7 @@ class Upkeep:
         (reply,) = queue.scripts.execute(pipe)
         if reply:
             log.warning("job %s %s: %s", job_id, job.type, message)
-        if job_id in self.worker.running:
-            self.worker.abandon(job_id)
+        self.worker.abandon(job_id, claim)
 
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""
@@ -125,6 +124,6 @@ class Upkeep:
         for job, claim in zip(watched, pipe.execute()):
             if claim != job.claim:
                 log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job.id, job.type)
-                worker.abandon(job.id)
+                worker.abandon(job.id, job.claim)
 
 

@@ -149,6 +149,19 @@ def test_a_ttl_expired_job_frees_its_slot_at_once(app_queue, client, workers):
     assert 300 - EARLY_MS <= gap <= 300 + LATE_MS + 100
 
 
+def test_a_ttl_expired_job_retried_at_once_leaves_no_slot_taken(app_queue, client, workers):
+    # Given a task with ttl=300 and two attempts whose runs outlast the TTL: each expiry
+    # queues the retry at once, which can start before the expired run is given up on
+    worker = workers.start(concurrency=2)
+    for _ in range(3):
+        with pytest.raises(pykue.JobFailedError, match="TTL exceeded"):
+            app_queue.tasks["ttl"].with_options(attempts=2).delay(seconds=0.5).wait(10)
+    wait_for(lambda: len(runs(client, "ttl_return")) == 6, 10, message="the late returns")
+    # Then, once the late runs have returned, no slot is left taken
+    wait_for(lambda: not worker.running and worker.busy["ttl"] == 0, 5,
+             message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}")
+
+
 def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, workers):
     # Given two workers whose upkeep both look for expired jobs (one runs only echo)
     events = EventLog(app_queue)
@@ -238,3 +251,14 @@ def test_a_job_that_stalls_again_spends_an_attempt(app_queue, client, workers):
     assert info.value.error == "Stalled: the worker running this job stopped (no heartbeat)"
     assert client.hget(f"q:job:{job.id}", "pykue_stalls") == "2"
     assert runs(client) == []
+
+
+def test_a_job_retried_at_once_gives_its_slot_back(app_queue, workers):
+    # Given an idle worker and jobs, one at a time, whose first attempt fails and is retried
+    # at once: the retry's token wakes the worker before the failed run has been released
+    worker = workers.start(concurrency=4)
+    for _ in range(6):
+        assert app_queue.tasks["retry_none"].delay(fail_times=1).wait(10) == {"attempt": 2}
+    # Then, once idle, the worker holds no slot for a run that ended
+    wait_for(lambda: not worker.running and worker.busy["retry_none"] == 0, 5,
+             message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}")
