@@ -32,11 +32,20 @@ class Outcome:
 
 
 def success(job: "Job", result: Any) -> Outcome:
-    return Outcome(job, True, time.time(), result_json=encode_result(result))
+    try:
+        return Outcome(job, True, time.time(), result_json=encode_result(result))
+    except Exception as exc:  # e.g. a result whose str() raises: the job fails, it is never left active
+        return failure(job, exc)
 
 
 def failure(job: "Job", exc: BaseException) -> Outcome:
-    error, summary, message = (_utf8(text) for text in describe_error(exc))
+    try:
+        error, summary, message = (_utf8(text) for text in describe_error(exc))
+    except Exception as unreadable:  # the exception's own str() raised: report what can be known
+        head = f"{type(exc).__name__} (its message could not be read: {type(unreadable).__name__})"
+        trace = "".join(traceback.format_tb(exc.__traceback__))
+        return Outcome(job, False, time.time(), error=_utf8(f"{head}\nTraceback (most recent call last):\n{trace}"),
+                       summary=head, message=head)
     return Outcome(job, False, time.time(), error=error, summary=summary, message=message)
 
 
@@ -186,15 +195,12 @@ class Executor:
 
     def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
         self._futures.pop(job, None)
-        try:
-            if future.cancelled():
-                outcome = failure_text(job, "Cancelled")
-            elif future.exception() is not None:
-                outcome = failure(job, future.exception())
-            else:
-                outcome = success(job, future.result())
-        except BaseException as exc:  # e.g. the result's str() raised: fail the job, never leave it active
-            outcome = failure(job, exc)
+        if future.cancelled():
+            outcome = failure_text(job, "Cancelled")
+        elif future.exception() is not None:
+            outcome = failure(job, future.exception())
+        else:
+            outcome = success(job, future.result())
         self.on_done(outcome)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:

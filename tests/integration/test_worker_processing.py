@@ -270,6 +270,20 @@ def test_a_result_that_cannot_even_be_printed_fails_the_job(app_queue, client, w
     assert app_queue.active_count() == 0
 
 
+@pytest.mark.parametrize("task", ["unprintable_error", "unprintable_error_async"])
+def test_an_error_whose_message_cannot_be_read_fails_the_job(app_queue, client, workers, task):
+    # Given a task that raises an exception whose str() itself raises
+    worker = workers.start()
+    job = app_queue.tasks[task].delay()
+    # Then the job fails with the exception's class and traceback, and its slot is free again
+    with pytest.raises(pykue.JobFailedError) as info:
+        job.wait(5)
+    assert info.value.error.startswith("UnprintableError (its message could not be read: AttributeError)\n")
+    assert "raise UnprintableError()" in info.value.error
+    wait_for(lambda: worker.busy[task] == 0, 5, message="its slot to be freed")
+    assert app_queue.tasks["echo"].delay(n=1).wait(5) == {"n": 1}
+
+
 def test_a_job_whose_type_was_changed_by_hand_fails_and_the_worker_goes_on(app_queue, client, workers):
     # Given an echo job whose hash now names a type no task handles, then a good job
     bad = app_queue.tasks["echo"].delay(n=1)

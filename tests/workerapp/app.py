@@ -36,6 +36,13 @@ class Unprintable:
     __repr__ = __str__
 
 
+class UnprintableError(Exception):
+    """An exception whose message cannot be read (a buggy ``__str__``)."""
+
+    def __str__(self) -> str:
+        raise AttributeError("no message")
+
+
 def build(redis=None, prefix: str = "q") -> Queue:
     """A Queue with every test task registered (the in-process fixtures build their own)."""
     q = Queue(redis, prefix)
@@ -154,6 +161,14 @@ def build(redis=None, prefix: str = "q") -> Queue:
     @q.task("unprintable_async")
     async def unprintable_async():
         return Unprintable()
+
+    @q.task("unprintable_error")
+    def unprintable_error():
+        raise UnprintableError()
+
+    @q.task("unprintable_error_async")
+    async def unprintable_error_async():
+        raise UnprintableError()
 
     @q.task("bound", bind=True)
     def bound(job: pykue.Job, **data):
