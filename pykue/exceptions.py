@@ -24,9 +24,9 @@ class InvalidStateError(InvalidJobError):
 
 
 class JobNotFoundError(PykueError, LookupError):
-    def __init__(self, job_id: object) -> None:
+    def __init__(self, job_id: object, reason: str = "") -> None:
         self.job_id = job_id
-        super().__init__(f'job "{job_id}" doesnt exist')
+        super().__init__(f'job "{job_id}" doesnt exist' + (f": {reason}" if reason else ""))
 
 
 class JobFailedError(PykueError):

@@ -332,12 +332,11 @@ class Job:
         job_id = self._require_id()
         waiter = Waiter()
         hub = self.queue.events
-        pairs = (("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed))
-        for name, fn in pairs:
-            hub.on_job(job_id, name, fn)
-        poll = self._outcome_poller()
+        pairs = [("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed)]
+        hub.on_new_job(job_id, pairs)  # with the outcome this process saw before anyone listened
+        poll = self._outcome_poller(waiter)
         try:
-            outcome = poll() or (waiter.outcome if waiter.wait(timeout, poll=poll) else None)
+            outcome = waiter.outcome or poll() or (waiter.outcome if waiter.wait(timeout, poll=poll) else None)
         finally:
             for name, fn in pairs:
                 hub.off_job(job_id, name, fn)
@@ -349,9 +348,12 @@ class Job:
         if kind == "failed":
             error = self._hash.get("error") if self._hash.get("state") == "failed" else None
             raise JobFailedError(job_id, error or self._stored_error(value))
-        raise JobNotFoundError(job_id)
+        raise JobNotFoundError(job_id, "it was removed before its outcome could be read (a job saved with "
+                                       "removeOnComplete keeps its result only in the `complete` event: to "
+                                       "receive it, listen before the job ends, e.g. call "
+                                       "queue.events.ensure_subscribed() before saving it)")
 
-    def _outcome_poller(self) -> Callable[[], tuple[str, Any] | None]:
+    def _outcome_poller(self, waiter: Waiter) -> Callable[[], tuple[str, Any] | None]:
         """The outcome Redis shows, if final. `failed` with attempts left counts only when seen
         twice: a Node Kue worker shows `failed` for a moment before it schedules the retry."""
         failures_seen: set[str | None] = set()
@@ -359,8 +361,8 @@ class Job:
         def poll() -> tuple[str, Any] | None:
             try:
                 self.refresh()
-            except JobNotFoundError:
-                return ("remove", None)
+            except JobNotFoundError:  # removed on completion: its events may still be on their way
+                return waiter.outcome if waiter.done.wait(0.25) else ("remove", None)
             if self.state == "complete":
                 return ("complete", self.result)
             if self.state == "failed":

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from pykue import JobFailedError, JobNotFoundError, Queue
+from pykue.events import Waiter
 from tests.helpers import wait_for
 from tests.redis_probe import events  # noqa: F401
 
@@ -295,7 +296,7 @@ def test_a_refused_subscription_is_reported_and_retried(tmp_path):
 def test_a_kue_workers_passing_failed_state_is_not_taken_for_the_end(queue, client):
     # Kue's failedAttempt shows state `failed` (attempts not yet counted) before the retry
     job = queue.create("t").attempts(3).save()
-    poll = job._outcome_poller()
+    poll = job._outcome_poller(Waiter())
     client.hset("q:job:1", mapping={"state": "failed", "failed_at": "1000", "error": "first"})
     assert poll() is None                      # first sighting: a retry may follow
     client.hset("q:job:1", mapping={"state": "inactive", "attempts": "1"})
@@ -304,4 +305,4 @@ def test_a_kue_workers_passing_failed_state_is_not_taken_for_the_end(queue, clie
     assert poll() is None
     assert poll() == ("failed", "second")      # still failed, same failure: final after all
     client.hset("q:job:1", mapping={"failed_at": "3000", "attempts": "3"})
-    assert job._outcome_poller()() == ("failed", "second")  # no attempts left: final at once
+    assert job._outcome_poller(Waiter())() == ("failed", "second")  # no attempts left: final at once

@@ -106,6 +106,26 @@ def test_wait_returns_the_result(app_queue, workers):
     assert app_queue.tasks["echo"].delay(to="tj", n=[1, 2]).wait(10) == {"to": "tj", "n": [1, 2]}
 
 
+def test_wait_gets_the_result_of_a_job_removed_on_completion(app_queue, client, workers):
+    # Given a queue that listens to events, and a job saved with removeOnComplete
+    app_queue.events.ensure_subscribed()
+    workers.start()
+    job = app_queue.tasks["echo"].with_options(remove_on_complete=True).delay(n=7)
+    # When it is done and gone before anyone waits on it
+    wait_for(lambda: not client.exists(f"q:job:{job.id}"), 5, message="the job to be removed")
+    # Then wait() still returns its result, from the `complete` event the queue received
+    assert job.wait(5) == {"n": 7}
+
+
+def test_wait_on_a_job_removed_unseen_names_the_cause(app_queue, client, workers):
+    # Given a job saved with removeOnComplete that ran while nothing in this process listened
+    job = app_queue.tasks["echo"].with_options(remove_on_complete=True).delay(n=8)
+    workers.burst()
+    # Then wait() cannot know its result, and says why
+    with pytest.raises(pykue.JobNotFoundError, match="removeOnComplete keeps its result only in the `complete` event"):
+        job.wait(5)
+
+
 def test_a_failing_task_stores_class_message_and_traceback(app_queue, client, workers):
     workers.start()
     job = app_queue.tasks["boom"].delay(message="message")
