@@ -1,8 +1,10 @@
 --[[ A worker's periodic upkeep, safe to run from many workers at once:
   1. renew this worker's lease (when asked);
   2. promote due delayed jobs (each at most once: its hash must still say delayed);
-  3. list active jobs past their TTL that pykue workers hold (Node Kue's are left to Kue),
-     each to one caller only (its deadline moves 10 s on, until that caller fails it);
+  3. list active jobs past their TTL that pykue workers hold, each to one caller only (its
+     deadline moves 10 s on, until that caller fails it); one that no pykue worker holds
+     (a Node Kue worker's, or set active by hand) is left to Kue's own TTL check for
+     ADOPT_AFTER ms, then claimed for this worker and listed, to be failed as Kue would;
   4. find active jobs whose pykue worker's lease has expired (when asked), by the worker
      id inside each claim token: the first time a job stalls it is requeued here without
      spending an attempt (field pykue_stalls counts); later stalls are listed, to be failed;
@@ -19,6 +21,7 @@
 --- @include "place"
 local base, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local FREE_STALLS = 1
+local ADOPT_AFTER = 5000  -- Node Kue fails its own expired jobs within about 2 s
 local STALLED_LINE = "Stalled: the worker running this job stopped (no heartbeat); requeued"
 if ARGV[4] ~= "" then redis.call("SET", ARGV[4], now, "PX", ARGV[5]) end
 
@@ -27,7 +30,7 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "delayed"), 
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
   local jkey = job_key(base, id)
   local h = redis.call("HMGET", jkey, "type", "state", "priority")
-  if h[2] == "delayed" then
+  if h[2] == "delayed" and h[1] then  -- a typeless hash is what a stale Kue Job leaves of a removed one
     local priority = tonumber(h[3]) or 0
     redis.call("HSET", jkey, "state", "inactive", "updated_at", now)
     publish(base, id, "promotion", "")
@@ -39,12 +42,25 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "delayed"), 
   end
 end
 
+-- Claims an active job no pykue worker holds for this worker, so that it can be failed.
+local function adopt(jkey)
+  local h = redis.call("HMGET", jkey, "state", "type", "attempts")
+  if h[1] ~= "active" or not h[2] or ARGV[7] == "" then return nil end
+  local claim = claim_token(ARGV[7], h[3], now)
+  redis.call("HSET", jkey, "pykue_claim", claim, "workerId", ARGV[7] .. ":" .. h[2])
+  return claim
+end
+
 local active = state_key(base, "active")
 local expired = {}
-for _, member in ipairs(redis.call("ZRANGEBYSCORE", active, 100000, now)) do
+local due = redis.call("ZRANGEBYSCORE", active, 100000, now, "WITHSCORES")
+for d = 1, #due, 2 do
   if #expired >= 2 * limit then break end
+  local member = due[d]
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
-  local claim = held_claim(job_key(base, id))
+  local jkey = job_key(base, id)
+  local claim = held_claim(jkey)
+  if not claim and tonumber(due[d + 1]) <= now - ADOPT_AFTER then claim = adopt(jkey) end
   if claim then
     -- taken by this tick: other workers' ticks skip it for 10 s while this worker fails it
     redis.call("ZADD", active, now + 10000, member)

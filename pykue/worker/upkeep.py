@@ -38,7 +38,7 @@ class Upkeep:
         self._wall_minus_monotonic = time.time() - time.monotonic()
 
     def start(self) -> None:
-        self.tick()
+        self._tick_safely()
         self._thread.start()
 
     def stop(self) -> None:
@@ -48,14 +48,17 @@ class Upkeep:
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
-            try:
-                self.tick()
-            except redis.RedisError as error:
-                log.warning("redis error during upkeep: %s", error)
-                self.worker.queue.report_error(error)
-            except Exception as error:  # upkeep must go on whatever one tick hit
-                log.exception("upkeep tick failed")
-                self.worker.queue.report_error(error)
+            self._tick_safely()
+
+    def _tick_safely(self) -> None:
+        try:
+            self.tick()
+        except redis.RedisError as error:
+            log.warning("redis error during upkeep: %s", error)
+            self.worker.queue.report_error(error)
+        except Exception as error:  # upkeep must go on whatever one tick hit
+            log.exception("upkeep tick failed")
+            self.worker.queue.report_error(error)
 
     def tick(self) -> None:
         worker, queue = self.worker, self.worker.queue

@@ -162,6 +162,41 @@ def test_a_ttl_expired_job_retried_at_once_leaves_no_slot_taken(app_queue, clien
              message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}")
 
 
+@pytest.mark.parametrize("expired_ms, taken_over", [(6_000, True), (1_000, False)])
+def test_an_expired_job_no_pykue_worker_holds_is_failed_once_kue_had_its_chance(
+        app_queue, client, workers, expired_ms, taken_over):
+    # Given a job with a TTL set active by hand (no worker runs it), its TTL passed expired_ms ago
+    job = app_queue.create("echo", {"n": 1}).ttl(200).attempts(2).save()
+    job.set_state("active")
+    client.zadd("q:jobs:active", {f"{len(str(job.id)):02d}|{job.id}": now_ms() - expired_ms})
+    # When a pykue worker's upkeep ticks a few times
+    worker = workers.start()
+    ticks = worker.upkeep.ticks
+    wait_for(lambda: worker.upkeep.ticks >= ticks + 3, 5, message="three upkeep ticks")
+    stored = job.refresh()
+    if taken_over:
+        # Then, 5 s past its TTL, it failed with Kue's TTL error, and its retry ran
+        assert stored.error == "TTL exceeded"
+        assert job.wait(5) == {"n": 1} and job.refresh().attempts()[0] == 2
+    else:
+        # Then, while Kue's own TTL checker could still fail it, pykue leaves it alone
+        assert (stored.state, stored.error) == ("active", None)
+
+
+def test_a_typeless_delayed_hash_is_dropped_from_the_index_and_delayed_jobs_still_promote(
+        app_queue, client, workers):
+    # Given what a stale Node Kue Job leaves of a removed job: a hash without a type, still indexed
+    client.hset("q:job:99", mapping={"updated_at": "1", "state": "delayed", "promote_at": "1"})
+    client.zadd("q:jobs:delayed", {"02|99": 1})
+    job = app_queue.tasks["echo"].with_options(delay=100).delay(n=2)
+    # When a worker starts
+    workers.start()
+    # Then the real delayed job is promoted and run, and the stray hash is left as it was
+    assert job.wait(5) == {"n": 2}
+    assert client.zscore("q:jobs:delayed", "02|99") is None
+    assert client.hgetall("q:job:99") == {"updated_at": "1", "state": "delayed", "promote_at": "1"}
+
+
 def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, workers):
     # Given two workers whose upkeep both look for expired jobs (one runs only echo)
     events = EventLog(app_queue)
