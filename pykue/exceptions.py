@@ -12,7 +12,10 @@ class InvalidJobError(PykueError, ValueError):
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
         self.value = value
-        shown = repr(value)
+        try:
+            shown = repr(value)
+        except RecursionError:
+            shown = f"<{type(value).__name__} nested too deeply to show>"
         if len(shown) > 200:
             shown = shown[:200] + f"... ({len(shown)} characters)"
         super().__init__(f"invalid {field} {shown}: {reason}")

@@ -42,10 +42,15 @@ class Attempts(NamedTuple):
     max: int
 
 
+def check_type(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidJobError("type", value, "a job type must be a non-empty string")
+    return value
+
+
 class Job:
     def __init__(self, queue: "Queue", type: str, data: Any = None) -> None:
-        if not isinstance(type, str) or not type.strip():
-            raise InvalidJobError("type", type, "a job type must be a non-empty string")
+        check_type(type)
         self.queue = queue
         self.id: int | None = None
         self.type = type
@@ -79,8 +84,8 @@ class Job:
         if n is _MISSING:
             made = _int(self._hash.get("attempts")) or 0
             return Attempts(made, max(self._max_attempts - made, 0) if made else self._max_attempts, self._max_attempts)
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise InvalidJobError("attempts", n, "expected an integer >= 1")
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_ATTEMPTS:
+            raise InvalidJobError("attempts", n, f"expected an integer from 1 to {MAX_ATTEMPTS}")
         self._max_attempts = n
         return self
 
@@ -107,7 +112,7 @@ class Job:
     def remove_on_complete(self, value: Any = _MISSING) -> Any:
         if value is _MISSING:
             return self._remove_on_complete
-        self._remove_on_complete = bool(value)
+        self._remove_on_complete = _flag("remove_on_complete", value)
         return self
 
     def search_keys(self, keys: Any = _MISSING) -> Any:
@@ -123,7 +128,7 @@ class Job:
     def events(self, enabled: Any = _MISSING) -> Any:
         if enabled is _MISSING:
             return self._events
-        self._events = bool(enabled)
+        self._events = _flag("events", enabled)
         return self
 
     def apply_kue_options(self, options: dict[str, Any]) -> "Job":
@@ -136,7 +141,7 @@ class Job:
             "delay": self.delay,
             "searchKeys": self.search_keys,
             "backoff": self._kue_backoff,
-            "removeOnComplete": self.remove_on_complete,
+            "removeOnComplete": lambda v: self.remove_on_complete(True),  # Kue: any truthy value
             "ttl": self.ttl,
         }
         unknown = set(options) - set(setters)
@@ -225,6 +230,8 @@ class Job:
             data.encode("utf-8")  # lone surrogates cannot be stored (nor read by Node)
         except (TypeError, ValueError) as error:
             raise InvalidJobError("data", self.data, f"not JSON-serialisable as UTF-8 ({error})") from None
+        except RecursionError:
+            raise InvalidJobError("data", self.data, "nested too deeply to serialise") from None
         if strategy:  # a Python strategy stays in this process, for workers of this queue here
             self.queue.backoff_strategies[self.type] = self._backoff
         words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()
@@ -403,8 +410,11 @@ def _dumps_field(name: str, value: Any) -> str:
         return dumps(value)
     except (TypeError, ValueError) as error:
         raise InvalidJobError(name, value, f"not JSON-serialisable ({error})") from None
+    except RecursionError:
+        raise InvalidJobError(name, value, "nested too deeply to serialise") from None
 
 
+MAX_ATTEMPTS = 2**53 - 1  # the largest integer JavaScript and Lua hold exactly
 MAX_MS = 2**52  # ~142,000 years: now + this stays an integer that JavaScript and Lua hold exactly
 
 
@@ -425,10 +435,16 @@ def _delay_ms(value: Any) -> int | None:
     return _ms("delay", value) or None
 
 
+def _flag(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidJobError(field, value, "expected True or False")
+    return value
+
+
 def _int_option(field: str, value: Any) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
         raise InvalidJobError(field, value, "expected an integer") from None
 
 
@@ -447,6 +463,8 @@ def _number(value: str | None, default: int) -> Any:
     try:
         number = float(value)
     except ValueError:
+        return None
+    if not math.isfinite(number):  # Node may store "Infinity" or "NaN"; JSON.stringify writes null
         return None
     return int(number) if number.is_integer() else number
 

@@ -15,7 +15,7 @@ from . import search as search_index
 from .connection import RedisSpec, connect
 from .events import EventHub
 from .exceptions import InvalidJobError, JobNotFoundError
-from .job import Job, now_ms
+from .job import Job, check_type, now_ms
 from .keys import Keys, strip_zid
 from .scripts import Scripts
 from .states import STATES, check_state
@@ -56,8 +56,14 @@ class Queue:
 
     def create_many(self, jobs: Iterable[Job | tuple[str, Any]]) -> list[Job]:
         """Save many jobs in one round trip, in order; each one is still atomic on its own."""
-        built = [j if isinstance(j, Job) else Job(self, *j) for j in jobs]
-        return self.save_jobs(built)
+        return self.save_jobs([self._as_job(j) for j in jobs])
+
+    def _as_job(self, item: Any) -> Job:
+        if isinstance(item, Job):
+            return item
+        if not isinstance(item, (tuple, list)) or not 1 <= len(item) <= 2:
+            raise InvalidJobError("job", item, "expected a Job or a (type, data) pair")
+        return Job(self, *item)
 
     def save_jobs(self, jobs: list[Job]) -> list[Job]:
         if any(job.id is not None for job in jobs):
@@ -121,10 +127,10 @@ class Queue:
 
     def pause(self, type: str) -> None:
         """Stop every pykue worker sharing this Redis from taking jobs of ``type`` (about 1 s)."""
-        self.client.sadd(self.keys.paused, type)
+        self.client.sadd(self.keys.paused, check_type(type))
 
     def resume(self, type: str) -> None:
-        self.client.srem(self.keys.paused, type)
+        self.client.srem(self.keys.paused, check_type(type))
 
     def paused_types(self) -> set[str]:
         return set(self.client.smembers(self.keys.paused))
@@ -225,7 +231,10 @@ class Queue:
     def _range(self, key: str, start: int, stop: int, order: str) -> list[Job]:
         if order not in ("asc", "desc"):
             raise InvalidJobError("order", order, 'expected "asc" or "desc"')
-        ids = [strip_zid(m) for m in self.client.zrange(key, int(start), int(stop))]
+        for name, value in (("start", start), ("stop", stop)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidJobError(name, value, "expected an integer rank (negative: from the end)")
+        ids = [strip_zid(m) for m in self.client.zrange(key, start, stop)]
         jobs = sorted(self.get_jobs(ids), key=lambda job: job.id)
         return jobs[::-1] if order == "desc" else jobs
 

@@ -36,7 +36,7 @@ def test_unknown_priorities(queue, client, seeded, bad):
     assert snapshot(client) == seeded
 
 
-@pytest.mark.parametrize("bad", [0, -1, 1.5, "3", None, True])
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "3", None, True, 2**53, 10**30])
 def test_bad_attempts(queue, client, seeded, bad):
     with pytest.raises(InvalidJobError) as info:
         queue.create("t").attempts(bad).save()
@@ -98,6 +98,63 @@ def test_unknown_states(queue, client, seeded, bad):
             call()
         check(info.value, "state", bad)
     assert snapshot(client) == seeded
+
+
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("depth", [980, 5000])
+def test_data_nested_too_deeply_is_refused(queue, client, seeded, depth):
+    # json.loads reads some of these (a web client may send them); json.dumps cannot write them
+    with pytest.raises(InvalidJobError, match="data <list nested too deeply to show>: nested too deeply"):
+        queue.create("t", nested(depth)).save()
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("setter", ["remove_on_complete", "events"])
+@pytest.mark.parametrize("bad", ["yes", 1, None, "false"])
+def test_flags_take_only_booleans(queue, client, seeded, setter, bad):
+    with pytest.raises(InvalidJobError) as info:
+        getattr(queue.create("t"), setter)(bad).save()
+    check(info.value, setter, bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("-inf"), 1e400, "Infinity"])
+def test_kue_options_with_infinite_attempts_are_refused(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").apply_kue_options({"attempts": bad}).save()
+    assert info.value.field == "attempts"
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [1, "t", ("t", {}, "extra"), (), None])
+def test_create_many_names_an_item_that_is_not_a_job(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create_many([("t", {}), bad])
+    check(info.value, "job", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", ["", "  ", None, 3])
+def test_pause_and_resume_need_a_type(queue, client, seeded, bad):
+    for call in (queue.pause, queue.resume):
+        with pytest.raises(InvalidJobError) as info:
+            call(bad)
+        check(info.value, "type", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("start, stop", [("a", 1), (0, "1"), (0.5, 2), (None, 1), (True, 1)])
+def test_ranges_need_integer_ranks(queue, client, seeded, start, stop):
+    bad, field = (start, "start") if not isinstance(start, int) or isinstance(start, bool) else (stop, "stop")
+    with pytest.raises(InvalidJobError) as info:
+        queue.range(start, stop)
+    check(info.value, field, bad)
 
 
 def test_one_bad_job_in_create_many_writes_nothing(queue, client, seeded):

@@ -100,3 +100,10 @@ def test_kue_options_object(offline_queue):
         offline_queue.create("t").apply_kue_options({"backoff": "function(){return 1}"})
     with pytest.raises(InvalidJobError, match="options"):
         offline_queue.create("t").apply_kue_options({"priorty": 1})
+
+
+@pytest.mark.parametrize("stored", ["Infinity", "-Infinity", "NaN"])
+def test_a_non_finite_priority_node_wrote_becomes_null_as_in_json_stringify(offline_queue, stored):
+    out = Job.from_hash(offline_queue, 3, {"type": "t", "data": "{}", "priority": stored}).to_json()
+    assert out["priority"] is None
+    assert json.loads(json.dumps(out, allow_nan=False))["priority"] is None
