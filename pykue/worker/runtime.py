@@ -494,9 +494,11 @@ class Worker:
         return [by_outcome[id(o)] for o in outcomes], []
 
     def retry_delay(self, job: "Job") -> int:
-        """The backoff delay before the next attempt, in ms (0: retry at once)."""
+        """The backoff delay before the next attempt, in ms (0: retry at once, or no retry)."""
         made, _, maximum = job.attempts()
-        attempts = min(made + 1, maximum)
+        if made + 1 >= maximum:
+            return 0  # this failure is the last: no strategy is asked for a delay nobody waits
+        attempts = made + 1
         task = self.queue.tasks.get(job.type)  # the tick hands this worker jobs of any type
         strategy = (task.backoff_strategy if task else None) or self.queue.backoff_strategies.get(job.type)
         try:

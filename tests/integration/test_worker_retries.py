@@ -48,6 +48,23 @@ def test_retry_gaps_follow_the_backoff(app_queue, client, workers, job_type, exp
     assert job.refresh().attempts() == (len(expected_gaps) + 1, 4 - len(expected_gaps) - 1, 4)
 
 
+def test_a_backoff_callable_gets_the_current_delay_and_is_not_asked_after_the_last_attempt(app_queue, workers):
+    asked = []
+
+    def backoff(attempts, delay_ms):
+        asked.append((attempts, delay_ms))
+        return 50 * attempts
+
+    @app_queue.task("always_fails", attempts=3, backoff=backoff)
+    def always_fails():
+        raise RuntimeError("no")
+
+    workers.start()
+    with pytest.raises(pykue.JobFailedError):
+        always_fails.delay().wait(10)
+    assert asked == [(1, None), (2, 50)]
+
+
 def test_backoff_true_reuses_the_jobs_delay(app_queue, client, workers):
     # Given a job delayed 200 ms whose task's backoff is True (Kue: retry after the job's delay)
     workers.start()
