@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, TypeVar
 from .backoff import is_strategy
 from .context import current_job
 from .exceptions import InvalidJobError
+from .job import MAX_ATTEMPTS
 from .states import priority_value
 
 if TYPE_CHECKING:
@@ -35,8 +36,11 @@ class TaskOptions:
 
     def validate(self) -> "TaskOptions":
         priority_value(self.priority)
-        if not isinstance(self.attempts, int) or isinstance(self.attempts, bool) or self.attempts < 1:
-            raise InvalidJobError("attempts", self.attempts, "expected an integer >= 1")
+        attempts = self.attempts
+        if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= MAX_ATTEMPTS:
+            raise InvalidJobError("attempts", self.attempts, f"expected an integer from 1 to {MAX_ATTEMPTS}")
+        if not isinstance(self.remove_on_complete, bool):
+            raise InvalidJobError("remove_on_complete", self.remove_on_complete, "expected True or False")
         return self
 
 

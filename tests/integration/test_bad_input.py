@@ -207,3 +207,21 @@ def test_data_with_a_lone_surrogate_is_refused_before_anything_is_written(queue,
     with pytest.raises(InvalidJobError, match="data"):
         queue.create("t", {"name": "\ud800"}).save()
     assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"concurrency": 0}, "concurrency"), ({"attempts": 0}, "attempts"), ({"attempts": 2**53}, "attempts"),
+    ({"remove_on_complete": "yes"}, "remove_on_complete"), ({"priority": "urgent"}, "priority"),
+])
+def test_a_task_with_bad_options_is_refused_when_it_is_declared(queue, options, field):
+    with pytest.raises(InvalidJobError) as info:
+        queue.task("t", **options)(lambda: None)
+    assert info.value.field == field
+    assert "t" not in queue.tasks
+
+
+def test_with_options_validates_what_it_changes(queue):
+    task = queue.task("t")(lambda: None)
+    with pytest.raises(InvalidJobError) as info:
+        task.with_options(remove_on_complete=1)
+    assert info.value.field == "remove_on_complete"
