@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
 
@@ -136,13 +137,13 @@ class Job:
         if not isinstance(options, dict):
             raise InvalidJobError("options", options, "expected an object")
         setters: dict[str, Callable[[Any], Any]] = {
-            "attempts": lambda v: self.attempts(_int_option("attempts", v)),
+            "attempts": lambda v: self.attempts(_kue_int("attempts", v)),
             "priority": self.priority,
-            "delay": self.delay,
+            "delay": lambda v: self.delay(_kue_number("delay", v)),
             "searchKeys": self.search_keys,
             "backoff": self._kue_backoff,
             "removeOnComplete": lambda v: self.remove_on_complete(True),  # Kue: any truthy value
-            "ttl": self.ttl,
+            "ttl": lambda v: self.ttl(_kue_number("ttl", v)),
         }
         unknown = set(options) - set(setters)
         if unknown:
@@ -441,11 +442,25 @@ def _flag(field: str, value: Any) -> bool:
     return value
 
 
-def _int_option(field: str, value: Any) -> int:
-    try:
+def _kue_int(field: str, value: Any) -> int:
+    """Kue's ``parseInt`` of an option: "3", "3.7" and 3.7 are 3; anything else is refused."""
+    match = re.match(r"\s*([+-]?\d+)", value) if isinstance(value, str) else None
+    if match:
+        return int(match.group(1))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return int(value)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
-        raise InvalidJobError(field, value, "expected an integer") from None
+    raise InvalidJobError(field, value, "expected an integer")
+
+
+def _kue_number(field: str, value: Any) -> Any:
+    """Options reach Kue through JavaScript, where "5000" is as good as 5000."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidJobError(field, value, "expected a number of milliseconds") from None
+    return int(number) if number.is_integer() else number
 
 
 def _int(value: str | None) -> int | None:

@@ -225,3 +225,27 @@ def test_with_options_validates_what_it_changes(queue):
     with pytest.raises(InvalidJobError) as info:
         task.with_options(remove_on_complete=1)
     assert info.value.field == "remove_on_complete"
+
+
+def test_kue_options_are_read_as_kue_reads_them(queue, client):
+    # Options that come through JavaScript: parseInt for attempts, numeric strings for ms
+    job = queue.create("t").apply_kue_options({"attempts": "3.7", "delay": "250", "ttl": "5000",
+                                               "removeOnComplete": "yes"}).save()
+    stored = client.hgetall(f"q:job:{job.id}")
+    assert (stored["max_attempts"], stored["delay"], stored["ttl"], stored["removeOnComplete"]) == (
+        "3", "250", "5000", "true")
+    # falsy options are not applied, as in Kue
+    job = queue.create("t").apply_kue_options({"attempts": 0, "delay": 0, "ttl": "", "removeOnComplete": False})
+    assert (job.attempts().max, job.delay(), job.ttl(), job.remove_on_complete()) == (1, None, None, False)
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"attempts": True}, "attempts"), ({"attempts": "three"}, "attempts"), ({"attempts": [3]}, "attempts"),
+    ({"attempts": "-2"}, "attempts"), ({"ttl": "soon"}, "ttl"), ({"delay": "1e400"}, "delay"),
+    ({"ttl": "-5"}, "ttl"),
+])
+def test_kue_options_kue_could_not_read_either_are_refused(queue, client, seeded, options, field):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").apply_kue_options(options).save()
+    assert info.value.field == field
+    assert snapshot(client) == seeded
