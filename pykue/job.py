@@ -272,7 +272,7 @@ class Job:
 
     def log(self, fmt: Any, *args: Any) -> "Job":
         line = render_log(fmt, args)
-        if not self.queue.scripts.log_job(self.queue.client, self._require_id(), line, now_ms()):
+        if not self.queue.scripts.log_job(self.queue.client, self._require_id(), line, now_ms(), self.claim):
             raise JobNotFoundError(self.id)
         return self
 

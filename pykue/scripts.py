@@ -328,8 +328,8 @@ class Scripts:
     def remove_job(self, client: redis.Redis, job_id: int) -> str | None:
         return self._remove_job(client, [self.base, job_id])
 
-    def log_job(self, client: redis.Redis, job_id: int, line: str, now: int) -> bool:
-        return bool(self._log_job(client, [self.base, job_id, line, now]))
+    def log_job(self, client: redis.Redis, job_id: int, line: str, now: int, claim: str = "") -> int:
+        return int(self._log_job(client, [self.base, job_id, line, now, claim]))
 
     def progress_job(self, client: redis.Redis, job_id: int, percent: int, data_json: str,
                      now: int, claim: str = "") -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pykue import JobNotFoundError, PykueError
+from pykue.job import now_ms
 from tests.redis_probe import events, snapshot  # noqa: F401
 
 
@@ -69,3 +70,21 @@ def test_an_unsaved_job_cannot_log(queue, client):
 def test_logs_of_an_unknown_job_are_empty(queue):
     assert queue.job_logs(42) == []
     assert queue.job_logs("nope") == []
+
+
+def test_a_worker_whose_claim_is_gone_logs_nothing(queue, client):
+    # Given a run that lost its claim (its TTL expired and a retry holds the job now)
+    queue.create("email").save()
+    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    stale, current = queue.get_job(job_id), queue.get_job(job_id)
+    stale.claim = claim
+    client.hset(f"q:job:{job_id}", "pykue_claim", "w1/1/2")
+    current.claim = "w1/1/2"
+    before = snapshot(client)
+    # When both log
+    stale.log("late line from the expired run")
+    assert snapshot(client) == before
+    current.log("line from the retry")
+    # Then only the current claim holder's line is kept; a caller with no claim may always log
+    queue.get_job(job_id).log("from the dashboard")
+    assert client.lrange(f"q:job:{job_id}:log", 0, -1) == ["line from the retry", "from the dashboard"]
