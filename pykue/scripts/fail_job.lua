@@ -5,7 +5,8 @@
   ARGV[1] key base, ARGV[2] job id, ARGV[3] claim token, ARGV[4] now (ms),
   ARGV[5] error text, ARGV[6] log summary, ARGV[7] message JSON,
   ARGV[8] retry delay ms (0: retry at once), ARGV[9] "ttl" when the attempt ran out of time
-  (then Kue's `ttl exceeded` comes first and `ttl exceeded ack` last, as a Kue worker sends them)
+  (then Kue's `ttl exceeded` comes first and `ttl exceeded ack` right after `error`, as a Kue
+  worker sends them: start, ttl exceeded, error, ttl exceeded ack, failed)
   Returns attempts remaining + 1 (1 = failed for good), or 0 when the claim no longer holds.
 ]]
 --- @include "keys"
@@ -32,6 +33,7 @@ redis.call("HSET", jkey, unpack(fields))
 redis.call("HDEL", jkey, "pykue_claim")
 redis.call("RPUSH", log_key(base, id), ARGV[6])
 publish(base, id, "error", "," .. cjson.encode(ARGV[5]))
+if ARGV[9] == "ttl" then publish(base, id, "ttl exceeded ack", "") end
 if new == "delayed" then
   place(base, id, jtype, "active", "delayed", priority, now + delay)
 elseif new == "inactive" then
@@ -46,5 +48,4 @@ if remaining > 0 then
 else
   publish(base, id, "failed", "," .. message .. ",null")
 end
-if ARGV[9] == "ttl" then publish(base, id, "ttl exceeded ack", "") end
 return remaining + 1

@@ -138,9 +138,9 @@ def test_ttl_exceeded_fails_the_job_and_discards_the_late_result(app_queue, clie
     assert stored["state"] == "failed"
     assert 300 <= int(stored["failed_at"]) - int(stored["started_at"]) <= 300 + LATE_MS
     assert app_queue.job_logs(job.id) == ["TTL exceeded"]
-    # And Kue's event sequence went out: start, ttl exceeded, error, failed
+    # And Kue's event sequence went out: start, ttl exceeded, error, ttl exceeded ack, failed
     wait_for(lambda: "failed" in events.of(job.id), 5, message="the failed event")
-    assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "failed"]
+    assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "ttl exceeded ack", "failed"]
     assert events.args(job.id, "failed") == [("TTL exceeded", None)]
     # When the thread returns later, its result does not complete the job; the worker says so
     wait_for(lambda: runs(client, "ttl_return"), 5, message="the late return")
@@ -228,7 +228,7 @@ def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, worker
         wait_for(lambda job=job: "failed" in events.of(job.id), 5, message="the failed event")
     wait_for(lambda: len(runs(client, "ttl_return")) == 3, 5, message="the late returns")
     for job in jobs:
-        assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "failed"]
+        assert events.of(job.id) == ["enqueue", "start", "ttl exceeded", "error", "ttl exceeded ack", "failed"]
         assert app_queue.job_logs(job.id) == ["TTL exceeded"]
 
 

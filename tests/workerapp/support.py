@@ -30,7 +30,7 @@ class EventLog:
     """Every Kue event of a queue, as ``(id, event, args)``, via ``queue.on('job <event>')``."""
 
     NAMES = ("enqueue", "start", "promotion", "progress", "error", "failed attempt", "failed",
-             "complete", "remove", "ttl exceeded")
+             "complete", "remove", "ttl exceeded", "ttl exceeded ack")
 
     def __init__(self, queue) -> None:
         self.entries: list[tuple[int, str, tuple]] = []
