@@ -7,20 +7,21 @@ bodies must be JSON of a bounded size, and state-changing requests must carry a 
 content type and come from the dashboard's own origin, so a cross-site form cannot forge
 them. Kue's one GET that writes, ``GET /inactive/:id``, must moreover come from a script
 (``X-Requested-With: XMLHttpRequest`` or a same-origin fetch), so an image tag cannot.
+Input no route can use (a range that is no pair of integers) gets ``400`` naming it, where
+Kue passed it on to Redis; Redis out of reach gets ``503`` (see :mod:`pykue.web.app`).
 """
 from __future__ import annotations
 
 import functools
-import json
 import logging
-import re
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Callable
 
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import BaseConverter
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
@@ -28,8 +29,20 @@ from werkzeug.wrappers import Response
 from ..exceptions import InvalidJobError
 from ..exceptions import JobNotFoundError
 from ..exceptions import PykueError
+from .parsing import InvalidInputError
+from .parsing import is_job_id
+from .parsing import is_utf8
+from .parsing import js_truthy
+from .parsing import parse_body
+from .parsing import parse_int
+from .parsing import ranks
+from .parsing import shorten
 from .presenters import job_json
 from .presenters import stats_json
+from .responses import accepts_json
+from .responses import error
+from .responses import json_response
+from .responses import not_found
 
 if TYPE_CHECKING:
     from .app import Dashboard
@@ -38,46 +51,12 @@ log = logging.getLogger(__name__)
 
 View = Callable[..., Response]
 
-#: What Redis answers when Kue passes a range bound that parseInt could not read.
-BAD_RANGE = "ERR value is not an integer or out of range"
-_JS_INT = re.compile(r"\s*([+-]?\d+)")
+#: Redis out of reach: ``503`` rather than an error body (see ``Dashboard.redis_unavailable``).
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
 #: The most jobs ``/pykue/jobs?ids=`` answers with at once.
 MAX_IDS = 500
-
-
-class RangeConverter(BaseConverter):
-    """Kue's ``:from..:to`` segment: ``from`` is anything but ``/``, ``to`` has no ``.`` either."""
-
-    regex = r"[^/]+\.\.[^/.]+"
-
-    def to_python(self, value: str) -> tuple[int | None, int | None]:
-        start, stop = value.rsplit("..", 1)
-        return parse_int(start), parse_int(stop)
-
-    def to_url(self, value: Any) -> str:
-        return f"{value[0]}..{value[1]}"
-
-
-def parse_int(text: str) -> int | None:
-    """JavaScript's ``parseInt(text, 10)``: leading digits count, anything else is NaN (None)."""
-    match = _JS_INT.match(text)
-    return int(match.group(1)) if match else None
-
-
-def json_response(body: Any, status: int = 200) -> Response:
-    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-    return Response(text, status=status, content_type="application/json; charset=utf-8")
-
-
-def error(message: str, status: int = 200) -> Response:
-    return json_response({"error": message}, status)
-
-
-def accepts_json(request: Request) -> bool:
-    """Express's ``req.accepts('json')``: no Accept header accepts everything."""
-    if not request.headers.get("Accept", "").strip():
-        return True
-    return request.accept_mimetypes.quality("application/json") > 0
+#: ``count_metric`` (scripts/includes/publish.lua) expires each minute's counters after 7200 s.
+METRICS_KEPT_MINUTES = 120
 
 
 def json_route(view: View) -> View:
@@ -86,11 +65,13 @@ def json_route(view: View) -> View:
     @functools.wraps(view)
     def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
         if not accepts_json(request):
-            from .app import not_found
-
             return not_found(request)
         try:
             return view(app, request, **values)
+        except InvalidInputError as exc:
+            return error(str(exc), 400)
+        except REDIS_DOWN:
+            raise
         except (PykueError, RedisError) as exc:
             return error(str(exc))
 
@@ -174,29 +155,23 @@ def search(app: Dashboard, request: Request) -> Response:
 
 
 @json_route
-def job_range(app: Dashboard, request: Request, span: tuple, order: str | None = None) -> Response:
-    start, stop = span
-    if start is None or stop is None:
-        return error(BAD_RANGE)
+def job_range(app: Dashboard, request: Request, span: str, order: str | None = None) -> Response:
+    start, stop = ranks(span)
     return json_response([job_json(job) for job in app.queue.range(start, stop, order_of(order))])
 
 
 @json_route
-def state_range(app: Dashboard, request: Request, state: str, span: tuple,
+def state_range(app: Dashboard, request: Request, state: str, span: str,
                 order: str | None = None) -> Response:
-    start, stop = span
-    if start is None or stop is None:
-        return error(BAD_RANGE)
+    start, stop = ranks(span)
     jobs = app.queue.range_by_state(state, start, stop, order_of(order))
     return json_response([job_json(job) for job in jobs])
 
 
 @json_route
-def type_range(app: Dashboard, request: Request, job_type: str, state: str, span: tuple,
+def type_range(app: Dashboard, request: Request, job_type: str, state: str, span: str,
                order: str | None = None) -> Response:
-    start, stop = span
-    if start is None or stop is None:
-        return error(BAD_RANGE)
+    start, stop = ranks(span)
     jobs = app.queue.range_by_type(job_type, state, start, stop, order_of(order))
     return json_response([job_json(job) for job in jobs])
 
@@ -219,14 +194,22 @@ def job(app: Dashboard, request: Request, job_id: str) -> Response:
 
 @json_route
 def job_log(app: Dashboard, request: Request, job_id: str) -> Response:
-    return json_response(app.queue.job_logs(job_id))
+    return json_response(app.queue.job_logs(job_id) if is_job_id(job_id) else [])
 
 
 @json_route
 def metrics(app: Dashboard, request: Request) -> Response:
-    """pykue's own: completed and failed jobs per minute, for the dashboard's chart."""
-    minutes = parse_int(request.args.get("minutes", "60")) or 60
-    body = dict(app.queue.metrics(minutes=max(1, min(minutes, 24 * 60))))
+    """pykue's own: completed and failed jobs per minute, for the dashboard's chart.
+
+    More minutes than Redis keeps would only pad the chart with zeros that look like idle
+    time, so the span is clamped to what is kept; the answer's ``minutes`` tells the span.
+    """
+    text = request.args.get("minutes", "60")
+    minutes = parse_int(text)
+    if minutes is None:
+        raise InvalidInputError(f"invalid minutes {shorten(text)!r}: expected an integer"
+                                f" (at most {METRICS_KEPT_MINUTES} are kept)")
+    body = dict(app.queue.metrics(minutes=int(max(1, min(minutes, METRICS_KEPT_MINUTES)))))
     body["workTime"] = app.queue.work_time()
     return json_response(body)
 
@@ -235,13 +218,13 @@ def metrics(app: Dashboard, request: Request) -> Response:
 def jobs_by_id(app: Dashboard, request: Request) -> Response:
     """pykue's own: many jobs by id in one round trip (search results), in the order asked."""
     wanted = [part.strip() for part in request.args.get("ids", "").split(",")]
-    ids = [int(part) for part in wanted if part.isdigit() and int(part) > 0][:MAX_IDS]
+    ids = [int(part) for part in wanted if is_job_id(part)][:MAX_IDS]
     return json_response([job_json(found) for found in app.queue.get_jobs(ids)])
 
 
 def load_job(app: Dashboard, job_id: str):
     """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
-    if not job_id.isdigit() or int(job_id) == 0:
+    if not is_job_id(job_id):
         raise JobNotFoundError(job_id)
     return app.queue.get_job(job_id)
 
@@ -290,12 +273,7 @@ def create(app: Dashboard, request: Request) -> Response:
         return error(f"request body is larger than the {app.max_body} byte limit", 413)
     if not raw.strip():
         return Response(status=204)
-    try:
-        body = json.loads(raw)
-    except ValueError as exc:
-        return error(f"request body is not valid JSON: {exc}", 400)
-    except RecursionError:
-        return error("request body is not valid JSON: nested too deeply", 400)
+    body = parse_body(raw)
     if body == {} or body == []:
         return Response(status=204)
     if isinstance(body, dict):
@@ -315,29 +293,24 @@ def create_one(app: Dashboard, args: Any) -> tuple[int, dict]:
     if not js_truthy(job_type):
         return 400, {"error": "Must provide job type"}
     if not isinstance(job_type, str):
-        return 400, {"error": f"invalid type {job_type!r}: expected a string"}
+        return 400, {"error": f"invalid type {shorten(repr(job_type))}: expected a string"}
+    if not is_utf8(job_type):
+        return 400, {"error": f"invalid type {shorten(repr(job_type))}: a lone surrogate is not text Redis can store"}
     options = args.get("options") or {}
     if not isinstance(options, dict):
-        return 400, {"error": f"invalid options {options!r}: expected an object"}
+        return 400, {"error": f"invalid options {shorten(repr(options))}: expected an object"}
     data = args.get("data")
     try:
         new_job = app.queue.create(job_type, data if js_truthy(data) else {})
         new_job.apply_kue_options(options).save()
     except InvalidJobError as exc:
         return 400, {"error": str(exc)}
+    except REDIS_DOWN:
+        raise
     except (PykueError, RedisError) as exc:
         log.warning("POST /job could not save a %r job: %s", job_type, exc)
         return 500, {"error": str(exc)}
     return 200, {"message": "job created", "id": new_job.id}
-
-
-def js_truthy(value: Any) -> bool:
-    """JavaScript truthiness: ``[]`` and ``{}`` are true, ``0``, ``""`` and ``null`` are not."""
-    if value is None or value is False or value == "":
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value == value and value != 0  # NaN is falsy
-    return True
 
 
 def rules() -> list[Rule]:

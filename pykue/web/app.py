@@ -9,20 +9,22 @@ environment), so two dashboards for two queues can run side by side in one proce
 The application honours ``SCRIPT_NAME``: mount it under any path (Werkzeug's
 ``DispatcherMiddleware``, a Flask or Django project, gunicorn's ``--env SCRIPT_NAME``)
 and every link, asset and API call follows.
+
+Errors on API routes are JSON (:mod:`pykue.web.responses`); Redis out of reach is a ``503``,
+JSON for the API and a short page for the HTML views, logged as one warning line.
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from urllib.parse import quote
 from typing import TYPE_CHECKING
 from typing import Any
 from typing import Iterable
 
 from jinja2 import Environment
 from jinja2 import FileSystemLoader
-from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
 from werkzeug.routing import Map
@@ -31,7 +33,11 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response
 
+from .. import __version__
+from ..connection import describe
 from . import api
+from . import parsing
+from . import responses
 from . import views
 from .hosts import AllowedHosts
 from .hosts import normalize_hosts
@@ -51,6 +57,8 @@ STATIC_DIR = UI_DIR / "static"
 
 #: Kue's body-parser limit for ``POST /job``.
 DEFAULT_MAX_BODY = 100 * 1024
+#: Seconds a client is told to wait (``Retry-After``) when Redis is out of reach.
+RETRY_AFTER = 5
 
 
 class Dashboard:
@@ -64,8 +72,12 @@ class Dashboard:
         self.owns_queue = owns_queue
         #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
         self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
-        self.url_map = Map([*api.rules(), *views.rules()], converters={"range": api.RangeConverter},
+        api_rules = api.rules()
+        self.url_map = Map([*api_rules, *views.rules()], converters={"range": parsing.RangeConverter},
                            strict_slashes=False)
+        #: The API's first path segments (``job``, ``jobs``, ``stats``...): errors there are JSON.
+        self.api_roots = frozenset(rule.rule.split("/")[1] for rule in api_rules)
+        self.api_endpoints = frozenset(rule.endpoint for rule in api_rules)
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
         self._wsgi = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
                                           cache_timeout=3600)
@@ -84,14 +96,53 @@ class Dashboard:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             rule, values = match(adapter, request)
-            return rule.endpoint(self, request, **values)
         except NotFound:
-            return not_found(request)
+            return responses.route_not_found(request, self.is_api_path(request))
+        except MethodNotAllowed as refusal:
+            if self.refused_by_api(adapter, request, refusal):
+                return responses.method_not_allowed(request, refusal)
+            return refusal.get_response(request.environ)  # type: ignore[return-value]
         except HTTPException as error:
             return error.get_response(request.environ)  # type: ignore[return-value]
-        except Exception as error:  # a bug or Redis gone: say so in JSON, keep the traceback in the log
+        return self.call(rule, request, values)
+
+    def call(self, rule: Rule, request: Request, values: dict[str, Any]) -> Response:
+        try:
+            return rule.endpoint(self, request, **values)
+        except api.REDIS_DOWN as error:
+            return self.redis_unavailable(request, error, page=rule.endpoint not in self.api_endpoints)
+        except HTTPException as error:
+            return error.get_response(request.environ)  # type: ignore[return-value]
+        except Exception as error:  # a bug: say so in JSON, keep the traceback in the log
             log.exception("%s %s failed", request.method, request.path)
-            return api.error(f"internal error: {type(error).__name__}", 500)
+            return responses.error(f"internal error: {type(error).__name__}", 500)
+
+    def is_api_path(self, request: Request) -> bool:
+        """Under one of the API's roots: where no route matches, a JSON client gets JSON."""
+        return request.path.split("/")[1] in self.api_roots
+
+    def refused_by_api(self, adapter: MapAdapter, request: Request, refusal: MethodNotAllowed) -> bool:
+        """Whether an API route refused the method (``/inactive`` is a page, ``/inactive/3`` is not)."""
+        method = sorted(refusal.valid_methods or ["GET"])[0]
+        try:
+            rule, _ = adapter.match(request.path.rstrip("/") or "/", method=method, return_rule=True)
+        except HTTPException:
+            return False
+        return rule.endpoint in self.api_endpoints
+
+    def redis_unavailable(self, request: Request, error: Exception, *, page: bool) -> Response:
+        """503, as a page or as JSON; Redis going away is an outage, not a bug, so no traceback."""
+        where = describe(self.queue.client)
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        log.warning("%s %s: Redis at %s is unavailable: %s", request.method, request.path, where, reason)
+        if page:
+            response = self.render("unavailable.html", title=self.title, root=request.script_root.rstrip("/"),
+                                   version=__version__, where=where, reason=reason)
+            response.status_code = 503
+        else:
+            response = responses.error(f"redis unavailable: {reason}", 503)
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        return response
 
     def render(self, name: str, **context: Any) -> Response:
         template = self.templates.get_template(name)
@@ -112,29 +163,6 @@ def match(adapter: MapAdapter, request: Request) -> tuple[Rule, dict[str, Any]]:
         if len(path) > 1 and path.endswith("/"):
             return adapter.match(path.rstrip("/"), method=request.method, return_rule=True)
         raise
-
-
-NOT_FOUND_PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Error</title>
-</head>
-<body>
-<pre>Cannot {method} {path}</pre>
-</body>
-</html>
-"""
-
-
-def not_found(request: Request) -> Response:
-    """Express's 404 page, as Kue answers unknown paths and JSON routes the client refuses."""
-    path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=-._~%")
-    body = NOT_FOUND_PAGE.format(method=escape(request.method), path=escape(path))
-    response = Response(body, status=404, mimetype="text/html")
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue", *,

@@ -18,8 +18,8 @@ from tests.e2e.dashboard_process import DashboardProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ["pykue", "ui", "setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"]
-UI_FILES = ["pykue/ui/templates/layout.html", "pykue/ui/templates/jobs.html", "pykue/ui/static/dashboard.js",
-            "pykue/ui/static/dashboard.css", "pykue/ui/static/favicon.svg"]
+UI_FILES = ["pykue/ui/templates/layout.html", "pykue/ui/templates/jobs.html", "pykue/ui/templates/unavailable.html",
+            "pykue/ui/static/dashboard.js", "pykue/ui/static/dashboard.css", "pykue/ui/static/favicon.svg"]
 
 
 def run(argv: list[str], cwd: Path, timeout: float = 300) -> str:

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import math
+import urllib.parse
 
 import pytest
 from click.testing import CliRunner
@@ -97,6 +100,13 @@ def test_stats_work_time_is_the_stored_integer(queue, client, http):
     assert http.get("/stats").json["workTime"] == 4200
 
 
+def strict_json(response):
+    """The body as JSON.parse reads it: NaN and Infinity tokens are a syntax error there."""
+    def refuse(token):
+        raise AssertionError(f"{token} is not JSON")
+    return json.loads(response.get_data(as_text=True), parse_constant=refuse)
+
+
 # --- GET /job/:id and its log ------------------------------------------------------------------
 
 def test_job_by_id_sends_the_id_as_a_string_in_kues_key_order(queue, http):
@@ -113,11 +123,56 @@ def test_job_by_id_sends_the_id_as_a_string_in_kues_key_order(queue, http):
     assert body == {**job.to_json(), "id": str(job.id)}
 
 
+def test_non_finite_numbers_stored_in_redis_are_sent_as_null(queue, client, http):
+    job = queue.create("email", {"title": "x"}).save()
+    client.hset(queue.keys.job(job.id), mapping={"data": '{"a": NaN, "b": [Infinity, 1.5]}', "result": "-Infinity",
+                                                 "progress_data": '{"eta": Infinity}', "priority": "Infinity"})
+
+    for path in (f"/job/{job.id}", "/jobs/0..-1", f"/jobs/inactive/0..10/desc", f"/pykue/jobs?ids={job.id}"):
+        body = strict_json(http.get(path))
+        found = body if isinstance(body, dict) else body[0]
+        assert found["data"] == {"a": None, "b": [None, 1.5]}, path
+        assert found["result"] is None and found["progress_data"] == {"eta": None} and found["priority"] is None
+
+
+def test_a_lone_surrogate_in_stored_json_is_escaped_as_json_stringify_does(queue, client, http):
+    job = queue.create("email", {"title": "x"}).save()
+    client.hset(queue.keys.job(job.id), "data", '{"name": "\\ud800 é"}')
+
+    response = http.get(f"/job/{job.id}")
+
+    assert response.status_code == 200
+    assert '"\\ud800 \\u00e9"' in response.get_data(as_text=True)
+    assert json.loads(response.get_data(as_text=True))["data"] == {"name": "\ud800 é"}
+
+
 def test_unknown_job_is_kues_200_error(http):
     for path in ("/job/999", "/job/abc", "/job/0"):
         response = http.get(path)
         assert response.status_code == 200
         assert response.json == {"error": f'job "{path.rsplit("/", 1)[1]}" doesnt exist'}
+
+
+#: Ids Kue could never find: str.isdigit() is true for the first three, and int() reads the rest.
+NOT_ASCII_IDS = ["%C2%B2", "%E2%91%A0", pytest.param("9" * 5000, id="5000-digits"), "%D9%A1", "%EF%BC%91", "0_1"]
+
+
+@pytest.mark.parametrize("job_id", NOT_ASCII_IDS)
+def test_ids_that_are_not_ascii_digits_do_not_exist_like_any_other_bad_id(queue, client, http, job_id):
+    make_jobs(queue, 10)
+    queue.get_job(1).log("the log of job 1")
+    before = snapshot(client)
+    shown = urllib.parse.unquote(job_id)
+    missing = {"error": f'job "{shown}" doesnt exist'}
+
+    assert http.get(f"/job/{job_id}").json == missing
+    assert http.put(f"/job/{job_id}/state/inactive", headers=JSON).json == missing
+    assert http.put(f"/job/{job_id}/priority/1", headers=JSON).json == missing
+    assert http.delete(f"/job/{job_id}", headers=JSON).json == missing
+    assert http.get(f"/inactive/{job_id}", headers=AJAX).json == missing
+    assert http.get(f"/job/{job_id}/log").json == []
+    assert http.get(f"/pykue/jobs?ids={job_id},2").json == [queue.get_job(2).to_json()]
+    assert snapshot(client) == before
 
 
 def test_job_log_lists_lines_and_is_empty_for_unknown_ids(queue, http):
@@ -128,6 +183,7 @@ def test_job_log_lists_lines_and_is_empty_for_unknown_ids(queue, http):
     assert http.get(f"/job/{job.id}/log").json == ["first line", "sent 3 of 10"]
     assert http.get("/job/999/log").json == []
     assert http.get("/job/nope/log").json == []
+    assert http.get(f"/job/%20{job.id}/log").json == []  # Kue reads the key "job: 1:log"
 
 
 # --- the range routes ------------------------------------------------------------------------------
@@ -179,14 +235,33 @@ def test_type_range_and_type_stats_with_a_colon_in_the_type(queue, http):
     assert http.get("/jobs/other/failed/stats").json == {"count": 0}
 
 
-def test_unparsable_range_bounds_give_redis_error_as_200(queue, http):
+@pytest.mark.parametrize("path, span", [
+    ("/jobs/x..3", "x..3"), ("/jobs/a..b", "a..b"), ("/jobs/inactive/0..y", "0..y"),
+    ("/jobs/email/inactive/a..b/desc", "a..b"), ("/jobs/%D9%A1..%D9%A3", "\u0661..\u0663"),
+    ("/jobs/0..%C2%B2", "0..\u00b2"), (f"/jobs/0..{2**63}", f"0..{2**63}"),
+    (f"/jobs/{-2**63 - 1}..0", f"{-2**63 - 1}..0"),
+])
+def test_unparsable_range_bounds_are_a_400_naming_the_range(queue, http, path, span):
     make_jobs(queue, 2)
-    for path in ("/jobs/x..3", "/jobs/inactive/0..y", "/jobs/email/inactive/a..b/desc"):
-        response = http.get(path)
-        assert response.status_code == 200
-        assert response.json == {"error": "ERR value is not an integer or out of range"}
-    # parseInt reads leading digits, as Kue does
-    assert len(http.get("/jobs/0..1abc").json) == 2
+
+    response = http.get(path)
+
+    assert response.status_code == 400
+    assert response.json["error"].startswith(f"invalid range {span!r}: expected from..to, two integers")
+
+
+def test_a_range_of_thousands_of_digits_is_a_400_not_a_500(queue, http):
+    response = http.get("/jobs/0.." + "9" * 5000)
+    assert response.status_code == 400
+    assert response.json["error"].startswith("invalid range '0..999") and "(5003 characters)" in response.json["error"]
+
+
+def test_valid_range_bounds_are_read_as_kue_reads_them(queue, http):
+    make_jobs(queue, 2)
+    assert len(http.get("/jobs/0..1abc").json) == 2  # parseInt reads leading digits
+    assert len(http.get("/jobs/%201..+5").json) == 1
+    assert len(http.get(f"/jobs/{-2**63}..{2**63 - 1}").json) == 2
+    assert http.get("/jobs/5..9").json == []
 
 
 def test_invalid_state_in_a_read_route_is_refused_with_an_error_body(queue, client, http):
@@ -224,6 +299,48 @@ def test_json_routes_404_when_the_client_refuses_json(queue, http, path):
     for accept in ("*/*", "application/json", "text/html, application/json;q=0.5", None):
         headers = {"Accept": accept} if accept else {}
         assert http.get(path, headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("POST", "/stats", "GET, HEAD"), ("DELETE", "/jobs/0..10", "GET, HEAD"), ("GET", "/job", "POST"),
+    ("PUT", "/job/1", "DELETE, GET, HEAD"), ("POST", "/job/1/state/active", "PUT"),
+    ("PUT", "/pykue/metrics", "GET, HEAD"), ("POST", "/inactive/1", "GET, HEAD"), ("POST", "/stats/", "GET, HEAD"),
+])
+def test_a_wrong_method_on_an_api_route_is_a_json_405_naming_the_allowed_ones(queue, client, http, method, path,
+                                                                                allowed):
+    make_jobs(queue, 1)
+    before = snapshot(client)
+
+    response = http.open(path, method=method, headers=JSON)
+
+    assert response.status_code == 405 and response.mimetype == "application/json"
+    assert response.json == {"error": f"{method} is not allowed on {path}; allowed: {allowed}"}
+    assert response.headers["Allow"] == allowed
+    assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("path", ["/", "/failed", "/inactive"])
+def test_a_wrong_method_on_a_page_keeps_an_html_405(http, path):
+    response = http.post(path, headers=JSON)
+    assert response.status_code == 405 and response.mimetype == "text/html"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD"}
+
+
+@pytest.mark.parametrize("path", ["/job/1/nope", "/jobs/inactive", "/pykue/nope", "/stats/more", "/inactive/1/x"])
+def test_unknown_api_paths_are_a_json_404_for_clients_that_accept_json(http, path):
+    for accept in (None, "*/*", "application/json"):
+        response = http.get(path, headers={"Accept": accept} if accept else {})
+        assert response.status_code == 404 and response.json == {"error": f"Cannot GET {path}"}, accept
+    refused = http.get(path, headers={"Accept": "text/html"})
+    assert refused.status_code == 404 and f"<pre>Cannot GET {path}</pre>" in refused.get_data(as_text=True)
+
+
+def test_other_unknown_paths_keep_kues_html_404_unless_the_client_prefers_json(http):
+    for accept in (None, "*/*", "text/html,application/xhtml+xml,*/*;q=0.8"):
+        response = http.get("/nope", headers={"Accept": accept} if accept else {})
+        assert response.status_code == 404 and response.mimetype == "text/html", accept
+    wanted = http.get("/nope", headers={"Accept": "application/json"})
+    assert wanted.status_code == 404 and wanted.json == {"error": "Cannot GET /nope"}
 
 
 # --- PUT /job/:id/state/:state and /priority/:priority ----------------------------------------------
@@ -288,6 +405,25 @@ def test_put_priority_beyond_javascripts_safe_integers_is_refused(queue, client,
     response = http.put(f"/job/{job.id}/priority/{2**53}", headers=JSON)
 
     assert response.json["error"].startswith(f"invalid priority {2**53}: expected an integer from")
+    assert snapshot(client) == before
+
+
+@pytest.mark.parametrize("priority", ["%D9%A1", "%C2%B2", "%EF%BC%95"])
+def test_put_priority_in_other_unicode_digits_is_invalid_as_for_parseint(queue, client, http, priority):
+    job = queue.create("email").save()
+    before = snapshot(client)
+
+    assert http.put(f"/job/{job.id}/priority/{priority}", headers=JSON).json == {"error": "invalid priority"}
+    assert snapshot(client) == before
+
+
+def test_put_priority_of_thousands_of_digits_is_refused_not_a_500(queue, client, http):
+    job = queue.create("email").save()
+    before = snapshot(client)
+
+    response = http.put(f"/job/{job.id}/priority/{'9' * 5000}", headers=JSON)
+
+    assert response.status_code == 200 and response.json["error"].startswith("invalid priority inf: expected")
     assert snapshot(client) == before
 
 
@@ -390,18 +526,47 @@ def test_post_json_nested_too_deeply_is_a_clear_400(client, http):
     assert client.keys("*") == []
 
 
-def test_redis_down_gives_error_bodies_not_tracebacks():
+@pytest.fixture
+def unreachable(caplog):
+    """A dashboard whose Redis URL (with a password) points at a port nothing listens on."""
     from pykue.embedded import free_port
 
-    app = create_app(f"redis://127.0.0.1:{free_port()}/0")
-    try:
-        http = Client(app, Response)
-        stats = http.get("/stats")
-        assert stats.status_code == 200 and "connect" in stats.json["error"].lower()
-        page = http.get("/failed")
-        assert page.status_code == 500 and page.json == {"error": "internal error: ConnectionError"}
-    finally:
-        app.close()
+    port = free_port()
+    app = create_app(f"redis://:s3cret@127.0.0.1:{port}/2", title="<b>Jobs</b>")
+    caplog.set_level(logging.WARNING)
+    yield Client(app, Response), f"redis://127.0.0.1:{port}/2"
+    app.close()
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/stats"), ("GET", "/jobs/0..10"), ("GET", "/job/1"),
+                                          ("GET", "/pykue/metrics"), ("PUT", "/job/1/state/failed"),
+                                          ("DELETE", "/job/1"), ("POST", "/job")])
+def test_redis_down_api_routes_answer_503_in_json_with_one_warning(unreachable, caplog, method, path):
+    http, _ = unreachable
+
+    response = http.open(path, method=method, json={"type": "email"} if method == "POST" else None,
+                         headers=None if method == "POST" else JSON)
+
+    assert response.status_code == 503 and response.mimetype == "application/json"
+    assert response.json["error"].startswith("redis unavailable: ")
+    assert "connect" in response.json["error"].lower()
+    assert response.headers["Retry-After"].isdigit()
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert caplog.records[0].exc_info is None and "s3cret" not in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/", "/failed"])
+def test_redis_down_pages_answer_503_in_html_naming_the_url_without_its_password(unreachable, caplog, path):
+    http, url = unreachable
+
+    response = http.get(path, headers={"Accept": "text/html"})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.mimetype == "text/html"
+    assert "Redis cannot be reached" in page and f"<code>{url}</code>" in page and "retry" in page
+    assert "s3cret" not in page and "<b>Jobs</b>" not in page and "&lt;b&gt;Jobs&lt;/b&gt;" in page
+    assert [r.levelno for r in caplog.records] == [logging.WARNING] and caplog.records[0].exc_info is None
+    assert url in caplog.text and "s3cret" not in caplog.text
 
 
 @pytest.mark.parametrize("payload", ["hello", 42, True, None])
@@ -422,6 +587,22 @@ def test_post_array_element_that_is_not_an_object(http):
 def test_post_type_must_be_a_string(client, http):
     response = http.post("/job", json={"type": 5})
     assert response.status_code == 400 and "type" in response.json["error"]
+    assert client.keys("*") == []
+
+
+def test_post_type_with_a_lone_surrogate_is_a_400_not_a_500(client, http):
+    response = http.post("/job", data=b'{"type": "email\\ud800"}', headers=JSON)
+    assert response.status_code == 400
+    assert response.json["error"].startswith("invalid type 'email\\ud800': ")
+    assert client.keys("*") == []
+
+
+@pytest.mark.parametrize("body, field", [(b'{"type": "email", "options": {"delay": %s}}', "delay"),
+                                         (b'{"type": "email", "data": %s}', "data")])
+def test_post_numbers_too_long_for_python_are_read_as_javascript_infinity(client, http, body, field):
+    response = http.post("/job", data=body % (b"9" * 5000), headers=JSON)
+    assert response.status_code == 400
+    assert response.json["error"].startswith(f"invalid {field} inf: ")
     assert client.keys("*") == []
 
 
@@ -631,6 +812,23 @@ def test_metrics_returns_the_per_minute_counters(queue, client, http):
     assert body["complete"][-1] == 7 and body["failed"][-2] == 2
     assert sum(body["complete"]) == 7 and sum(body["failed"]) == 2
     assert body["workTime"] == 900
+
+
+def test_metrics_span_is_clamped_to_the_two_hours_redis_keeps(queue, client, http):
+    minute = minute_with_room(room=5)
+    client.set(queue.keys.metric("complete", minute - 119), 4)
+
+    for asked, served in (("99999999", 120), ("1441", 120), ("120", 120), ("9" * 5000, 120), ("0", 1), ("-5", 1)):
+        body = http.get(f"/pykue/metrics?minutes={asked}").json
+        assert len(body["minutes"]) == len(body["complete"]) == len(body["failed"]) == served, asked
+    assert http.get("/pykue/metrics?minutes=500").json["complete"][0] == 4
+
+
+@pytest.mark.parametrize("minutes", ["abc", "", "%D9%A1"])
+def test_metrics_minutes_that_are_no_integer_are_a_400(http, minutes):
+    response = http.get(f"/pykue/metrics?minutes={minutes}")
+    assert response.status_code == 400
+    assert response.json["error"].startswith(f"invalid minutes {urllib.parse.unquote(minutes)!r}: expected an integer")
 
 
 def test_jobs_by_id_in_the_order_asked_skipping_missing_and_junk(queue, http):
@@ -961,7 +1159,7 @@ def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queu
     paths = ["/stats", "/job/types", "/job/1", "/job/3", "/job/999", "/job/1/log", "/job/999/log",
              "/jobs/0..10", "/jobs/0..2/desc", "/jobs/1..1/asc", "/jobs/inactive/0..10", "/jobs/delayed/0..10/desc",
              "/jobs/complete/0..-1", "/jobs/email/inactive/0..10/desc", "/jobs/test:inserts/delayed/0..5",
-             "/jobs/email/inactive/stats", "/jobs/email/complete/stats", "/jobs/x..2", "/jobs/inactive/0..y"]
+             "/jobs/email/inactive/stats", "/jobs/email/complete/stats"]
 
     for path in paths:
         status, text = kue_http(kue_app, "GET", path)
@@ -969,6 +1167,10 @@ def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queu
         if path == "/job/types":  # SMEMBERS order is Redis's whim; pykue sorts
             theirs = sorted(theirs)
         assert (ours.status_code, ours.json) == (status, theirs), path
+
+    for path in ("/jobs/x..2", "/jobs/inactive/0..y"):  # Kue relays Redis's error; pykue names the range
+        assert json.loads(kue_http(kue_app, "GET", path)[1]) == {"error": "ERR value is not an integer or out of range"}
+        assert http.get(path).status_code == 400
 
     for path, accept in (("/job/1", "text/html"), ("/stats", "image/png"), ("/nope%3Cb%3E", "*/*")):
         status, text = kue_http(kue_app, "GET", path, headers={"Accept": accept})

@@ -79,6 +79,8 @@
     const text = await response.text();
     let body = null;
     try { body = text ? JSON.parse(text) : null; } catch (e) { throw new ApiError(`${response.status} ${text.slice(0, 120)}`); }
+    // 503: Redis is out of reach. Not an ApiError, so polling shows "Reconnecting…" instead of a toast a second.
+    if (response.status === 503) throw new Error(isErrorBody(body) ? body.error : 'Redis unavailable');
     // Kue answers errors as {"error": message}; a failed job's JSON also has an error field.
     if (isErrorBody(body)) throw new ApiError(body.error);
     if (!response.ok) throw new ApiError(`HTTP ${response.status}`);
