@@ -46,7 +46,17 @@ class Attempts(NamedTuple):
 def check_type(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidJobError("type", value, "a job type must be a non-empty string")
+    if not encodes_utf8(value):
+        raise InvalidJobError("type", value, "a job type must be valid UTF-8 text (no lone surrogates)")
     return value
+
+
+def encodes_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class Job:
@@ -444,8 +454,8 @@ def _flag(field: str, value: Any) -> bool:
 
 def _kue_int(field: str, value: Any) -> int:
     """Kue's ``parseInt`` of an option: "3", "3.7" and 3.7 are 3; anything else is refused."""
-    match = re.match(r"\s*([+-]?\d+)", value) if isinstance(value, str) else None
-    if match:
+    match = re.match(r"\s*([+-]?[0-9]{1,16})", value) if isinstance(value, str) else None
+    if match:  # ASCII digits only, as parseInt; a longer run would exceed MAX_ATTEMPTS anyway
         return int(match.group(1))
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return int(value)
@@ -488,6 +498,6 @@ def _json_field(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw)
-    except ValueError:
+        return json.loads(raw, parse_constant=lambda _: None)  # NaN, Infinity: null, as in JavaScript
+    except (ValueError, RecursionError):
         return raw

@@ -6,6 +6,7 @@ global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``)
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any, Callable, Iterable
 
@@ -308,10 +309,8 @@ class Queue:
 
 
 def _job_id(job_id: int | str) -> int:
-    try:
-        number = int(job_id)
-    except (TypeError, ValueError):
-        raise InvalidJobError("id", job_id, "a job id is a positive integer") from None
-    if number < 1 or isinstance(job_id, bool):
+    if isinstance(job_id, str) and re.fullmatch(r"[0-9]{1,19}", job_id):  # int() also reads " 1", "0_1", "١"
+        job_id = int(job_id)
+    if not isinstance(job_id, int) or isinstance(job_id, bool) or job_id < 1:
         raise InvalidJobError("id", job_id, "a job id is a positive integer")
-    return number
+    return job_id

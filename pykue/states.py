@@ -1,6 +1,8 @@
 """Kue's vocabulary: the five states and the named priority levels."""
 from __future__ import annotations
 
+import re
+
 from enum import Enum
 
 from .exceptions import InvalidJobError, InvalidStateError
@@ -38,10 +40,8 @@ def priority_value(priority: object) -> int:
     if isinstance(priority, str):
         if priority in PRIORITIES:
             return PRIORITIES[priority]
-        try:
+        if re.fullmatch(r"[+-]?[0-9]{1,16}", priority.strip()):  # ASCII digits: int() also reads "١"
             value = int(priority.strip())
-        except ValueError:
-            pass
     elif isinstance(priority, int) and not isinstance(priority, bool):
         value = priority
     if value is not None and -MAX_PRIORITY <= value <= MAX_PRIORITY:

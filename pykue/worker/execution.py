@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..context import reset_current_job, set_current_job
-from ..job import dumps
+from ..job import dumps, encodes_utf8
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -66,17 +66,9 @@ def encode_result(result: Any) -> str:
         text = dumps(result)
     except (TypeError, ValueError):
         text = dumps({"error": True, "message": f'Invalid JSON Result: "{result}"'})
-    if text.isascii() or _encodes(text):
+    if text.isascii() or encodes_utf8(text):
         return text
     return json.dumps(json.loads(text), separators=(",", ":"))  # lone surrogates as \u escapes
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def describe_error(exc: BaseException) -> tuple[str, str, str]:

@@ -249,3 +249,39 @@ def test_kue_options_kue_could_not_read_either_are_refused(queue, client, seeded
         queue.create("t").apply_kue_options(options).save()
     assert info.value.field == field
     assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", ["١", " 1", "0_1", "1.0", "+1", "²", "9" * 5000])
+def test_ids_are_ascii_digits_only(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.get_job(bad)
+    assert info.value.field == "id"
+
+
+@pytest.mark.parametrize("bad", ["١", "٣", "1_0", "9" * 17])
+def test_priorities_in_other_digits_are_refused(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").priority(bad)
+    check(info.value, "priority", bad)
+
+
+@pytest.mark.parametrize("bad", ["١", "9" * 5000])
+def test_kue_attempts_in_other_digits_or_too_long_are_refused(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").apply_kue_options({"attempts": bad}).save()
+    assert info.value.field == "attempts"
+    assert snapshot(client) == seeded
+
+
+def test_a_type_with_a_lone_surrogate_is_refused(queue, client, seeded):
+    with pytest.raises(InvalidJobError, match="lone surrogates"):
+        queue.create("report-\udcff", {}).save()
+    assert snapshot(client) == seeded
+
+
+def test_stored_data_nested_too_deeply_or_holding_nan_reads_safely(queue, client, seeded):
+    # What a Node or hand-made write can leave: JSON Python cannot nest that deep, and NaN tokens
+    client.hset("q:job:1", mapping={"data": "[" * 100_000 + "]" * 100_000, "result": '{"x":NaN,"y":Infinity}'})
+    job = queue.get_job(1)
+    assert job.data == "[" * 100_000 + "]" * 100_000  # kept as its text, as any data that is not JSON
+    assert job.result == {"x": None, "y": None}
