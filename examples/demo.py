@@ -16,10 +16,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "demo-data"
-PORT = int(os.environ.get("PYKUE_DEMO_PORT", "3000"))
 
 
 def main() -> int:
+    port = demo_port()
+    if port_in_use(port):
+        raise SystemExit(f"pykue demo: port {port} is in use; set PYKUE_DEMO_PORT to a free one")
     signal.signal(signal.SIGTERM, _interrupt)
     from pykue.embedded import ensure_embedded_server, stop_embedded_server
 
@@ -32,12 +34,12 @@ def main() -> int:
     children = [
         subprocess.Popen([sys.executable, "-m", "pykue", "worker", "-A", "tasks"], cwd=HERE, env=env,
                          start_new_session=True),
-        subprocess.Popen([sys.executable, "-m", "pykue", "dashboard", "-p", str(PORT), "--title", "pykue demo"],
+        subprocess.Popen([sys.executable, "-m", "pykue", "dashboard", "-p", str(port), "--title", "pykue demo"],
                          cwd=HERE, env=env, start_new_session=True),
     ]
     try:
-        wait_for_dashboard(children[1])
-        print(f"\n  pykue demo: dashboard on http://127.0.0.1:{PORT}/  (Ctrl-C to stop)\n", flush=True)
+        wait_for_dashboard(children[1], port)
+        print(f"\n  pykue demo: dashboard on http://127.0.0.1:{port}/  (Ctrl-C to stop)\n", flush=True)
         produce_forever(children)
     except KeyboardInterrupt:
         pass
@@ -56,13 +58,32 @@ def main() -> int:
     return 0
 
 
-def wait_for_dashboard(process: subprocess.Popen, timeout: float = 30.0) -> None:
+def demo_port() -> int:
+    value = os.environ.get("PYKUE_DEMO_PORT", "3000")
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= 65535):
+        raise SystemExit(f"pykue demo: PYKUE_DEMO_PORT must be a port number from 1 to 65535, not {value!r}")
+    return int(value)
+
+
+def port_in_use(port: int) -> bool:
+    """Asked before anything starts: once the dashboard runs, a connection to the port
+    cannot tell it from another program that already listened there."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the dashboard's server does
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def wait_for_dashboard(process: subprocess.Popen, port: int, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the dashboard exited (is port {PORT} in use? set PYKUE_DEMO_PORT)")
+            raise SystemExit(f"pykue demo: the dashboard exited (is port {port} in use? set PYKUE_DEMO_PORT)")
         try:
-            with socket.create_connection(("127.0.0.1", PORT), timeout=0.5):
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.1)

@@ -13,7 +13,8 @@ import click
 import redis
 
 from . import __version__
-from .connection import describe
+from .cliparams import Seconds, job_types, not_empty
+from .connection import DEFAULT_URL, describe
 from .exceptions import PykueError
 from .queue import Queue
 
@@ -25,8 +26,9 @@ class AppError(click.ClickException):
 
 
 WORKER_REDIS_HELP = ("Redis URL (redis://, rediss://, unix://, embedded://PATH) overriding the app Queue's own "
-                     "(which defaults to $PYKUE_REDIS_URL).")
-REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH); default $PYKUE_REDIS_URL, else redis://127.0.0.1:6379/0."
+                     "(a Queue given none reads $PYKUE_REDIS_URL).")
+WORKER_PREFIX_HELP = "Key prefix overriding the app Queue's own (a Queue given none reads $PYKUE_PREFIX, else q)."
+REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH)."
 
 
 class PykueGroup(click.Group):
@@ -60,17 +62,17 @@ def main() -> None:
 
 @main.command()
 @click.option("-A", "--app", required=True, metavar="MODULE[:ATTR]", help="Module defining the Queue and its tasks.")
-@click.option("--redis", "redis_url", metavar="URL", help=WORKER_REDIS_HELP)
-@click.option("--prefix", help="Key prefix, overriding the Queue's (Kue's default is q).")
+@click.option("--redis", "redis_url", metavar="URL", callback=not_empty, help=WORKER_REDIS_HELP)
+@click.option("--prefix", callback=not_empty, help=WORKER_PREFIX_HELP)
 @click.option("--concurrency", type=click.IntRange(min=1), help="Jobs at once per type, overriding every task's.")
-@click.option("--types", metavar="T1,T2", help="Process only these job types.")
+@click.option("--types", metavar="T1,T2", callback=job_types, help="Process only these job types.")
 @click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes under a supervisor that restarts any that dies.")
-@click.option("--shutdown-timeout", type=click.FloatRange(min=0), default=10.0, show_default=True,
+@click.option("--shutdown-timeout", type=Seconds(min=0), default=10.0, show_default=True,
               help="Seconds running jobs get after SIGTERM before they fail with 'Shutdown'.")
-@click.option("--promote-interval", type=click.FloatRange(min=0.01), default=1.0, show_default=True,
+@click.option("--promote-interval", type=Seconds(min=0.01), default=1.0, show_default=True,
               help="Seconds between promotions of due delayed jobs (and TTL checks).")
-@click.option("--stalled-timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+@click.option("--stalled-timeout", type=Seconds(min=0.1), default=30.0, show_default=True,
               help="Seconds after which jobs of a worker that stopped heartbeating are retried.")
 @click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               default="info", show_default=True)
@@ -79,7 +81,7 @@ def main() -> None:
               help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
                    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
                    "threads in parallel.")
-def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: str | None,
+def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: list[str] | None,
            processes: int, shutdown_timeout: float, promote_interval: float, stalled_timeout: float,
            loglevel: str, burst: bool, pin_cpu: bool) -> None:
     """Process the jobs of the tasks defined in MODULE."""
@@ -124,11 +126,10 @@ def _without_processes(argv: list[str]) -> list[str]:
 
 
 def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix: str | None, concurrency: int | None,
-                   types: str | None, burst: bool, shutdown_timeout: float, promote_interval: float,
+                   wanted: list[str] | None, burst: bool, shutdown_timeout: float, promote_interval: float,
                    stalled_timeout: float) -> list[Any]:
     from .worker import Worker
 
-    wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
     workers = []
     for queue in queues:
         if redis_url or prefix:
@@ -185,10 +186,12 @@ def _run_workers(workers: list[Any]) -> None:
 
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
-    @click.argument("job_type")
-    @click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", metavar="URL", help=REDIS_HELP)
-    @click.option("--prefix", default="q", show_default=True)
-    def command(job_type: str, redis_url: str | None, prefix: str) -> None:
+    @click.argument("job_type", callback=not_empty)
+    @click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", show_envvar=True, metavar="URL",
+                  default=DEFAULT_URL, show_default=True, callback=not_empty, help=REDIS_HELP)
+    @click.option("--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX", show_envvar=True,
+                  callback=not_empty, help="Key prefix of the queue.")
+    def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
         getattr(queue, name)(job_type)
         click.echo(f"{name}d {job_type}")

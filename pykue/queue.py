@@ -6,6 +6,7 @@ global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``)
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
 from typing import Any, Callable, Iterable
@@ -27,8 +28,12 @@ SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next i
 
 
 class Queue:
-    def __init__(self, redis: RedisSpec = None, prefix: str = "q", *, search: bool = False,
+    def __init__(self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False,
                  job_events: bool = True) -> None:
+        """``redis`` defaults to ``$PYKUE_REDIS_URL`` and ``prefix`` to ``$PYKUE_PREFIX``, else
+        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
+        if prefix is None:
+            prefix = os.environ.get("PYKUE_PREFIX") or "q"
         if not isinstance(prefix, str) or not prefix:
             raise InvalidJobError("prefix", prefix, "expected a non-empty string")
         self.prefix = prefix

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from ..cliparams import PORT, not_empty
+from ..connection import unreachable
 from .auth import BasicAuth
 from .auth import parse_credentials
 from .hosts import AllowedHosts
@@ -38,25 +40,25 @@ def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search
 
 
 @click.command("dashboard", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-p", "--port", type=int, default=3000, show_default=True,
+@click.option("-p", "--port", type=PORT, default=3000, show_default=True,
               help="Port to listen on (0 picks a free one).")
 @click.option("-r", "--redis", "redis_url", default="redis://127.0.0.1:6379", show_default=True,
-              envvar="PYKUE_REDIS_URL", help="Redis URL [env PYKUE_REDIS_URL].")
-@click.option("-q", "--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX",
-              help="Key prefix of the queue [env PYKUE_PREFIX].")
+              envvar="PYKUE_REDIS_URL", show_envvar=True, callback=not_empty,
+              help="Redis URL (redis://, rediss://, unix://, embedded://PATH).")
+@click.option("-q", "--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX", show_envvar=True,
+              callback=not_empty, help="Key prefix of the queue.")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to bind; 0.0.0.0 exposes the dashboard to the network.")
 @click.option("--title", default="pykue", show_default=True, help="Title shown in the header.")
-@click.option("--auth", envvar="PYKUE_DASHBOARD_AUTH", metavar="USER:PASSWORD",
-              help="Require HTTP basic auth [env PYKUE_DASHBOARD_AUTH].")
+@click.option("--auth", envvar="PYKUE_DASHBOARD_AUTH", show_envvar=True, metavar="USER:PASSWORD",
+              help="Require HTTP basic auth.")
 @click.option("--search/--no-search", default=False, show_default=True,
               help="Enable /job/search over the full-text index.")
 @click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME", callback=split_names,
-              envvar="PYKUE_DASHBOARD_ALLOWED_HOSTS",
+              envvar="PYKUE_DASHBOARD_ALLOWED_HOSTS", show_envvar=True,
               help="Also answer requests for this host name (repeatable; behind a proxy). Bound to "
                    "loopback, only localhost, 127.0.0.1, [::1], --host and these are answered; bound "
-                   "elsewhere, any name is unless this is given [env PYKUE_DASHBOARD_ALLOWED_HOSTS, "
-                   "comma-separated].")
+                   "elsewhere, any name is unless this is given (the env var is comma-separated).")
 @click.option("--access-log", is_flag=True, help="Log every request (the page polls every second or two).")
 def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, auth: str | None,
               search: bool, allowed_hosts: tuple[str, ...], access_log: bool) -> None:
@@ -78,6 +80,7 @@ def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, aut
     app, wsgi = build_app(redis_url, prefix=prefix, title=title, search=search, host=host,
                           allowed_hosts=allowed_hosts, credentials=credentials)
     server = make_server(host, port, wsgi, threaded=True, request_handler=RequestHandler)
+    warn_if_unreachable(app.queue.client)
     shown_host = f"[{host}]" if ":" in host else host
     click.echo(f"Running on http://{shown_host}:{server.server_port}" + (" (basic auth)" if credentials else ""))
     try:
@@ -87,3 +90,10 @@ def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, aut
     finally:
         server.server_close()
         app.close()
+
+
+def warn_if_unreachable(client: Any) -> None:
+    """Redis may well come up after the dashboard, so this only warns."""
+    reason = unreachable(client)
+    if reason:
+        click.echo(f"Warning: {reason}", err=True)

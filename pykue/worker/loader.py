@@ -4,6 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..queue import Queue
@@ -17,6 +18,8 @@ def load_queues(spec: str) -> list[Queue]:
     module_name, _, attribute = spec.partition(":")
     if not module_name:
         raise LoadError(f"-A {spec!r}: expected module[:attribute]")
+    if _looks_like_a_path(module_name):
+        raise LoadError(f"-A {spec!r}: {_path_hint(module_name, attribute)}")
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
     try:
@@ -31,6 +34,23 @@ def load_queues(spec: str) -> list[Queue]:
     if not queues:
         raise LoadError(f"-A {spec!r}: module {module_name!r} defines no pykue Queue")
     return queues
+
+
+def _looks_like_a_path(name: str) -> bool:
+    """``./tasks``, ``tasks.py`` and ``app/tasks`` are what a shell's completion offers;
+    importlib would answer with a riddle about relative imports or packages."""
+    return name.startswith(".") or name.endswith(".py") or "/" in name or os.sep in name
+
+
+def _path_hint(path: str, attribute: str) -> str:
+    try:
+        parts = Path(path.removesuffix(".py")).resolve().relative_to(Path.cwd()).parts
+    except ValueError:
+        parts = ()
+    hint = "pass a module name (importable from the current directory) or module:attribute, not a file path"
+    if parts and all(part.isidentifier() for part in parts):
+        return hint + ": -A " + ".".join(parts) + (f":{attribute}" if attribute else "")
+    return hint
 
 
 def _queue_attribute(module: Any, spec: str, attribute: str) -> Queue:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +62,30 @@ def test_the_secured_dashboard_refuses_strangers(examples):
     web = Client(secured.application)
     assert web.get("/stats").status_code == 403
     assert web.get("/stats", headers={"X-Forwarded-User": "ana"}).status_code == 200
+
+
+def run_demo(port: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYKUE_DEMO_PORT": port, "PYKUE_DEMO_ROUNDS": "1"}
+    return subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], capture_output=True, text=True,
+                          timeout=60, env=env)
+
+
+def test_the_demo_refuses_a_port_another_program_listens_on():
+    # Given another program listening on the demo's port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        # When the demo starts there
+        done = run_demo(str(port))
+    # Then it says so and shows no URL (the other program's)
+    assert done.returncode == 1
+    assert done.stderr == f"pykue demo: port {port} is in use; set PYKUE_DEMO_PORT to a free one\n"
+    assert "dashboard on" not in done.stdout
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "65536"])
+def test_the_demo_refuses_a_port_that_is_not_one(port):
+    done = run_demo(port)
+    assert done.returncode == 1
+    assert done.stderr == f"pykue demo: PYKUE_DEMO_PORT must be a port number from 1 to 65535, not {port!r}\n"

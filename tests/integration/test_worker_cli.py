@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
+from pykue import Queue
 from pykue.cli import main
 from tests.workerapp.support import pykue_cli
+
+NOT_A_PATH = "pass a module name (importable from the current directory) or module:attribute, not a file path"
 
 BAD_APPS = [
     ("nonexistent_module_xyz", "cannot import module 'nonexistent_module_xyz'"),
@@ -17,6 +20,10 @@ BAD_APPS = [
     ("tests.workerapp.app:nope", "has no attribute 'nope'"),
     ("tests.workerapp.app:RUNS", "is a str, not a pykue Queue"),
     (":queue", "expected module[:attribute]"),
+    ("./tests/workerapp/app", NOT_A_PATH),
+    ("tests/workerapp/app.py", NOT_A_PATH),
+    ("tests.workerapp.app.py", NOT_A_PATH),
+    (".app", NOT_A_PATH),
 ]
 
 BAD_OPTIONS = [
@@ -62,6 +69,69 @@ def test_invalid_option_values_exit_2_in_a_subprocess(redis_server, options, nam
     assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("app, suggested", [
+    ("./tests/workerapp/app", "-A tests.workerapp.app"),
+    ("tests/workerapp/app.py:queue", "-A tests.workerapp.app:queue"),
+])
+def test_a_file_path_for_the_app_gets_the_module_name_to_pass(redis_server, app, suggested):
+    done = pykue_cli("worker", "-A", app, redis_url=redis_server.url)
+    assert done.returncode == 2
+    assert done.stderr == f"Error: -A {app!r}: {NOT_A_PATH}: {suggested}\n"
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--shutdown-timeout", "nan"], "--shutdown-timeout"),
+    (["--promote-interval", "nan"], "--promote-interval"),
+    (["--stalled-timeout", "inf"], "--stalled-timeout"),
+    (["--stalled-timeout", "nan"], "--stalled-timeout"),
+    (["--shutdown-timeout", "1e10"], "--shutdown-timeout"),
+    (["--promote-interval", "1e10", "--stalled-timeout", "1e11"], "--promote-interval"),
+])
+def test_seconds_must_be_finite_and_at_most_a_week(redis_server, options, named):
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", *options, redis_url=redis_server.url)
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr and "Usage:" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("options, named", [
+    (["--prefix", ""], "--prefix"),
+    (["--redis", ""], "--redis"),
+    (["--types", ""], "--types"),
+    (["--types", " , "], "--types"),
+])
+def test_empty_worker_options_are_usage_errors_not_defaults(redis_server, options, named):
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", *options, redis_url=redis_server.url)
+    assert done.returncode == 2, done.stderr
+    assert named in done.stderr and "Usage:" in done.stderr
+
+
+def test_the_worker_takes_its_prefix_from_the_environment(redis_server, client):
+    # Given a job saved under prefix envp
+    producer = Queue(redis_server.url, prefix="envp")
+    job = producer.create("echo", {"n": 1}).save()
+    # When a burst worker runs with PYKUE_PREFIX=envp and no --prefix
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", redis_url=redis_server.url,
+                     env={"PYKUE_PREFIX": "envp"})
+    # Then it processed that job
+    assert done.returncode == 0, done.stderr
+    assert producer.get_job(job.id).state == "complete"
+    producer.close()
+
+
+@pytest.mark.parametrize("command", ["pause", "resume"])
+def test_help_names_the_environment_variables(command):
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "env var: PYKUE_REDIS_URL" in result.output and "env var: PYKUE_PREFIX" in result.output
+
+
+def test_pykue_prefix_is_the_default_of_a_queue_given_none(redis_server, monkeypatch):
+    # Only a Queue created without a prefix reads it; --prefix alone overrides an app's own
+    monkeypatch.setenv("PYKUE_PREFIX", "other")
+    assert Queue(redis_server.url).prefix == "other"
+    assert Queue(redis_server.url, prefix="mine").prefix == "mine"
+
+
 def test_an_unreachable_redis_is_one_line_not_a_traceback(redis_server):
     done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", "redis://127.0.0.1:1/0",
                      redis_url=redis_server.url)
@@ -88,3 +158,31 @@ def test_processes_checks_the_app_and_redis_before_starting_children(redis_serve
     done = pykue_cli("worker", "-A", "tests.workerapp.app", "--processes", "2", *extra, redis_url=redis_server.url)
     assert done.returncode == code and says in done.stderr
     assert "started worker process" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_pause_takes_its_prefix_from_the_environment(client, redis_server):
+    result = CliRunner().invoke(main, ["pause", "email", "--redis", redis_server.url], env={"PYKUE_PREFIX": "envp"})
+    assert (result.exit_code, result.output) == (0, "paused email\n")
+    assert client.smembers("envp:pykue:paused") == {"email"}
+    assert not client.exists("q:pykue:paused")
+
+
+@pytest.mark.parametrize("args, named", [
+    (["pause", ""], "JOB_TYPE"),
+    (["resume", " "], "JOB_TYPE"),
+    (["pause", "email", "--prefix", ""], "--prefix"),
+    (["pause", "email", "--redis", ""], "--redis"),
+])
+def test_pause_refuses_empty_values(client, redis_server, args, named):
+    result = CliRunner().invoke(main, args, env={"PYKUE_REDIS_URL": redis_server.url})
+    assert result.exit_code == 2, result.output
+    assert named in result.output and "must not be empty" in result.output
+    assert client.keys("*") == []
+
+
+@pytest.mark.parametrize("db", ["abc", "1/2", "-1"])
+def test_pause_refuses_a_url_whose_db_is_not_a_number(client, redis_server, db):
+    result = CliRunner().invoke(main, ["pause", "email", "--redis", f"{redis_server.url.rsplit('/', 1)[0]}/{db}"])
+    assert result.exit_code == 1
+    assert f"the db in its path ({db!r}) is not a database number" in result.output
+    assert client.keys("*") == []

@@ -43,7 +43,7 @@ class UnprintableError(Exception):
         raise AttributeError("no message")
 
 
-def build(redis=None, prefix: str = "q") -> Queue:
+def build(redis=None, prefix: str | None = None) -> Queue:
     """A Queue with every test task registered (the in-process fixtures build their own)."""
     q = Queue(redis, prefix)
 

@@ -19,9 +19,10 @@ def runs(client, kind: str | None = None) -> list[dict]:
     return [e for e in entries if kind is None or e["kind"] == kind]
 
 
-def pykue_cli(*args: str, redis_url: str, timeout: float = 30.0) -> subprocess.CompletedProcess:
-    """Run ``python -m pykue ...`` from the repository root to its end."""
-    env = {**os.environ, "PYKUE_REDIS_URL": redis_url}
+def pykue_cli(*args: str, redis_url: str, timeout: float = 30.0,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m pykue ...`` from the repository root to its end (``env`` adds variables)."""
+    env = {**os.environ, "PYKUE_REDIS_URL": redis_url, **(env or {})}
     return subprocess.run([sys.executable, "-m", "pykue", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 

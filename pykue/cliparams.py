@@ -1,0 +1,47 @@
+"""Click parameter types and checks shared by the ``pykue`` commands, so that a value the
+library would refuse (or silently misread) is a usage error naming the option instead."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+#: ``0`` asks the OS for a free port (the test suite's dashboards use it).
+PORT = click.IntRange(0, 65535)
+
+#: The worker's timers and Redis expiries cannot hold much more; a week is plenty.
+MAX_SECONDS = 7 * 24 * 3600
+
+
+class Seconds(click.FloatRange):
+    """A finite number of seconds from ``min`` to a week: click's FloatRange lets ``nan``
+    and ``inf`` through, and the worker would end in a traceback on either."""
+
+    name = "seconds"
+
+    def __init__(self, min: float) -> None:
+        super().__init__(min=min, max=MAX_SECONDS)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        seconds = super().convert(value, param, ctx)
+        if math.isnan(seconds):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        return seconds
+
+
+def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An empty string must not pass for "not given" (which would mean the default)."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be empty", ctx=ctx, param=param)
+    return value
+
+
+def job_types(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """``--types email,video`` as a list; ``--types ''`` names no type and is refused."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise click.BadParameter("names no job type (expected T1,T2)", ctx=ctx, param=param)
+    return names
