@@ -77,18 +77,31 @@ def unreachable(client: redis.Redis, timeout: float = 2.0) -> str | None:
     return None
 
 
+def redact(url: str) -> str:
+    """The URL with its password masked: messages about a URL end up in logs."""
+    head, mark, query = url.partition("?")
+    netloc = urlsplit(head).netloc
+    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
+        userinfo = netloc.rsplit("@", 1)[0]
+        head = head.replace(f"//{userinfo}@", f"//{userinfo.split(':', 1)[0]}:***@", 1)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if any(name == "password" for name, _ in pairs):
+        query = "&".join(f"{name}={'***' if name == 'password' else value}" for name, value in pairs)
+    return head + mark + query
+
+
 def _from_url(url: str) -> redis.Redis:
     parts = urlsplit(url)
     if parts.scheme == "embedded":
         return _from_embedded_url(url, parts.netloc + parts.path, parts.query)
     if parts.scheme not in _URL_SCHEMES:
         raise ConfigurationError(
-            f"redis URL {url!r} must start with redis://, rediss://, unix:// or embedded://"
+            f"redis URL {redact(url)!r} must start with redis://, rediss://, unix:// or embedded://"
         )
     query = parse_qsl(parts.query, keep_blank_values=True)
     unknown = {name for name, _ in query} - _CLIENT_OPTIONS
     if unknown:
-        raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {url!r}")
+        raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {redact(url)!r}")
     db_path = unquote(parts.path).strip("/")
     if parts.scheme != "unix" and db_path:  # a unix:// path is the socket's
         _check_db(url, db_path, "path")
@@ -98,13 +111,13 @@ def _from_url(url: str) -> redis.Redis:
     try:
         return redis.Redis.from_url(url, decode_responses=True)
     except ValueError as error:
-        raise ConfigurationError(f"invalid redis URL {url!r}: {error}") from None
+        raise ConfigurationError(f"invalid redis URL {redact(url)!r}: {error}") from None
 
 
 def _from_embedded_url(url: str, path: str, query: str) -> redis.Redis:
     options = dict(parse_qsl(query, keep_blank_values=True))
     if set(options) - {"db"}:
-        raise ConfigurationError(f"unknown option(s) {sorted(set(options) - {'db'})} in {url!r}; only db")
+        raise ConfigurationError(f"unknown option(s) {sorted(set(options) - {'db'})} in {redact(url)!r}; only db")
     db = options.get("db", "0")
     _check_db(url, db, "query")
     sock = ensure_embedded_server(path or "pykue-data")
@@ -114,7 +127,7 @@ def _from_embedded_url(url: str, path: str, query: str) -> redis.Redis:
 def _check_db(url: str, db: str, where: str) -> None:
     """redis-py reads ``/abc`` as no db at all (so db 0) and ``/1/2`` as db 12."""
     if not (db.isascii() and db.isdigit()):
-        raise ConfigurationError(f"redis URL {url!r}: the db in its {where} ({db!r}) is not a database "
+        raise ConfigurationError(f"redis URL {redact(url)!r}: the db in its {where} ({db!r}) is not a database "
                                  "number (expected redis://host:6379/0 or ?db=0)")
 
 

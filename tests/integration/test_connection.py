@@ -413,3 +413,15 @@ def test_an_embedded_server_that_cannot_start_quotes_its_log(tmp_path):
     message = str(info.value)
     assert f"the embedded redis-server {find_redis_server()} did not start in {data}: it exited" in message
     assert f"the end of {data / 'redis.log'}:" in message and "RDB format version 99" in message
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("redis://:s3cret@127.0.0.1:6379/abc", "redis://:***@127.0.0.1:6379/abc"),
+    ("redis://ana:s3cret@127.0.0.1/0?bogus=1", "redis://ana:***@127.0.0.1/0?bogus=1"),
+    ("unix:///tmp/r.sock?password=s3cret&bogus=1", "unix:///tmp/r.sock?password=***&bogus=1"),
+    ("ftp://:s3cret@127.0.0.1/0", "ftp://:***@127.0.0.1/0"),
+])
+def test_a_refused_url_is_quoted_without_its_password(url, shown):
+    with pytest.raises(ConfigurationError) as info:
+        Queue(url)
+    assert shown in str(info.value) and "s3cret" not in str(info.value)
