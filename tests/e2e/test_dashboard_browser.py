@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.dashboard_process import DashboardProcess
+from pykue.embedded import RedisServer
 from pykue import Queue
 from tests.helpers import IN_CI
 from tests.helpers import minute_with_room
@@ -706,3 +707,39 @@ def test_auth_protects_pages_api_and_assets(browser, redis_server, client, how):
             expect(tab.locator('[data-count="inactive"]')).to_have_text("0")
         finally:
             context.close()
+
+
+def test_an_open_page_rides_out_a_redis_outage(browser, tmp_path):
+    # Given a dashboard page open on its own Redis, with a job queued
+    servers = [RedisServer(tmp_path / "redis").start()]
+    url = servers[0].url
+    Queue(url).create("email", {"to": "tj"}).save()
+    try:
+        with DashboardProcess(["-r", url]) as process:
+            context = browser.new_context(base_url=process.url)
+            tab = context.new_page()
+            tab.errors = []
+            tab.on("pageerror", lambda error: tab.errors.append(str(error)))
+            try:
+                tab.goto("/inactive")
+                expect(tab.locator('[data-count="inactive"]')).to_have_text("1")
+                # (with nothing finished in the last hour, its complete/failed bar is a thin empty bar)
+                expect(tab.locator("#hour-ratio")).to_have_class("ratio ratio-empty")
+                assert tab.locator("#hour-ratio").bounding_box()["height"] <= 8
+                # When Redis goes away, the API answers 503: the page says it reconnects, and no error toasts
+                servers[0].stop()
+                expect(tab.locator("#live")).to_have_class("live offline")
+                expect(tab.locator("#live .live-text")).to_have_text("Reconnecting…")
+                screenshot(tab, "redis-outage.png")
+                assert tab.locator(".toast-error").count() == 0
+                # And once a Redis answers on that port again, the page goes live and shows what it holds
+                servers.append(RedisServer(tmp_path / "redis", port=servers[0].port).start())
+                Queue(url).create_many([("email", {"n": 1}), ("email", {"n": 2})])
+                expect(tab.locator("#live")).not_to_have_class("live offline")
+                expect(tab.locator('[data-count="inactive"]')).to_have_text("2")
+            finally:
+                context.close()
+    finally:
+        for server in servers:
+            server.stop()
+    assert tab.errors == []

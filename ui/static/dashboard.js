@@ -225,7 +225,7 @@
     $('hour-complete').textContent = String(complete);
     const rate = complete + failed ? Math.round((failed * 100) / (complete + failed)) : 0;
     $('hour-failed').textContent = `completed · ${failed} failed${failed ? ` (${rate}%)` : ''}`;
-    $('hour-ratio').classList.toggle('empty', complete + failed === 0);
+    $('hour-ratio').classList.toggle('ratio-empty', complete + failed === 0);
     $('hour-ratio-failed').style.width = `${complete + failed ? (failed * 100) / (complete + failed) : 0}%`;
   }
 
