@@ -37,8 +37,9 @@ for _, member in ipairs(redis.call("ZRANGEBYSCORE", state_key(base, "delayed"), 
     place(base, id, h[1], "delayed", "inactive", priority, priority)
     publish(base, id, "enqueue", "," .. cjson.encode(h[1]))
     promoted = promoted + 1
-  else
+  else  -- its hash says otherwise: drop it from the delayed indexes, whatever wrote it there
     redis.call("ZREM", state_key(base, "delayed"), member)
+    if h[1] then redis.call("ZREM", type_state_key(base, h[1], "delayed"), member) end
   end
 end
 

@@ -94,3 +94,20 @@ def test_a_busy_worker_refills_no_slot_of_a_type_paused_meanwhile(app_queue, cli
     app_queue.resume("slow")
     wait_for(lambda: app_queue.complete_count("slow") == 6, 10, message="all six completions")
     assert client.get("wt:peak:slow") == "3"
+
+
+def test_a_claim_that_meets_a_job_whose_hash_moved_on_drops_it_from_both_inactive_indexes(queue, client):
+    # Given what a stale Node Kue Job leaves: a job complete in its hash, still in the inactive sets
+    stale = queue.create("email", {"n": 1}).save()
+    member = f"{len(str(stale.id)):02d}|{stale.id}"
+    client.hset(f"q:job:{stale.id}", "state", "complete")
+    client.zadd("q:jobs:complete", {member: 0})
+    client.zadd("q:jobs:email:complete", {member: 0})
+    good = queue.create("email", {"n": 2}).save()
+    # When a worker claims
+    [(job_id, _, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 2})
+    # Then it took the good job, and the complete one is counted as complete only
+    assert job_id == good.id
+    assert client.zscore("q:jobs:inactive", member) is None
+    assert client.zscore("q:jobs:email:inactive", member) is None
+    assert queue.counts()["inactive"] == 0 and client.zscore("q:jobs:complete", member) == 0

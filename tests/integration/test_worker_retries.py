@@ -214,6 +214,22 @@ def test_a_typeless_delayed_hash_is_dropped_from_the_index_and_delayed_jobs_stil
     assert client.hgetall("q:job:99") == {"updated_at": "1", "state": "delayed", "promote_at": "1"}
 
 
+def test_a_job_indexed_delayed_whose_hash_moved_on_leaves_both_delayed_indexes(app_queue, client, workers):
+    # Given a complete job still in the delayed sets (a stale Kue Job's write)
+    job = app_queue.tasks["echo"].with_options(delay=60_000).delay(n=3)
+    member = f"{len(str(job.id)):02d}|{job.id}"
+    client.hset(f"q:job:{job.id}", "state", "complete")
+    client.zadd("q:jobs:delayed", {member: 1})
+    client.zadd("q:jobs:echo:delayed", {member: 1})
+    # When a worker's upkeep comes to it (it is due)
+    worker = workers.start()
+    ticks = worker.upkeep.ticks
+    wait_for(lambda: worker.upkeep.ticks >= ticks + 2, 5, message="two upkeep ticks")
+    # Then it is in no delayed index and was not promoted
+    assert client.zscore("q:jobs:delayed", member) is None and client.zscore("q:jobs:echo:delayed", member) is None
+    assert client.hget(f"q:job:{job.id}", "state") == "complete"
+
+
 def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, workers):
     # Given two workers whose upkeep both look for expired jobs (one runs only echo)
     events = EventLog(app_queue)

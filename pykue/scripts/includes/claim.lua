@@ -27,7 +27,7 @@ local function claim_type(base, now, wid, jtype, want, out)
       out[#out + 1] = #fields / 2
       for _, v in ipairs(fields) do out[#out + 1] = v end
       got = got + 1
-    elseif not f.type then
+    else  -- its hash moved on (or is gone) without this index: a stale Kue Job's write
       redis.call("ZREM", state_key(base, "inactive"), member)
     end
   end
