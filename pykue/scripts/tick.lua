@@ -4,7 +4,8 @@
   3. list active jobs past their TTL that pykue workers hold, each to one caller only (its
      deadline moves 10 s on, until that caller fails it); one that no pykue worker holds
      (a Node Kue worker's, or set active by hand) is left to Kue's own TTL check for
-     ADOPT_AFTER ms, then claimed for this worker and listed, to be failed as Kue would;
+     ADOPT_AFTER ms, then claimed for this worker and listed, to be failed as Kue would
+     (or, if its hash is no longer active, dropped from the active indexes);
   4. find active jobs whose pykue worker's lease has expired (when asked), by the worker
      id inside each claim token: the first time a job stalls it is requeued here without
      spending an attempt (field pykue_stalls counts); later stalls are listed, to be failed;
@@ -52,6 +53,15 @@ local function adopt(jkey)
   return claim
 end
 
+-- An id in the active indexes whose hash says otherwise, or is gone (a stale Kue Job's write,
+-- Kue issue #944): it would count as active for ever.
+local function drop_if_not_active(jkey, member)
+  local h = redis.call("HMGET", jkey, "state", "type")
+  if h[1] == "active" then return end
+  redis.call("ZREM", state_key(base, "active"), member)
+  if h[2] then redis.call("ZREM", type_state_key(base, h[2], "active"), member) end
+end
+
 local active = state_key(base, "active")
 local expired = {}
 local due = redis.call("ZRANGEBYSCORE", active, 100000, now, "WITHSCORES")
@@ -61,7 +71,10 @@ for d = 1, #due, 2 do
   local id = string.sub(member, string.find(member, "|", 1, true) + 1)
   local jkey = job_key(base, id)
   local claim = held_claim(jkey)
-  if not claim and tonumber(due[d + 1]) <= now - ADOPT_AFTER then claim = adopt(jkey) end
+  if not claim and tonumber(due[d + 1]) <= now - ADOPT_AFTER then
+    claim = adopt(jkey)
+    if not claim then drop_if_not_active(jkey, member) end
+  end
   if claim then
     -- taken by this tick: other workers' ticks skip it for 10 s while this worker fails it
     redis.call("ZADD", active, now + 10000, member)

@@ -230,6 +230,22 @@ def test_a_job_indexed_delayed_whose_hash_moved_on_leaves_both_delayed_indexes(a
     assert client.hget(f"q:job:{job.id}", "state") == "complete"
 
 
+def test_an_expired_active_entry_whose_hash_moved_on_is_dropped_from_the_active_indexes(app_queue, client, workers):
+    # Given a failed job still in the active sets with a TTL deadline long past (Kue issue #944)
+    job = app_queue.create("echo", {"n": 1}).ttl(200).save()
+    member = f"{len(str(job.id)):02d}|{job.id}"
+    client.hset(f"q:job:{job.id}", "state", "failed")
+    client.zadd("q:jobs:active", {member: now_ms() - 60_000})
+    client.zadd("q:jobs:echo:active", {member: 0})
+    # When a worker's upkeep ticks
+    worker = workers.start()
+    ticks = worker.upkeep.ticks
+    wait_for(lambda: worker.upkeep.ticks >= ticks + 2, 5, message="two upkeep ticks")
+    # Then it no longer counts as active, and its hash is as it was
+    assert client.zscore("q:jobs:active", member) is None and client.zscore("q:jobs:echo:active", member) is None
+    assert client.hget(f"q:job:{job.id}", "state") == "failed" and app_queue.counts()["active"] == 0
+
+
 def test_with_two_workers_a_ttl_expiry_is_handled_once(app_queue, client, workers):
     # Given two workers whose upkeep both look for expired jobs (one runs only echo)
     events = EventLog(app_queue)
