@@ -156,7 +156,15 @@ def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix:
 
 
 def _run_workers(workers: list[Any]) -> None:
+    from .worker.supervisor import STOP_SIGNAL
+
     signals_seen = []
+
+    def stop_all() -> None:
+        """Off the signal handler: stop() takes locks and talks to Redis, and a handler runs
+        on the main thread wherever it was, perhaps inside one of those locks."""
+        for w in workers:
+            w.stop()
 
     def on_signal(signum: int, frame: object) -> None:
         signals_seen.append(signum)
@@ -164,11 +172,15 @@ def _run_workers(workers: list[Any]) -> None:
             logging.getLogger("pykue").warning("second signal: exiting now")
             os._exit(1)
         logging.getLogger("pykue").info("shutting down (again to exit at once)")
-        for w in workers:
-            w.stop()
+        threading.Thread(target=stop_all, name="pykue-stop").start()
+
+    def on_stop_request(signum: int, frame: object) -> None:
+        logging.getLogger("pykue").info("shutting down (asked by the supervisor)")
+        threading.Thread(target=stop_all, name="pykue-stop").start()
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    signal.signal(STOP_SIGNAL, on_stop_request)
     try:
         threads = [threading.Thread(target=w.run, name="pykue-worker") for w in workers[1:]]
         for thread in threads:

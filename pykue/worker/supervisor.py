@@ -13,12 +13,18 @@ from .affinity import SLOT_ENV
 log = logging.getLogger("pykue.supervisor")
 SUPERVISOR_ENV = "PYKUE_SUPERVISOR_PID"
 QUICK_DEATH_SECONDS = 5.0
+#: What the supervisor sends its children to stop them gracefully. Not SIGTERM: a service
+#: manager that signals the whole cgroup (systemd's default) also sends each child a SIGTERM,
+#: and a second SIGTERM means "exit now". A stop request, however often repeated, never does.
+STOP_SIGNAL = signal.SIGUSR1
+
+# Read once, and not passed on: a `pykue worker` that a task starts is not this supervisor's.
+_supervisor_pid = os.environ.pop(SUPERVISOR_ENV, "")
 
 
 def supervisor_gone() -> bool:
     """In a child: True once the supervisor that started it has died (it was SIGKILLed)."""
-    pid = os.environ.get(SUPERVISOR_ENV)
-    return bool(pid) and os.getppid() != int(pid)
+    return bool(_supervisor_pid) and os.getppid() != int(_supervisor_pid)
 
 
 class Supervisor:
@@ -38,6 +44,8 @@ class Supervisor:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         self.children = [self._spawn(i) for i in range(self.processes)]
+        if self.stopping:  # a signal came while they started: the handler did not see them all
+            self._stop_children()
         self.started_at = [time.monotonic()] * self.processes
         self.quick_deaths = [0] * self.processes
         self.restart_at = [0.0] * self.processes
@@ -63,13 +71,15 @@ class Supervisor:
             self.restarts += 1
             self.children[i] = self._spawn(i)
             self.started_at[i], self.restart_at[i] = time.monotonic(), 0.0
+            if self.stopping:
+                self._stop_children()
 
     def _drained(self) -> bool:
         return self.burst and all(child.poll() == 0 for child in self.children)
 
     def _spawn(self, slot: int) -> subprocess.Popen[bytes]:
-        # Own session: a Ctrl-C or a signal to the whole group reaches only the supervisor,
-        # which passes exactly one SIGTERM on (two would make a child exit without draining).
+        # Own session: a Ctrl-C or a signal to the process group reaches only the supervisor,
+        # which passes a stop request on.
         env = {**os.environ, SUPERVISOR_ENV: str(os.getpid()), SLOT_ENV: str(slot)}
         child = subprocess.Popen([sys.executable, "-m", "pykue", *self.argv], start_new_session=True, env=env)
         log.info("started worker process %s", child.pid)
@@ -81,15 +91,23 @@ class Supervisor:
                 child.kill()
             sys.exit(1)
         self.stopping = True
+        self._stop_children()
+
+    def _stop_children(self) -> None:
         for child in self.children:
             if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
+                child.send_signal(STOP_SIGNAL)
 
     def _wait_children(self) -> int:
+        """0 once every child has stopped by itself; 1 if one had to be killed."""
         deadline = time.monotonic() + self.shutdown_timeout + 10
+        killed = False
         for child in self.children:
             try:
                 child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                log.error("worker process %s did not stop within the shutdown timeout: killing it", child.pid)
                 child.kill()
-        return 0
+                child.wait()
+                killed = True
+        return 1 if killed else 0

@@ -190,6 +190,24 @@ def test_processes_2_runs_two_children_and_replaces_a_killed_one(app_queue, clie
         wait_for(lambda pid=pid: not _alive(pid), 5, message=f"child {pid} to exit")
 
 
+def test_a_sigterm_to_the_supervisor_and_every_child_still_drains(app_queue, client, spawn_worker):
+    # Given two worker processes each running a job of 1.5 s (systemd's KillMode=control-group
+    # sends SIGTERM to every process of the service, and the supervisor passes the stop on too)
+    supervisor = spawn_worker("--processes", "2", "--shutdown-timeout", "10", ready=False).wait_ready(count=2)
+    jobs = [app_queue.tasks["long"].delay(seconds=1.5) for _ in range(4)]
+    started(client, "long_start", 4)
+    children = {r["pid"] for r in runs(client, "long_start")}
+    assert len(children) == 2
+    # When all of them get SIGTERM at once
+    supervisor.signal(signal.SIGTERM)
+    for pid in children:
+        os.kill(pid, signal.SIGTERM)
+    # Then the running jobs finish, nothing is left active, and the supervisor exits 0
+    assert supervisor.wait(20) == 0
+    assert "exiting now" not in supervisor.output()
+    assert [state_of(client, job.id) for job in jobs] == ["complete"] * 4
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
