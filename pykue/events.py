@@ -89,6 +89,17 @@ class EventHub:
         if not self._subscribed.wait(timeout):
             raise TimeoutError(f"could not subscribe to {self._channel} within {timeout}s")
 
+    def rebind(self, client: redis.Redis, channel: str) -> None:
+        """Listen on another server or channel (a worker's --redis/--prefix), keeping every
+        listener; subscribed again at once if any is registered."""
+        self.close()
+        self._client, self._channel = client, channel
+        with self._lock:
+            self._unclaimed.clear()
+            listening = any(self._queue_listeners.values()) or bool(self._job_listeners)
+        if listening:
+            self.ensure_subscribed()
+
     def close(self) -> None:
         self._stopping.set()
         thread, self._thread = self._thread, None

@@ -143,13 +143,12 @@ class Queue:
 
     def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> "Queue":
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
-        self.events.close()  # its listeners belonged to the old server or prefix
         if prefix:
             self.prefix, self.keys = prefix, Keys(prefix)
             self.scripts = Scripts(self.keys.base)
         if redis is not None:
             self.client = connect(redis)
-        self.events = EventHub(self.client, self.keys.events, self.report_error)
+        self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self
 
     def setting(self, name: str) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 
 from pykue import JobFailedError, JobNotFoundError, Queue
 from pykue.events import Waiter
+from pykue.worker import Worker
 from tests.helpers import wait_for
 from tests.redis_probe import events  # noqa: F401
 
@@ -306,3 +307,19 @@ def test_a_kue_workers_passing_failed_state_is_not_taken_for_the_end(queue, clie
     assert poll() == ("failed", "second")      # still failed, same failure: final after all
     client.hset("q:job:1", mapping={"failed_at": "3000", "attempts": "3"})
     assert job._outcome_poller(Waiter())() == ("failed", "second")  # no attempts left: final at once
+
+
+def test_listeners_follow_the_queue_to_another_prefix(redis_server, client):
+    # Given an app's queue with listeners, pointed elsewhere before its worker runs (--prefix)
+    app = Queue(redis_server.url, prefix="app")
+    seen = []
+    app.on("job complete", lambda job_id, result: seen.append((job_id, result)))
+    app.task("echo")(lambda n: {"n": n})
+    app.configure(prefix="other")
+    # When a job of the other prefix completes
+    job = app.tasks["echo"].delay(n=5)
+    Worker(app, burst=True).run()
+    # Then the listener registered before the move heard it
+    wait_for(lambda: seen, 5, message="the complete event")
+    assert seen == [(job.id, {"n": 5})] and client.exists(f"other:job:{job.id}")
+    app.close()
