@@ -11,6 +11,7 @@ process's lease and follows pause/resume.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import queue as queue_module
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import redis
 
 from ..backoff import decode_backoff, kue_delay, strategy_delay
-from ..exceptions import TaskNotFoundError
+from ..exceptions import PykueError, TaskNotFoundError
 from ..job import Job, dumps, now_ms
 from ..scripts import Claimed, Completion, Woken, parse_completion
 from .execution import Executor, Outcome, failure_text, json_error
@@ -579,14 +580,16 @@ class WorkerContext:
 
     def pause(self, timeout: float | None = None) -> bool:
         """Take no new jobs of this type in this process. With a timeout, also wait up to that
-        many seconds for the type's other running jobs to end; True once none is left."""
-        worker, job_type = self._worker, self._job.type
-        with worker._cond:
-            worker.locally_paused.add(job_type)
-        log.info("paused %s in this process", job_type)
-        worker._wake(only_for=job_type)  # stop waiting on its tokens
+        many seconds for the type's other running jobs to end; True once none is left. An
+        async task awaits ``pause_async`` to wait: blocking here would stop the event loop
+        that runs those other jobs."""
+        if timeout is not None and _on_event_loop():
+            raise PykueError("ctx.pause(timeout) would block the event loop the other jobs run on: "
+                             "in an async task, use `await job.ctx.pause_async(timeout)`")
+        self._pause_intake()
         if timeout is None:
             return True
+        worker = self._worker
         deadline = time.monotonic() + timeout
         with worker._cond:
             while self._others_running():
@@ -595,6 +598,27 @@ class WorkerContext:
                     return False
                 worker._cond.wait(min(left, 0.1))
         return True
+
+    async def pause_async(self, timeout: float | None = None) -> bool:
+        """``pause`` for async tasks: waits without blocking the event loop."""
+        self._pause_intake()
+        if timeout is None:
+            return True
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._worker._cond:
+                if not self._others_running():
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def _pause_intake(self) -> None:
+        worker, job_type = self._worker, self._job.type
+        with worker._cond:
+            worker.locally_paused.add(job_type)
+        log.info("paused %s in this process", job_type)
+        worker._wake(only_for=job_type)  # stop waiting on its tokens
 
     def resume(self) -> None:
         with self._worker._cond:
@@ -605,3 +629,11 @@ class WorkerContext:
     def _others_running(self) -> bool:
         return any(r.job.type == self._job.type and r.job is not self._job and not r.abandoned
                    for r in self._worker.running.values())
+
+
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

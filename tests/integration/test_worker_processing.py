@@ -3,6 +3,7 @@ task sees (bind, current_job, log, progress), what is stored for results and err
 metrics and tokens. Workers come from the ``workers`` factory (tests/integration/conftest.py)."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -331,3 +332,31 @@ def test_lone_surrogates_in_an_error_or_a_result_are_escaped(app_queue, client, 
     assert job_hash(client, returning.id)["result"] == '{"file":"report-\\udcff.txt"}'
     assert returning.refresh().result == {"file": "report-\udcff.txt"}
     assert job_hash(client, good.id)["state"] == "complete"
+
+
+def test_pause_with_a_timeout_in_async_tasks_waits_without_blocking_the_loop(app_queue, workers):
+    # Given an async type of concurrency 2: one job runs 0.5 s, the other pauses the type and
+    # waits for it; a blocking pause(timeout) there is refused, as it would stall the loop
+    outcome = {}
+
+    @app_queue.task("paws", concurrency=2, bind=True)
+    async def paws(job, role):
+        if role == "slow":
+            await asyncio.sleep(0.5)
+            outcome["slow done"] = time.monotonic()
+            return "slow"
+        with pytest.raises(pykue.PykueError, match="pause_async"):
+            job.ctx.pause(timeout=3)
+        began = time.monotonic()
+        outcome["others done"] = await job.ctx.pause_async(timeout=3)
+        outcome["waited"] = time.monotonic() - began
+        job.ctx.resume()
+        return "pauser"
+
+    workers.start()
+    slow = paws.delay(role="slow")
+    wait_for(lambda: slow.refresh().state == "active", 5, message="the slow job to start")
+    pauser = paws.delay(role="pauser")
+    # Then the wait ends when the slow job does, not at the timeout
+    assert (slow.wait(5), pauser.wait(5)) == ("slow", "pauser")
+    assert outcome["others done"] is True and outcome["waited"] < 2
