@@ -73,7 +73,7 @@ class Job:
         self._ttl: int | None = None
         self._remove_on_complete = False
         self._search_keys: list[str] | None = None
-        self._events = True
+        self._events = queue.job_events  # Kue's jobEvents: whether this object hears its job's events
         self._hash: dict[str, str] = {}
         self._listeners: list[tuple[str, Callable[..., Any]]] = []
         self.claim: str = ""  # set by the worker that runs the job; fences its writes
@@ -275,7 +275,7 @@ class Job:
     def _saved(self, job_id: int, fields: dict[str, str]) -> None:
         self.id = job_id
         self._hash = fields
-        if self._listeners:
+        if self._listeners and self._events:
             self.queue.events.on_new_job(job_id, self._listeners)
 
     # -- transitions on a saved job -----------------------------------------------------------
@@ -341,7 +341,7 @@ class Job:
         """Kue's job events: enqueue, start, promotion, progress, failed attempt, failed, complete, remove."""
         if self.id is None:
             self._listeners.append((event, fn))
-        else:
+        elif self._events:
             self.queue.events.on_job(self.id, event, fn)
         return self
 

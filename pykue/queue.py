@@ -82,7 +82,7 @@ class Queue:
             to_store = jobs
         if not to_store:
             return jobs
-        if any(job._listeners for job in to_store):
+        if any(job._listeners and job._events for job in to_store):
             self.events.ensure_subscribed()
         now = now_ms()
         stored: list[dict[str, str]] = []

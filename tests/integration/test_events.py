@@ -323,3 +323,23 @@ def test_listeners_follow_the_queue_to_another_prefix(redis_server, client):
     wait_for(lambda: seen, 5, message="the complete event")
     assert seen == [(job.id, {"n": 5})] and client.exists(f"other:job:{job.id}")
     app.close()
+
+
+@pytest.mark.parametrize("how", ["job", "queue"])
+def test_events_false_keeps_a_jobs_own_listeners_quiet_as_in_kue(redis_server, client, how):
+    # Given a job whose events are off (job.events(False), or Queue(job_events=False))
+    app = Queue(redis_server.url, prefix="q", job_events=how != "queue")
+    app.task("echo")(lambda n: {"n": n})
+    own, queue_level = [], []
+    app.on("job complete", lambda job_id, result: queue_level.append(job_id))
+    job = app.create("echo", {"n": 1})
+    if how == "job":
+        job.events(False)
+    job.on("complete", lambda result: own.append(result)).save()
+    # When it completes
+    Worker(app, burst=True).run()
+    # Then queue-level listeners and wait() hear it; the job's own listeners do not
+    assert job.wait(5) == {"n": 1}
+    wait_for(lambda: queue_level == [job.id], 5, message="the queue-level complete event")
+    assert own == [] and job.events() is False
+    app.close()
