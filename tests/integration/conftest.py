@@ -131,15 +131,24 @@ class WorkerProcess:
             raise AssertionError(f"worker still running after {timeout}s:\n{self.output()}") from None
 
     def kill(self) -> None:
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        """The worker, and a supervisor's children, which run in sessions of their own."""
+        for pid in [*_children(self.pid), self.pid]:
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             pass
         self._log.close()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 @pytest.fixture
