@@ -9,7 +9,7 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..context import reset_current_job, set_current_job
@@ -29,6 +29,7 @@ class Outcome:
     error: str = ""
     summary: str = ""
     message: str = ""
+    cancelled: bool = False  # an async task the worker cancelled, having given up on its job
 
 
 def success(job: "Job", result: Any) -> Outcome:
@@ -188,7 +189,7 @@ class Executor:
     def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
         self._futures.pop(job, None)
         if future.cancelled():
-            outcome = failure_text(job, "Cancelled")
+            outcome = replace(failure_text(job, "Cancelled"), cancelled=True)
         elif future.exception() is not None:
             outcome = failure(job, future.exception())
         else:

@@ -514,7 +514,9 @@ class Worker:
         job = outcome.job
         entry = self.running.get((job.id, job.claim))
         took = (time.monotonic() - entry.started) * 1000 if entry else 0.0
-        if reply == 0:
+        if reply == 0 and outcome.cancelled:  # given up on (TTL, shutdown) and already failed: expected
+            log.debug("job %s %s: its cancelled task's outcome discarded", job.id, job.type)
+        elif reply == 0:
             log.warning("job %s %s finished after its claim was lost (TTL exceeded, recovered or "
                         "changed by hand): result discarded", job.id, job.type)
         elif outcome.ok:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 
 import pytest
@@ -360,3 +361,16 @@ def test_pause_with_a_timeout_in_async_tasks_waits_without_blocking_the_loop(app
     # Then the wait ends when the slow job does, not at the timeout
     assert (slow.wait(5), pauser.wait(5)) == ("slow", "pauser")
     assert outcome["others done"] is True and outcome["waited"] < 2
+
+
+def test_an_async_job_cut_off_at_shutdown_logs_no_lost_claim_warning(app_queue, client, workers, caplog):
+    # Given an async job that would run 30 s
+    workers.start()
+    job = app_queue.tasks["sleep_async"].delay(seconds=30)
+    wait_for(lambda: job.refresh().state == "active", 5, message="the job to start")
+    # When the queue shuts down: the job fails with Shutdown, then its cancelled task reports too
+    with caplog.at_level(logging.INFO, logger="pykue.worker"):
+        app_queue.shutdown(0.3)
+    # Then that second outcome is no warning about a lost claim (nothing was lost)
+    assert job.refresh().error == "Shutdown"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "claim was lost" in r.getMessage()]
