@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..cliparams import PORT, not_empty
-from ..connection import unreachable
+from ..connection import DEFAULT_URL, unreachable
 from .auth import BasicAuth
 from .auth import parse_credentials
 from .hosts import AllowedHosts
@@ -42,7 +42,7 @@ def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search
 @click.command("dashboard", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-p", "--port", type=PORT, default=3000, show_default=True,
               help="Port to listen on (0 picks a free one).")
-@click.option("-r", "--redis", "redis_url", default="redis://127.0.0.1:6379", show_default=True,
+@click.option("-r", "--redis", "redis_url", default=DEFAULT_URL, show_default=True,
               envvar="PYKUE_REDIS_URL", show_envvar=True, callback=not_empty,
               help="Redis URL (redis://, rediss://, unix://, embedded://PATH).")
 @click.option("-q", "--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX", show_envvar=True,

@@ -72,11 +72,16 @@ def parse_body(raw: bytes) -> Any:
     """The body as ``JSON.parse`` reads it: an integer too long for a double is an infinity
     (which the options then refuse by name), not a Python digit-limit error."""
     try:
-        return json.loads(raw, parse_int=js_int)
+        return json.loads(raw, parse_int=js_int, parse_constant=_not_json)
     except ValueError as exc:
         raise InvalidInputError(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
         raise InvalidInputError("request body is not valid JSON: nested too deeply") from None
+
+
+def _not_json(name: str) -> Any:
+    """Python's json reads NaN and Infinity; JSON (and Kue's JSON.parse) does not."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def js_int(text: str) -> int | float:

@@ -1217,3 +1217,12 @@ def test_writes_answer_as_node_kues_own_app(kue_app, queue, client, http):
     assert ours.json == {"message": f"job {our_id} removed"}
     again = kue_http(kue_app, "DELETE", f"/job/{kue_id}")
     assert json.loads(again[1]) == {"error": f'job "{kue_id}" doesnt exist'}
+
+
+@pytest.mark.parametrize("body", ['{"type":"email","data":NaN}', '{"type":"email","data":{"x":Infinity}}',
+                                  '{"type":"email","options":{"delay":-Infinity}}'])
+def test_post_nan_or_infinity_is_not_json(http, client, body):
+    response = http.post("/job", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("request body is not valid JSON")
+    assert client.keys("*") == []
