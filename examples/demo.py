@@ -12,6 +12,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -83,8 +85,10 @@ def wait_for_dashboard(process: subprocess.Popen, port: int, timeout: float = 30
         if process.poll() is not None:
             raise SystemExit(f"pykue demo: the dashboard exited (is port {port} in use? set PYKUE_DEMO_PORT)")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/stats", timeout=1):
                 return
+        except urllib.error.HTTPError:
+            return  # an answer all the same (a 503 while its Redis starts, say)
         except OSError:
             time.sleep(0.1)
     raise SystemExit(f"the dashboard did not start within {timeout:.0f}s")
