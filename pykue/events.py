@@ -23,7 +23,7 @@ REPLAY_SECONDS = 5.0  # how long a message for a job nobody listens to is kept f
 
 
 class EventHub:
-    def __init__(self, client: redis.Redis, channel: str, report_error: Callable[[BaseException], None]) -> None:
+    def __init__(self, client: redis.Redis, channel: str, report_error: Callable[..., None]) -> None:
         self._client = client
         self._channel = channel
         self._report_error = report_error
@@ -170,7 +170,7 @@ class EventHub:
             fn(*fit_arguments(fn, args))
         except Exception as error:  # a listener's bug must not stop event delivery
             log.exception("event listener %r failed", fn)
-            self._report_error(error)
+            self._report_error(error, logged=True)
 
 
 def fit_arguments(fn: Listener, args: tuple[Any, ...]) -> tuple[Any, ...]:

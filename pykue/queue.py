@@ -292,8 +292,10 @@ class Queue:
         else:
             self.events.off(event, fn)
 
-    def report_error(self, error: BaseException) -> None:
-        if not self._error_listeners:
+    def report_error(self, error: BaseException, logged: bool = False) -> None:
+        """Kue's ``error`` event. With no listener the error is logged, unless the caller
+        (``logged``) already did."""
+        if not self._error_listeners and not logged:
             log.warning("pykue error: %s", error)
         for fn in list(self._error_listeners):
             try:

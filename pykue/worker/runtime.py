@@ -196,7 +196,7 @@ class Worker:
             except Exception as error:  # a bug or odd data must not end the loop: log, back off, go on
                 errors += 1
                 log.exception("unexpected error while fetching jobs")
-                self.queue.report_error(error)
+                self.queue.report_error(error, logged=True)
                 self._stopping.wait(min(0.1 * 2 ** min(errors, 6), 5.0))
 
     def _claim(self, wanted: dict[str, int], popped: int = 0, popped_type: str = "") -> list[Claimed]:
@@ -223,7 +223,7 @@ class Worker:
     def _redis_trouble(self, doing: str, error: BaseException, attempt: int, even_when_stopping: bool = False) -> None:
         delay = min(0.1 * 2 ** min(attempt, 6), 5.0)
         log.warning("redis error while %s (%s); retrying in %.1fs", doing, error, delay)
-        self.queue.report_error(error)
+        self.queue.report_error(error, logged=True)
         if even_when_stopping:
             time.sleep(delay)  # finished work must still reach Redis while the worker shuts down
         else:
@@ -370,7 +370,7 @@ class Worker:
                     self._report(outcomes)
             except Exception as error:  # the finisher must outlive any bug: without it the worker hangs
                 log.exception("unexpected error in the finisher")
-                self.queue.report_error(error)
+                self.queue.report_error(error, logged=True)
 
     def _next_batch(self, gather_seconds: float = 0.001) -> list[Any]:
         """The next outcomes to report. While other jobs are still running, wait up to a

@@ -55,10 +55,10 @@ class Upkeep:
             self.tick()
         except redis.RedisError as error:
             log.warning("redis error during upkeep: %s", error)
-            self.worker.queue.report_error(error)
+            self.worker.queue.report_error(error, logged=True)
         except Exception as error:  # upkeep must go on whatever one tick hit
             log.exception("upkeep tick failed")
-            self.worker.queue.report_error(error)
+            self.worker.queue.report_error(error, logged=True)
 
     def tick(self) -> None:
         worker, queue = self.worker, self.worker.queue

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 
 import pytest
 
 import pykue
+from pykue.worker import Worker
 from tests.helpers import wait_for
 from tests.workerapp.support import EventLog, runs
 
@@ -374,3 +376,21 @@ def test_an_async_job_cut_off_at_shutdown_logs_no_lost_claim_warning(app_queue, 
     # Then that second outcome is no warning about a lost claim (nothing was lost)
     assert job.refresh().error == "Shutdown"
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING and "claim was lost" in r.getMessage()]
+
+
+def test_a_redis_outage_is_logged_once_per_error_not_twice(caplog):
+    # Given a worker whose Redis does not answer (nothing listens on port 1)
+    queue = pykue.Queue("redis://127.0.0.1:1/0", prefix="q")
+    queue.task("echo")(lambda n: n)
+    worker = Worker(queue, promote_interval=0.05)
+    with caplog.at_level(logging.WARNING):
+        thread = threading.Thread(target=worker.run, daemon=True)
+        thread.start()
+        wait_for(lambda: sum("redis error while fetching jobs" in r.getMessage() for r in caplog.records) >= 3,
+                 10, message="three failed fetches")
+        worker.stop(0)
+        thread.join(10)
+    # Then each failed fetch is one warning: the queue's error event adds no second line for it
+    # (only the start-up and clean-up calls, which log nothing of their own, report through it)
+    echoes = [r for r in caplog.records if r.getMessage().startswith("pykue error:")]
+    assert len(echoes) <= 2, [r.getMessage() for r in echoes]
