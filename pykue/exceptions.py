@@ -12,6 +12,7 @@ class InvalidJobError(PykueError, ValueError):
     def __init__(self, field: str, value: object, reason: str) -> None:
         self.field = field
         self.value = value
+        self.reason = reason
         try:
             shown = repr(value)
         except RecursionError:

@@ -37,6 +37,7 @@ from .parsing import parse_body
 from .parsing import parse_int
 from .parsing import ranks
 from .parsing import shorten
+from .parsing import shown
 from .presenters import job_json
 from .presenters import stats_json
 from .responses import accepts_json
@@ -293,18 +294,18 @@ def create_one(app: Dashboard, args: Any) -> tuple[int, dict]:
     if not js_truthy(job_type):
         return 400, {"error": "Must provide job type"}
     if not isinstance(job_type, str):
-        return 400, {"error": f"invalid type {shorten(repr(job_type))}: expected a string"}
+        return 400, {"error": f"invalid type {shown(job_type)}: expected a string"}
     if not is_utf8(job_type):
-        return 400, {"error": f"invalid type {shorten(repr(job_type))}: a lone surrogate is not text Redis can store"}
+        return 400, {"error": f"invalid type {shown(job_type)}: a lone surrogate is not text Redis can store"}
     options = args.get("options") or {}
     if not isinstance(options, dict):
-        return 400, {"error": f"invalid options {shorten(repr(options))}: expected an object"}
+        return 400, {"error": f"invalid options {shown(options)}: expected an object"}
     data = args.get("data")
     try:
         new_job = app.queue.create(job_type, data if js_truthy(data) else {})
         new_job.apply_kue_options(options).save()
     except InvalidJobError as exc:
-        return 400, {"error": str(exc)}
+        return 400, {"error": f"invalid {exc.field} {shown(exc.value)}: {exc.reason}"}
     except REDIS_DOWN:
         raise
     except (PykueError, RedisError) as exc:

@@ -59,6 +59,17 @@ def ranks(span: str) -> tuple[int, int]:
                             " to 2^63-1 (negative ones count from the end)")
 
 
+def shown(value: Any) -> str:
+    """A value as the HTTP client sent it (JSON: true, null, {"a": 1}), shortened."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        if not is_utf8(text):  # a lone surrogate: written as the \u escape JSON.stringify writes
+            text = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        text = "<a value nested too deeply to show>" if isinstance(value, (list, dict)) else repr(value)
+    return shorten(text)
+
+
 def shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 

@@ -593,7 +593,7 @@ def test_post_type_must_be_a_string(client, http):
 def test_post_type_with_a_lone_surrogate_is_a_400_not_a_500(client, http):
     response = http.post("/job", data=b'{"type": "email\\ud800"}', headers=JSON)
     assert response.status_code == 400
-    assert response.json["error"].startswith("invalid type 'email\\ud800': ")
+    assert response.json["error"].startswith('invalid type "email\\ud800": ')
     assert client.keys("*") == []
 
 
@@ -1225,4 +1225,16 @@ def test_post_nan_or_infinity_is_not_json(http, client, body):
     response = http.post("/job", data=body, content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"].startswith("request body is not valid JSON")
+    assert client.keys("*") == []
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"attempts": True}, "invalid attempts true: expected an integer"),
+    ({"backoff": {"type": "weird"}}, 'invalid backoff {"type": "weird"}: '),
+    ({"priority": "urgent"}, 'invalid priority "urgent": '),
+])
+def test_post_errors_show_values_as_the_client_wrote_them_in_json(client, http, options, message):
+    response = http.post("/job", json={"type": "email", "options": options})
+    assert response.status_code == 400
+    assert response.json["error"].startswith(message)
     assert client.keys("*") == []
