@@ -416,7 +416,7 @@ def test_an_embedded_server_that_cannot_start_quotes_its_log(tmp_path):
 
 
 @pytest.mark.parametrize("url, shown", [
-    ("redis://:s3cret@127.0.0.1:6379/abc", "redis://:***@127.0.0.1:6379/abc"),
+    ("redis://:s3cret@127.0.0.1:1/abc", "redis://:***@127.0.0.1:1/abc"),
     ("redis://ana:s3cret@127.0.0.1/0?bogus=1", "redis://ana:***@127.0.0.1/0?bogus=1"),
     ("unix:///tmp/r.sock?password=s3cret&bogus=1", "unix:///tmp/r.sock?password=***&bogus=1"),
     ("ftp://:s3cret@127.0.0.1/0", "ftp://:***@127.0.0.1/0"),

@@ -7,6 +7,7 @@ import pytest
 import werkzeug.serving
 from click.testing import CliRunner
 
+from pykue.connection import DEFAULT_URL
 from pykue.embedded import free_port
 from pykue.web.command import dashboard
 
@@ -59,7 +60,7 @@ def test_help_names_the_environment_variables_beside_their_defaults():
     help_text = " ".join(result.output.split())
     for name in ("PYKUE_REDIS_URL", "PYKUE_PREFIX", "PYKUE_DASHBOARD_AUTH", "PYKUE_DASHBOARD_ALLOWED_HOSTS"):
         assert f"env var: {name}" in help_text
-    assert "env var: PYKUE_REDIS_URL; default: redis://127.0.0.1:6379" in help_text
+    assert f"env var: PYKUE_REDIS_URL; default: {DEFAULT_URL}" in help_text
 
 
 def test_an_unreachable_redis_is_one_warning_line_at_start_up(served):
