@@ -31,7 +31,6 @@ from ..exceptions import JobNotFoundError
 from ..exceptions import PykueError
 from .parsing import InvalidInputError
 from .parsing import is_job_id
-from .parsing import is_utf8
 from .parsing import js_truthy
 from .parsing import parse_body
 from .parsing import parse_int
@@ -295,8 +294,6 @@ def create_one(app: Dashboard, args: Any) -> tuple[int, dict]:
         return 400, {"error": "Must provide job type"}
     if not isinstance(job_type, str):
         return 400, {"error": f"invalid type {shown(job_type)}: expected a string"}
-    if not is_utf8(job_type):
-        return 400, {"error": f"invalid type {shown(job_type)}: a lone surrogate is not text Redis can store"}
     options = args.get("options") or {}
     if not isinstance(options, dict):
         return 400, {"error": f"invalid options {shown(options)}: expected an object"}

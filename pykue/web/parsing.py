@@ -16,6 +16,8 @@ from typing import Any
 
 from werkzeug.routing import BaseConverter
 
+from ..job import encodes_utf8
+
 _JS_INT = re.compile(r"\s*([+-]?)([0-9]+)")
 #: parseInt reads longer digit runs as Infinity (JavaScript's largest number has 309 digits).
 _JS_MAX_DIGITS = 309
@@ -63,7 +65,7 @@ def shown(value: Any) -> str:
     """A value as the HTTP client sent it (JSON: true, null, {"a": 1}), shortened."""
     try:
         text = json.dumps(value, ensure_ascii=False, allow_nan=False)
-        if not is_utf8(text):  # a lone surrogate: written as the \u escape JSON.stringify writes
+        if not encodes_utf8(text):  # a lone surrogate: written as the \u escape JSON.stringify writes
             text = json.dumps(value, allow_nan=False)
     except (TypeError, ValueError, RecursionError):
         text = "<a value nested too deeply to show>" if isinstance(value, (list, dict)) else repr(value)
@@ -97,14 +99,6 @@ def _not_json(name: str) -> Any:
 
 def js_int(text: str) -> int | float:
     return int(text) if len(text.lstrip("-0")) <= _JS_MAX_DIGITS else float(text)
-
-
-def is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def js_truthy(value: Any) -> bool:
