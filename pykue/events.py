@@ -55,8 +55,10 @@ class EventHub:
         self.ensure_subscribed()
 
     def on_new_job(self, job_id: int, listeners: list[tuple[str, Listener]]) -> None:
-        """Listeners of a job this process has just saved. The save script published (e.g.
-        `enqueue`) before the id was known here, so those messages are replayed to them."""
+        """Listeners that may come after their events: a job this process has just saved (the
+        save script published `enqueue` before the id was known here), or one ``wait()`` is
+        asked about once it may have ended. Its messages of the last REPLAY_SECONDS that
+        nobody listened to are replayed to them."""
         job_id = int(job_id)
         with self._lock:
             for name, fn in listeners:

@@ -24,9 +24,9 @@ def json_response(body: Any, status: int = 200) -> Response:
 def json_bytes(body: Any) -> bytes:
     """What ``JSON.stringify`` writes: NaN and the infinities as ``null``, never a bare ``Infinity``.
 
-    Such numbers come from Redis, not from pykue: a ``data`` or ``result`` holding the
-    ``NaN`` token (Python's json reads it), a priority Node stored as ``"Infinity"``. One
-    of them would otherwise make the dashboard's ``JSON.parse`` fail for the whole page.
+    ``Job`` already reads the ones Redis can hold (a ``NaN`` token in data, a priority Node
+    stored as ``"Infinity"``) as None; this is the net for any other, since one bare
+    ``Infinity`` would make the dashboard's ``JSON.parse`` fail for the whole page.
     """
     try:
         text = _dumps(body)
