@@ -367,9 +367,9 @@ def test_pause_with_a_timeout_in_async_tasks_waits_without_blocking_the_loop(app
 
 def test_an_async_job_cut_off_at_shutdown_logs_no_lost_claim_warning(app_queue, client, workers, caplog):
     # Given an async job that would run 30 s
-    workers.start()
+    worker = workers.start()
     job = app_queue.tasks["sleep_async"].delay(seconds=30)
-    wait_for(lambda: job.refresh().state == "active", 5, message="the job to start")
+    wait_for(lambda: worker.running, 5, message="the job to start in the worker")
     # When the queue shuts down: the job fails with Shutdown, then its cancelled task reports too
     with caplog.at_level(logging.INFO, logger="pykue.worker"):
         app_queue.shutdown(0.3)
