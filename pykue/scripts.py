@@ -250,6 +250,11 @@ class LuaScript:
             pool.release(conn)
         return replies[0], replies[1]
 
+    def send(self, conn: Any, args: Sequence[Any]) -> None:
+        """Send a call on ``conn`` without reading its reply: several may be out at once on
+        one connection, their replies read later in order with ``conn.read_response()``."""
+        conn.send_packed_command(_pack(conn, ("EVALSHA", self.sha, 0, *args)))
+
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
         pipe.evalsha(self.sha, len(keys), *keys, *args)
@@ -376,6 +381,16 @@ class Scripts:
         for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call."""
         args = self._complete_args(now, done, worker_id, refill, claimed_at)
         return parse_completion(self._complete_jobs(client, args))
+
+    def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
+                           refill: dict[str, int], claimed_at: int) -> None:
+        """complete_jobs sent on a connection the caller holds; ``read_completion`` reads its
+        reply. A NoScriptError there means it did not run."""
+        self._complete_jobs.send(conn, self._complete_args(now, done, worker_id, refill, claimed_at))
+
+    @staticmethod
+    def read_completion(conn: Any) -> "Completion":
+        return parse_completion(conn.read_response())
 
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""

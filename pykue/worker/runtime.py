@@ -3,9 +3,10 @@
 One fetch loop claims jobs for the types that have free slots (several per script call)
 and blocks on Kue's wake-up token lists when there is nothing to take, with the claim sent
 right behind that BLPOP, so a woken worker claims in the same round trip. A finisher thread
-reports outcomes in batches, one pipeline of fenced complete/fail scripts per round trip,
-and refills the slots it frees in that same call (as BullMQ's moveToFinished fetches the
-next job), so a busy worker needs one round trip per batch of jobs.
+reports outcomes in batches, one fenced complete_jobs call per batch of successes, which
+refills the slots it frees in that same call (as BullMQ's moveToFinished fetches the next
+job), with the next batch's call sent before the last one's reply is read, so the worker
+starts jobs while Redis runs scripts. Failures go in a pipeline of fail_job calls.
 An upkeep thread promotes delayed jobs, fails TTL-expired and stalled ones, renews this
 process's lease and follows pause/resume.
 """
@@ -19,11 +20,12 @@ import socket
 import threading
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 import redis
+from redis.exceptions import NoScriptError
 
 from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..exceptions import PykueError, TaskNotFoundError
@@ -38,6 +40,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pykue.worker")
 _STOP = object()
+REPORTS_IN_FLIGHT = 2
+
+
+@dataclass
+class _InFlight:
+    """A complete_jobs call sent whose reply is still to be read."""
+    outcomes: list[Outcome]
+    refill: dict[str, int]
+    claimed_at: int
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Worker:
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
+        self._report_conn: Any = None  # the finisher's own connection, for calls in flight
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
         self.executor = Executor(sync_slots + 4, self._done.put)
         self.upkeep = Upkeep(self, promote_interval, stalled_timeout)
@@ -360,34 +372,42 @@ class Worker:
     # -- finishing ------------------------------------------------------------------------------
 
     def _finish_loop(self) -> None:
+        """Report outcomes with up to REPORTS_IN_FLIGHT complete_jobs calls out at once on the
+        finisher's own connection: while Redis runs one batch's script, the worker starts the
+        jobs the previous batch claimed, so the two take turns no more."""
+        in_flight: deque[_InFlight] = deque()
         stop = False
-        while not stop:
+        while not stop or in_flight:
             try:
-                batch = self._next_batch()
-                stop = any(item is _STOP for item in batch)
+                if in_flight and (stop or len(in_flight) >= REPORTS_IN_FLIGHT or self._done.empty()):
+                    self._settle(in_flight)
+                    continue
+                batch = self._next_batch(wait=not in_flight)
+                stop = stop or any(item is _STOP for item in batch)
                 outcomes = [item for item in batch if item is not _STOP]
                 if outcomes:
-                    self._report(outcomes)
+                    self._report(outcomes, in_flight)
             except Exception as error:  # the finisher must outlive any bug: without it the worker hangs
                 log.exception("unexpected error in the finisher")
                 self.queue.report_error(error, logged=True)
+        self._close_report_conn()
 
-    def _next_batch(self, gather_seconds: float = 0.001) -> list[Any]:
-        """The next outcomes to report. While other jobs are still running, wait up to a
-        millisecond until half of them are done: one script call for many jobs costs Redis
-        and Python far less than one each, and the other half keep the task threads busy
-        while that call (and the refill it claims) is out, so the worker and Redis work at
-        the same time instead of taking turns. A lone job is reported at once."""
-        batch = [self._done.get()]
+    def _next_batch(self, wait: bool = True, gather_seconds: float = 0.001) -> list[Any]:
+        """The next outcomes to report, at most half of the jobs running, so that the next
+        batch can be out while this one's claims start. With nothing in flight, wait up to a
+        millisecond until that half is done: one script call for many jobs costs Redis and
+        Python far less than one each. A lone job is reported at once."""
+        batch = [self._done.get()] if wait else [self._done.get_nowait()]
+        limit = max(1, min(500, self._live_count() // REPORTS_IN_FLIGHT))
         deadline = time.monotonic() + gather_seconds
-        while len(batch) < 500 and batch[-1] is not _STOP:
+        while len(batch) < limit and batch[-1] is not _STOP:
             try:
                 batch.append(self._done.get_nowait())
                 continue
             except queue_module.Empty:
                 pass
             left = deadline - time.monotonic()
-            if left <= 0 or 2 * len(batch) >= self._live_count():
+            if not wait or left <= 0:
                 break
             try:
                 batch.append(self._done.get(timeout=left))
@@ -395,18 +415,81 @@ class Worker:
                 break
         return batch
 
-    def _report(self, outcomes: list[Outcome]) -> None:
-        refill = self._refill_plan(outcomes)
+    def _report(self, outcomes: list[Outcome], in_flight: "deque[_InFlight]") -> None:
+        """Send a batch of successes without waiting for its reply; anything else (failures,
+        a connection lost) goes the synchronous way, once the calls in flight are settled."""
+        if all(o.ok for o in outcomes):
+            refill = self._refill_plan(outcomes)
+            claimed_at = now_ms()
+            done = [(o.job.id, o.job.claim, o.result_json) for o in outcomes]
+            now = int(max(o.finished_at for o in outcomes) * 1000)
+            try:
+                conn = self._report_connection()
+                self.queue.scripts.send_complete_jobs(conn, now, done, self.id if refill else "", refill, claimed_at)
+            except (redis.ConnectionError, redis.TimeoutError, OSError):  # not sent: nothing ran
+                self._drop_report_conn()
+                self._report_lost(in_flight)
+                self._report_now(outcomes, refill, claimed_at)
+                return
+            in_flight.append(_InFlight(outcomes, refill, claimed_at))
+            return
+        while in_flight:
+            self._settle(in_flight)
+        self._report_now(outcomes)
+
+    def _settle(self, in_flight: "deque[_InFlight]") -> None:
+        """Read the reply of the oldest call in flight and act on it."""
+        sent = in_flight.popleft()
+        try:
+            completion = self.queue.scripts.read_completion(self._report_conn)
+        except NoScriptError:  # did not run (a SCRIPT FLUSH, a restart): send it again, loading it
+            self._report_now(sent.outcomes, sent.refill, sent.claimed_at)
+            return
+        except redis.ResponseError:  # as _report_now treats one: retry without the refill
+            self._report_now(sent.outcomes, {})
+            return
+        except Exception:  # the connection is lost with this reply and those behind it
+            self._drop_report_conn()
+            in_flight.appendleft(sent)
+            self._report_lost(in_flight)
+            return
+        self._settled(sent.outcomes, completion.replies, sent.refill, completion.claimed, sent.claimed_at)
+
+    def _report_lost(self, in_flight: "deque[_InFlight]") -> None:
+        """Calls whose replies were lost may have run: report them again without their refills
+        (completing twice is fenced by the claim; jobs a lost reply claimed are requeued as
+        orphans by the upkeep tick)."""
+        while in_flight:
+            self._report_now(in_flight.popleft().outcomes, {})
+
+    def _report_connection(self) -> Any:
+        if self._report_conn is None:
+            self._report_conn = self.queue.client.connection_pool.get_connection()
+        return self._report_conn
+
+    def _drop_report_conn(self) -> None:
+        if self._report_conn is not None:
+            self._report_conn.disconnect()
+
+    def _close_report_conn(self) -> None:
+        conn, self._report_conn = self._report_conn, None
+        if conn is not None:
+            self.queue.client.connection_pool.release(conn)
+
+    def _report_now(self, outcomes: list[Outcome], refill: dict[str, int] | None = None,
+                    claimed_at: int = 0) -> None:
+        """Report and wait for the reply, retrying through Redis outages."""
+        if refill is None:
+            refill = self._refill_plan(outcomes)
         claimed: list[Claimed] = []
-        claimed_at = 0
         attempt = 0
         while True:
             try:
-                claimed_at = now_ms()  # not the outcomes' time: after an outage they can be old
+                claimed_at = claimed_at or now_ms()  # not the outcomes' time: after an outage they can be old
                 replies, claimed = self._send_outcomes(outcomes, refill, claimed_at)
                 break
             except redis.RedisError as error:
-                refill = {}  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
+                refill, claimed_at = {}, 0  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
                 attempt += 1
                 if attempt > 50:
                     log.error("giving up reporting %d outcomes: %s", len(outcomes), error)
@@ -417,6 +500,10 @@ class Worker:
                 log.exception("could not report %d outcomes", len(outcomes))
                 replies = self._fail_plainly(outcomes, error)
                 break
+        self._settled(outcomes, replies, refill, claimed, claimed_at)
+
+    def _settled(self, outcomes: list[Outcome], replies: list[Any], refill: dict[str, int],
+                 claimed: list[Claimed], claimed_at: int) -> None:
         if refill:
             unwanted = self._dispatch(claimed, claimed_at)  # before the release: no slot looks free
             self._note_claims(refill, claimed)
