@@ -61,7 +61,9 @@ def encodes_utf8(text: str) -> bool:
 
 class Job:
     def __init__(self, queue: "Queue", type: str, data: Any = None) -> None:
-        check_type(type)
+        self._blank(queue, check_type(type), data)
+
+    def _blank(self, queue: "Queue", type: str, data: Any = None) -> None:
         self.queue = queue
         self.id: int | None = None
         self.type = type
@@ -188,7 +190,7 @@ class Job:
     @classmethod
     def from_hash(cls, queue: "Queue", job_id: int, fields: dict[str, str]) -> "Job":
         job = cls.__new__(cls)
-        Job.__init__(job, queue, fields.get("type") or "?")
+        job._blank(queue, fields.get("type") or "?")  # a stored type is text Redis took: no check
         job.id = int(job_id)
         job._load(fields)
         return job
@@ -494,10 +496,13 @@ def _number(value: str | None, default: int) -> Any:
     return int(number) if number.is_integer() else number
 
 
+_FIELD_DECODER = json.JSONDecoder(parse_constant=lambda _: None)  # NaN, Infinity: null, as in JavaScript
+
+
 def _json_field(raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        return json.loads(raw, parse_constant=lambda _: None)  # NaN, Infinity: null, as in JavaScript
+        return _FIELD_DECODER.decode(raw)
     except (ValueError, RecursionError):
         return raw
