@@ -75,7 +75,9 @@ os.register_at_fork(after_in_child=lambda: globals().update(_lanes_lock=threadin
 _LANE_MIN_POOL = 8  # a small pool keeps all its connections for everyone
 
 
-def _lane_suits(pool: Any) -> bool:
+def spares_a_connection(pool: Any) -> bool:
+    """Whether pykue may keep one of the pool's connections for itself: a plain pool with
+    room to spare, whose connections need no release hooks."""
     kwargs = getattr(pool, "connection_kwargs", {})
     return (type(pool) is redis.ConnectionPool and getattr(pool, "cache", None) is None
             and (pool.max_connections or 2**31) >= _LANE_MIN_POOL
@@ -85,7 +87,7 @@ def _lane_suits(pool: Any) -> bool:
 def _checkout(pool: Any) -> tuple[_Lane | None, Any]:
     lane = getattr(pool, "_pykue_lane", None)
     if lane is None or lane.pid != os.getpid():  # new, or inherited through a fork
-        if not _lane_suits(pool):
+        if not spares_a_connection(pool):
             return None, pool.get_connection()
         with _lanes_lock:
             lane = getattr(pool, "_pykue_lane", None)
@@ -200,8 +202,8 @@ class LuaScript:
             sent = 0
             try:
                 try:
-                    for command in commands:
-                        conn.send_packed_command(_pack(conn, command))
+                    for command in commands:  # a health check's PING once calls are out would read their replies
+                        conn.send_packed_command(_pack(conn, command), check_health=not sent)
                         sent += 1
                 except (redis.ConnectionError, redis.TimeoutError, OSError):
                     conn.disconnect()
@@ -250,10 +252,12 @@ class LuaScript:
             pool.release(conn)
         return replies[0], replies[1]
 
-    def send(self, conn: Any, args: Sequence[Any]) -> None:
+    def send(self, conn: Any, args: Sequence[Any], check_health: bool = True) -> None:
         """Send a call on ``conn`` without reading its reply: several may be out at once on
-        one connection, their replies read later in order with ``conn.read_response()``."""
-        conn.send_packed_command(_pack(conn, ("EVALSHA", self.sha, 0, *args)))
+        one connection, their replies read later in order with ``conn.read_response()``.
+        Only with nothing out may redis-py run a due health check: its PING would read the
+        reply of a call in flight."""
+        conn.send_packed_command(_pack(conn, ("EVALSHA", self.sha, 0, *args)), check_health=check_health)
 
     def queue_in(self, pipe: Any, args: Sequence[Any], keys: Sequence[str] = ()) -> None:
         """Add the call to a pipeline; run the pipeline with :func:`execute_pipeline`."""
@@ -383,14 +387,11 @@ class Scripts:
         return parse_completion(self._complete_jobs(client, args))
 
     def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
-                           refill: dict[str, int], claimed_at: int) -> None:
-        """complete_jobs sent on a connection the caller holds; ``read_completion`` reads its
-        reply. A NoScriptError there means it did not run."""
-        self._complete_jobs.send(conn, self._complete_args(now, done, worker_id, refill, claimed_at))
-
-    @staticmethod
-    def read_completion(conn: Any) -> "Completion":
-        return parse_completion(conn.read_response())
+                           refill: dict[str, int], claimed_at: int, check_health: bool = True) -> None:
+        """complete_jobs sent on a connection the caller holds, its reply to be read with
+        ``conn.read_response()`` and ``parse_completion`` (a NoScriptError: it did not run).
+        ``check_health`` must be False while other calls' replies are unread on ``conn``."""
+        self._complete_jobs.send(conn, self._complete_args(now, done, worker_id, refill, claimed_at), check_health)
 
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""

@@ -28,9 +28,9 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..backoff import decode_backoff, kue_delay, strategy_delay
-from ..exceptions import PykueError, TaskNotFoundError
+from ..exceptions import ConfigurationError, PykueError, TaskNotFoundError
 from ..job import Job, dumps, now_ms
-from ..scripts import Claimed, Completion, Woken, parse_completion
+from ..scripts import Claimed, Completion, Woken, parse_completion, spares_a_connection
 from .execution import Executor, Outcome, failure_text, json_error
 from .upkeep import Upkeep
 
@@ -68,6 +68,7 @@ class Worker:
                  burst: bool = False, shutdown_timeout: float = 10.0, promote_interval: float = 1.0,
                  stalled_timeout: float = 30.0, block_timeout: float = 2.0, claim_batch: int = 100) -> None:
         self.queue = queue
+        self._check_pool(queue.client.connection_pool)
         self.tasks = self._select_tasks(queue, types)
         self.limits = {t: concurrency or task.concurrency for t, task in self.tasks.items()}
         self.burst = burst
@@ -95,9 +96,20 @@ class Worker:
         self._finished = threading.Event()
         self._done: queue_module.SimpleQueue[Any] = queue_module.SimpleQueue()
         self._report_conn: Any = None  # the finisher's own connection, for calls in flight
+        # a small or blocking pool cannot spare that connection: report one call at a time there
+        self._pipelined_reports = spares_a_connection(queue.client.connection_pool)
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
         self.executor = Executor(sync_slots + 4, self._done.put)
         self.upkeep = Upkeep(self, promote_interval, stalled_timeout)
+
+    @staticmethod
+    def _check_pool(pool: Any) -> None:
+        """While the fetch loop waits on a BLPOP it holds a connection, and with the only one
+        held there, reports and lease renewals would starve."""
+        size = getattr(pool, "max_connections", None)
+        if size is not None and size < 2:
+            raise ConfigurationError(f"a worker needs a Redis connection pool of at least 2 connections (this one "
+                                     f"has max_connections={size}): one waits for jobs while another reports")
 
     @staticmethod
     def _select_tasks(queue: "Queue", types: Iterable[str] | None) -> dict[str, "Task[Any]"]:
@@ -340,8 +352,8 @@ class Worker:
                     unwanted.append(Claimed(job_id, claim, fields))
             except Exception as error:  # odd data must fail its job, not the fetch loop
                 log.exception("job %s could not be started", job_id)
-                job = Job(self.queue, fields.get("type") or "unknown")
-                job.id, job.claim = job_id, claim
+                job = Job.from_hash(self.queue, job_id, {"type": fields.get("type") or "unknown"})
+                job.claim = claim
                 self._done.put(failure_text(job, f"StartError: {type(error).__name__}: {error}"))
         return unwanted
 
@@ -418,15 +430,16 @@ class Worker:
     def _report(self, outcomes: list[Outcome], in_flight: "deque[_InFlight]") -> None:
         """Send a batch of successes without waiting for its reply; anything else (failures,
         a connection lost) goes the synchronous way, once the calls in flight are settled."""
-        if all(o.ok for o in outcomes):
+        if self._pipelined_reports and all(o.ok for o in outcomes):
             refill = self._refill_plan(outcomes)
             claimed_at = now_ms()
             done = [(o.job.id, o.job.claim, o.result_json) for o in outcomes]
             now = int(max(o.finished_at for o in outcomes) * 1000)
             try:
                 conn = self._report_connection()
-                self.queue.scripts.send_complete_jobs(conn, now, done, self.id if refill else "", refill, claimed_at)
-            except (redis.ConnectionError, redis.TimeoutError, OSError):  # not sent: nothing ran
+                self.queue.scripts.send_complete_jobs(conn, now, done, self.id if refill else "", refill, claimed_at,
+                                                      check_health=not in_flight)
+            except Exception:  # not sent whole (an outage, a failed reconnect, a bug): it did not run
                 self._drop_report_conn()
                 self._report_lost(in_flight)
                 self._report_now(outcomes, refill, claimed_at)
@@ -441,7 +454,7 @@ class Worker:
         """Read the reply of the oldest call in flight and act on it."""
         sent = in_flight.popleft()
         try:
-            completion = self.queue.scripts.read_completion(self._report_conn)
+            reply = self._report_conn.read_response()
         except NoScriptError:  # did not run (a SCRIPT FLUSH, a restart): send it again, loading it
             self._report_now(sent.outcomes, sent.refill, sent.claimed_at)
             return
@@ -453,6 +466,7 @@ class Worker:
             in_flight.appendleft(sent)
             self._report_lost(in_flight)
             return
+        completion = parse_completion(reply)
         self._settled(sent.outcomes, completion.replies, sent.refill, completion.claimed, sent.claimed_at)
 
     def _report_lost(self, in_flight: "deque[_InFlight]") -> None:

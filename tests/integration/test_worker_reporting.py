@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from contextlib import contextmanager
 
 import pytest
 
+from pykue.keys import strip_zid
 from pykue.worker import Worker
 from tests.helpers import wait_for
 
 JOBS = 3000
 
 
-@pytest.fixture
-def counted(queue):
-    """A task that counts its runs per job, and JOBS jobs of it queued."""
-    ran: Counter[int] = Counter()
+def register_tick(queue, ran: Counter[int]):
+    """The task `tick`, counting its runs per job in ``ran``."""
     lock = threading.Lock()
 
     @queue.task("tick", concurrency=10)
@@ -26,17 +26,35 @@ def counted(queue):
         with lock:
             ran[i] += 1
 
-    tick.delay_many([{"i": i} for i in range(JOBS)])
+    return tick
+
+
+@pytest.fixture
+def counted(queue):
+    """A task that counts its runs per job, and JOBS jobs of it queued."""
+    ran: Counter[int] = Counter()
+    register_tick(queue, ran).delay_many([{"i": i} for i in range(JOBS)])
     return ran
+
+
+@contextmanager
+def running_worker(queue, **options):
+    """A worker on a thread for the block; it must stop cleanly at the end."""
+    worker = Worker(queue, promote_interval=0.05, stalled_timeout=1.5, **options)
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.stop(2)
+        thread.join(10)
+    assert not thread.is_alive()
 
 
 def run_until_all_complete(queue, client, ran, disturb):
     """Run a worker; once a tenth of the jobs are done, call ``disturb`` three times, some
     hundreds of jobs apart; wait until every job is complete."""
-    worker = Worker(queue, promote_interval=0.05, stalled_timeout=1.5)
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
-    try:
+    with running_worker(queue) as worker:
         for share in (10, 30, 50):
             wait_for(lambda: client.zcard("q:jobs:complete") >= JOBS * share // 100, 30,
                      message=f"{share}% of the jobs to complete")
@@ -44,10 +62,6 @@ def run_until_all_complete(queue, client, ran, disturb):
         wait_for(lambda: client.zcard("q:jobs:complete") == JOBS, 30,
                  message=lambda: f"every job to complete ({client.zcard('q:jobs:complete')} of {JOBS}; "
                                  f"{client.zcard('q:jobs:active')} active)")
-    finally:
-        worker.stop(2)
-        thread.join(10)
-    assert not thread.is_alive()
     return worker
 
 
@@ -83,3 +97,83 @@ def test_connections_dropped_between_send_and_reply_lose_nothing(queue, client, 
     # reply had claimed were requeued and run: every job complete, each run once
     assert_each_ran_once_and_nothing_is_held(client, counted)
     assert worker.processed + worker.failed <= JOBS
+
+
+def test_a_due_health_check_never_reads_a_reply_in_flight(client, counted, redis_server):
+    # Given a client that health-checks its connections before nearly every command, so a
+    # check falls due while the finisher has a call out (its PING would read that call's reply)
+    import redis as redis_py
+    from pykue import Queue
+
+    checked = Queue(redis=redis_py.Redis(port=redis_server.port, decode_responses=True,
+                                         health_check_interval=0.0001), prefix="q")
+    register_tick(checked, counted)
+    # When a worker on that client runs every job
+    worker = run_until_all_complete(checked, client, counted, lambda: None)
+    # Then each reply was read by the call it answers: every job complete, once
+    assert_each_ran_once_and_nothing_is_held(client, counted)
+    assert worker.processed == JOBS
+    checked.close()
+
+
+def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, client):
+    # Given a client whose blocking pool has two connections, and jobs that pass and fail
+    import redis as redis_py
+    from pykue import Queue
+
+    pool = redis_py.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10,
+                                           decode_responses=True)
+    small = Queue(redis=redis_py.Redis(connection_pool=pool), prefix="q")
+
+    @small.task("parity", concurrency=4)
+    def parity(i):
+        if i % 5 == 0:
+            raise ValueError(f"{i} is a multiple of 5")
+        return i
+
+    parity.delay_many([{"i": i} for i in range(200)])
+    # When a worker runs them (its finisher keeps no connection of that pool for itself)
+    with running_worker(small) as worker:
+        assert not worker._pipelined_reports
+        wait_for(lambda: client.zcard("q:jobs:complete") == 160 and client.zcard("q:jobs:failed") == 40, 30,
+                 message=lambda: f"every outcome stored ({client.zcard('q:jobs:complete')} complete, "
+                                 f"{client.zcard('q:jobs:failed')} failed, {client.zcard('q:jobs:active')} active)")
+    # Then every outcome was stored, and the worker stopped cleanly
+    assert (worker.processed, worker.failed) == (160, 40)
+    small.close()
+
+
+def test_a_worker_refuses_a_pool_of_one_connection(redis_server):
+    # Given a client whose pool has a single connection
+    import redis as redis_py
+    from pykue import ConfigurationError, Queue
+
+    pool = redis_py.BlockingConnectionPool(port=redis_server.port, max_connections=1, decode_responses=True)
+    tiny = Queue(redis=redis_py.Redis(connection_pool=pool), prefix="q")
+    tiny.task("noop")(lambda: None)
+    # When a worker is made for it, Then it is refused, naming the pool's size: its BLPOP
+    # would hold that connection while every report and lease renewal waited
+    with pytest.raises(ConfigurationError, match=r"at least 2 connections .*max_connections=1"):
+        Worker(tiny)
+    tiny.close()
+
+
+def test_failures_between_calls_in_flight_are_stored_in_order(queue, client):
+    # Given jobs of which every seventh fails, among many short successes
+    @queue.task("odd", concurrency=10)
+    def odd(i):
+        if i % 7 == 0:
+            raise ValueError(f"{i} is a multiple of 7")
+
+    odd.delay_many([{"i": i} for i in range(JOBS)])
+    failing = len(range(0, JOBS, 7))
+    # When a worker runs them (a failure waits for the calls in flight, then goes alone)
+    with running_worker(queue) as worker:
+        wait_for(lambda: client.zcard("q:jobs:complete") + client.zcard("q:jobs:failed") == JOBS, 30,
+                 message=lambda: f"every outcome stored ({client.zcard('q:jobs:active')} active)")
+    # Then each job has the outcome its run had, and nothing is left held
+    failed = {strip_zid(member) for member in client.zrange("q:jobs:failed", 0, -1)}
+    assert len(failed) == failing and (worker.processed, worker.failed) == (JOBS - failing, failing)
+    assert {client.hget(f"q:job:{job_id}", "error").split("\n")[0] for job_id in failed} == {
+        f"ValueError: {i} is a multiple of 7" for i in range(0, JOBS, 7)}
+    assert client.zcard("q:jobs:active") == 0
