@@ -37,6 +37,7 @@ def summarise(repeats: list[dict], n: int) -> dict:
         "bulk_enqueue_per_s": med("w1b_w2b", "enqueue_seconds", per_job=True),
         "process_1p_per_s": med("w1_w2", "seconds", per_job=True),
         "process_2p_per_s": med("w1b_w2b", "seconds", per_job=True),
+        "empty_1p_per_s": med("w2n", "seconds", per_job=True),
         "exactly_once": once(repeats),
         "first_job_s": med("w1_w2", "first_job_seconds"),
         "process_1p_after_first_per_s": steady(repeats, "w1_w2", n),
@@ -74,6 +75,22 @@ def _once(check: dict | None) -> str:
         return f"yes ({check['runs']} runs)"
     extra = check["extra_runs"]
     return f"**no**: {extra} extra run{'s' if extra != 1 else ''} in {check['bad_runs']} of {check['runs']} runs"
+
+
+def _empty_task_table(systems: dict) -> list[str]:
+    """W2n beside W2: the queue alone, and what the task's one write adds to each job."""
+    rows = [(name, row["median"]) for name, row in systems.items()
+            if "median" in row and row["median"].get("empty_1p_per_s")]
+    if not rows:
+        return []
+    lines = ["", "W2n, the queue alone: W2 with a task that does nothing (no write), one worker process:", "",
+             "| system | W2n empty task jobs/s | W2 jobs/s | the write's cost in the worker, us/job |",
+             "|---|---|---|---|"]
+    for name, md in rows:
+        empty, full = md["empty_1p_per_s"], md.get("process_1p_per_s")
+        cost = 1e6 / full - 1e6 / empty if full else None
+        lines.append(f"| {name} | {_num(empty)} | {_num(full)} | {_num(cost)} |")
+    return lines
 
 
 def markdown(result: dict) -> str:
@@ -126,6 +143,7 @@ def markdown(result: dict) -> str:
             lines.append(f"| {name} | {body['client']} | {_num(body['serial_per_s'])} | "
                          f"{_num(body['serial_cpu_us'])} | {body['in_flight']} | {_num(body['concurrent_per_s'])} | "
                          f"{_num(body['concurrent_cpu_us'])} |")
+    lines += _empty_task_table(result["systems"])
     if notes:
         lines += ["", "Notes:", ""] + notes
     return "\n".join(lines)

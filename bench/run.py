@@ -75,6 +75,8 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
                                                          processes=2),
         "w3": lambda: workloads.latency(system, server, args.latency_n, args.rate),
     }
+    if "completed_key" in system.info:
+        steps["w2n"] = lambda: workloads.empty_task(system, server, args.n)
     repeats = []
     started = time.monotonic()
     for r in range(args.repeat):

@@ -64,6 +64,27 @@ def _process(system: System, server: RedisServer, n: int, processes: int, idle_s
     return out
 
 
+def empty_task(system: System, server: RedisServer, n: int) -> dict:
+    """W2n: W2 with a task that does nothing at all (BENCH_TASK=empty), for the systems that
+    say where they count completed jobs: what the queue costs by itself, and so, against W2,
+    what the task's one write costs inside the worker."""
+    server.flushall()
+    system.enqueue(n, bulk=bool(system.info["bulk"]))
+    done = system.info["completed_key"]
+    timeout = max(60.0, n / 100.0)
+    start = time.perf_counter()
+    workers = system.start_workers(1, tag="w2n", BENCH_TASK="empty")
+    try:
+        wait_until(lambda: server.client.zcard(done) >= n or not workers.alive(), timeout)
+        seconds = time.perf_counter() - start
+        completed = server.client.zcard(done)
+    finally:
+        workers.stop()
+    if completed < n:
+        return {"error": f"W2n: only {completed} of {n} jobs completed"}
+    return {"seconds": seconds}
+
+
 def idle_rate(server: RedisServer, seconds: float) -> float:
     """W6: commands/s the server processes while only the idle worker talks to it."""
     time.sleep(1.0)  # let post-run housekeeping finish

@@ -161,11 +161,12 @@ class System:
     def latency(self, n: int, rate: float, abort=None) -> dict:
         return self.call("latency", n=n, rate=rate, timeout=120 + n / rate * 3, abort=abort)
 
-    def start_workers(self, processes: int, tag: str) -> Workers:
+    def start_workers(self, processes: int, tag: str, **env: str) -> Workers:
         workers = Workers()
+        env = dict(self.env(), **env)
         for k, argv in enumerate(self.info["workers"][str(processes)]):
             log = open(os.path.join(self.log_dir, f"{self.name}-{tag}-{k}.log"), "ab")
-            proc = subprocess.Popen(argv, cwd=HERE, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+            proc = subprocess.Popen(argv, cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, start_new_session=True)
             log.close()
             _live.append(proc)

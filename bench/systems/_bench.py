@@ -18,7 +18,9 @@ An adapter module defines:
 
 * ``INFO``: dict with ``version``, ``config`` (one line: how its worker is configured),
   ``bulk`` (the bulk API used, or None), ``multiprocess`` (True when ``worker_argv(2)``
-  itself starts two processes), ``types`` (how the ten task types are modelled);
+  itself starts two processes), ``types`` (how the ten task types are modelled), and
+  optionally ``completed_key``, the sorted set where the system keeps completed jobs (W2n
+  counts completions there, its task doing nothing when ``BENCH_TASK=empty``);
 * ``enqueue(i, t=None)``: one job, sync or ``async def``;
 * ``enqueue_bulk(items)``: optional; ``items`` is a list of ints, one call per chunk;
 * ``worker_argv(processes)``: list of argv lists, each a long-running worker command;
@@ -46,8 +48,13 @@ def latency_ms(t: float) -> float:
     return (time.time() - t) * 1000.0
 
 
+EMPTY_TASK = os.environ.get("BENCH_TASK") == "empty"  # W2n: the queue's own cost, no write at all
+
+
 def record(client, i, t=None) -> None:
     """The task body for sync clients (redis-py ``Redis``)."""
+    if EMPTY_TASK:
+        return
     if t is None:
         client.hincrby(RUNS, i, 1)
     else:

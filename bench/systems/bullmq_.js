@@ -15,6 +15,7 @@ module.exports = {
     bulk: 'Queue.addBulk (one MULTI per 1,000 jobs)',
     multiprocess: false,
     types: '10 job names, one queue (one processor switches on name)',
+    completed_key: 'bull:bench:completed', // W2n counts completions here
   },
   async setup() {
     const { Queue } = require('bullmq');

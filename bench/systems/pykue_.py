@@ -20,6 +20,7 @@ INFO = {
     "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
+    "completed_key": f"{PREFIX}:jobs:complete",  # W2n counts completions here
 }
 
 
