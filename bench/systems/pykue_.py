@@ -11,7 +11,7 @@ import os
 from _bench import TASK_TYPES, URL, bin_path, record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONCURRENCY = 10
+CONCURRENCY = 20
 PREFIX = "q"
 
 INFO = {
