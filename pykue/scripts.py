@@ -59,8 +59,10 @@ class _Lane:
     """One connection a process keeps checked out of a pool for script calls: taking one from
     redis-py's pool and giving it back costs ~9 us (locks, observability hooks), as much as a
     tenth of a single-job save. Whoever finds the lane busy uses the pool as usual. Only plain
-    pools get a lane: not blocking, Sentinel or client-side-caching pools, nor RESP3 or
-    credential-provider connections, whose release hooks matter."""
+    pools get a lane: not blocking, Sentinel or client-side-caching pools, nor
+    credential-provider connections, whose release hooks matter. A held connection marked for
+    reconnection (a server's maintenance notice, which the pool acts on at release) is
+    reconnected when next taken."""
 
     __slots__ = ("lock", "conn", "pid")
 
@@ -80,8 +82,7 @@ def spares_a_connection(pool: Any) -> bool:
     room to spare, whose connections need no release hooks."""
     kwargs = getattr(pool, "connection_kwargs", {})
     return (type(pool) is redis.ConnectionPool and getattr(pool, "cache", None) is None
-            and (pool.max_connections or 2**31) >= _LANE_MIN_POOL
-            and kwargs.get("protocol") in (None, 2, "2") and kwargs.get("credential_provider") is None)
+            and (pool.max_connections or 2**31) >= _LANE_MIN_POOL and kwargs.get("credential_provider") is None)
 
 
 def _checkout(pool: Any) -> tuple[_Lane | None, Any]:
@@ -100,16 +101,19 @@ def _checkout(pool: Any) -> tuple[_Lane | None, Any]:
         if lane.conn is None:
             lane.conn = pool.get_connection()
         else:
-            _ready(lane.conn)
+            ready(lane.conn)
     except BaseException:
         lane.lock.release()
         raise
     return lane, lane.conn
 
 
-def _ready(conn: Any) -> None:
-    """What the pool checks on checkout: connected, and nothing unread (a server that closed
-    an idle connection, after a restart or its `timeout`, leaves an EOF to read)."""
+def ready(conn: Any) -> None:
+    """What the pool checks on checkout and release, for a connection pykue holds: connected,
+    not marked for reconnection, and nothing unread (a server that closed an idle connection,
+    after a restart or its `timeout`, leaves an EOF to read)."""
+    if getattr(conn, "should_reconnect", bool)():
+        conn.disconnect()
     try:
         conn.connect()
         if conn.can_read():

@@ -110,6 +110,7 @@ class System:
 
     def env(self) -> dict:
         env = dict(os.environ, BENCH_REDIS_URL=self.url, PYTHONPATH=HERE, PYTHONUNBUFFERED="1")
+        env.pop("BENCH_TASK", None)  # only W2n's workers get it
         if self.spec.runtime == "node":
             env["NODE_PATH"] = os.path.join(NODE_DIR, "node_modules")
         else:

@@ -1,5 +1,5 @@
-"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 10 --processes N --pin-cpu``
-(docs/worker.md advises --pin-cpu for I/O-light def tasks).
+"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 20 --processes N --pin-cpu``
+(docs/worker.md advises a concurrency of 20-50 and --pin-cpu for I/O-light def tasks).
 
 Runs in the project's own .venv against the working tree. Until pykue's worker lands, the
 import below fails and run.py reports pykue as n/a; ``lua_transition`` works regardless.

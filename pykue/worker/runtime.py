@@ -30,7 +30,7 @@ from redis.exceptions import NoScriptError
 from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..exceptions import ConfigurationError, PykueError, TaskNotFoundError
 from ..job import Job, dumps, now_ms
-from ..scripts import Claimed, Completion, Woken, parse_completion, spares_a_connection
+from ..scripts import Claimed, Completion, Woken, parse_completion, ready, spares_a_connection
 from .execution import Executor, Outcome, failure_text, json_error
 from .upkeep import Upkeep
 
@@ -104,12 +104,16 @@ class Worker:
 
     @staticmethod
     def _check_pool(pool: Any) -> None:
-        """While the fetch loop waits on a BLPOP it holds a connection, and with the only one
-        held there, reports and lease renewals would starve."""
+        """The fetch loop's BLPOP, the finisher's reports and the upkeep's ticks each hold a
+        connection at once. A blocking pool makes the others wait their turn (but its only
+        connection, held by the BLPOP, would starve them); a plain pool refuses the third."""
         size = getattr(pool, "max_connections", None)
-        if size is not None and size < 2:
-            raise ConfigurationError(f"a worker needs a Redis connection pool of at least 2 connections (this one "
-                                     f"has max_connections={size}): one waits for jobs while another reports")
+        least = 2 if isinstance(pool, redis.BlockingConnectionPool) else 3
+        if size is not None and size < least:
+            raise ConfigurationError(
+                f"a worker needs a Redis connection pool of at least {least} connections (this "
+                f"{type(pool).__name__} has max_connections={size}): its job wait (BLPOP), its reports "
+                f"and its upkeep use one each at the same time")
 
     @staticmethod
     def _select_tasks(queue: "Queue", types: Iterable[str] | None) -> dict[str, "Task[Any]"]:
@@ -436,7 +440,7 @@ class Worker:
             done = [(o.job.id, o.job.claim, o.result_json) for o in outcomes]
             now = int(max(o.finished_at for o in outcomes) * 1000)
             try:
-                conn = self._report_connection()
+                conn = self._report_connection(idle=not in_flight)
                 self.queue.scripts.send_complete_jobs(conn, now, done, self.id if refill else "", refill, claimed_at,
                                                       check_health=not in_flight)
             except Exception:  # not sent whole (an outage, a failed reconnect, a bug): it did not run
@@ -466,7 +470,13 @@ class Worker:
             in_flight.appendleft(sent)
             self._report_lost(in_flight)
             return
-        completion = parse_completion(reply)
+        try:
+            completion = parse_completion(reply)
+        except Exception:  # a reply not of complete_jobs' shape: it ran, but what it did is unknown
+            log.exception("could not read the reply of a complete_jobs call; reporting its %d outcomes again",
+                          len(sent.outcomes))
+            self._report_now(sent.outcomes, {})  # fenced: a completion that held is not repeated
+            return
         self._settled(sent.outcomes, completion.replies, sent.refill, completion.claimed, sent.claimed_at)
 
     def _report_lost(self, in_flight: "deque[_InFlight]") -> None:
@@ -476,9 +486,13 @@ class Worker:
         while in_flight:
             self._report_now(in_flight.popleft().outcomes, {})
 
-    def _report_connection(self) -> Any:
+    def _report_connection(self, idle: bool) -> Any:
+        """The finisher's own connection; with no reply to read on it (``idle``), checked as
+        the pool would check it on checkout."""
         if self._report_conn is None:
             self._report_conn = self.queue.client.connection_pool.get_connection()
+        elif idle:
+            ready(self._report_conn)
         return self._report_conn
 
     def _drop_report_conn(self) -> None:

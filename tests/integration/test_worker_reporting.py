@@ -9,6 +9,7 @@ from collections import Counter
 from contextlib import contextmanager
 
 import pytest
+import redis
 
 from pykue.keys import strip_zid
 from pykue.worker import Worker
@@ -99,18 +100,34 @@ def test_connections_dropped_between_send_and_reply_lose_nothing(queue, client, 
     assert worker.processed + worker.failed <= JOBS
 
 
+class HealthCheckAlwaysDue(redis.Connection):
+    """A connection whose redis-py health check (a PING, its reply read at once) is due before
+    every command sent with checks allowed, once the handshake is done."""
+
+    def connect_check_health(self, *args, **kwargs):
+        super().connect_check_health(*args, **kwargs)
+        self.checks_on = True
+
+    def check_health(self):
+        if getattr(self, "checks_on", False) and self._sock is not None:
+            self.next_health_check = 0
+        super().check_health()
+
+
 def test_a_due_health_check_never_reads_a_reply_in_flight(client, counted, redis_server):
-    # Given a client that health-checks its connections before nearly every command, so a
-    # check falls due while the finisher has a call out (its PING would read that call's reply)
-    import redis as redis_py
+    # Given a client that health-checks its connections before every command it may, so a
+    # check is due whenever the finisher sends a call with another one out (its PING would
+    # read that call's reply)
     from pykue import Queue
 
-    checked = Queue(redis=redis_py.Redis(port=redis_server.port, decode_responses=True,
-                                         health_check_interval=0.0001), prefix="q")
+    pool = redis.ConnectionPool(port=redis_server.port, decode_responses=True, health_check_interval=3600,
+                                connection_class=HealthCheckAlwaysDue)
+    checked = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
     register_tick(checked, counted)
-    # When a worker on that client runs every job
+    # When a worker on that client runs every job, with its calls in flight
     worker = run_until_all_complete(checked, client, counted, lambda: None)
     # Then each reply was read by the call it answers: every job complete, once
+    assert worker._pipelined_reports
     assert_each_ran_once_and_nothing_is_held(client, counted)
     assert worker.processed == JOBS
     checked.close()
@@ -118,12 +135,11 @@ def test_a_due_health_check_never_reads_a_reply_in_flight(client, counted, redis
 
 def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, client):
     # Given a client whose blocking pool has two connections, and jobs that pass and fail
-    import redis as redis_py
     from pykue import Queue
 
-    pool = redis_py.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10,
+    pool = redis.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10,
                                            decode_responses=True)
-    small = Queue(redis=redis_py.Redis(connection_pool=pool), prefix="q")
+    small = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
 
     @small.task("parity", concurrency=4)
     def parity(i):
@@ -143,19 +159,44 @@ def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, c
     small.close()
 
 
-def test_a_worker_refuses_a_pool_of_one_connection(redis_server):
-    # Given a client whose pool has a single connection
-    import redis as redis_py
+@pytest.mark.parametrize("pool_class, size, least", [
+    (redis.BlockingConnectionPool, 1, 2),  # its only connection held by the BLPOP
+    (redis.ConnectionPool, 2, 3),  # the upkeep's tick would be refused a third
+])
+def test_a_worker_refuses_a_pool_too_small_for_it(redis_server, pool_class, size, least):
+    # Given a client whose pool is smaller than a worker's BLPOP, reports and upkeep need
     from pykue import ConfigurationError, Queue
 
-    pool = redis_py.BlockingConnectionPool(port=redis_server.port, max_connections=1, decode_responses=True)
-    tiny = Queue(redis=redis_py.Redis(connection_pool=pool), prefix="q")
-    tiny.task("noop")(lambda: None)
-    # When a worker is made for it, Then it is refused, naming the pool's size: its BLPOP
-    # would hold that connection while every report and lease renewal waited
-    with pytest.raises(ConfigurationError, match=r"at least 2 connections .*max_connections=1"):
-        Worker(tiny)
-    tiny.close()
+    small = Queue(redis=redis.Redis(connection_pool=pool_class(port=redis_server.port, max_connections=size,
+                                                               decode_responses=True)), prefix="q")
+    small.task("noop")(lambda: None)
+    # When a worker is made for it, Then it is refused, naming the pool's size and the least
+    with pytest.raises(ConfigurationError, match=rf"at least {least} connections .*max_connections={size}"):
+        Worker(small)
+    small.close()
+
+
+def test_a_worker_runs_on_a_plain_pool_of_three(redis_server, client):
+    # Given a plain pool of three connections (no waiting for a free one: a fourth is an error)
+    from pykue import Queue
+
+    three = Queue(redis=redis.Redis(connection_pool=redis.ConnectionPool(
+        port=redis_server.port, max_connections=3, decode_responses=True)), prefix="q")
+    errors = []
+    three.on("error", errors.append)
+
+    @three.task("echo", concurrency=10)
+    def echo(i):
+        return i
+
+    echo.delay_many([{"i": i} for i in range(1000)])
+    # When a worker runs them
+    with running_worker(three):
+        wait_for(lambda: client.zcard("q:jobs:complete") == 1000, 30,
+                 message=lambda: f"every job to complete ({client.zcard('q:jobs:complete')} complete)")
+    # Then no call ever went without a connection
+    assert errors == []
+    three.close()
 
 
 def test_failures_between_calls_in_flight_are_stored_in_order(queue, client):
