@@ -138,7 +138,7 @@ def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, c
     from pykue import Queue
 
     pool = redis.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10,
-                                           decode_responses=True)
+                                        decode_responses=True)
     small = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
 
     @small.task("parity", concurrency=4)
@@ -199,7 +199,7 @@ def test_a_worker_runs_on_a_plain_pool_of_three(redis_server, client):
     three.close()
 
 
-def test_failures_between_calls_in_flight_are_stored_in_order(queue, client):
+def test_failures_among_calls_in_flight_are_each_stored(queue, client):
     # Given jobs of which every seventh fails, among many short successes
     @queue.task("odd", concurrency=10)
     def odd(i):
