@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.installed
 help:
 	@echo "make demo   - embedded Redis, a worker and the dashboard with example jobs flowing"
 	@echo "make test   - the whole test suite against a private redis-server"
+	@echo "make lint   - ruff (lint and format) and mypy --strict"
 	@echo "make bench  - pykue against RQ, Celery, Dramatiq, Huey, arq, SAQ, Kue and BullMQ"
 
 $(PY):
@@ -32,6 +33,11 @@ test-unit: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(PY) -m pytest -q -rs tests/e2e
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
