@@ -1,8 +1,7 @@
 """pykue's dashboard: Kue's JSON API and a live web UI, as a WSGI application."""
 from __future__ import annotations
 
-from .app import Dashboard
-from .app import create_app
+from .app import Dashboard, create_app
 from .auth import BasicAuth
 from .hosts import AllowedHosts
 

@@ -2,11 +2,10 @@
 
 Kue's clients read errors as ``200 {"error": ...}`` on every route but ``POST /job``, so
 those status codes stay. What pykue changes is what Kue got wrong: invalid states and
-priorities are refused before anything is written, ``POST /job`` validates every option,
-bodies must be JSON of a bounded size, and state-changing requests must carry a JSON
-content type and come from the dashboard's own origin, so a cross-site form cannot forge
-them. Kue's one GET that writes, ``GET /inactive/:id``, must moreover come from a script
-(``X-Requested-With: XMLHttpRequest`` or a same-origin fetch), so an image tag cannot.
+priorities are refused before anything is written, ``POST /job`` validates every option
+and its body must be JSON of a bounded size, and a request a browser was made to send by
+another site is refused (:mod:`pykue.web.forgery`), while Kue's own clients, which send
+bodiless PUTs and DELETEs and a plain ``GET /inactive/:id``, are answered as Kue answers.
 Input no route can use (a range that is no pair of integers) gets ``400`` naming it, where
 Kue passed it on to Redis; Redis out of reach gets ``503`` (see :mod:`pykue.web.app`).
 """
@@ -14,37 +13,24 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import TYPE_CHECKING
-from typing import Any
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.routing import Rule
-from werkzeug.wrappers import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
-from ..exceptions import InvalidJobError
-from ..exceptions import JobNotFoundError
-from ..exceptions import PykueError
-from .parsing import InvalidInputError
-from .parsing import is_job_id
-from .parsing import js_truthy
-from .parsing import parse_body
-from .parsing import parse_int
-from .parsing import ranks
-from .parsing import shorten
-from .parsing import shown
-from .presenters import job_json
-from .presenters import stats_json
-from .responses import accepts_json
-from .responses import error
-from .responses import json_response
-from .responses import not_found
+from ..exceptions import InvalidJobError, JobNotFoundError, PykueError
+from .forgery import guarded
+from .parsing import InvalidInputError, is_job_id, js_truthy, parse_body, parse_int, ranks, shorten, shown
+from .presenters import job_json, stats_json
+from .responses import accepts_json, error, json_response, not_found
 
 if TYPE_CHECKING:
+    from ..job import Job
     from .app import Dashboard
 
 log = logging.getLogger(__name__)
@@ -74,62 +60,6 @@ def json_route(view: View) -> View:
             raise
         except (PykueError, RedisError) as exc:
             return error(str(exc))
-
-    return wrapper
-
-
-def forgery_refusal(request: Request) -> Response | None:
-    """Why a state-changing request is refused, or None when it may go ahead.
-
-    Browsers label cross-site requests with ``Sec-Fetch-Site`` (and ``Origin``); HTML forms
-    can only send form or text bodies. Requiring a JSON content type plus a same-origin
-    request leaves a forged form or image tag nothing to work with. A bodiless PUT or
-    DELETE may instead carry ``X-Requested-With: XMLHttpRequest``, as Kue's jQuery UI
-    sends it: no form can set that header, and another origin would need CORS, never given.
-    """
-    site = request.headers.get("Sec-Fetch-Site")
-    origin = request.headers.get("Origin")
-    if site in ("cross-site", "same-site"):
-        return error("cross-site request refused", 403)
-    if site is None and origin and origin != "null" and origin.split("://", 1)[-1] != request.host:
-        return error("cross-origin request refused", 403)
-    if request.method == "GET" or request.mimetype == "application/json":
-        return None
-    if request.method != "POST" and not request.content_length and not request.mimetype \
-            and request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return None
-    return error(f"{request.method} {request.path} needs the header Content-Type: application/json", 415)
-
-
-def mutation(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
-        return forgery_refusal(request) or view(app, request, **values)
-
-    return wrapper
-
-
-def script_request_refusal(request: Request) -> Response | None:
-    """Why a GET that writes is refused: it must come from a script of the dashboard's page.
-
-    A GET carries no body and needs no preflight, so an ``<img>`` in a mail, a link
-    previewer or a browser that sends no ``Sec-Fetch-*`` headers (older Safari) can make
-    one, with at most a foreign ``Referer`` to tell. Only a same-origin fetch
-    (``Sec-Fetch-Site: same-origin``) or a request with ``X-Requested-With: XMLHttpRequest``
-    (Kue's jQuery UI sends it; no tag, form or other origin can without CORS) may go ahead.
-    """
-    if request.headers.get("Sec-Fetch-Site") == "same-origin" \
-            or request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return None
-    return error(f"GET {request.path} changes state, so it needs the header X-Requested-With: XMLHttpRequest"
-                 " (or a same-origin fetch)", 403)
-
-
-def script_mutation(view: View) -> View:
-    """:func:`mutation` for a GET that writes: also refused unless a script sent it."""
-    @functools.wraps(view)
-    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
-        return forgery_refusal(request) or script_request_refusal(request) or view(app, request, **values)
 
     return wrapper
 
@@ -209,7 +139,7 @@ def metrics(app: Dashboard, request: Request) -> Response:
     if minutes is None:
         raise InvalidInputError(f"invalid minutes {shorten(text)!r}: expected an integer"
                                 f" (at most {METRICS_KEPT_MINUTES} are kept)")
-    body = dict(app.queue.metrics(minutes=int(max(1, min(minutes, METRICS_KEPT_MINUTES)))))
+    body: dict[str, Any] = dict(app.queue.metrics(minutes=int(max(1, min(minutes, METRICS_KEPT_MINUTES)))))
     body["workTime"] = app.queue.work_time()
     return json_response(body)
 
@@ -222,7 +152,7 @@ def jobs_by_id(app: Dashboard, request: Request) -> Response:
     return json_response([job_json(found) for found in app.queue.get_jobs(ids)])
 
 
-def load_job(app: Dashboard, job_id: str):
+def load_job(app: Dashboard, job_id: str) -> Job:
     """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
     if not is_job_id(job_id):
         raise JobNotFoundError(job_id)
@@ -232,14 +162,14 @@ def load_job(app: Dashboard, job_id: str):
 # --- state-changing routes -----------------------------------------------------------------
 
 @json_route
-@mutation
+@guarded
 def update_state(app: Dashboard, request: Request, job_id: str, state: str) -> Response:
     load_job(app, job_id).set_state(state)
     return json_response({"message": "updated state"})
 
 
 @json_route
-@mutation
+@guarded
 def update_priority(app: Dashboard, request: Request, job_id: str, priority: str) -> Response:
     value = parse_int(priority)
     if value is None:
@@ -249,22 +179,23 @@ def update_priority(app: Dashboard, request: Request, job_id: str, priority: str
 
 
 @json_route
-@mutation
+@guarded
 def remove(app: Dashboard, request: Request, job_id: str) -> Response:
     load_job(app, job_id).remove()
     return json_response({"message": f"job {job_id} removed"})
 
 
 @json_route
-@script_mutation
+@guarded
 def requeue(app: Dashboard, request: Request, job_id: str) -> Response:
-    """``GET /inactive/:id``: Kue's restart button. A GET that writes, so scripts of this origin only."""
+    """``GET /inactive/:id``: Kue's restart button, a GET that writes; refused when a browser says
+    another site sent it."""
     load_job(app, job_id).set_state("inactive")
     return json_response({"message": f"job {job_id} inactive"})
 
 
 @json_route
-@mutation
+@guarded
 def create(app: Dashboard, request: Request) -> Response:
     """``POST /job``: one job object or an array of them, each answered in input order."""
     try:
@@ -272,10 +203,10 @@ def create(app: Dashboard, request: Request) -> Response:
     except RequestEntityTooLarge:
         return error(f"request body is larger than the {app.max_body} byte limit", 413)
     if not raw.strip():
-        return Response(status=204)
+        return no_content()
     body = parse_body(raw)
     if body == {} or body == []:
-        return Response(status=204)
+        return no_content()
     if isinstance(body, dict):
         status, result = create_one(app, body)
         return json_response(result, status)
@@ -286,7 +217,14 @@ def create(app: Dashboard, request: Request) -> Response:
     return error("expected a job object or an array of job objects", 400)
 
 
-def create_one(app: Dashboard, args: Any) -> tuple[int, dict]:
+def no_content() -> Response:
+    """Kue's answer to an empty ``POST /job`` (``res.status(204).end()``): no body and no media type."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response
+
+
+def create_one(app: Dashboard, args: Any) -> tuple[int, dict[str, Any]]:
     if not isinstance(args, dict):
         return 400, {"error": "expected a job object"}
     job_type = args.get("type")

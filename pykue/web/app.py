@@ -16,35 +16,23 @@ JSON for the API and a short page for the HTML views, logged as one warning line
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
-from typing import Any
-from typing import Iterable
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
-from jinja2 import FileSystemLoader
-from werkzeug.exceptions import HTTPException
-from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.exceptions import NotFound
+from jinja2 import Environment, FileSystemLoader
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.middleware.shared_data import SharedDataMiddleware
-from werkzeug.routing import Map
-from werkzeug.routing import MapAdapter
-from werkzeug.routing import Rule
-from werkzeug.wrappers import Request
-from werkzeug.wrappers import Response
+from werkzeug.routing import Map, MapAdapter, Rule
+from werkzeug.wrappers import Request, Response
 
 from .. import __version__
 from ..connection import describe
-from . import api
-from . import parsing
-from . import responses
-from . import views
-from .hosts import AllowedHosts
-from .hosts import normalize_hosts
+from . import api, parsing, responses, views
+from .hosts import AllowedHosts, normalize_hosts
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from ..queue import Queue
 
@@ -79,7 +67,7 @@ class Dashboard:
         self.api_roots = frozenset(rule.rule.split("/")[1] for rule in api_rules)
         self.api_endpoints = frozenset(rule.endpoint for rule in api_rules)
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
-        self._wsgi = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
+        self._wsgi: WSGIApplication = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
                                           cache_timeout=3600)
         if self.allowed_hosts is not None:  # before everything, static files included
             self._wsgi = AllowedHosts(self._wsgi, self.allowed_hosts)
@@ -101,18 +89,19 @@ class Dashboard:
         except MethodNotAllowed as refusal:
             if self.refused_by_api(adapter, request, refusal):
                 return responses.method_not_allowed(request, refusal)
-            return refusal.get_response(request.environ)  # type: ignore[return-value]
+            return refusal.get_response(request.environ)
         except HTTPException as error:
-            return error.get_response(request.environ)  # type: ignore[return-value]
+            return error.get_response(request.environ)
         return self.call(rule, request, values)
 
-    def call(self, rule: Rule, request: Request, values: dict[str, Any]) -> Response:
+    def call(self, rule: Rule, request: Request, values: Mapping[str, Any]) -> Response:
         try:
-            return rule.endpoint(self, request, **values)
+            response: Response = rule.endpoint(self, request, **values)
+            return response
         except api.REDIS_DOWN as error:
             return self.redis_unavailable(request, error, page=rule.endpoint not in self.api_endpoints)
         except HTTPException as error:
-            return error.get_response(request.environ)  # type: ignore[return-value]
+            return error.get_response(request.environ)
         except Exception as error:  # a bug: say so in JSON, keep the traceback in the log
             log.exception("%s %s failed", request.method, request.path)
             return responses.error(f"internal error: {type(error).__name__}", 500)
@@ -154,7 +143,7 @@ class Dashboard:
             self.queue.close()
 
 
-def match(adapter: MapAdapter, request: Request) -> tuple[Rule, dict[str, Any]]:
+def match(adapter: MapAdapter, request: Request) -> tuple[Rule, Mapping[str, Any]]:
     """Route the request; like Express, a trailing slash does not matter (``/stats/``)."""
     try:
         return adapter.match(return_rule=True)

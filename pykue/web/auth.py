@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import base64
 import hmac
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from typing import Iterable
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 
 def parse_credentials(text: str) -> tuple[str, str]:

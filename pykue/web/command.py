@@ -6,16 +6,17 @@ names, the ``--host`` value and each ``--allowed-host``: any other ``Host`` head
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..cliparams import PORT, not_empty
 from ..connection import DEFAULT_URL, unreachable
-from .auth import BasicAuth
-from .auth import parse_credentials
-from .hosts import AllowedHosts
-from .hosts import dashboard_allowed_hosts
+from .auth import BasicAuth, parse_credentials
+from .hosts import AllowedHosts, dashboard_allowed_hosts
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
 def split_names(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
@@ -33,7 +34,7 @@ def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search
                      allowed_hosts=dashboard_allowed_hosts(host, allowed_hosts))
     if not credentials:
         return app, app
-    wsgi = BasicAuth(app, *credentials)
+    wsgi: WSGIApplication = BasicAuth(app, *credentials)
     if app.allowed_hosts is not None:  # a rebound page gets 400, never a password prompt
         wsgi = AllowedHosts(wsgi, app.allowed_hosts)
     return app, wsgi
@@ -63,8 +64,7 @@ def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search
 def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, auth: str | None,
               search: bool, allowed_hosts: tuple[str, ...], access_log: bool) -> None:
     """Serve the dashboard and Kue's JSON API for one queue."""
-    from werkzeug.serving import WSGIRequestHandler
-    from werkzeug.serving import make_server
+    from werkzeug.serving import WSGIRequestHandler, make_server
 
     class RequestHandler(WSGIRequestHandler):
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:

@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from typing import Iterable
 
+from werkzeug.sansio.utils import host_is_trusted
 from werkzeug.wsgi import get_host
-from werkzeug.wsgi import host_is_trusted
 
-from .api import error
+from .responses import error
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse
-    from _typeshed.wsgi import WSGIApplication
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 #: The names a loopback-bound dashboard answers to, whatever ``--host`` says.
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
@@ -55,9 +53,9 @@ def normalize_hosts(names: Iterable[str] | str) -> frozenset[str]:
 
 def request_host(environ: WSGIEnvironment) -> str:
     """The ``Host`` header, or the server's own address for HTTP/1.0 requests without one."""
-    header = environ.get("HTTP_HOST")
+    header: str | None = environ.get("HTTP_HOST")
     if header is None:
-        return get_host(environ)  # type: ignore[arg-type]
+        return get_host(environ)
     return header.strip().lower()
 
 
@@ -70,7 +68,7 @@ def host_allowed(host: str, allowed: frozenset[str]) -> bool:
         return False
     if host.startswith("["):
         match = _IPV6_HOST.fullmatch(host)
-        return bool(match) and normalize_host(match.group(1)) in allowed
+        return match is not None and normalize_host(match.group(1)) in allowed
     names = [name for name in allowed if not name.startswith("[")]
     return bool(names) and host_is_trusted(host, names)
 

@@ -23,7 +23,8 @@ _JS_INT = re.compile(r"\s*([+-]?)([0-9]+)")
 _JS_MAX_DIGITS = 309
 #: Redis reads ranks as signed 64-bit integers.
 RANK_LIMIT = 2**63
-_JOB_ID = re.compile(r"0*[1-9][0-9]{0,18}")
+#: Kue reads the id into the key ``q:job:<id>`` as written: ``007`` names no job, not job 7.
+_JOB_ID = re.compile(r"[1-9][0-9]{0,18}")
 
 
 class InvalidInputError(Exception):
@@ -77,7 +78,8 @@ def shorten(text: str, limit: int = 60) -> str:
 
 
 def is_job_id(text: str) -> bool:
-    """A positive integer in ASCII digits that Redis could have counted to; other ids do not exist."""
+    """A positive integer in ASCII digits, without leading zeros, that Redis could have counted to:
+    the only ids Kue ever stored, so any other names no job."""
     return _JOB_ID.fullmatch(text) is not None
 
 

@@ -1,8 +1,8 @@
 """How jobs and counts look on the wire: shared by the JSON API and the HTML pages."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-from typing import Mapping
 
 #: The five states in menu order, with the labels Kue's UI gives them.
 STATES: tuple[tuple[str, str], ...] = (
@@ -16,7 +16,7 @@ STATES: tuple[tuple[str, str], ...] = (
 
 def job_json(job: Any, string_id: bool = False) -> dict[str, Any]:
     """Kue's ``toJSON``. Kue sends the id as a string only when it came from a URL."""
-    body = job.to_json()
+    body: dict[str, Any] = job.to_json()
     if string_id:
         body["id"] = str(body["id"])
     return body

@@ -13,8 +13,7 @@ from urllib.parse import quote
 
 from markupsafe import escape
 from werkzeug.exceptions import MethodNotAllowed
-from werkzeug.wrappers import Request
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
 
 
 def json_response(body: Any, status: int = 200) -> Response:

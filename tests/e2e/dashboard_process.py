@@ -49,7 +49,7 @@ class DashboardProcess:
         self.process: subprocess.Popen[str] | None = None
         self._lines: queue_module.Queue[str | None] = queue_module.Queue()
 
-    def start(self, timeout: float = 30.0) -> "DashboardProcess":
+    def start(self, timeout: float = 30.0) -> DashboardProcess:
         self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         env=self.env, cwd=self.cwd)
         threading.Thread(target=self._pump, daemon=True).start()
@@ -95,7 +95,7 @@ class DashboardProcess:
         if self.process is not None:
             terminate(self.process)
 
-    def __enter__(self) -> "DashboardProcess":
+    def __enter__(self) -> DashboardProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

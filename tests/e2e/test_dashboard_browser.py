@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import shutil
 import time
 import urllib.error
 import urllib.request
@@ -18,52 +17,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.dashboard_process import DashboardProcess
-from pykue.embedded import RedisServer
 from pykue import Queue
-from tests.helpers import IN_CI
-from tests.helpers import minute_with_room
-from tests.helpers import wait_for
+from pykue.embedded import RedisServer
+from tests.e2e.dashboard_process import DashboardProcess
+from tests.helpers import minute_with_room, wait_for
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-INSTALL_HINT = ("headless Chromium is not installed: `apt-get install chromium` (Debian/Ubuntu), "
-                "or point PYKUE_CHROMIUM at a Chrome/Chromium binary")
 STACK = "TimeoutError: upstream took longer than 30s\n    at fetch (worker.py:120)\n    at run (worker.py:88)"
-
-
-def skip_or_fail(reason: str) -> None:
-    if IN_CI:
-        pytest.fail(f"{reason} (CI is set, so the browser tests must run)", pytrace=False)
-    pytest.skip(reason)
-
-
-def find_chromium() -> str | None:
-    for candidate in (os.environ.get("PYKUE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = find_chromium()
-    if not executable:
-        skip_or_fail(INSTALL_HINT)
-    try:
-        from playwright.sync_api import expect
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("the Python package playwright is missing: pip install -e '.[dev]'")
-    expect.set_options(timeout=10_000)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import math
 import urllib.parse
 
 import pytest
@@ -18,14 +17,16 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 from pykue import Queue
-from pykue.web import BasicAuth
-from pykue.web import create_app
+from pykue.web import BasicAuth, create_app
 from pykue.web.command import dashboard
 from tests.helpers import minute_with_room
+from tests.kue_app import kue_http, serve_kue_app
 
 try:  # Node Kue interop helpers (another module of the suite); absent means no interop tests
-    from tests.kue_node import kue_node  # noqa: F401  (pytest fixture)
-    from tests.kue_node import kue_node_modules  # noqa: F401  (pytest fixture)
+    from tests.kue_node import (
+        kue_node,  # noqa: F401  (pytest fixture)
+        kue_node_modules,  # noqa: F401  (pytest fixture)
+    )
     HAVE_KUE_NODE = True
 except ImportError:  # pragma: no cover
     HAVE_KUE_NODE = False
@@ -128,7 +129,7 @@ def test_non_finite_numbers_stored_in_redis_are_sent_as_null(queue, client, http
     client.hset(queue.keys.job(job.id), mapping={"data": '{"a": NaN, "b": [Infinity, 1.5]}', "result": "-Infinity",
                                                  "progress_data": '{"eta": Infinity}', "priority": "Infinity"})
 
-    for path in (f"/job/{job.id}", "/jobs/0..-1", f"/jobs/inactive/0..10/desc", f"/pykue/jobs?ids={job.id}"):
+    for path in (f"/job/{job.id}", "/jobs/0..-1", "/jobs/inactive/0..10/desc", f"/pykue/jobs?ids={job.id}"):
         body = strict_json(http.get(path))
         found = body if isinstance(body, dict) else body[0]
         assert found["data"] == {"a": None, "b": [None, 1.5]}, path
@@ -153,12 +154,14 @@ def test_unknown_job_is_kues_200_error(http):
         assert response.json == {"error": f'job "{path.rsplit("/", 1)[1]}" doesnt exist'}
 
 
-#: Ids Kue could never find: str.isdigit() is true for the first three, and int() reads the rest.
-NOT_ASCII_IDS = ["%C2%B2", "%E2%91%A0", pytest.param("9" * 5000, id="5000-digits"), "%D9%A1", "%EF%BC%91", "0_1"]
+#: Ids Kue could never find: str.isdigit() is true for the first three, and int() reads the rest;
+#: Kue never stores an id with leading zeros (it reads ``q:job:007``, not ``q:job:7``).
+NEVER_STORED_IDS = ["%C2%B2", "%E2%91%A0", pytest.param("9" * 5000, id="5000-digits"), "%D9%A1", "%EF%BC%91", "0_1",
+                    "007", "01"]
 
 
-@pytest.mark.parametrize("job_id", NOT_ASCII_IDS)
-def test_ids_that_are_not_ascii_digits_do_not_exist_like_any_other_bad_id(queue, client, http, job_id):
+@pytest.mark.parametrize("job_id", NEVER_STORED_IDS)
+def test_ids_kue_never_stores_do_not_exist_like_any_other_bad_id(queue, client, http, job_id):
     make_jobs(queue, 10)
     queue.get_job(1).log("the log of job 1")
     before = snapshot(client)
@@ -620,93 +623,7 @@ def test_post_body_limit_is_enforced_and_configurable(queue, client):
     assert tight.post("/job", json={"type": "email", "data": {"x": "y" * 100}}).status_code == 413
 
 
-# --- forged requests ----------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data"])
-def test_form_posts_cannot_create_jobs(client, http, content_type):
-    response = http.post("/job", data='{"type": "email"}', headers={"Content-Type": content_type})
-    assert response.status_code == 415
-    assert "Content-Type: application/json" in response.json["error"]
-    assert client.keys("*") == []
-
-
-def test_state_changes_need_a_json_content_type(queue, client, http):
-    job = queue.create("email").save()
-    before = snapshot(client)
-    for method, path in (("PUT", f"/job/{job.id}/state/failed"), ("PUT", f"/job/{job.id}/priority/5"),
-                         ("DELETE", f"/job/{job.id}")):
-        response = http.open(path, method=method, headers={"Content-Type": "text/plain"})
-        assert response.status_code == 415, path
-        response = http.open(path, method=method)
-        assert response.status_code == 415, path
-    assert snapshot(client) == before
-
-
-def test_kues_jquery_ui_may_put_and_delete_without_a_body(queue, client, http):
-    job = queue.create("email").save()
-    ajax = {"X-Requested-With": "XMLHttpRequest"}
-
-    assert http.put(f"/job/{job.id}/state/failed", headers=ajax).json == {"message": "updated state"}
-    assert http.put(f"/job/{job.id}/priority/5", headers=ajax).json == {"message": "updated priority"}
-    before = snapshot(client)
-    refused = http.post("/job", data='{"type": "email"}', headers={**ajax, "Content-Type": "text/plain"})
-    assert refused.status_code == 415
-    assert http.put(f"/job/{job.id}/state/active", data="x", headers={**ajax, "Content-Type": "text/plain"}) \
-        .status_code == 415
-    assert snapshot(client) == before
-    assert http.delete(f"/job/{job.id}", headers=ajax).json == {"message": f"job {job.id} removed"}
-
-
-def test_cross_site_requests_are_refused(queue, client, http):
-    job = queue.create("email").save()
-    job.set_state("failed")
-    before = snapshot(client)
-
-    assert http.get(f"/inactive/{job.id}", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
-    assert http.get(f"/inactive/{job.id}", headers={"Origin": "https://evil.example"}).status_code == 403
-    assert http.get(f"/inactive/{job.id}", headers={**AJAX, "Sec-Fetch-Site": "cross-site"}).status_code == 403
-    assert http.get(f"/inactive/{job.id}", headers={**AJAX, "Origin": "https://evil.example"}).status_code == 403
-    assert http.delete(f"/job/{job.id}", headers={**JSON, "Sec-Fetch-Site": "same-site"}).status_code == 403
-    assert snapshot(client) == before
-
-    same = {**JSON, "Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"}
-    assert http.put(f"/job/{job.id}/state/inactive", headers=same).json == {"message": "updated state"}
-
-
-@pytest.mark.parametrize("headers", [
-    {},                                                    # a client that sends no Sec-Fetch-* headers
-    {"Referer": "https://evil.example/mail.html"},         # an <img> in a mail or a link previewer
-    {"Referer": "https://evil.example/", "Accept": "image/avif,image/webp,*/*"},
-    {"Sec-Fetch-Site": "none"},                            # typed, bookmarked or opened from another app
-    {"X-Requested-With": "fetch"},
-], ids=["bare", "foreign-referer", "image", "sec-fetch-none", "other-x-requested-with"])
-def test_get_inactive_without_a_script_header_is_refused(queue, client, http, headers):
-    job = queue.create("email").save()
-    job.set_state("failed")
-    before = snapshot(client)
-
-    response = http.get(f"/inactive/{job.id}", headers=headers)
-
-    assert response.status_code == 403
-    assert list(response.json) == ["error"]
-    assert "X-Requested-With: XMLHttpRequest" in response.json["error"]
-    assert snapshot(client) == before
-    assert queue.get_job(job.id).state == "failed"
-
-
-@pytest.mark.parametrize("headers", [AJAX, {"Sec-Fetch-Site": "same-origin"},
-                                     {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},
-                                     {**AJAX, "Referer": "http://localhost/failed"}],
-                         ids=["jquery", "same-origin-fetch", "same-origin-with-origin", "jquery-with-referer"])
-def test_get_inactive_from_a_script_of_the_dashboard_requeues(queue, http, headers):
-    job = queue.create("email").save()
-    job.set_state("failed")
-
-    response = http.get(f"/inactive/{job.id}", headers=headers)
-
-    assert response.status_code == 200 and response.json == {"message": f"job {job.id} inactive"}
-    assert queue.get_job(job.id).state == "inactive"
-
+# --- forged requests: tests/integration/test_web_forgery.py ---------------------------------------
 
 # --- the Host allowlist (DNS rebinding) -------------------------------------------------------------
 
@@ -1096,55 +1013,10 @@ def test_jobs_posted_to_pykue_read_back_in_node_kue(kue_node, http):
     assert entry["json"]["state"] == "inactive"
 
 
-KUE_APP = """
-const kue = require('kue');
-const payload = JSON.parse(process.argv[2]);
-const queue = kue.createQueue({ prefix: 'q', redis: payload.redis });
-const server = kue.app.listen(0, '127.0.0.1', () => {
-  process.stdout.write(JSON.stringify({ port: server.address().port }) + '\\n');
-});
-process.stdin.on('end', () => { server.close(); queue.shutdown(500, () => process.exit(0)); });
-process.stdin.resume();
-setTimeout(() => process.exit(3), 60000);
-"""
-
-
 @pytest.fixture
 def kue_app(kue_node, tmp_path):
     """Node Kue's own Express app (``kue.app``) on the same Redis: the reference to compare with."""
-    import os
-    import subprocess
-
-    script = tmp_path / "kue_app.js"
-    script.write_text(KUE_APP)
-    env = {**os.environ, "NODE_PATH": str(kue_node.node_modules)}
-    process = subprocess.Popen([kue_node.node, str(script), json.dumps({"redis": kue_node.redis})], env=env,
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline()
-        assert line, process.stderr.read()
-        yield f"http://127.0.0.1:{json.loads(line)['port']}"
-    finally:
-        process.stdin.close()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def kue_http(base, method, path, body=None, headers=None):
-    import urllib.error
-    import urllib.request
-
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers={
-        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
+    yield from serve_kue_app(kue_node, tmp_path)
 
 
 @pytest.mark.node
