@@ -12,12 +12,15 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import __version__
+from ..states import PRIORITIES
 from .presenters import STATES
 
 if TYPE_CHECKING:
     from .app import Dashboard
 
 STATE_NAMES = tuple(name for name, _ in STATES)
+#: Kue's named priorities, most urgent first: the page's menus and labels, from the one definition.
+PRIORITY_CHOICES = sorted(((value, name) for name, value in PRIORITIES.items()))
 
 
 def page(app: Dashboard, request: Request, state: str = "active") -> Response:
@@ -32,6 +35,7 @@ def page(app: Dashboard, request: Request, state: str = "active") -> Response:
         "search": app.queue.search_enabled,
         "title": app.title,
         "states": [{"name": name, "label": label} for name, label in STATES],
+        "priorities": PRIORITY_CHOICES,
     }
     return app.render(
         "jobs.html",
@@ -39,6 +43,7 @@ def page(app: Dashboard, request: Request, state: str = "active") -> Response:
         root=root,
         state=state,
         states=STATES,
+        priorities=PRIORITY_CHOICES,
         counts=app.queue.counts(),
         types=app.queue.types(),
         job_type=job_type,

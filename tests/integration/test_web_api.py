@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import re
 import urllib.parse
 
 import pytest
@@ -16,8 +17,9 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from pykue import Queue
+from pykue import PRIORITIES, Queue
 from pykue.web import BasicAuth, create_app
+from pykue.web.app import UI_DIR
 from pykue.web.command import dashboard
 from tests.helpers import minute_with_room
 from tests.kue_app import kue_http, serve_kue_app
@@ -772,6 +774,19 @@ def test_pages_render_for_every_state_and_escape_redis_text(queue, http):
     assert http.get("/nope").status_code == 404
     assert "<pre>Cannot GET /&lt;b&gt;</pre>" not in http.get("/<b>").get_data(as_text=True)
     assert "<pre>Cannot GET /%3Cb%3E</pre>" in http.get("/<b>").get_data(as_text=True)
+
+
+def test_the_page_takes_kues_priorities_from_the_one_python_table(queue, http):
+    expected = sorted([value, name] for name, value in PRIORITIES.items())
+    page = http.get("/inactive").get_data(as_text=True)
+
+    settings = json.loads(re.search(r'<script id="settings" type="application/json">(.*?)</script>', page, re.S)[1])
+    assert settings["priorities"] == expected
+    bulk = re.search(r'<select id="bulk-priority".*?</select>', page, re.S)[0]
+    assert [[int(v), n] for v, n in re.findall(r'<option value="(-?[0-9]+)">(\w+)</option>', bulk)] == expected
+    for asset in (UI_DIR / "static" / "dashboard.js", UI_DIR / "templates" / "jobs.html"):
+        text = asset.read_text()
+        assert not [name for name in PRIORITIES if f"'{name}'" in text or f">{name}<" in text], asset
 
 
 def test_static_assets_are_served(http):

@@ -14,7 +14,7 @@
   const DETAIL_EVERY = 1000;
   const METRICS_EVERY = 10000;
   const SEARCH_LIMIT = 200;
-  const PRIORITIES = [[-15, 'critical'], [-10, 'high'], [-5, 'medium'], [0, 'normal'], [10, 'low']];
+  const PRIORITIES = settings.priorities;  // [[value, name], ...] from pykue.states.PRIORITIES
   const STATE_LABELS = Object.fromEntries(settings.states.map((s) => [s.name, s.label]));
 
   const view = {
@@ -71,8 +71,8 @@
   class ApiError extends Error {}
 
   async function request(method, path) {
-    // X-Requested-With marks a script's request (Kue's jQuery UI sent it too): the server
-    // requires it, or a same-origin fetch, before a GET that writes such as /inactive/:id.
+    // X-Requested-With marks a script's request, as Kue's jQuery UI sent it. The server needs no
+    // such header: it refuses only what the browser labels as sent by another site.
     const headers = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
     if (method !== 'GET') headers['Content-Type'] = 'application/json';
     const response = await fetch(ROOT + path, { method, headers, cache: 'no-store', credentials: 'same-origin' });
