@@ -17,6 +17,7 @@ from .cliparams import Seconds, job_types, not_empty
 from .connection import DEFAULT_URL, describe
 from .exceptions import PykueError
 from .queue import Queue
+from .redis_wait import DEFAULT_WAIT, transient, wait_for_redis
 
 
 class AppError(click.ClickException):
@@ -29,6 +30,8 @@ WORKER_REDIS_HELP = ("Redis URL (redis://, rediss://, unix://, embedded://PATH) 
                      "(a Queue given none reads $PYKUE_REDIS_URL).")
 WORKER_PREFIX_HELP = "Key prefix overriding the app Queue's own (a Queue given none reads $PYKUE_PREFIX, else q)."
 REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH)."
+#: How many known job types a warning lists.
+MAX_TYPES_SHOWN = 10
 
 
 class PykueGroup(click.Group):
@@ -77,13 +80,16 @@ def main() -> None:
 @click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               default="info", show_default=True)
 @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
+@click.option("--wait-for-redis", type=Seconds(min=0), default=DEFAULT_WAIT, show_default=True, metavar="SECONDS",
+              help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up "
+                   "(0: exit at once).")
 @click.option("--pin-cpu", is_flag=True,
               help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
                    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
                    "threads in parallel.")
 def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: list[str] | None,
            processes: int, shutdown_timeout: float, promote_interval: float, stalled_timeout: float,
-           loglevel: str, burst: bool, pin_cpu: bool) -> None:
+           loglevel: str, burst: bool, wait_for_redis: float, pin_cpu: bool) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
     if stalled_timeout < 2 * promote_interval:
@@ -99,7 +105,8 @@ def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int
     except LoadError as error:
         raise AppError(str(error)) from None
     workers = _build_workers(app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
-                             promote_interval, stalled_timeout)  # checks --types and Redis, for children too
+                             promote_interval, stalled_timeout)  # checks --types, for children too
+    _reach_redis(workers, wait_for_redis)
     if processes > 1:
         from .worker.supervisor import Supervisor
 
@@ -147,12 +154,17 @@ def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix:
                                      param_hint="--types")
     if not workers:
         raise AppError(f"-A {app}: the app's Queue has no tasks: decorate functions with @queue.task")
-    for worker in workers:
-        try:
-            worker.queue.ping()
-        except redis.RedisError as error:
-            raise click.ClickException(f"cannot reach Redis at {describe(worker.queue.client)}: {error}") from None
     return workers
+
+
+def _reach_redis(workers: list[Any], seconds: float) -> None:
+    """Before any child process starts: wait for Redis (``--wait-for-redis``), or say why it is out of reach."""
+    try:
+        wait_for_redis([worker.queue for worker in workers], seconds)
+    except redis.RedisError as error:
+        where = ", ".join(dict.fromkeys(describe(worker.queue.client) for worker in workers))
+        waited = f" (waited {seconds:g} s)" if seconds and transient(error) else ""
+        raise click.ClickException(f"cannot reach Redis at {where}{waited}: {error}") from None
 
 
 def _run_workers(workers: list[Any]) -> None:
@@ -207,6 +219,17 @@ def _pause_command(name: str, summary: str) -> None:
         queue = Queue(redis_url, prefix)
         getattr(queue, name)(job_type)
         click.echo(f"{name}d {job_type}")
+        known = queue.types()
+        if job_type not in known:
+            click.echo(unknown_type_warning(job_type, known, f"{name}d", queue), err=True)
+
+
+def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queue) -> str:
+    """A typo in ``pykue pause`` must be visible; the type is paused all the same, since a
+    worker may serve it before any job of it exists (no task list lives in Redis)."""
+    listed = ", ".join(known[:MAX_TYPES_SHOWN]) + (", ..." if len(known) > MAX_TYPES_SHOWN else "") or "none"
+    return (f"Warning: no job of type {job_type!r} was ever created in queue {queue.prefix!r} at "
+            f"{describe(queue.client)} (types known: {listed}); {done} anyway, for a worker that may serve it")
 
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")

@@ -1,13 +1,20 @@
 """Bad input to ``pykue worker``: an -A that cannot be used, invalid option values, an
 unreachable Redis. Each is one line on stderr and an exit code, never a traceback; checked
-both in a real subprocess and through click's CliRunner."""
+both in a real subprocess and through click's CliRunner. Also: waiting for a Redis that is
+not up yet (``--wait-for-redis``), and ``pykue pause``/``resume``."""
 from __future__ import annotations
 
+import time
+
 import pytest
+import redis
 from click.testing import CliRunner
 
 from pykue import Queue
 from pykue.cli import main
+from pykue.embedded import RedisServer, free_port
+from tests.helpers import wait_for
+from tests.workerapp.app import build
 from tests.workerapp.support import pykue_cli
 
 NOT_A_PATH = "pass a module name (importable from the current directory) or module:attribute, not a file path"
@@ -133,7 +140,7 @@ def test_pykue_prefix_is_the_default_of_a_queue_given_none(redis_server, monkeyp
 
 
 def test_an_unreachable_redis_is_one_line_not_a_traceback(redis_server):
-    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", "redis://127.0.0.1:1/0",
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", "redis://127.0.0.1:1/0", "--wait-for-redis", "0",
                      redis_url=redis_server.url)
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot reach Redis at redis://127.0.0.1:1/0")
@@ -141,6 +148,7 @@ def test_an_unreachable_redis_is_one_line_not_a_traceback(redis_server):
 
 
 def test_pause_and_resume_commands(client, redis_server):
+    Queue(redis_server.url, "q").create("email").save()
     runner = CliRunner()
     paused = runner.invoke(main, ["pause", "email", "--redis", redis_server.url])
     assert (paused.exit_code, paused.output) == (0, "paused email\n")
@@ -151,7 +159,7 @@ def test_pause_and_resume_commands(client, redis_server):
 
 
 @pytest.mark.parametrize("extra, code, says", [
-    (["--redis", "redis://127.0.0.1:1/0"], 1, "Error: cannot reach Redis"),
+    (["--redis", "redis://127.0.0.1:1/0", "--wait-for-redis", "0"], 1, "Error: cannot reach Redis"),
     (["--types", "nosuch"], 2, "--types"),
 ])
 def test_processes_checks_the_app_and_redis_before_starting_children(redis_server, extra, code, says):
@@ -161,10 +169,73 @@ def test_processes_checks_the_app_and_redis_before_starting_children(redis_serve
 
 
 def test_pause_takes_its_prefix_from_the_environment(client, redis_server):
+    Queue(redis_server.url, "envp").create("email").save()
     result = CliRunner().invoke(main, ["pause", "email", "--redis", redis_server.url], env={"PYKUE_PREFIX": "envp"})
     assert (result.exit_code, result.output) == (0, "paused email\n")
     assert client.smembers("envp:pykue:paused") == {"email"}
     assert not client.exists("q:pykue:paused")
+
+
+@pytest.mark.parametrize("command", ["pause", "resume"])
+def test_pause_of_a_type_no_job_ever_had_says_so_and_still_pauses(client, redis_server, command):
+    queue = Queue(redis_server.url, "q")
+    for job_type in ("email", "video"):
+        queue.create(job_type).save()
+    client.sadd("q:pykue:paused", "emial")
+
+    result = CliRunner().invoke(main, [command, "emial", "--redis", redis_server.url])
+
+    assert result.exit_code == 0
+    assert result.stdout == f"{command}d emial\n"
+    assert result.stderr == (f"Warning: no job of type 'emial' was ever created in queue 'q' at {redis_server.url} "
+                             f"(types known: email, video); {command}d anyway, for a worker that may serve it\n")
+    assert client.smembers("q:pykue:paused") == ({"emial"} if command == "pause" else set())
+
+
+def test_pause_of_a_known_type_prints_no_warning(client, redis_server):
+    Queue(redis_server.url, "q").create("email").save()
+    result = CliRunner().invoke(main, ["pause", "email", "--redis", redis_server.url])
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "paused email\n", "")
+
+
+def test_an_unreachable_redis_is_waited_for_then_one_error_line(redis_server):
+    port = free_port()
+    started = time.monotonic()
+    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", f"redis://127.0.0.1:{port}/0",
+                     "--wait-for-redis", "1.5", redis_url=redis_server.url)
+    assert done.returncode == 1 and time.monotonic() - started >= 1.5
+    waiting, error = done.stderr.splitlines()
+    assert f"WARNING pykue.worker: Redis at redis://127.0.0.1:{port}/0 is not reachable yet (" in waiting
+    assert "Connection refused" in waiting and waiting.endswith("): waiting up to 1.5 s for it")
+    assert error.startswith(f"Error: cannot reach Redis at redis://127.0.0.1:{port}/0 (waited 1.5 s): ")
+    assert "Traceback" not in done.stderr
+
+
+def test_a_refused_password_is_not_waited_for(redis_server, tmp_path):
+    with RedisServer(tmp_path / "guarded-redis") as guarded:
+        redis.Redis(port=guarded.port).config_set("requirepass", "s3cret")
+        started = time.monotonic()
+        done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", guarded.url.replace("//", "//:wrong@"),
+                         redis_url=redis_server.url)
+    assert done.returncode == 1 and time.monotonic() - started < 10
+    assert done.stderr.startswith("Error: cannot reach Redis at ") and "waiting" not in done.stderr
+
+
+def test_a_worker_started_before_redis_waits_for_it_then_works(tmp_path, spawn_worker):
+    server = RedisServer(tmp_path / "late-redis")
+    worker = spawn_worker("--wait-for-redis", "30", redis_url=server.url, ready=False)
+    wait_for(lambda: "is not reachable yet" in worker.output(), 15, message="the worker to say it waits")
+    server.start()
+    queue = build(server.url)
+    try:
+        worker.wait_ready()
+        job = queue.tasks["echo"].delay(n=1)
+        wait_for(lambda: queue.get_job(job.id).state == "complete", 10, message="the job to complete")
+        assert worker.output().count("is not reachable yet") == 1
+        assert "Traceback" not in worker.output()
+    finally:
+        queue.close()
+        server.stop()
 
 
 @pytest.mark.parametrize("args, named", [
@@ -186,3 +257,4 @@ def test_pause_refuses_a_url_whose_db_is_not_a_number(client, redis_server, db):
     assert result.exit_code == 1
     assert f"the db in its path ({db!r}) is not a database number" in result.output
     assert client.keys("*") == []
+
