@@ -196,7 +196,7 @@ class Worker:
     # -- fetching -------------------------------------------------------------------------------
 
     def _fetch_loop(self) -> None:
-        errors = 0
+        errors = outage = 0
         while not self._stopping.is_set():
             idle = not self.running  # read before the slots: a job may end while we claim
             wanted = self._free_slots()
@@ -207,6 +207,10 @@ class Worker:
                     self._cond.wait(0.5)
                 continue
             try:
+                if outage:  # one line for the outage's end (a claim may not reach Redis: ping)
+                    self.queue.client.ping()
+                    log.info("Redis is reachable again after %d failed attempts: fetching jobs", outage)
+                    outage = 0
                 claimed = self._claim(wanted)
                 if claimed:
                     self._give_back(self._dispatch(claimed))
@@ -219,7 +223,7 @@ class Worker:
                     self._wait_for_work(wanted)
                 errors = 0
             except redis.RedisError as error:
-                errors += 1
+                errors, outage = errors + 1, outage + 1
                 self._redis_trouble("fetching jobs", error, errors)
             except Exception as error:  # a bug or odd data must not end the loop: log, back off, go on
                 errors += 1

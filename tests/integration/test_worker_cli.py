@@ -258,3 +258,21 @@ def test_pause_refuses_a_url_whose_db_is_not_a_number(client, redis_server, db):
     assert f"the db in its path ({db!r}) is not a database number" in result.output
     assert client.keys("*") == []
 
+
+def test_a_worker_logs_one_line_when_redis_comes_back(tmp_path, spawn_worker):
+    server = RedisServer(tmp_path / "flaky-redis").start()
+    queue = build(server.url)
+    try:
+        worker = spawn_worker(redis_url=server.url)
+        server.stop()
+        wait_for(lambda: worker.output().count("redis error while fetching jobs") >= 2, 15,
+                 message="the worker to notice the outage")
+        assert "reachable again" not in worker.output()
+        server.start()
+        wait_for(lambda: "Redis is reachable again after " in worker.output(), 15, message="the line saying so")
+        job = queue.tasks["echo"].delay(n=2)
+        wait_for(lambda: queue.get_job(job.id).state == "complete", 10, message="the job to complete")
+        assert worker.output().count("reachable again") == 1
+    finally:
+        queue.close()
+        server.stop()
