@@ -285,3 +285,248 @@ def test_stored_data_nested_too_deeply_or_holding_nan_reads_safely(queue, client
     job = queue.get_job(1)
     assert job.data == "[" * 100_000 + "]" * 100_000  # kept as its text, as any data that is not JSON
     assert job.result == {"x": None, "y": None}
+
+
+# -- issue 14 item 4, and a sweep of the public API for the same kinds of value -------------------
+
+class UnshowableRepr:
+    def __repr__(self) -> str:
+        raise RuntimeError("repr is broken")
+
+
+def names(error: BaseException, field: str, value: object) -> None:
+    """InvalidJobError naming the field and the value (the start of a long repr)."""
+    assert isinstance(error, InvalidJobError) and error.field == field
+    assert str(error).startswith(f"invalid {field} {repr(value)[:60]}")
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), 10**20, 10**1000, -1, True, "5", None])
+def test_schedule_refuses_seconds_that_are_not_a_finite_span(queue, client, seeded, bad):
+    task = queue.task("t")(lambda: None)
+    with pytest.raises(InvalidJobError) as info:
+        task.schedule(bad)
+    names(info.value, "when", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("setter", ["delay", "ttl"])
+@pytest.mark.parametrize("bad", [10**1000, -10**1000, 10**20])
+def test_delay_and_ttl_refuse_integers_too_large_for_a_float(queue, client, seeded, setter, bad):
+    with pytest.raises(InvalidJobError) as info:
+        getattr(queue.create("t"), setter)(bad).save()
+    names(info.value, setter, bad)
+    assert snapshot(client) == seeded
+
+
+def test_a_delay_at_a_naive_datetime_with_no_local_time_is_refused(queue, client, seeded):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").delay(dt.datetime.min).save()
+    names(info.value, "delay", dt.datetime.min)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [5, [1], "a b".split(" ") + [None], {"k": "v"}])
+def test_search_keys_must_be_strings_on_a_task_too(queue, client, seeded, bad):
+    task = queue.task("t")(lambda: None)
+    with pytest.raises(InvalidJobError) as info:
+        task.with_options(search_keys=bad)
+    names(info.value, "search_keys", bad)
+    with pytest.raises(InvalidJobError) as info:
+        queue.task("t2", search_keys=bad)(lambda: None)
+    names(info.value, "search_keys", bad)
+    assert "t2" not in queue.tasks
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [123, b"t", "", "   ", "t\ud800", ["t"]])
+def test_a_task_type_that_is_not_text_is_refused_when_declared(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.task(bad)
+    names(info.value, "type", bad)
+    assert queue.tasks == {}
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("options, field, value", [
+    ({"ttl": -5}, "ttl", -5), ({"ttl": float("nan")}, "ttl", float("nan")), ({"delay": -1}, "delay", -1),
+    ({"delay": 10**1000}, "delay", 10**1000), ({"backoff": {"type": "linear"}}, "backoff", {"type": "linear"}),
+    ({"attempts": 10**1000}, "attempts", 10**1000), ({"priority": float("nan")}, "priority", float("nan")),
+], ids=["ttl-5", "ttl-nan", "delay-1", "delay-1e1000", "backoff-linear", "attempts-1e1000", "priority-nan"])
+def test_task_options_are_checked_when_declared_and_when_changed(queue, client, seeded, options, field, value):
+    if field != "delay":  # @queue.task takes no delay; with_options does
+        with pytest.raises(InvalidJobError) as info:
+            queue.task("t", **options)(lambda: None)
+        names(info.value, field, value)
+    task = queue.task("t")(lambda: None)
+    with pytest.raises(InvalidJobError) as info:
+        task.with_options(**options)
+    names(info.value, field, value)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("options, field", [({"bind": "yes"}, "bind"), ({"concurrency": 10**1000}, "concurrency")])
+def test_task_flags_and_counts_are_checked(queue, options, field):
+    with pytest.raises(InvalidJobError) as info:
+        queue.task("t", **options)(lambda: None)
+    names(info.value, field, options[field])
+
+
+def test_a_task_must_be_callable(queue):
+    with pytest.raises(InvalidJobError) as info:
+        queue.task("t")(5)
+    names(info.value, "fn", 5)
+    assert "t" not in queue.tasks
+
+
+@pytest.mark.parametrize("data", [{"x": UnshowableRepr()}, [UnshowableRepr()], UnshowableRepr()])
+def test_data_whose_repr_raises_still_gets_its_error(queue, client, seeded, data):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t", data).save()
+    assert info.value.field == "data"
+    assert str(info.value).startswith(f"invalid data <{type(data).__name__} whose repr() raised RuntimeError>: ")
+    assert snapshot(client) == seeded
+
+
+def test_data_holding_an_integer_too_long_to_print_is_refused(queue, client, seeded):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t", {"n": 10**5000}).save()
+    assert str(info.value).startswith("invalid data <dict holding an integer too long to show>: ")
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [
+    {"type": "fixed", "delay": 10**1000}, {"type": "fixed", "delay": 2**60},
+    {"type": "exponential", "maxDelay": 10**400},
+    {"type": "fixed", 1: 2, "a": 3}, {"type": "fixed", "delay": float("inf")},
+])
+def test_backoffs_kue_could_not_hold_are_refused(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").backoff(bad).save()
+    names(info.value, "backoff", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"attempts": 10**1000}, "attempts"), ({"delay": 10**1000}, "delay"), ({"ttl": 10**1000}, "ttl"),
+])
+def test_kue_options_with_huge_integers_are_refused(queue, client, seeded, options, field):
+    with pytest.raises(InvalidJobError) as info:
+        queue.create("t").apply_kue_options(options).save()
+    names(info.value, field, options[field])
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("done, total", [(10**400, 100), (1e308, 1e-308), (-1e308, 1e-308), (10**400, 1)])
+def test_progress_that_overflows_is_refused(queue, client, seeded, done, total):
+    job = queue.get_job(1)
+    with pytest.raises(InvalidJobError) as info:
+        job.progress(done, total)
+    names(info.value, "progress", done)
+    assert snapshot(client) == seeded
+
+
+def test_progress_data_and_log_lines_with_a_lone_surrogate_are_refused(queue, client, seeded):
+    job = queue.get_job(1)
+    with pytest.raises(InvalidJobError) as info:
+        job.progress(5, 100, {"name": "\ud800"})
+    names(info.value, "progress data", {"name": "\ud800"})
+    for fmt, args in (("sent \udc00", ()), ("sent %s", ("\udc00",)), ({"to": "\ud800"}, ())):
+        with pytest.raises(InvalidJobError) as info:
+            job.log(fmt, *args)
+        assert info.value.field == "log" and "\\ud" in str(info.value)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [10**19, 10**30, 10**5000, -10**30], ids=["1e19", "1e30", "1e5000", "-1e30"])
+def test_ids_beyond_what_redis_counts_to_are_refused(queue, client, seeded, bad):
+    for call in (queue.get_job, queue.remove_job, lambda i: queue.get_jobs([1, i])):
+        with pytest.raises(InvalidJobError) as info:
+            call(bad)
+        assert info.value.field == "id"
+        assert str(info.value).startswith("invalid id " + (repr(bad)[:60] if bad != 10**5000 else "<int holding"))
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [None, "abc", True, 0, 1.0])
+def test_get_jobs_refuses_what_is_not_an_id(queue, client, seeded, bad):
+    with pytest.raises(InvalidJobError) as info:
+        queue.get_jobs([1, bad])
+    names(info.value, "id", bad)
+
+
+@pytest.mark.parametrize("call, field, bad", [
+    (lambda q, v: q.create_many(v), "jobs", 5), (lambda q, v: q.create_many(v), "jobs", None),
+    (lambda q, v: q.get_jobs(v), "ids", 5), (lambda q, v: q.get_jobs(v), "ids", "12"),
+])
+def test_collections_that_are_not_lists_are_refused(queue, client, seeded, call, field, bad):
+    with pytest.raises(InvalidJobError) as info:
+        call(queue, bad)
+    names(info.value, field, bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("calls, field, bad", [
+    (5, "calls", 5), ("abc", "calls", "abc"), ([5], "call", 5), ([(1, 2)], "call", (1, 2)),
+    ([({"a": 1}, {})], "call", ({"a": 1}, {})), ([{1: "x"}], "call", {1: "x"}),
+    ([((), {}), ((), {}, {})], "call", ((), {}, {})),
+])
+def test_delay_many_names_a_call_it_cannot_make(queue, client, seeded, calls, field, bad):
+    task = queue.task("t")(lambda *a, **k: None)
+    with pytest.raises(InvalidJobError) as info:
+        task.delay_many(calls)
+    names(info.value, field, bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", [5, "\ud800", ["t"]])
+def test_type_filters_must_be_job_types(queue, client, seeded, bad):
+    for call in (lambda: queue.count("inactive", bad), lambda: queue.counts(bad),
+                 lambda: queue.range_by_type(bad, "inactive", 0, -1), lambda: queue.inactive_count(bad)):
+        with pytest.raises(InvalidJobError) as info:
+            call()
+        names(info.value, "type", bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("start, stop, field", [(0, 2**63, "stop"), (-2**63 - 1, 1, "start"), (0, 10**30, "stop")])
+def test_ranks_beyond_a_redis_integer_are_refused(queue, client, seeded, start, stop, field):
+    with pytest.raises(InvalidJobError) as info:
+        queue.range(start, stop)
+    names(info.value, field, start if field == "start" else stop)
+
+
+@pytest.mark.parametrize("call, field, bad", [
+    (lambda q, v: q.search(v), "query", 5), (lambda q, v: q.setting(v), "setting", None),
+    (lambda q, v: q.setting(v), "setting", "\ud800"), (lambda q, v: q.metrics(v), "minutes", float("nan")),
+    (lambda q, v: q.metrics(v), "minutes", True), (lambda q, v: q.metrics(v), "minutes", 10**9),
+    (lambda q, v: q.shutdown(v), "timeout", float("nan")), (lambda q, v: q.shutdown(v), "timeout", -1),
+    (lambda q, v: q.on(v, print), "event", 5), (lambda q, v: q.on("job complete", v), "listener", "print"),
+    (lambda q, v: q.get_job(1).on(v, print), "event", None),
+    (lambda q, v: q.get_job(1).on("complete", v), "listener", 3),
+    (lambda q, v: q.get_job(1).wait(v), "timeout", float("nan")), (lambda q, v: q.get_job(1).wait(v), "timeout", "1"),
+])
+def test_queue_and_job_arguments_of_the_wrong_kind_are_refused(queue, client, seeded, call, field, bad):
+    with pytest.raises(InvalidJobError) as info:
+        call(queue, bad)
+    names(info.value, field, bad)
+    assert snapshot(client) == seeded
+
+
+@pytest.mark.parametrize("bad", ["\ud800", "", 5, None])
+def test_prefixes_redis_cannot_be_sent_are_refused(redis_server, client, bad):
+    from pykue import Queue
+
+    if bad is not None:  # None means $PYKUE_PREFIX or "q"
+        with pytest.raises(InvalidJobError) as info:
+            Queue(redis=redis_server.url, prefix=bad)
+        names(info.value, "prefix", bad)
+    queue = Queue(redis=redis_server.url, prefix="z")
+    try:
+        if bad:
+            with pytest.raises(InvalidJobError) as info:
+                queue.configure(prefix=bad)
+            names(info.value, "prefix", bad)
+        assert queue.prefix == "z"
+    finally:
+        queue.close()
+    assert client.keys("*") == []

@@ -1,4 +1,4 @@
-"""backoff.py: section 3.7's arithmetic, what is stored, and the Python-only strategies."""
+"""backoff.py: Kue's backoff arithmetic (_getBackoffImpl), what is stored, and the Python-only strategies."""
 from __future__ import annotations
 
 import json
