@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.dashboard_process import DashboardProcess
-from pykue.embedded import RedisServer
+from tests.redis_server import RedisServer
 from pykue import Queue
 from tests.helpers import IN_CI
 from tests.helpers import minute_with_room
