@@ -1,4 +1,4 @@
-"""Job.to_json(): Kue's toJSON keys, order and value types (reference section 2), no Redis needed."""
+"""Job.to_json(): Kue's toJSON keys, order and value types (lib/queue/job.js), no Redis needed."""
 from __future__ import annotations
 
 import json

@@ -1,4 +1,4 @@
-"""keys.py: Kue's key names and the zid (createFIFO/stripFIFO) encoding, section 1 of the reference."""
+"""keys.py: Kue's key names (lib/kue.js, lib/queue/job.js) and the zid (createFIFO/stripFIFO) encoding."""
 from __future__ import annotations
 
 import pytest
