@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import TYPE_CHECKING, Any
 
 import pytest
+import redis
 
-from pykue import InvalidJobError
+from pykue import InvalidJobError, Queue, Task
 from tests.redis_probe import snapshot
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import InProcessWorkers
 
 FIXED = {"type": "fixed", "delay": 1000}
 
 
-def fails_once(queue, job_type: str, backoff=None):
+def fails_once(queue: Queue, job_type: str, backoff: Any = None) -> tuple[Task[str], list[float]]:
     """A task of ``job_type`` whose first run fails; returns it and the times it ran at."""
     started: list[float] = []
     lock = threading.Lock()
@@ -37,11 +42,11 @@ def retry_gap_ms(started: list[float]) -> float:
     return (started[1] - started[0]) * 1000
 
 
-def test_a_callable_on_one_job_is_refused_and_saves_nothing(app_queue, client):
+def test_a_callable_on_one_job_is_refused_and_saves_nothing(app_queue: Queue, client: redis.Redis) -> None:
     app_queue.create("seed").save()
     before = snapshot(client)
 
-    def slow(attempts, delay):
+    def slow(attempts: int, delay: int | None) -> int:
         return 999_000
 
     with pytest.raises(InvalidJobError) as info:
@@ -54,7 +59,8 @@ def test_a_callable_on_one_job_is_refused_and_saves_nothing(app_queue, client):
     assert app_queue.backoff_strategies == {}
 
 
-def test_a_fixed_backoff_job_is_retried_after_its_own_delay(app_queue, client, workers):
+def test_a_fixed_backoff_job_is_retried_after_its_own_delay(app_queue: Queue, client: redis.Redis,
+        workers: InProcessWorkers) -> None:
     # Given a process that has a task with a callable backoff (retry_callable, of the test app),
     # and in which someone tried to give one job of type "fixed_once" a 999 s callable backoff
     _, started = fails_once(app_queue, "fixed_once")
@@ -69,7 +75,8 @@ def test_a_fixed_backoff_job_is_retried_after_its_own_delay(app_queue, client, w
     assert client.hget(f"q:job:{job.id}", "backoff") == '{"type":"fixed","delay":1000}'
 
 
-def test_a_tasks_callable_serves_its_jobs_without_a_backoff_of_their_own(app_queue, workers):
+def test_a_tasks_callable_serves_its_jobs_without_a_backoff_of_their_own(app_queue: Queue,
+        workers: InProcessWorkers) -> None:
     task, started = fails_once(app_queue, "callable_once", backoff=lambda attempts, delay: 300)
     job = task.delay()
     workers.start()
@@ -79,7 +86,7 @@ def test_a_tasks_callable_serves_its_jobs_without_a_backoff_of_their_own(app_que
 
 @pytest.mark.xfail(strict=True, reason="the worker's retry_delay prefers the task's callable to the job's "
                                        "stored backoff; the lead switches it at merge (see the H4 report)")
-def test_a_jobs_stored_backoff_wins_over_its_tasks_callable(app_queue, workers):
+def test_a_jobs_stored_backoff_wins_over_its_tasks_callable(app_queue: Queue, workers: InProcessWorkers) -> None:
     task, started = fails_once(app_queue, "both_once", backoff=lambda attempts, delay: 2_000)
     job = task.build().backoff({"type": "fixed", "delay": 300}).save()
     workers.start()
