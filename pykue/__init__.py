@@ -1,6 +1,7 @@
 """pykue: a Kue-compatible Redis priority job queue with a Celery-style task API."""
 from __future__ import annotations
 
+from .context import current_job
 from .exceptions import (
     ConfigurationError,
     InvalidJobError,
@@ -10,7 +11,6 @@ from .exceptions import (
     PykueError,
     TaskNotFoundError,
 )
-from .context import current_job
 from .job import Attempts, Job
 from .queue import Queue
 from .states import PRIORITIES, JobState

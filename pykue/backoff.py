@@ -1,8 +1,9 @@
-"""Retry delays: Kue's backoff rules (section 3.7 of the reference) plus Python strategies.
+"""Retry delays: Kue's backoff rules (``Job.prototype._getBackoffImpl``, lib/queue/job.js) plus Python strategies.
 
 What Redis holds is only ever ``true`` or a JSON object, which Node Kue reads too. Python
 callables ``(attempts, delay_ms) -> ms`` and tenacity wait strategies belong to a task in
-the worker process; they are never stored, so nothing from Redis is ever executed. A
+the worker process (``@queue.task(backoff=fn)``), never to one job; they are never stored, so
+nothing from Redis is ever executed. A
 ``backoff`` written by Node Kue as JavaScript source is treated as a fixed retry with the
 stored delay.
 """
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 
 from .exceptions import InvalidJobError
+from .fields import MAX_MS, is_finite
 
-BackoffCallable = Callable[[int, Union[int, None]], Union[int, float, None]]
+BackoffCallable = Callable[[int, int | None], int | float | None]
 
 
 def is_strategy(value: object) -> bool:
@@ -34,10 +37,10 @@ def encode_backoff(value: object) -> str | None:
             raise InvalidJobError("backoff", value, 'type must be "fixed" or "exponential"')
         for key in ("delay", "maxDelay"):
             if key in value and not _is_ms(value[key]):
-                raise InvalidJobError("backoff", value, f"{key} must be a non-negative number of ms")
+                raise InvalidJobError("backoff", value, f"{key} must be a number of ms from 0 to {MAX_MS}")
         unknown = set(value) - {"type", "delay", "maxDelay"}
         if unknown:
-            raise InvalidJobError("backoff", value, f"unknown keys {sorted(unknown)}")
+            raise InvalidJobError("backoff", value, f"unknown keys {sorted(unknown, key=repr)}")
         return json.dumps(value, separators=(",", ":"))
     raise InvalidJobError("backoff", value, "expected True, a dict with a type, a callable or a tenacity wait")
 
@@ -58,7 +61,7 @@ def decode_backoff(text: str | None) -> bool | dict[str, Any] | str | None:
 
 
 def _is_ms(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and math.isfinite(value)
+    return is_finite(value) and 0 <= value <= MAX_MS
 
 
 def kue_delay(backoff: bool | dict[str, Any] | str | None, attempts: int, current_delay: int | None) -> int | None:
@@ -70,7 +73,7 @@ def kue_delay(backoff: bool | dict[str, Any] | str | None, attempts: int, curren
         return None
     # A backoff written by Node Kue may hold numbers as strings ("delay":"100"), which JS
     # arithmetic accepts; an unknown type crashes Kue and is a fixed retry here.
-    if backoff is True or isinstance(backoff, str) or backoff.get("type") not in ("fixed", "exponential"):
+    if not isinstance(backoff, dict) or backoff.get("type") not in ("fixed", "exponential"):
         return _positive(current_delay)
     base = _number(backoff.get("delay")) or current_delay
     if base is None:

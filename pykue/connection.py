@@ -7,7 +7,8 @@ or a zero-argument factory returning one (Kue's ``createClientFactory``).
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Union
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import redis
@@ -18,7 +19,7 @@ from .embedded import ensure_embedded_server
 from .exceptions import ConfigurationError
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-RedisSpec = Union[str, dict, redis.Redis, Callable[[], redis.Redis], None]
+RedisSpec = str | dict[str, Any] | redis.Redis | Callable[[], redis.Redis] | None
 
 _URL_SCHEMES = ("redis", "rediss", "unix")
 _CLIENT_OPTIONS = {

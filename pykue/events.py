@@ -12,14 +12,25 @@ import logging
 import threading
 import time
 from collections import defaultdict, deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import redis
+
+from .exceptions import InvalidJobError
 
 log = logging.getLogger("pykue.events")
 Listener = Callable[..., Any]
 FINAL_EVENTS = ("complete", "failed", "remove")
 REPLAY_SECONDS = 5.0  # how long a message for a job nobody listens to is kept for on_new_job
+
+
+def check_listener(event: object, fn: object) -> None:
+    """Refused when added, rather than failing on the subscriber thread at the first event."""
+    if not isinstance(event, str) or not event:
+        raise InvalidJobError("event", event, "expected an event name")
+    if not callable(fn):
+        raise InvalidJobError("listener", fn, "expected a callable")
 
 
 class EventHub:

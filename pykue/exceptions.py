@@ -13,18 +13,26 @@ class InvalidJobError(PykueError, ValueError):
         self.field = field
         self.value = value
         self.reason = reason
-        try:
-            shown = repr(value)
-        except RecursionError:
-            shown = f"<{type(value).__name__} nested too deeply to show>"
-        if len(shown) > 200:
-            shown = shown[:200] + f"... ({len(shown)} characters)"
-        super().__init__(f"invalid {field} {shown}: {reason}")
+        super().__init__(f"invalid {field} {shown(value)}: {reason}")
 
 
 class InvalidStateError(InvalidJobError):
-    def __init__(self, value: object) -> None:
-        super().__init__("state", value, "expected one of inactive, active, complete, failed, delayed")
+    def __init__(self, value: object, states: tuple[str, ...]) -> None:
+        super().__init__("state", value, f"expected one of {', '.join(states)}")
+
+
+def shown(value: object, limit: int = 200) -> str:
+    """``repr(value)`` cut to ``limit`` characters; a value whose repr fails is still named,
+    so building the error that reports it can never raise another one."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        return f"<{type(value).__name__} nested too deeply to show>"
+    except ValueError:  # an int beyond sys.get_int_max_str_digits(), or holding one
+        return f"<{type(value).__name__} holding an integer too long to show>"
+    except Exception as error:
+        return f"<{type(value).__name__} whose repr() raised {type(error).__name__}>"
+    return text[:limit] + f"... ({len(text)} characters)" if len(text) > limit else text
 
 
 class JobNotFoundError(PykueError, LookupError):

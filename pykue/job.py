@@ -7,16 +7,19 @@ the job's current state there, never this object's memory of it.
 """
 from __future__ import annotations
 
-import datetime as dt
 import json
 import math
 import re
 import time
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NamedTuple
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from . import backoff as backoff_rules
-from .events import Waiter
+from .events import Waiter, check_listener
 from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, PykueError
+from .fields import check_attempts, check_delay, check_flag, check_ms, check_search_keys, is_finite, is_number
+from .fields import check_type as check_type  # re-exported: Queue checks types with it
+from .fields import encodes_utf8 as encodes_utf8  # re-exported: the web API and the worker use it
 from .logformat import render_log
 from .states import check_state, priority_value
 
@@ -43,27 +46,11 @@ class Attempts(NamedTuple):
     max: int
 
 
-def check_type(value: Any) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidJobError("type", value, "a job type must be a non-empty string")
-    if not encodes_utf8(value):
-        raise InvalidJobError("type", value, "a job type must be valid UTF-8 text (no lone surrogates)")
-    return value
-
-
-def encodes_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 class Job:
-    def __init__(self, queue: "Queue", type: str, data: Any = None) -> None:
+    def __init__(self, queue: Queue, type: str, data: Any = None) -> None:
         self._blank(queue, check_type(type), data)
 
-    def _blank(self, queue: "Queue", type: str, data: Any = None) -> None:
+    def _blank(self, queue: Queue, type: str, data: Any = None) -> None:
         self.queue = queue
         self.id: int | None = None
         self.type = type
@@ -97,54 +84,55 @@ class Job:
         if n is _MISSING:
             made = _int(self._hash.get("attempts")) or 0
             return Attempts(made, max(self._max_attempts - made, 0) if made else self._max_attempts, self._max_attempts)
-        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_ATTEMPTS:
-            raise InvalidJobError("attempts", n, f"expected an integer from 1 to {MAX_ATTEMPTS}")
-        self._max_attempts = n
+        self._max_attempts = check_attempts(n)
         return self
 
     def backoff(self, value: Any = _MISSING) -> Any:
+        """Kue's backoff, stored with the job: True, or ``{"type": "fixed"|"exponential", ...}``.
+
+        A Python callable cannot be stored, so it cannot belong to one job: it is declared on
+        the task (``@queue.task("t", backoff=fn)``) and governs the jobs of that type that
+        carry no backoff of their own."""
         if value is _MISSING:
             return self._backoff
-        if not backoff_rules.is_strategy(value):
-            backoff_rules.encode_backoff(value)
+        if backoff_rules.is_strategy(value):
+            raise InvalidJobError("backoff", value, "a Python callable or tenacity wait cannot be stored with one "
+                                  f"job; declare it on the task: @queue.task({self.type!r}, backoff=fn)")
+        backoff_rules.encode_backoff(value)
         self._backoff = value
         return self
 
     def delay(self, value: Any = _MISSING) -> Any:
         if value is _MISSING:
             return self._delay
-        self._delay = _delay_ms(value)
+        self._delay = check_delay(value) or None
         return self
 
     def ttl(self, ms: Any = _MISSING) -> Any:
         if ms is _MISSING:
             return self._ttl
-        self._ttl = _ms("ttl", ms) or None
+        self._ttl = check_ms("ttl", ms) or None
         return self
 
     def remove_on_complete(self, value: Any = _MISSING) -> Any:
         if value is _MISSING:
             return self._remove_on_complete
-        self._remove_on_complete = _flag("remove_on_complete", value)
+        self._remove_on_complete = check_flag("remove_on_complete", value)
         return self
 
     def search_keys(self, keys: Any = _MISSING) -> Any:
         if keys is _MISSING:
             return self._search_keys
-        if isinstance(keys, str):
-            keys = [keys]
-        if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
-            raise InvalidJobError("search_keys", keys, "expected a list of strings")
-        self._search_keys = list(keys)
+        self._search_keys = check_search_keys(keys)
         return self
 
     def events(self, enabled: Any = _MISSING) -> Any:
         if enabled is _MISSING:
             return self._events
-        self._events = _flag("events", enabled)
+        self._events = check_flag("events", enabled)
         return self
 
-    def apply_kue_options(self, options: dict[str, Any]) -> "Job":
+    def apply_kue_options(self, options: dict[str, Any]) -> Job:
         """Kue's ``options`` object (POST /job): truthy keys applied, unknown keys refused."""
         if not isinstance(options, dict):
             raise InvalidJobError("options", options, "expected an object")
@@ -188,7 +176,7 @@ class Job:
     progress_data = property(lambda self: _json_field(self._hash.get("progress_data")))
 
     @classmethod
-    def from_hash(cls, queue: "Queue", job_id: int, fields: dict[str, str]) -> "Job":
+    def from_hash(cls, queue: Queue, job_id: int, fields: dict[str, str]) -> Job:
         job = cls.__new__(cls)
         job._blank(queue, fields.get("type") or "?")  # a stored type is text Redis took: no check
         job.id = int(job_id)
@@ -207,15 +195,15 @@ class Job:
         self._backoff = backoff_rules.decode_backoff(fields.get("backoff"))
         self._remove_on_complete = bool(fields.get("removeOnComplete"))  # Kue: any non-empty value
 
-    def refresh(self) -> "Job":
-        fields = self.queue.client.hgetall(self.queue.keys.job(self._require_id()))
+    def refresh(self) -> Job:
+        fields = cast("dict[str, str]", self.queue.client.hgetall(self.queue.keys.job(self._require_id())))
         if not fields.get("type"):
             raise JobNotFoundError(self.id)
         self._load(fields)
         return self
 
     def to_json(self) -> dict[str, Any]:
-        """Kue's ``toJSON``: its keys, order and value types (section 2 of the reference)."""
+        """Kue's ``toJSON`` (lib/queue/job.js): its keys, order and value types."""
         h = self._hash
         out: dict[str, Any] = {"id": self.id, "type": self.type, "data": self.data}
         if h.get("result") is not None:
@@ -236,8 +224,7 @@ class Job:
 
     def encode(self) -> list[Any]:
         """This job's arguments to save_jobs.lua (validated; nothing is written here)."""
-        strategy = backoff_rules.is_strategy(self._backoff)
-        stored_backoff = "" if strategy else backoff_rules.encode_backoff(self._backoff) or ""
+        stored_backoff = backoff_rules.encode_backoff(self._backoff) or ""
         try:
             data = dumps(self.data)
             data.encode("utf-8")  # lone surrogates cannot be stored (nor read by Node)
@@ -245,8 +232,6 @@ class Job:
             raise InvalidJobError("data", self.data, f"not JSON-serialisable as UTF-8 ({error})") from None
         except RecursionError:
             raise InvalidJobError("data", self.data, "nested too deeply to serialise") from None
-        if strategy:  # a Python strategy stays in this process, for workers of this queue here
-            self.queue.backoff_strategies[self.type] = self._backoff
         words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()
         return [self.type, data, self._priority, self._max_attempts, self._delay or 0, self._ttl or 0,
                 stored_backoff, "true" if self._remove_on_complete else "", len(words), *words]
@@ -268,7 +253,7 @@ class Job:
             fields["removeOnComplete"] = args[7]
         return fields
 
-    def save(self) -> "Job":
+    def save(self) -> Job:
         if self.id is not None:
             raise PykueError(f"job {self.id} is already saved; use set_priority()/set_state() to change it")
         self.queue.save_jobs([self])
@@ -282,8 +267,10 @@ class Job:
 
     # -- transitions on a saved job -----------------------------------------------------------
 
-    def log(self, fmt: Any, *args: Any) -> "Job":
+    def log(self, fmt: Any, *args: Any) -> Job:
         line = render_log(fmt, args)
+        if not encodes_utf8(line):
+            raise InvalidJobError("log", line, "a log line must be valid UTF-8 text (no lone surrogates)")
         if not self.queue.scripts.log_job(self.queue.client, self._require_id(), line, now_ms(), self.claim):
             raise JobNotFoundError(self.id)
         return self
@@ -310,28 +297,28 @@ class Job:
         if self.queue.scripts.remove_job(self.queue.client, self._require_id()) is None:
             raise JobNotFoundError(self.id)
 
-    def set_state(self, state: Any) -> "Job":
+    def set_state(self, state: Any) -> Job:
         state = check_state(state)
         if self.queue.scripts.set_state(self.queue.client, self._require_id(), state, now_ms()) is None:
             raise JobNotFoundError(self.id)
         return self.refresh()
 
-    def inactive(self) -> "Job":
+    def inactive(self) -> Job:
         return self.set_state("inactive")
 
-    def active(self) -> "Job":
+    def active(self) -> Job:
         return self.set_state("active")
 
-    def complete(self) -> "Job":
+    def complete(self) -> Job:
         return self.set_state("complete")
 
-    def failed(self) -> "Job":
+    def failed(self) -> Job:
         return self.set_state("failed")
 
-    def delayed(self) -> "Job":
+    def delayed(self) -> Job:
         return self.set_state("delayed")
 
-    def set_priority(self, level: Any) -> "Job":
+    def set_priority(self, level: Any) -> Job:
         value = priority_value(level)
         if not self.queue.scripts.set_priority(self.queue.client, self._require_id(), value, now_ms()):
             raise JobNotFoundError(self.id)
@@ -339,8 +326,9 @@ class Job:
 
     # -- events -------------------------------------------------------------------------------
 
-    def on(self, event: str, fn: Callable[..., Any]) -> "Job":
+    def on(self, event: str, fn: Callable[..., Any]) -> Job:
         """Kue's job events: enqueue, start, promotion, progress, failed attempt, failed, complete, remove."""
+        check_listener(event, fn)
         if self.id is None:
             self._listeners.append((event, fn))
         elif self._events:
@@ -349,6 +337,8 @@ class Job:
 
     def wait(self, timeout: float | None = None) -> Any:
         """Block until the job completes (its result) or fails for good (JobFailedError)."""
+        if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
+            raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
         job_id = self._require_id()
         waiter = Waiter()
         hub = self.queue.events
@@ -411,47 +401,29 @@ class Job:
 
 def progress_percent(done: Any, total: Any) -> int:
     for name, value in (("progress", done), ("progress total", total)):
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        if not is_finite(value):
             raise InvalidJobError(name, value, "expected a finite number")
     if total == 0:
         return 0
-    return min(100, int(done * 100 / total))  # Kue: min(100, x | 0), no lower clamp
+    try:
+        percent = done * 100 / total
+    except OverflowError:  # int / int beyond a float
+        percent = math.inf
+    if not math.isfinite(percent):
+        raise InvalidJobError("progress", done, "done * 100 / total is too large for a number")
+    return min(100, int(percent))  # Kue: min(100, x | 0), no lower clamp
 
 
 def _dumps_field(name: str, value: Any) -> str:
     try:
-        return dumps(value)
+        text = dumps(value)
     except (TypeError, ValueError) as error:
         raise InvalidJobError(name, value, f"not JSON-serialisable ({error})") from None
     except RecursionError:
         raise InvalidJobError(name, value, "nested too deeply to serialise") from None
-
-
-MAX_ATTEMPTS = 2**53 - 1  # the largest integer JavaScript and Lua hold exactly
-MAX_MS = 2**52  # ~142,000 years: now + this stays an integer that JavaScript and Lua hold exactly
-
-
-def _ms(field: str, value: Any) -> int:
-    given = value
-    if isinstance(value, dt.timedelta):
-        value = value.total_seconds() * 1000
-    if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
-            or not 0 <= value <= MAX_MS):
-        raise InvalidJobError(field, given, f"expected a number of milliseconds from 0 to {MAX_MS} or a timedelta")
-    return int(value)
-
-
-def _delay_ms(value: Any) -> int | None:
-    if isinstance(value, dt.datetime):
-        when = value if value.tzinfo else value.astimezone()
-        value = max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds() * 1000)
-    return _ms("delay", value) or None
-
-
-def _flag(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InvalidJobError(field, value, "expected True or False")
-    return value
+    if not encodes_utf8(text):
+        raise InvalidJobError(name, value, "not valid UTF-8 text (it holds a lone surrogate)")
+    return text
 
 
 def _kue_int(field: str, value: Any) -> int:
@@ -459,7 +431,7 @@ def _kue_int(field: str, value: Any) -> int:
     match = re.match(r"\s*([+-]?[0-9]{1,16})", value) if isinstance(value, str) else None
     if match:  # ASCII digits only, as parseInt; a longer run would exceed MAX_ATTEMPTS anyway
         return int(match.group(1))
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+    if is_finite(value):
         return int(value)
     raise InvalidJobError(field, value, "expected an integer")
 

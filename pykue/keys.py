@@ -6,7 +6,7 @@ does under ioredis.
 """
 from __future__ import annotations
 
-STATES = ("inactive", "active", "complete", "failed", "delayed")
+from .states import STATES as STATES  # re-exported; its one definition is in states.py
 
 
 def zid(job_id: int | str) -> str:

@@ -15,8 +15,9 @@ import redis
 
 from . import search as search_index
 from .connection import RedisSpec, connect
-from .events import EventHub
+from .events import EventHub, check_listener
 from .exceptions import InvalidJobError, JobNotFoundError
+from .fields import check_count, check_list, check_prefix, check_seconds, check_text
 from .job import Job, check_type, now_ms
 from .keys import Keys, strip_zid
 from .scripts import Scripts
@@ -34,9 +35,7 @@ class Queue:
         redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
         if prefix is None:
             prefix = os.environ.get("PYKUE_PREFIX") or "q"
-        if not isinstance(prefix, str) or not prefix:
-            raise InvalidJobError("prefix", prefix, "expected a non-empty string")
-        self.prefix = prefix
+        self.prefix = check_prefix(prefix)
         self.keys = Keys(prefix)
         self.client = connect(redis)
         self.scripts = Scripts(self.keys.base)
@@ -62,7 +61,8 @@ class Queue:
 
     def create_many(self, jobs: Iterable[Job | tuple[str, Any]]) -> list[Job]:
         """Save many jobs in one round trip, in order; each one is still atomic on its own."""
-        return self.save_jobs([self._as_job(j) for j in jobs])
+        items = check_list("jobs", jobs, "a list of Jobs or (type, data) pairs")
+        return self.save_jobs([self._as_job(item) for item in items])
 
     def _as_job(self, item: Any) -> Job:
         if isinstance(item, Job):
@@ -113,15 +113,15 @@ class Queue:
 
         The type defaults to the function's module-qualified name.
         """
-        from .task import Task, TaskOptions
+        from .task import Task, TaskOptions, default_type
+
+        if type is not None and not callable(type):
+            check_type(type)
 
         def register(fn: Callable[..., Any]) -> Task[Any]:
-            job_type = type if isinstance(type, str) else f"{fn.__module__}.{fn.__qualname__}"
+            job_type = type if isinstance(type, str) else default_type(fn)
             options = TaskOptions(priority=priority, attempts=attempts, backoff=backoff, ttl=ttl,
-                                  remove_on_complete=remove_on_complete,
-                                  search_keys=tuple(search_keys) if search_keys else None)
-            if backoff is not None and not callable(backoff):
-                self.create(job_type).backoff(backoff)  # validates a storable backoff now
+                                  remove_on_complete=remove_on_complete, search_keys=search_keys)
             task = Task(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
             self.tasks[job_type] = task
             return task
@@ -144,7 +144,7 @@ class Queue:
     def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> "Queue":
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
         if prefix:
-            self.prefix, self.keys = prefix, Keys(prefix)
+            self.prefix, self.keys = check_prefix(prefix), Keys(prefix)
             self.scripts = Scripts(self.keys.base)
         if redis is not None:
             self.client = connect(redis)
@@ -153,7 +153,7 @@ class Queue:
 
     def setting(self, name: str) -> str | None:
         """Kue's ``queue.setting(name)``: a field of the ``<prefix>:settings`` hash."""
-        return self.client.hget(self.keys.settings, name)
+        return self.client.hget(self.keys.settings, check_text("setting", name, "a setting name"))
 
     def remove_job(self, job_id: int | str) -> None:
         """Kue's ``Job.remove(id)``: remove a job by id (JobNotFoundError when missing)."""
@@ -163,6 +163,7 @@ class Queue:
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``
         seconds and then fail with ``Shutdown`` (retried if attempts remain). Returns when done."""
+        check_seconds("timeout", timeout)
         workers = list(self.workers)
         for worker in workers:
             worker.stop(timeout)
@@ -180,7 +181,7 @@ class Queue:
 
     def get_jobs(self, ids: Iterable[int]) -> list[Job]:
         """The jobs that still exist, in the order asked, in one round trip."""
-        ids = list(ids)
+        ids = [_job_id(i) for i in check_list("ids", ids, "a list of job ids")]
         pipe = self.client.pipeline(transaction=False)
         for job_id in ids:
             pipe.hgetall(self.keys.job(job_id))
@@ -195,10 +196,12 @@ class Queue:
 
     def count(self, state: str, type: str | None = None) -> int:
         state = check_state(state)
-        key = self.keys.type_state(type, state) if type else self.keys.state(state)
+        key = self.keys.type_state(check_type(type), state) if type else self.keys.state(state)
         return self.client.zcard(key)
 
     def counts(self, type: str | None = None) -> dict[str, int]:
+        if type:
+            check_type(type)
         pipe = self.client.pipeline(transaction=False)
         for state in STATES:
             pipe.zcard(self.keys.type_state(type, state) if type else self.keys.state(state))
@@ -231,13 +234,13 @@ class Queue:
         return self._range(self.keys.state(check_state(state)), start, stop, order)
 
     def range_by_type(self, type: str, state: str, start: int, stop: int, order: str = "asc") -> list[Job]:
-        return self._range(self.keys.type_state(type, check_state(state)), start, stop, order)
+        return self._range(self.keys.type_state(check_type(type), check_state(state)), start, stop, order)
 
     def _range(self, key: str, start: int, stop: int, order: str) -> list[Job]:
         if order not in ("asc", "desc"):
             raise InvalidJobError("order", order, 'expected "asc" or "desc"')
         for name, value in (("start", start), ("stop", stop)):
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or not -2**63 <= value < 2**63:
                 raise InvalidJobError(name, value, "expected an integer rank (negative: from the end)")
         ids = [strip_zid(m) for m in self.client.zrange(key, start, stop)]
         jobs = sorted(self.get_jobs(ids), key=lambda job: job.id)
@@ -252,7 +255,7 @@ class Queue:
 
     def search(self, query: str) -> list[int]:
         """Ids of jobs whose indexed data holds every word of ``query``, best match first."""
-        words = search_index.words(query or "")
+        words = search_index.query_words(query)
         if not self.search_enabled or not words:
             return []
         keys = [self.keys.search_word(w) for w in dict.fromkeys(words)]
@@ -262,6 +265,7 @@ class Queue:
     def metrics(self, minutes: int = 60) -> dict[str, list[int]]:
         """Jobs completed and failed per minute over the last ``minutes``, oldest first;
         ``minutes`` holds each minute's start in epoch seconds."""
+        check_count("minutes", minutes, 7 * 24 * 60)
         current = int(time.time() // 60)
         span = list(range(current - minutes + 1, current + 1))
         pipe = self.client.pipeline(transaction=False)
@@ -278,6 +282,7 @@ class Queue:
 
     def on(self, event: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         """``job <event>`` listeners get (id, *args) for every job; ``error`` gets exceptions."""
+        check_listener(event, fn)
         if event == "error":
             self._error_listeners.append(fn)
         elif event.startswith("job "):
@@ -317,6 +322,6 @@ class Queue:
 def _job_id(job_id: int | str) -> int:
     if isinstance(job_id, str) and re.fullmatch(r"[0-9]{1,19}", job_id):  # int() also reads " 1", "0_1", "١"
         job_id = int(job_id)
-    if not isinstance(job_id, int) or isinstance(job_id, bool) or job_id < 1:
+    if not isinstance(job_id, int) or isinstance(job_id, bool) or not 1 <= job_id < 10**19:  # INCR's 19 digits
         raise InvalidJobError("id", job_id, "a job id is a positive integer")
     return job_id

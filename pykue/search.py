@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
+
+from .exceptions import InvalidJobError
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 STOP_WORDS = frozenset(
@@ -19,6 +22,15 @@ STOP_WORDS = frozenset(
 
 def words(text: str) -> list[str]:
     return [w for w in (m.lower() for m in _WORD.findall(text)) if w not in STOP_WORDS]
+
+
+def query_words(query: Any) -> list[str]:
+    """The words of a search query (None or "" has none)."""
+    if query is None:
+        return []
+    if not isinstance(query, str):
+        raise InvalidJobError("query", query, "expected a string")
+    return words(query)
 
 
 def index_words(data: Any, search_keys: Iterable[str] | None) -> list[str]:

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-
 from enum import Enum
 
 from .exceptions import InvalidJobError, InvalidStateError
+from .fields import JS_MAX_SAFE_INTEGER
 
 
 class JobState(str, Enum):
@@ -22,20 +22,18 @@ class JobState(str, Enum):
 STATES = tuple(s.value for s in JobState)
 
 PRIORITIES: dict[str, int] = {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
-MAX_PRIORITY = 2**53 - 1
+MAX_PRIORITY = JS_MAX_SAFE_INTEGER  # Kue reads priorities as JS numbers, Redis scores them as doubles
 
 
 def check_state(state: object) -> str:
     value = state.value if isinstance(state, JobState) else state
     if value not in STATES:
-        raise InvalidStateError(state)
+        raise InvalidStateError(state, STATES)
     return str(value)
 
 
 def priority_value(priority: object) -> int:
-    """A priority name or integer -> Kue's integer; anything else is refused, never stored raw.
-    Integers must be JavaScript-safe: Kue reads priorities as JS numbers, and Redis scores
-    them as doubles."""
+    """A priority name or integer -> Kue's integer; anything else is refused, never stored raw."""
     value: int | None = None
     if isinstance(priority, str):
         if priority in PRIORITIES:

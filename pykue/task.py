@@ -8,13 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from .backoff import is_strategy
+from .backoff import encode_backoff, is_strategy
 from .context import current_job
 from .exceptions import InvalidJobError
-from .job import MAX_ATTEMPTS
+from .fields import (
+    MAX_MS,
+    check_attempts,
+    check_count,
+    check_delay,
+    check_flag,
+    check_list,
+    check_ms,
+    check_search_keys,
+    check_type,
+    is_finite,
+)
 from .states import priority_value
 
 if TYPE_CHECKING:
@@ -22,6 +34,7 @@ if TYPE_CHECKING:
     from .queue import Queue
 
 R = TypeVar("R")
+MAX_CONCURRENCY = 2**31 - 1  # jobs of one type a worker process runs at once
 
 
 @dataclass(frozen=True)
@@ -32,21 +45,27 @@ class TaskOptions:
     ttl: int | None = None
     delay: Any = None
     remove_on_complete: bool = False
-    search_keys: tuple[str, ...] | None = None
+    search_keys: Sequence[str] | None = None
 
-    def validate(self) -> "TaskOptions":
+    def validate(self) -> TaskOptions:
+        """These options, checked as a job's would be (so a bad one is refused where it is
+        declared, not at the first ``delay``), with search_keys as a tuple or None."""
         priority_value(self.priority)
-        attempts = self.attempts
-        if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= MAX_ATTEMPTS:
-            raise InvalidJobError("attempts", self.attempts, f"expected an integer from 1 to {MAX_ATTEMPTS}")
-        if not isinstance(self.remove_on_complete, bool):
-            raise InvalidJobError("remove_on_complete", self.remove_on_complete, "expected True or False")
-        return self
+        check_attempts(self.attempts)
+        check_flag("remove_on_complete", self.remove_on_complete)
+        if not is_strategy(self.backoff):  # a callable is the task's own; anything else is stored
+            encode_backoff(self.backoff)
+        if self.ttl is not None:
+            check_ms("ttl", self.ttl)
+        if self.delay is not None:
+            check_delay(self.delay)
+        search_keys = tuple(check_search_keys(self.search_keys)) if self.search_keys is not None else None
+        return replace(self, search_keys=search_keys or None)
 
 
 @dataclass
 class Task(Generic[R]):
-    queue: "Queue"
+    queue: Queue
     fn: Callable[..., R]
     type: str
     concurrency: int = 1
@@ -54,9 +73,12 @@ class Task(Generic[R]):
     options: TaskOptions = field(default_factory=TaskOptions)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.concurrency, int) or isinstance(self.concurrency, bool) or self.concurrency < 1:
-            raise InvalidJobError("concurrency", self.concurrency, "expected an integer >= 1")
-        self.options.validate()
+        check_type(self.type)
+        if not callable(self.fn):
+            raise InvalidJobError("fn", self.fn, "a task is a function (or another callable)")
+        check_count("concurrency", self.concurrency, MAX_CONCURRENCY)
+        check_flag("bind", self.bind)
+        self.options = self.options.validate()
         self.is_async = inspect.iscoroutinefunction(self.fn)
         self.__doc__ = self.fn.__doc__
         self.__name__ = getattr(self.fn, "__name__", self.type)
@@ -71,23 +93,26 @@ class Task(Generic[R]):
 
     @property
     def backoff_strategy(self) -> Any:
-        """A Python callable or tenacity wait, applied by the worker (never stored)."""
+        """A Python callable or tenacity wait, never stored: the worker applies it to the jobs
+        of this type that carry no backoff of their own."""
         return self.options.backoff if is_strategy(self.options.backoff) else None
 
-    def with_options(self, **options: Any) -> "Task[R]":
+    def with_options(self, **options: Any) -> Task[R]:
         """A copy whose jobs use other options: priority, attempts, ttl, delay, backoff, ..."""
         unknown = set(options) - set(TaskOptions.__dataclass_fields__)
         if unknown:
-            raise InvalidJobError("option", sorted(unknown), f"expected some of {sorted(TaskOptions.__dataclass_fields__)}")
+            known = sorted(TaskOptions.__dataclass_fields__)
+            raise InvalidJobError("option", sorted(unknown), f"expected some of {known}")
         return replace(self, options=replace(self.options, **options).validate())
 
-    def build(self, *args: Any, **kwargs: Any) -> "Job":
+    def build(self, *args: Any, **kwargs: Any) -> Job:
         """The unsaved job that ``delay`` would save."""
         data = dict(kwargs)
         if args:
             data["args"] = list(args)
         opts = self.options
-        job = self.queue.create(self.type, data).priority(opts.priority).attempts(opts.attempts)
+        job = self.queue.create(self.type, data)
+        job.priority(opts.priority).attempts(opts.attempts)
         if opts.backoff is not None and not is_strategy(opts.backoff):
             job.backoff(opts.backoff)
         if opts.ttl:
@@ -100,19 +125,21 @@ class Task(Generic[R]):
             job.search_keys(list(opts.search_keys))
         return job
 
-    def delay(self, *args: Any, **kwargs: Any) -> "Job":
+    def delay(self, *args: Any, **kwargs: Any) -> Job:
         """Save a job for a worker to run ``fn(*args, **kwargs)``; returns the saved Job."""
         return self.build(*args, **kwargs).save()
 
-    def schedule(self, when: int | float | dt.timedelta | dt.datetime, *args: Any, **kwargs: Any) -> "Job":
+    def schedule(self, when: int | float | dt.timedelta | dt.datetime, *args: Any, **kwargs: Any) -> Job:
         """Like ``delay``, run no sooner than ``when`` (seconds from now, a timedelta or a datetime)."""
-        return self.build(*args, **kwargs).delay(_delay_value(when)).save()
+        job = self.build(*args, **kwargs)
+        job.delay(_delay_value(when))
+        return job.save()
 
-    def delay_many(self, calls: Iterable[dict[str, Any] | tuple[tuple[Any, ...], dict[str, Any]]]) -> list["Job"]:
+    def delay_many(self, calls: Iterable[dict[str, Any] | tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Job]:
         """Save many jobs in one round trip: each call is a kwargs dict or an (args, kwargs) pair."""
         jobs = []
-        for call in calls:
-            args, kwargs = ((), call) if isinstance(call, dict) else call
+        for call in check_list("calls", calls, "a list of kwargs dicts or (args, kwargs) pairs"):
+            args, kwargs = _call_arguments(call)
             jobs.append(self.build(*args, **kwargs))
         return self.queue.save_jobs(jobs)
 
@@ -129,11 +156,29 @@ class Task(Generic[R]):
         return [data], {}
 
 
+def default_type(fn: Callable[..., Any]) -> str:
+    """A task's type when none is given: the function's module-qualified name."""
+    name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or type(fn).__qualname__
+    return f"{getattr(fn, '__module__', None) or type(fn).__module__}.{name}"
+
+
+def _call_arguments(call: Any) -> tuple[Sequence[Any], dict[str, Any]]:
+    if _is_kwargs(call):
+        return (), call
+    pair = isinstance(call, (tuple, list)) and len(call) == 2
+    if pair and isinstance(call[0], (tuple, list)) and _is_kwargs(call[1]):
+        return call[0], call[1]
+    raise InvalidJobError("call", call, "expected a kwargs dict or an (args, kwargs) pair")
+
+
+def _is_kwargs(value: Any) -> bool:
+    return isinstance(value, dict) and all(isinstance(key, str) for key in value)
+
+
 def _delay_value(when: Any) -> Any:
-    if isinstance(when, (int, float)) and not isinstance(when, bool):
-        if when < 0:
-            raise InvalidJobError("when", when, "expected seconds >= 0, a timedelta or a datetime")
-        return dt.timedelta(seconds=when)
+    """``when`` as Job.delay takes it: seconds become milliseconds."""
     if isinstance(when, (dt.timedelta, dt.datetime)):
         return when
-    raise InvalidJobError("when", when, "expected seconds >= 0, a timedelta or a datetime")
+    if not is_finite(when) or not 0 <= when <= MAX_MS / 1000:
+        raise InvalidJobError("when", when, f"expected seconds from 0 to {MAX_MS // 1000}, a timedelta or a datetime")
+    return when * 1000

@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 class TestMode:
     __test__ = False  # not a pytest class
 
-    def __init__(self, queue: "Queue") -> None:
+    def __init__(self, queue: Queue) -> None:
         self.queue = queue
-        self.jobs: list["Job"] = []
+        self.jobs: list[Job] = []
         self.active = False
         self.process = False
         self._ids = itertools.count(1)
@@ -31,11 +31,11 @@ class TestMode:
     def clear(self) -> None:
         self.jobs.clear()
 
-    def record(self, job: "Job") -> bool:
+    def record(self, job: Job) -> bool:
         """Keep the job; True when it must not reach Redis."""
         self.jobs.append(job)
         if self.process:
             return False
-        job.id = str(next(self._ids))  # Kue uses lodash.uniqueId(): a string counter
+        job.id = str(next(self._ids))  # type: ignore[assignment]  # Kue's lodash.uniqueId(): a string counter
         job.test_only = True  # never in Redis: its own Redis operations refuse to run
         return True

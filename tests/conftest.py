@@ -1,17 +1,21 @@
 """Shared fixtures: one private redis-server per test session, never the user's port 6379."""
 from __future__ import annotations
 
-import os
 import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
 
-from pykue.embedded import RedisServer
+from tests.redis_server import RedisServer
+
+if TYPE_CHECKING:
+    from pykue import Queue
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory):
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     server = RedisServer(tmp_path_factory.mktemp("redis"))
     assert server.port != 6379
     server.start()
@@ -20,12 +24,12 @@ def redis_server(tmp_path_factory):
 
 
 @pytest.fixture
-def redis_url(redis_server) -> str:
+def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url
 
 
 @pytest.fixture
-def client(redis_server):
+def client(redis_server: RedisServer) -> Iterator[redis.Redis]:
     conn = redis.Redis(port=redis_server.port, decode_responses=True)
     conn.flushall()
     yield conn
@@ -33,7 +37,7 @@ def client(redis_server):
 
 
 @pytest.fixture
-def queue(client, redis_server):
+def queue(client: redis.Redis, redis_server: RedisServer) -> Iterator[Queue]:
     from pykue import Queue
 
     q = Queue(redis=redis_server.url, prefix="q")

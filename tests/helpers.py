@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 IN_CI = bool(os.environ.get("CI"))
 
 
-def wait_for(check, timeout: float = 10.0, interval: float = 0.01, message="condition"):
+def wait_for(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.01,
+             message: str | Callable[[], Any] = "condition") -> T:
     """Poll ``check`` until it returns a truthy value; tests never sleep blindly. ``message``
     may be a callable, to describe the state at the timeout."""
     deadline = time.monotonic() + timeout

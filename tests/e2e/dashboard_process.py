@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from pykue.embedded import terminate
+from tests.redis_server import terminate
 
 RUNNING = re.compile(r"Running on (http://\S+)")
 

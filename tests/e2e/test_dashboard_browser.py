@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from pykue import Queue
-from pykue.embedded import RedisServer
 from tests.e2e.dashboard_process import DashboardProcess
 from tests.helpers import minute_with_room, wait_for
+from tests.redis_server import RedisServer
 
 pytestmark = pytest.mark.browser
 

@@ -13,7 +13,8 @@ import redis.retry
 
 from pykue import ConfigurationError, Queue
 from pykue.connection import connect, describe
-from pykue.embedded import RedisServer, ping_socket, socket_path_for, stop_embedded_server
+from pykue.embedded import ping_socket, socket_path_for, stop_embedded_server
+from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

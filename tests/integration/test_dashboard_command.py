@@ -8,7 +8,7 @@ import werkzeug.serving
 from click.testing import CliRunner
 
 from pykue.connection import DEFAULT_URL
-from pykue.embedded import free_port
+from tests.redis_server import free_port
 from pykue.web.command import dashboard
 
 

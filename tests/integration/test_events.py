@@ -248,7 +248,7 @@ def test_wait_on_a_job_removed_meanwhile(queue):
 def test_listeners_survive_a_redis_restart(tmp_path):
     import redis
 
-    from pykue.embedded import RedisServer
+    from tests.redis_server import RedisServer
 
     with RedisServer(tmp_path / "restart") as server:
         q = Queue(redis=server.url)
@@ -274,7 +274,7 @@ def test_listeners_survive_a_redis_restart(tmp_path):
 def test_a_refused_subscription_is_reported_and_retried(tmp_path):
     import redis
 
-    from pykue.embedded import RedisServer
+    from tests.redis_server import RedisServer
 
     with RedisServer(tmp_path / "acl") as server:
         admin = redis.Redis(port=server.port, decode_responses=True)

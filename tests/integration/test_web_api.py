@@ -534,7 +534,7 @@ def test_post_json_nested_too_deeply_is_a_clear_400(client, http):
 @pytest.fixture
 def unreachable(caplog):
     """A dashboard whose Redis URL (with a password) points at a port nothing listens on."""
-    from pykue.embedded import free_port
+    from tests.redis_server import free_port
 
     port = free_port()
     app = create_app(f"redis://:s3cret@127.0.0.1:{port}/2", title="<b>Jobs</b>")

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from pykue import Queue
 from pykue.cli import main
-from pykue.embedded import RedisServer, free_port
+from tests.redis_server import RedisServer, free_port
 from tests.helpers import wait_for
 from tests.workerapp.app import build
 from tests.workerapp.support import pykue_cli

@@ -14,7 +14,7 @@ import time
 
 import pykue
 from pykue import Queue
-from pykue.embedded import RedisServer
+from tests.redis_server import RedisServer
 from tests.helpers import wait_for
 from tests.workerapp.app import build
 from tests.workerapp.support import EventLog, pykue_cli, runs

@@ -1,7 +1,8 @@
-"""Job.to_json(): Kue's toJSON keys, order and value types (reference section 2), no Redis needed."""
+"""Job.to_json(): Kue's toJSON keys, order and value types (lib/queue/job.js), no Redis needed."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -13,12 +14,12 @@ ORDER = ["id", "type", "data", "result", "priority", "progress", "progress_data"
 
 
 @pytest.fixture
-def offline_queue():
+def offline_queue() -> Queue:
     """A Queue object that never connects: to_json and the setters do no I/O."""
     return Queue(redis="redis://127.0.0.1:1/0")
 
 
-def test_the_observed_kue_example(offline_queue):
+def test_the_observed_kue_example(offline_queue: Any) -> None:
     fields = {"type": "email", "data": '{"title":"welcome tj","to":"tj@x.com"}', "priority": "-10",
               "state": "inactive", "created_at": "1795324101317", "promote_at": "1795324101317",
               "updated_at": "1795324101391", "ttl": "5000", "max_attempts": "3"}
@@ -34,7 +35,7 @@ def test_the_observed_kue_example(offline_queue):
     assert list(out) == list(expected)
 
 
-def test_every_field_in_kues_order_with_kues_types(offline_queue):
+def test_every_field_in_kues_order_with_kues_types(offline_queue: Any) -> None:
     fields = {
         "ttl": "100", "workerId": "kue:h:1:email:1", "delay": "20", "duration": "7", "started_at": "5",
         "failed_at": "4", "updated_at": "3", "promote_at": "2", "created_at": "1", "error": "Error: x",
@@ -54,7 +55,7 @@ def test_every_field_in_kues_order_with_kues_types(offline_queue):
     assert json.dumps(out)
 
 
-def test_absent_fields_are_left_out_and_progress_is_number_zero(offline_queue):
+def test_absent_fields_are_left_out_and_progress_is_number_zero(offline_queue: Any) -> None:
     out = Job.from_hash(offline_queue, 3, {"type": "t", "data": "{}", "priority": "0"}).to_json()
 
     assert list(out) == ["id", "type", "data", "priority", "progress", "attempts"]
@@ -62,12 +63,12 @@ def test_absent_fields_are_left_out_and_progress_is_number_zero(offline_queue):
     assert out["attempts"] == {"made": 0, "remaining": 1, "max": 1}
 
 
-def test_attempts_remaining_never_negative(offline_queue):
+def test_attempts_remaining_never_negative(offline_queue: Any) -> None:
     job = Job.from_hash(offline_queue, 3, {"type": "t", "attempts": "4", "max_attempts": "3"})
     assert job.attempts() == Attempts(4, 0, 3)
 
 
-def test_a_new_job_serialises_without_redis(offline_queue):
+def test_a_new_job_serialises_without_redis(offline_queue: Any) -> None:
     job = offline_queue.create("email", {"to": "a"}).priority("high").attempts(3)
 
     out = job.to_json()
@@ -76,12 +77,12 @@ def test_a_new_job_serialises_without_redis(offline_queue):
                    "attempts": {"made": 0, "remaining": 3, "max": 3}}
 
 
-def test_non_json_stored_text_is_returned_raw(offline_queue):
+def test_non_json_stored_text_is_returned_raw(offline_queue: Any) -> None:
     out = Job.from_hash(offline_queue, 1, {"type": "t", "data": "not json", "result": "oops"}).to_json()
     assert out["data"] == "not json" and out["result"] == "oops"
 
 
-def test_setters_chain_and_getters_read_back(offline_queue):
+def test_setters_chain_and_getters_read_back(offline_queue: Any) -> None:
     job = offline_queue.create("t").priority("low").attempts(4).delay(1500).ttl(300) \
         .backoff({"type": "fixed", "delay": 10}).remove_on_complete(True).search_keys("a.b").events(False)
 
@@ -92,7 +93,7 @@ def test_setters_chain_and_getters_read_back(offline_queue):
     assert job.search_keys() == ["a.b"]
 
 
-def test_kue_options_object(offline_queue):
+def test_kue_options_object(offline_queue: Any) -> None:
     job = offline_queue.create("t").apply_kue_options(
         {"priority": "high", "attempts": "3", "delay": 0, "backoff": {"type": "fixed", "delay": 1}})
     assert (job.priority(), job.attempts().max, job.delay()) == (-10, 3, None)
@@ -103,7 +104,7 @@ def test_kue_options_object(offline_queue):
 
 
 @pytest.mark.parametrize("stored", ["Infinity", "-Infinity", "NaN"])
-def test_a_non_finite_priority_node_wrote_becomes_null_as_in_json_stringify(offline_queue, stored):
+def test_a_non_finite_priority_node_wrote_becomes_null_as_in_json_stringify(offline_queue: Any, stored: Any) -> None:
     out = Job.from_hash(offline_queue, 3, {"type": "t", "data": "{}", "priority": stored}).to_json()
     assert out["priority"] is None
     assert json.loads(json.dumps(out, allow_nan=False))["priority"] is None

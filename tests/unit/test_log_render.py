@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
-from pykue.job import render_log
+from pykue.logformat import render_log
 
 
 @pytest.mark.parametrize("fmt,args,line", [
@@ -27,7 +28,7 @@ from pykue.job import render_log
     ("%.2f s", (1.5,), "1.50 s"),                    # Python flags work as well
     ("%r", ("x",), "'x'"),
 ])
-def test_format_strings(fmt, args, line):
+def test_format_strings(fmt: Any, args: Any, line: Any) -> None:
     assert render_log(fmt, args) == line
 
 
@@ -50,19 +51,19 @@ def test_format_strings(fmt, args, line):
     (ValueError("bad thing"), "ValueError: bad thing"),
     ("<b>html</b>", "<b>html</b>"),
 ])
-def test_single_values(value, line):
+def test_single_values(value: Any, line: Any) -> None:
     assert render_log(value, ()) == line
 
 
-def test_long_objects_break_over_lines_like_node():
+def test_long_objects_break_over_lines_like_node() -> None:
     assert render_log({"long key": "x" * 80}, ()) == "{\n  'long key': '" + "x" * 80 + "'\n}"
 
 
-def test_non_string_first_argument_joins_everything():
+def test_non_string_first_argument_joins_everything() -> None:
     assert render_log({"a": 1}, ("x", 2, None)) == "{ a: 1 } x 2 null"
 
 
-NODE_CASES = [
+NODE_CASES: list[list[Any]] = [
     ["this is %s number %d", "test", 1], [{"a": 1, "b": "x"}], ["sent", {"to": "tj"}], ["%s", [1, [2, [3]]]],
     [{"nested": {"list": [1, 2, {"deep": {"deeper": 1}}]}}], [{"x": "y" * 30, "z": "w" * 30}],
     ["%i", "42px"], ["%f", "3.5abc"], ["%d", None], [{"q": "both ' and \""}], [1e21], [1e-7], ["%%s %s", "x"],
@@ -70,7 +71,7 @@ NODE_CASES = [
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_same_text_as_node_util_format():
+def test_same_text_as_node_util_format() -> None:
     script = ("const util=require('util');const c=JSON.parse(require('fs').readFileSync(0,'utf8'));"
               "console.log(JSON.stringify(c.map(a=>util.format(...a))))")
     node = subprocess.run(["node", "-e", script], input=json.dumps(NODE_CASES), capture_output=True,

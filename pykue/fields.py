@@ -1,0 +1,121 @@
+"""The checks every value bound for a job hash (or a key name) passes, in one place.
+
+Each check returns the value as it will be stored, or raises ``InvalidJobError`` naming the
+field and the value. Job, Task and Queue share them, so a value Kue's format cannot hold is
+refused the same way whichever door it comes in by, before anything is written, and never
+escapes as a bare ``OverflowError`` or ``TypeError`` from deep inside a conversion.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from typing import Any, TypeGuard
+
+from .exceptions import InvalidJobError
+
+JS_MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer JavaScript (Kue) and Lua hold exactly
+MAX_ATTEMPTS = JS_MAX_SAFE_INTEGER
+MAX_MS = 2**52  # ~142,000 years: now + this stays an integer that JavaScript and Lua hold exactly
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """An int or float; True and False are not numbers here, though Python says they are."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_finite(value: object) -> TypeGuard[int | float]:
+    """A number that is neither NaN nor infinite. An int of any size is finite (``math.isfinite``
+    raises OverflowError on one too large for a float)."""
+    return isinstance(value, int) and not isinstance(value, bool) or isinstance(value, float) and math.isfinite(value)
+
+
+def encodes_utf8(text: str) -> bool:
+    """False for text holding a lone surrogate, which Redis cannot be sent nor Node read."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_text(field: str, value: Any, what: str) -> str:
+    """A non-empty string of valid UTF-8, e.g. a job type or a key prefix."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidJobError(field, value, f"{what} must be a non-empty string")
+    if not encodes_utf8(value):
+        raise InvalidJobError(field, value, f"{what} must be valid UTF-8 text (no lone surrogates)")
+    return value
+
+
+def check_type(value: Any) -> str:
+    return check_text("type", value, "a job type")
+
+
+def check_prefix(value: Any) -> str:
+    """A queue's key prefix: any non-empty text Redis can be sent (Kue's default is ``q``)."""
+    if not isinstance(value, str) or not value or not encodes_utf8(value):
+        raise InvalidJobError("prefix", value, "expected a non-empty string of valid UTF-8 text")
+    return value
+
+
+def check_list(field: str, value: Any, what: str) -> list[Any]:
+    """An iterable of items (not a string or a dict, whose iteration is rarely what was meant)."""
+    if isinstance(value, (str, bytes, dict)) or not isinstance(value, Iterable):
+        raise InvalidJobError(field, value, f"expected {what}")
+    return list(value)
+
+
+def check_count(field: str, value: Any, maximum: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= maximum:
+        raise InvalidJobError(field, value, f"expected an integer from 1 to {maximum}")
+    return value
+
+
+def check_attempts(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_ATTEMPTS:
+        raise InvalidJobError("attempts", value, f"expected an integer from 1 to {MAX_ATTEMPTS}")
+    return value
+
+
+def check_ms(field: str, value: Any) -> int:
+    """A duration in milliseconds (a number or a timedelta) that Kue can add to a timestamp."""
+    ms = value.total_seconds() * 1000 if isinstance(value, dt.timedelta) else value
+    if not is_finite(ms) or not 0 <= ms <= MAX_MS:
+        raise InvalidJobError(field, value, f"expected a number of milliseconds from 0 to {MAX_MS} or a timedelta")
+    return int(ms)
+
+
+def check_delay(value: Any) -> int:
+    """A delay in ms, a timedelta, or the datetime to run at (one in the past: no delay)."""
+    if isinstance(value, dt.datetime):
+        try:
+            when = value if value.tzinfo else value.astimezone()
+            ms = max(0.0, (when - dt.datetime.now(dt.timezone.utc)).total_seconds() * 1000)
+        except (OverflowError, ValueError):  # a naive datetime.min has no local time
+            raise InvalidJobError("delay", value, "a datetime this far off has no local time") from None
+        return check_ms("delay", ms)
+    return check_ms("delay", value)
+
+
+def check_seconds(field: str, value: Any, *, maximum: float = MAX_MS / 1000) -> float:
+    """A number of seconds from 0 to ``maximum``."""
+    if not is_finite(value) or not 0 <= value <= maximum:
+        raise InvalidJobError(field, value, f"expected a number of seconds from 0 to {maximum:.0f}")
+    return float(value)
+
+
+def check_flag(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidJobError(field, value, "expected True or False")
+    return value
+
+
+def check_search_keys(keys: Any) -> list[str]:
+    """Kue's searchKeys: one dotted path into the data, or a list of them."""
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
+        raise InvalidJobError("search_keys", keys, "expected a list of strings")
+    return list(keys)
+
