@@ -12,6 +12,7 @@ from .keys import Keys, strip_zid
 from .replies import ReplyCode
 from .scripts import Scripts
 from .states import STATES
+from .worker_store import WorkerStore
 
 
 class Store:
@@ -19,6 +20,10 @@ class Store:
         self.client = client
         self.keys = keys
         self.scripts = scripts
+
+    def for_worker(self) -> WorkerStore:
+        """The worker's side: claims, reports, upkeep, on the same client and keys."""
+        return WorkerStore(self.client, self.keys, self.scripts)
 
     # -- saving -------------------------------------------------------------------------------
 
