@@ -1,11 +1,10 @@
 """How pykue talks to Redis fast: the only module that knows.
 
-Script calls go out as EVALSHA on a connection of the client's pool, skipping the
-per-command layers of redis-py that cost more than the round trip on hot paths: a held
-"lane" connection for one-off calls, calls sent together and read later (in flight), a
-script sent right behind a blocking pop, redis-py pipelines of script calls. After a
-SCRIPT FLUSH or a failover to a server that never saw a script, the call is re-sent once the
-script is loaded, but only when Redis cannot have run it.
+Script calls go out as EVALSHA on a pooled connection, skipping redis-py's per-command
+layers, which cost more than the round trip on hot paths: a held "lane" connection, calls in
+flight (sent now, read later), a script right behind a blocking pop, pipelines. After a
+SCRIPT FLUSH or a failover, a call is re-sent once its script is loaded, but only when Redis
+cannot have run it.
 
 Written against redis-py's public connection API (``get_connection``, ``release``,
 ``send_packed_command``, ``read_response``, ``pack_command``). One private name is used for
@@ -38,8 +37,7 @@ def _fast_packer(conn: Any) -> bool:
     """redis-py hands commands to hiredis.pack_command when hiredis is installed, after a
     per-argument pass (~3 us for a save's dozen arguments) that pykue's plain str/int
     arguments do not need. The private name: redis-py's packer of the connection."""
-    packer = getattr(conn, "_command_packer", None)
-    return _hiredis_pack is not None and type(packer).__name__ == "HiredisRespSerializer"
+    return type(getattr(conn, "_command_packer", None)).__name__ == "HiredisRespSerializer"
 
 
 def _pack(conn: Any, command: tuple[Any, ...]) -> list[bytes]:
@@ -139,8 +137,7 @@ def ready(conn: Any) -> None:
 
 
 def hold_connection(client: redis.Redis) -> Any:
-    """A pooled connection for a caller that keeps calls in flight on it (see :func:`send`);
-    give it back with :func:`return_connection`."""
+    """A pooled connection to keep calls in flight on (:func:`send`), until :func:`return_connection`."""
     return client.connection_pool.get_connection()
 
 
