@@ -41,13 +41,14 @@ class Scripts:
         k = keys
         self._save_jobs = LuaScript("save_jobs")
         self._save_keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
+        self._save_one = transport.Fixed(self._save_jobs, self._save_keys)
         self._set_state = LuaScript("set_state")
         self._set_priority = LuaScript("set_priority")
         self._remove_job = LuaScript("remove_job")
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
         self._claim_jobs = LuaScript("claim_jobs")
-        self._claim_keys = (k.base, k.events, k.state("inactive"), k.state("active"))
+        self._claim_call = transport.Fixed(self._claim_jobs, (k.base, k.events, k.state("inactive"), k.state("active")))
         self._claim_woken = LuaScript("claim_woken")
         self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
@@ -60,7 +61,7 @@ class Scripts:
     # -- saving -----------------------------------------------------------------------------
 
     def save_jobs(self, client: redis.Redis, now: int, encoded_jobs: list[list[Any]]) -> list[int]:
-        ids = transport.call(client, self._save_jobs, self._save_keys, _save_args(now, encoded_jobs))
+        ids = transport.call_fixed(client, self._save_one, _save_args(now, encoded_jobs))
         return [int(i) for i in ids]
 
     def save_job_chunks(self, client: redis.Redis, now: int, chunks: list[list[list[Any]]],
@@ -130,7 +131,7 @@ class Scripts:
         args: list[Any] = [now, worker_id, popped, popped_type]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
-        return parse_claimed(transport.call(client, self._claim_jobs, self._claim_keys, args))
+        return parse_claimed(transport.call_fixed(client, self._claim_call, args))
 
     def wait_and_claim(self, client: redis.Redis, wait_keys: Sequence[str], timeout: float, worker_id: str,
                        wake_key: str, clock_offset_ms: int, wanted: dict[str, int]) -> Woken:

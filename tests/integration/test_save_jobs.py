@@ -228,11 +228,11 @@ def test_a_call_refused_with_noscript_midway_is_sent_again_alone(queue, client, 
     monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
     real_pack, sent = transport_module._pack, []
 
-    def pack(conn, command):
+    def pack(conn, command, fixed=None):
         sent.append(command)
         if len(sent) == 2:  # the second call names a script Redis does not have
             command = (command[0], "0" * 40, *command[2:])
-        return real_pack(conn, command)
+        return real_pack(conn, command, fixed)
 
     monkeypatch.setattr("pykue.transport._pack", pack)
     jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)])
