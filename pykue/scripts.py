@@ -1,7 +1,7 @@
 """Every transition pykue makes, as one typed method per Lua script.
 
 Each method names the keys its script declares (built by ``keys.py``) and its arguments,
-in the order the script's header lists them, and hands the call to ``transport.py``.
+in the order the script's header lists them, and hands the call to ``transport``.
 """
 from __future__ import annotations
 
@@ -50,10 +50,12 @@ class Scripts:
         self._claim_jobs = LuaScript("claim_jobs")
         self._claim_call = transport.Fixed(self._claim_jobs, (k.base, k.events, k.state("inactive"), k.state("active")))
         self._claim_woken = LuaScript("claim_woken")
+        self._woken_calls: dict[str, transport.Fixed] = {}  # by wake key: one per worker process
         self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
+        self._complete_call = (-1, transport.Fixed(self._complete_jobs, ()))  # (minute, its call)
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -139,16 +141,22 @@ class Scripts:
         seconds, and claim for ``wanted`` as soon as it returns, in the same round trip
         (claim_woken.lua). After a NOSCRIPT the script is loaded but nothing was claimed:
         ``claimed`` is None."""
-        k = self.keys
         args: list[Any] = [worker_id, clock_offset_ms]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
         seconds = int(timeout) if timeout >= 1 else timeout  # Redis before 6.0 takes whole seconds only
-        keys = (k.base, wake_key, k.events, k.state("inactive"), k.state("active"))
-        popped, reply = transport.call_behind(client, ("BLPOP", *wait_keys, seconds), self._claim_woken, keys, args)
+        popped, reply = transport.call_behind(client, ("BLPOP", *wait_keys, seconds), self._woken_call(wake_key), args)
         if isinstance(reply, redis.exceptions.NoScriptError):
             self.load_claim_woken(client)
         return parse_woken(popped, reply)
+
+    def _woken_call(self, wake_key: str) -> transport.Fixed:
+        call = self._woken_calls.get(wake_key)
+        if call is None:
+            k = self.keys
+            keys = (k.base, wake_key, k.events, k.state("inactive"), k.state("active"))
+            call = self._woken_calls[wake_key] = transport.Fixed(self._claim_woken, keys)
+        return call
 
     def load_claim_woken(self, client: redis.Redis) -> None:
         """Load it ahead of a worker's first wait: a NOSCRIPT there costs a detour."""
@@ -160,24 +168,30 @@ class Scripts:
         """Complete (id, claim, result JSON) jobs as of ``now``; with a worker id, also claim
         for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call."""
         args = _complete_args(now, done, worker_id, refill, claimed_at)
-        return parse_completion(transport.call(client, self._complete_jobs, self._complete_keys(now), args))
+        return parse_completion(transport.call_fixed(client, self._completion(now), args))
 
     def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
                            refill: dict[str, int], claimed_at: int, check_health: bool = True) -> None:
         """complete_jobs sent on a connection the caller holds, its reply to be read with
         ``conn.read_response()`` and ``parse_completion`` (a NoScriptError: it did not run).
         ``check_health`` must be False while other calls' replies are unread on ``conn``."""
-        transport.send(conn, self._complete_jobs, self._complete_keys(now),
-                       _complete_args(now, done, worker_id, refill, claimed_at), check_health)
+        transport.send(conn, self._completion(now), _complete_args(now, done, worker_id, refill, claimed_at),
+                       check_health)
 
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""
         args = _complete_args(now, done, "", None, None)
-        transport.queue_in(pipe, self._complete_jobs, self._complete_keys(now), args)
+        transport.queue_in(pipe, self._complete_jobs, self._completion(now).keys, args)
 
-    def _complete_keys(self, now: int) -> tuple[str, ...]:
-        k = self.keys
-        return (k.base, k.events, k.jobs, k.work_time, k.metric_at("complete", now), *k.states)
+    def _completion(self, now: int) -> transport.Fixed:
+        """complete_jobs' call for ``now``: its keys change with the minute (its counter)."""
+        minute, call = self._complete_call
+        if minute != now // 60000:
+            k = self.keys
+            keys = (k.base, k.events, k.jobs, k.work_time, k.metric_at("complete", now), *k.states)
+            call = transport.Fixed(self._complete_jobs, keys)
+            self._complete_call = (now // 60000, call)
+        return call
 
     # -- upkeep -----------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import redis
 
 from pykue import Queue, transport
 from pykue.lua import LuaScript
+from pykue.transport import lane
 
 COMMAND = ("EVALSHA", "0" * 40, 2, "{q}:a", "q:ü", 1, "ünï", 12345678901234, b"raw")
 
@@ -50,20 +51,20 @@ def test_the_lane_belongs_to_the_transport_not_to_redis_pys_pool(redis_server, c
     queue = Queue(redis=redis_server.url, prefix="q")
     pool = queue.client.connection_pool
     queue.create("email").save()
-    assert transport._lanes[id(pool)].conn() is not None
+    assert lane._lanes[id(pool)].conn() is not None
     assert not any(name.startswith("_pykue") for name in vars(pool))
     pool_id = id(pool)
     queue.close()
     del queue, pool
     gc.collect()
-    assert pool_id not in transport._lanes  # the lane went with its pool
+    assert pool_id not in lane._lanes  # the lane went with its pool
 
 
 def test_a_blocking_pool_keeps_no_lane(redis_server, client):
     pool = redis.BlockingConnectionPool(port=redis_server.port, decode_responses=True, max_connections=4)
     queue = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
     queue.create("email").save()
-    assert id(pool) not in transport._lanes
+    assert id(pool) not in lane._lanes
     assert queue.get_job(1).type == "email"
     queue.close()
 
@@ -80,5 +81,13 @@ def test_a_call_after_script_flush_loads_the_script_and_runs_once(client):
 def test_a_call_whose_fixed_part_is_packed_beforehand_sends_the_same_bytes():
     conn = redis.Connection()
     fixed = transport.Fixed(LuaScript("save_jobs"), ("{q}:", "{q}:ids", "ünï"))
-    command = (*fixed.head, 1700000000000, "email", '{"to":"ü"}', -10, "")
-    assert b"".join(transport._pack(conn, command, fixed)) == b"".join(conn.pack_command(*command))
+    args = (1700000000000, "email", '{"to":"ü"}', -10, "")
+    expected = b"".join(conn.pack_command(*fixed.head, *args))
+    assert b"".join(transport._pack(conn, args, fixed)) == expected
+
+
+def test_a_fixed_call_packs_the_same_bytes_without_hiredis(monkeypatch):
+    conn = redis.Connection()
+    fixed = transport.Fixed(LuaScript("save_jobs"), ("q:",))
+    monkeypatch.setattr(transport, "_hiredis_pack", None)
+    assert b"".join(transport._pack(conn, (1, "x"), fixed)) == b"".join(conn.pack_command(*fixed.head, 1, "x"))

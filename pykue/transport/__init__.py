@@ -7,22 +7,24 @@ SCRIPT FLUSH or a failover, a call is re-sent once its script is loaded, but onl
 cannot have run it.
 
 Written against redis-py's public connection API (``get_connection``, ``release``,
-``send_packed_command``, ``read_response``, ``pack_command``). One private name is used for
-speed, here alone: ``Connection._command_packer``, to let hiredis pack a call directly
-(tests/integration/test_transport.py fails loudly when a redis-py release changes it).
+``send_packed_command``, ``read_response``, ``pack_command``); the held connections are in
+``lane.py``. One private name is used for speed, here alone: ``Connection._command_packer``,
+to let hiredis pack a call directly (tests/integration/test_transport.py fails loudly when a
+redis-py release changes it).
 """
 from __future__ import annotations
 
-import os
-import threading
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import redis
 from redis.exceptions import NoScriptError
 
-from .lua import LuaScript
+from ..lua import LuaScript
+from .lane import _SEND_ERRORS, checkin, checkout, hold_connection, ready, return_connection, spares_a_connection
+
+__all__ = ["Fixed", "call", "call_behind", "call_fixed", "call_many", "execute_pipeline", "hold_connection", "load",
+           "queue_in", "ready", "return_connection", "send", "spares_a_connection"]
 
 _hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:
@@ -30,7 +32,6 @@ try:
 except ImportError:  # the `fast` extra is optional
     _hiredis_pack = None
 
-_SEND_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
 
 def _fast_packer(conn: Any) -> bool:
@@ -41,13 +42,25 @@ def _fast_packer(conn: Any) -> bool:
 
 
 def _pack(conn: Any, command: tuple[Any, ...], fixed: Fixed | None = None) -> list[bytes]:
-    """``command`` in RESP; with ``fixed`` (its first elements), only the rest is packed here."""
+    """``command`` in RESP; with ``fixed``, ``command`` is what follows its fixed part."""
     if _hiredis_pack is not None and _fast_packer(conn):
         if fixed is None:
             return [_hiredis_pack(command)]
-        rest = _hiredis_pack(command[fixed.count:])
-        return [b"*%d\r\n%b%b" % (len(command), fixed.packed, rest[rest.index(b"\r\n") + 2:])]
+        rest = _hiredis_pack(command)
+        return [b"".join((_array_header(fixed.count + len(command)), fixed.packed, rest[rest.index(b"\r\n") + 2:]))]
+    if fixed is not None:
+        command = (*fixed.head, *command)
     return list(conn.pack_command(*command))
+
+
+_HEADERS: dict[int, bytes] = {}
+
+
+def _array_header(n: int) -> bytes:
+    header = _HEADERS.get(n)
+    if header is None:
+        header = _HEADERS[n] = b"*%d\r\n" % n
+    return header
 
 
 def evalsha(script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> tuple[Any, ...]:
@@ -69,103 +82,6 @@ class Fixed:
         self.packed = packed[packed.index(b"\r\n") + 2:]  # without the array header
 
 
-# -- the lane: one connection a process keeps out of each plain pool ---------------------------
-
-class _Lane:
-    """One connection a process keeps checked out of a pool for script calls: taking one from
-    redis-py's pool and giving it back costs ~9 us (locks, observability hooks), as much as a
-    tenth of a single-job save. Whoever finds the lane busy uses the pool as usual. A held
-    connection marked for reconnection (a server's maintenance notice, which the pool acts on
-    at release) is reconnected when next taken.
-
-    The pool keeps its checked-out connection alive; the lane refers to it weakly, since a
-    connection refers to its pool: a strong reference here would keep every pool alive."""
-
-    __slots__ = ("lock", "conn", "pid")
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.conn: weakref.ref[Any] | None = None
-        self.pid = os.getpid()
-
-_lanes: dict[int, _Lane] = {}  # by id(pool); a pool's entry goes with it (a WeakKeyDictionary costs 0.3 us a call)
-_lanes_lock = threading.Lock()
-os.register_at_fork(after_in_child=lambda: globals().update(_lanes_lock=threading.Lock()))
-_LANE_MIN_POOL = 8  # a small pool keeps all its connections for everyone
-
-
-def spares_a_connection(pool: Any) -> bool:
-    """Whether pykue may keep one of the pool's connections for itself: a plain pool with
-    room to spare, whose connections need no release hooks (not blocking, Sentinel or
-    client-side-caching pools, nor credential-provider connections)."""
-    kwargs = getattr(pool, "connection_kwargs", {})
-    return (type(pool) is redis.ConnectionPool and getattr(pool, "cache", None) is None
-            and (pool.max_connections or 2**31) >= _LANE_MIN_POOL and kwargs.get("credential_provider") is None)
-
-
-def _lane_of(pool: Any) -> _Lane | None:
-    lane = _lanes.get(id(pool))
-    if lane is not None and lane.pid == os.getpid():
-        return lane
-    if not spares_a_connection(pool):
-        return None
-    with _lanes_lock:  # new, or inherited through a fork
-        lane = _lanes.get(id(pool))
-        if lane is None or lane.pid != os.getpid():
-            if lane is None:  # before the pool's id can be reused, its entry is gone
-                weakref.finalize(pool, _lanes.pop, id(pool), None)
-            lane = _lanes[id(pool)] = _Lane()
-    return lane
-
-
-def _checkout(pool: Any) -> tuple[_Lane | None, Any]:
-    lane = _lane_of(pool)
-    if lane is None or not lane.lock.acquire(blocking=False):
-        return None, pool.get_connection()
-    try:
-        conn = lane.conn() if lane.conn is not None else None
-        if conn is None:  # none yet, or the pool dropped it (a reset)
-            conn = pool.get_connection()
-            lane.conn = weakref.ref(conn)
-        else:
-            ready(conn)
-    except BaseException:
-        lane.lock.release()
-        raise
-    return lane, conn
-
-
-def _checkin(pool: Any, lane: _Lane | None, conn: Any) -> None:
-    if lane is None:
-        pool.release(conn)
-    else:
-        lane.lock.release()
-
-
-def ready(conn: Any) -> None:
-    """What the pool checks on checkout and release, for a connection pykue holds: connected,
-    not marked for reconnection, and nothing unread (a server that closed an idle connection,
-    after a restart or its `timeout`, leaves an EOF to read)."""
-    if getattr(conn, "should_reconnect", bool)():
-        conn.disconnect()
-    try:
-        conn.connect()
-        if conn.can_read():
-            raise redis.ConnectionError("Connection has data")
-    except _SEND_ERRORS:
-        conn.disconnect()
-        conn.connect()
-
-
-def hold_connection(client: redis.Redis) -> Any:
-    """A pooled connection to keep calls in flight on (:func:`send`), until :func:`return_connection`."""
-    return client.connection_pool.get_connection()
-
-
-def return_connection(client: redis.Redis, conn: Any) -> None:
-    client.connection_pool.release(conn)
-
-
 # -- calls ----------------------------------------------------------------------------------
 
 def load(client: redis.Redis, script: LuaScript) -> None:
@@ -179,7 +95,7 @@ def call(client: redis.Redis, script: LuaScript, keys: Sequence[str], args: Sequ
 
 def call_fixed(client: redis.Redis, fixed: Fixed, args: Sequence[Any]) -> Any:
     """:func:`call` with its fixed part packed beforehand."""
-    return _call(client, fixed.script, (*fixed.head, *args), fixed)
+    return _call(client, fixed.script, tuple(args), fixed)
 
 
 def _call(client: redis.Redis, script: LuaScript, command: tuple[Any, ...], fixed: Fixed | None) -> Any:
@@ -196,7 +112,7 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
     could store the job twice)."""
     pool = client.connection_pool
     for attempt in (1, 2):
-        lane, conn = _checkout(pool)
+        lane, conn = checkout(pool)
         try:
             try:
                 conn.send_packed_command(_pack(conn, command, fixed))
@@ -212,7 +128,7 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
             conn.disconnect()  # a half-read reply must not be left on a pooled connection
             raise
         finally:
-            _checkin(pool, lane, conn)
+            checkin(pool, lane, conn)
         if isinstance(reply, redis.ResponseError):
             raise reply
         return reply
@@ -245,7 +161,7 @@ def _many(client: redis.Redis, commands: list[tuple[Any, ...]], meanwhile: Calla
     first while the next are still being packed. Error replies are returned, not raised."""
     pool = client.connection_pool
     for attempt in (1, 2):
-        lane, conn = _checkout(pool)
+        lane, conn = checkout(pool)
         sent = 0
         try:
             try:
@@ -264,7 +180,7 @@ def _many(client: redis.Redis, commands: list[tuple[Any, ...]], meanwhile: Calla
             conn.disconnect()
             raise
         finally:
-            _checkin(pool, lane, conn)
+            checkin(pool, lane, conn)
         return replies
     raise AssertionError("unreachable")
 
@@ -277,8 +193,7 @@ def _read(conn: Any) -> Any:
         return error
 
 
-def call_behind(client: redis.Redis, command: tuple[Any, ...], script: LuaScript, keys: Sequence[str],
-                args: Sequence[Any]) -> tuple[Any, Any]:
+def call_behind(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed, args: Sequence[Any]) -> tuple[Any, Any]:
     """``command`` (a blocking pop) with the script right behind it on one connection, sent
     together: Redis runs the script as soon as it has served the command, so both replies
     come in one round trip. Returns both, an error reply as a ResponseError value (the
@@ -290,7 +205,7 @@ def call_behind(client: redis.Redis, command: tuple[Any, ...], script: LuaScript
     pool = client.connection_pool
     conn: Any = pool.get_connection()
     try:
-        conn.send_packed_command(_pack(conn, command) + _pack(conn, evalsha(script, keys, args)))
+        conn.send_packed_command(_pack(conn, command) + _pack(conn, tuple(args), fixed))
         replies = (_read(conn), _read(conn))
     except BaseException:
         conn.disconnect()  # a reply left unread must not stay on a pooled connection
@@ -300,12 +215,12 @@ def call_behind(client: redis.Redis, command: tuple[Any, ...], script: LuaScript
     return replies
 
 
-def send(conn: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any], check_health: bool = True) -> None:
+def send(conn: Any, fixed: Fixed, args: Sequence[Any], check_health: bool = True) -> None:
     """Send a call on ``conn`` without reading its reply: several may be out at once on
     one connection, their replies read later in order with ``conn.read_response()``.
     Only with nothing out may redis-py run a due health check: its PING would read the
     reply of a call in flight."""
-    conn.send_packed_command(_pack(conn, evalsha(script, keys, args)), check_health=check_health)
+    conn.send_packed_command(_pack(conn, tuple(args), fixed), check_health=check_health)
 
 
 def queue_in(pipe: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> None:
