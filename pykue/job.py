@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import backoff as backoff_rules
 from .events import Waiter, check_listener
@@ -21,6 +21,7 @@ from .fields import check_attempts, check_delay, check_flag, check_ms, check_sea
 from .fields import check_type as check_type  # re-exported: Queue checks types with it
 from .fields import encodes_utf8 as encodes_utf8  # re-exported: the web API and the worker use it
 from .logformat import render_log
+from .replies import ReplyCode
 from .states import check_state, priority_value
 
 if TYPE_CHECKING:
@@ -196,7 +197,7 @@ class Job:
         self._remove_on_complete = bool(fields.get("removeOnComplete"))  # Kue: any non-empty value
 
     def refresh(self) -> Job:
-        fields = cast("dict[str, str]", self.queue.client.hgetall(self.queue.keys.job(self._require_id())))
+        fields = self.queue.store.job_fields(self._require_id())
         if not fields.get("type"):
             raise JobNotFoundError(self.id)
         self._load(fields)
@@ -271,7 +272,7 @@ class Job:
         line = render_log(fmt, args)
         if not encodes_utf8(line):
             raise InvalidJobError("log", line, "a log line must be valid UTF-8 text (no lone surrogates)")
-        if not self.queue.scripts.log_job(self.queue.client, self._require_id(), line, now_ms(), self.claim):
+        if self.queue.store.log_job(self._require_id(), line, now_ms(), self.claim) is ReplyCode.NOT_FOUND:
             raise JobNotFoundError(self.id)
         return self
 
@@ -283,23 +284,22 @@ class Job:
             return _int(self._hash.get("progress")) or 0
         percent = progress_percent(done, total)
         data_json = "" if not data else _dumps_field("progress data", data)
-        result = self.queue.scripts.progress_job(
-            self.queue.client, self._require_id(), percent, data_json, now_ms(), self.claim)
-        if result == 0:
+        result = self.queue.store.progress_job(self._require_id(), percent, data_json, now_ms(), self.claim)
+        if result is ReplyCode.NOT_FOUND:
             raise JobNotFoundError(self.id)
-        if result > 0:
+        if result is ReplyCode.DONE:
             self._hash["progress"] = str(percent)
             if data_json:
                 self._hash["progress_data"] = data_json
         return self
 
     def remove(self) -> None:
-        if self.queue.scripts.remove_job(self.queue.client, self._require_id()) is None:
+        if self.queue.store.remove_job(self._require_id()) is None:
             raise JobNotFoundError(self.id)
 
     def set_state(self, state: Any) -> Job:
         state = check_state(state)
-        if self.queue.scripts.set_state(self.queue.client, self._require_id(), state, now_ms()) is None:
+        if self.queue.store.set_state(self._require_id(), state, now_ms()) is None:
             raise JobNotFoundError(self.id)
         return self.refresh()
 
@@ -320,7 +320,7 @@ class Job:
 
     def set_priority(self, level: Any) -> Job:
         value = priority_value(level)
-        if not self.queue.scripts.set_priority(self.queue.client, self._require_id(), value, now_ms()):
+        if not self.queue.store.set_priority(self._require_id(), value, now_ms()):
             raise JobNotFoundError(self.id)
         return self.refresh()
 

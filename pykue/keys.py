@@ -1,12 +1,15 @@
 """Every Redis key name pykue uses, in Kue 0.11's layout, and the zid encoding.
 
-This module is the only place that formats a key. A prefix written with a hash tag
+This module is the only place that formats a key; the Lua scripts receive them in KEYS
+and derive only the keys of jobs and types they find themselves, from the prefix. A prefix written with a hash tag
 (``{q}``) makes every key of the queue land in one Redis Cluster slot, exactly as Kue
 does under ioredis.
 """
 from __future__ import annotations
 
-from .states import STATES as STATES  # re-exported; its one definition is in states.py
+from .states import STATES
+
+__all__ = ["STATES", "Keys", "strip_zid", "zid"]
 
 
 def zid(job_id: int | str) -> str:
@@ -34,6 +37,7 @@ class Keys:
         self.own = self.base + "pykue:"
         self.workers = self.own + "workers"
         self.paused = self.own + "paused"
+        self.states = tuple(self.state(s) for s in STATES)  # the five state sets, as scripts take them
 
     def job(self, job_id: int | str) -> str:
         return f"{self.base}job:{job_id}"
@@ -58,6 +62,10 @@ class Keys:
 
     def metric(self, kind: str, minute: int) -> str:
         return f"{self.own}metrics:{kind}:{minute}"
+
+    def metric_at(self, kind: str, now_ms: int) -> str:
+        """The per-minute counter of ``kind`` (complete, failed) for the minute of ``now_ms``."""
+        return self.metric(kind, now_ms // 60000)
 
     def worker_lease(self, worker_id: str) -> str:
         return f"{self.own}worker:{worker_id}"

@@ -9,7 +9,8 @@ import logging
 import os
 import re
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import redis
 
@@ -19,9 +20,10 @@ from .events import EventHub, check_listener
 from .exceptions import InvalidJobError, JobNotFoundError
 from .fields import check_count, check_list, check_prefix, check_seconds, check_text
 from .job import Job, check_type, now_ms
-from .keys import Keys, strip_zid
+from .keys import Keys
 from .scripts import Scripts
-from .states import STATES, check_state
+from .states import check_state
+from .store import Store
 from .testmode import TestMode
 
 log = logging.getLogger("pykue")
@@ -38,7 +40,8 @@ class Queue:
         self.prefix = check_prefix(prefix)
         self.keys = Keys(prefix)
         self.client = connect(redis)
-        self.scripts = Scripts(self.keys.base)
+        self.scripts = Scripts(self.keys)
+        self.store = Store(self.client, self.keys, self.scripts)
         self.search_enabled = search
         self.job_events = job_events
         self.test_mode = TestMode(self)
@@ -91,11 +94,11 @@ class Queue:
             stored[:] = [Job.stored_fields(args, now) for args in encoded]
 
         if len(encoded) == 1:
-            ids = self.scripts.save_jobs(self.client, now, encoded)
+            ids = self.store.save_jobs(now, encoded)
             describe()
         else:
             chunks = [encoded[start:start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
-            ids = self.scripts.save_job_chunks(self.client, now, chunks, describe)
+            ids = self.store.save_job_chunks(now, chunks, describe)
         for job, job_id, fields in zip(to_store, ids, stored, strict=True):
             job._saved(job_id, fields)
         return jobs
@@ -133,31 +136,32 @@ class Queue:
 
     def pause(self, type: str) -> None:
         """Stop every pykue worker sharing this Redis from taking jobs of ``type`` (about 1 s)."""
-        self.client.sadd(self.keys.paused, check_type(type))
+        self.store.pause(check_type(type))
 
     def resume(self, type: str) -> None:
-        self.client.srem(self.keys.paused, check_type(type))
+        self.store.resume(check_type(type))
 
     def paused_types(self) -> set[str]:
-        return set(self.client.smembers(self.keys.paused))
+        return self.store.paused_types()
 
-    def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> "Queue":
+    def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> Queue:
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
         if prefix:
             self.prefix, self.keys = check_prefix(prefix), Keys(prefix)
-            self.scripts = Scripts(self.keys.base)
+            self.scripts = Scripts(self.keys)
         if redis is not None:
             self.client = connect(redis)
+        self.store = Store(self.client, self.keys, self.scripts)
         self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self
 
     def setting(self, name: str) -> str | None:
         """Kue's ``queue.setting(name)``: a field of the ``<prefix>:settings`` hash."""
-        return self.client.hget(self.keys.settings, check_text("setting", name, "a setting name"))
+        return self.store.setting(check_text("setting", name, "a setting name"))
 
     def remove_job(self, job_id: int | str) -> None:
         """Kue's ``Job.remove(id)``: remove a job by id (JobNotFoundError when missing)."""
-        if self.scripts.remove_job(self.client, _job_id(job_id)) is None:
+        if self.store.remove_job(_job_id(job_id)) is None:
             raise JobNotFoundError(job_id)
 
     def shutdown(self, timeout: float = 10.0) -> None:
@@ -174,7 +178,7 @@ class Queue:
 
     def get_job(self, job_id: int | str) -> Job:
         number = _job_id(job_id)
-        fields = self.client.hgetall(self.keys.job(number))
+        fields = self.store.job_fields(number)
         if not fields.get("type"):
             raise JobNotFoundError(job_id)
         return Job.from_hash(self, number, fields)
@@ -182,30 +186,20 @@ class Queue:
     def get_jobs(self, ids: Iterable[int]) -> list[Job]:
         """The jobs that still exist, in the order asked, in one round trip."""
         ids = [_job_id(i) for i in check_list("ids", ids, "a list of job ids")]
-        pipe = self.client.pipeline(transaction=False)
-        for job_id in ids:
-            pipe.hgetall(self.keys.job(job_id))
-        return [Job.from_hash(self, i, f) for i, f in zip(ids, pipe.execute()) if f.get("type")]
+        return [Job.from_hash(self, i, f) for i, f in zip(ids, self.store.jobs_fields(ids)) if f.get("type")]
 
     def job_logs(self, job_id: int | str) -> list[str]:
         try:
             number = _job_id(job_id)
         except InvalidJobError:
             return []
-        return self.client.lrange(self.keys.log(number), 0, -1)
+        return self.store.job_logs(number)
 
     def count(self, state: str, type: str | None = None) -> int:
-        state = check_state(state)
-        key = self.keys.type_state(check_type(type), state) if type else self.keys.state(state)
-        return self.client.zcard(key)
+        return self.store.count(check_state(state), check_type(type) if type else None)
 
     def counts(self, type: str | None = None) -> dict[str, int]:
-        if type:
-            check_type(type)
-        pipe = self.client.pipeline(transaction=False)
-        for state in STATES:
-            pipe.zcard(self.keys.type_state(type, state) if type else self.keys.state(state))
-        return dict(zip(STATES, pipe.execute()))
+        return self.store.counts(check_type(type) if type else None)
 
     def inactive_count(self, type: str | None = None) -> int:
         return self.count("inactive", type)
@@ -224,42 +218,40 @@ class Queue:
 
     def state_ids(self, state: str) -> list[int]:
         """Kue's ``queue.state(state)``: every id in that state, by score."""
-        return [strip_zid(m) for m in self.client.zrange(self.keys.state(check_state(state)), 0, -1)]
+        return self.store.ranked_ids(0, -1, check_state(state))
 
     def range(self, start: int, stop: int, order: str = "asc") -> list[Job]:
         """Kue's ``Job.range``: ranks start..stop (inclusive) of all jobs, sorted by id."""
-        return self._range(self.keys.jobs, start, stop, order)
+        return self._range(None, None, start, stop, order)
 
     def range_by_state(self, state: str, start: int, stop: int, order: str = "asc") -> list[Job]:
-        return self._range(self.keys.state(check_state(state)), start, stop, order)
+        return self._range(check_state(state), None, start, stop, order)
 
     def range_by_type(self, type: str, state: str, start: int, stop: int, order: str = "asc") -> list[Job]:
-        return self._range(self.keys.type_state(check_type(type), check_state(state)), start, stop, order)
+        return self._range(check_state(state), check_type(type), start, stop, order)
 
-    def _range(self, key: str, start: int, stop: int, order: str) -> list[Job]:
+    def _range(self, state: str | None, type: str | None, start: int, stop: int, order: str) -> list[Job]:
         if order not in ("asc", "desc"):
             raise InvalidJobError("order", order, 'expected "asc" or "desc"')
         for name, value in (("start", start), ("stop", stop)):
             if not isinstance(value, int) or isinstance(value, bool) or not -2**63 <= value < 2**63:
                 raise InvalidJobError(name, value, "expected an integer rank (negative: from the end)")
-        ids = [strip_zid(m) for m in self.client.zrange(key, start, stop)]
-        jobs = sorted(self.get_jobs(ids), key=lambda job: job.id)
+        ids = self.store.ranked_ids(start, stop, state, type)
+        jobs = sorted(self.get_jobs(ids), key=lambda job: job.id or 0)
         return jobs[::-1] if order == "desc" else jobs
 
     def types(self) -> list[str]:
-        return sorted(self.client.smembers(self.keys.types))
+        return sorted(self.store.types())
 
     def work_time(self) -> int | None:
-        value = self.client.get(self.keys.work_time)
-        return int(value) if value is not None else None
+        return self.store.work_time()
 
     def search(self, query: str) -> list[int]:
         """Ids of jobs whose indexed data holds every word of ``query``, best match first."""
         words = search_index.query_words(query)
         if not self.search_enabled or not words:
             return []
-        keys = [self.keys.search_word(w) for w in dict.fromkeys(words)]
-        matches = self.client.zinter(keys, withscores=True)
+        matches = self.store.search(dict.fromkeys(words))
         return [int(member) for member, _ in sorted(matches, key=lambda m: (-m[1], int(m[0])))]
 
     def metrics(self, minutes: int = 60) -> dict[str, list[int]]:
@@ -268,15 +260,8 @@ class Queue:
         check_count("minutes", minutes, 7 * 24 * 60)
         current = int(time.time() // 60)
         span = list(range(current - minutes + 1, current + 1))
-        pipe = self.client.pipeline(transaction=False)
-        for kind in ("complete", "failed"):
-            pipe.mget([self.keys.metric(kind, m) for m in span])
-        complete, failed = pipe.execute()
-        return {
-            "minutes": [m * 60 for m in span],
-            "complete": [int(v or 0) for v in complete],
-            "failed": [int(v or 0) for v in failed],
-        }
+        complete, failed = self.store.metrics(span)
+        return {"minutes": [m * 60 for m in span], "complete": complete, "failed": failed}
 
     # -- events and lifecycle -------------------------------------------------------------------
 

@@ -32,14 +32,16 @@ def lua_transition() -> dict:
 
 def _pykue_save() -> dict | None:
     try:
-        from pykue.scripts import source
+        from pykue.keys import Keys
+        from pykue.lua import source
 
+        k = Keys(PREFIX)
         return {
             "label": "pykue save_jobs.lua, one job",
             "source": source("save_jobs"),
-            "keys": [],
-            # base, now, then one job: type, data, priority, attempts, delay, ttl, backoff, removeOnComplete, n_words
-            "args": [f"{PREFIX}:", "1700000000000", "task0", '{"i":__rand_int__}', "0", "1", "0", "0", "", "", "0"],
+            "keys": [k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events],
+            # now, then one job: type, data, priority, attempts, delay, ttl, backoff, removeOnComplete, n_words
+            "args": ["1700000000000", "task0", '{"i":__rand_int__}', "0", "1", "0", "0", "", "", "0"],
         }
     except (ImportError, OSError):
         return None

@@ -10,32 +10,32 @@
     worker gives back the token its BLPOP took when that one was counted here too.
   Times are the worker's: Redis's clock plus the offset the worker measured against it,
   since the caller's clock reading would be as old as the wait.
-  ARGV[1] key base, ARGV[2] worker process id, ARGV[3] its wake key, ARGV[4] the worker's
-       clock minus Redis's (ms), then pairs: type, n
+  KEYS[1] key prefix ("q:"), KEYS[2] the worker's wake key, KEYS[3] events channel,
+  KEYS[4] inactive set, KEYS[5] active set
+  Derived from the prefix: the claimed jobs' hashes, the types' sets and token lists.
+  ARGV[1] worker process id, ARGV[2] the worker's clock minus Redis's (ms), then pairs: type, n
   Returns {now (ms, the worker's clock; -1: skipped for the worker's own wake-up, 0: nothing
   inactive), {type, claimed, tokens consumed, ...}, claim_jobs' flat list}
 ]]
---- @include "keys"
---- @include "publish"
---- @include "place"
 --- @include "claim"
 if redis.replicate_commands then redis.replicate_commands() end  -- TIME then writes (Redis < 7)
-local base, wid, wake = ARGV[1], ARGV[2], ARGV[3]
+local q = {base = KEYS[1], events = KEYS[3], states = {inactive = KEYS[4], active = KEYS[5]}}
+local wid, wake = ARGV[1], KEYS[2]
 local counts, out = {}, {}
 if redis.call("LPOP", wake) then
   redis.call("DEL", wake)
   return {-1, counts, out}
 end
 local queued = {}
-for a = 5, #ARGV, 2 do queued[#queued + 1] = type_state_key(base, ARGV[a], "inactive") end
+for a = 3, #ARGV, 2 do queued[#queued + 1] = type_state_key(q.base, ARGV[a], "inactive") end
 if redis.call("EXISTS", unpack(queued)) == 0 then return {0, counts, out} end
 local time = redis.call("TIME")
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[4])
-for a = 5, #ARGV, 2 do
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[2])
+for a = 3, #ARGV, 2 do
   local jtype = ARGV[a]
-  local got = claim_type(base, now, wid, jtype, tonumber(ARGV[a + 1]), out)
+  local got = claim_type(q, now, wid, jtype, tonumber(ARGV[a + 1]), out)
   if got > 0 then
-    local tokens = tokens_key(base, jtype)
+    local tokens = tokens_key(q.base, jtype)
     local consumed = math.min(got, redis.call("LLEN", tokens))
     if consumed > 0 then redis.call("LTRIM", tokens, consumed, -1) end
     counts[#counts + 1] = jtype

@@ -5,22 +5,25 @@
   Then, in the same call, the worker may refill the slots it just freed: up to n more jobs of
   each given type are claimed for it, as claim_jobs does (one wake-up token each), which saves
   the worker a round trip per batch and keeps its slots busy.
-  ARGV[1] key base, ARGV[2] now (ms), ARGV[3] worker process id ("": no refill), ARGV[4] the
-       claims' time (ms), ARGV[5] k, then k pairs: type, n to claim; then triples: job id,
-       claim token, result JSON or ""
-  Returns {replies, claimed}: 1 or 0 per job (0: the claim no longer holds; nothing was
-  changed for that job), and claim_jobs' flat list for the jobs claimed.
+  KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] all jobs set, KEYS[4] work-time,
+  KEYS[5] this minute's completed counter (of ARGV[1]), KEYS[6..10] the five state sets
+  Derived from the prefix: the batch's jobs' hashes, logs and search entries (a batch of any
+  size costs no key argument per job), the types' sets and token lists.
+  ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
+       ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
+       JSON or ""
+  Returns {replies, claimed}: per job 1 (DONE), or 0 (CLAIM_LOST: nothing was changed for that
+  job), and claim_jobs' flat list for the jobs claimed.
 ]]
---- @include "keys"
---- @include "publish"
---- @include "place"
+--- @include "claims"
 --- @include "remove"
 --- @include "claim"
-local base, now, wid, claimed_at, k = ARGV[1], tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
+local now, wid, claimed_at, k = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local replies, work_time, completed = {}, 0, 0
-for a = 6 + 2 * k, #ARGV, 3 do
+for a = 5 + 2 * k, #ARGV, 3 do
   local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
-  local jkey = job_key(base, id)
+  local jkey = job_key(q.base, id)
   local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "started_at",
     "max_attempts", "attempts", "removeOnComplete", "workerId")
   if not claim_holds(h[2], h[4], h[9], h[1], claim) then
@@ -34,22 +37,22 @@ for a = 6 + 2 * k, #ARGV, 3 do
     if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
     redis.call("HSET", jkey, unpack(fields))
     redis.call("HDEL", jkey, "pykue_claim")
-    place(base, id, jtype, "active", "complete", priority, priority)
-    publish(base, id, "complete", "," .. result .. ",null")
-    if h[8] and h[8] ~= "" then remove_job(base, id, jtype) end
+    place(q, id, jtype, "active", "complete", priority, priority)
+    publish(q.events, id, "complete", "," .. result .. ",null")
+    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) end
     work_time = work_time + duration
     completed = completed + 1
     replies[#replies + 1] = 1
   end
 end
 if completed > 0 then
-  redis.call("INCRBY", work_time_key(base), work_time)
-  count_metric(base, "complete", now, completed)
+  redis.call("INCRBY", KEYS[4], work_time)
+  count_metric(KEYS[5], completed)
 end
 local claimed = {}
-for a = 6, 5 + 2 * k, 2 do
+for a = 5, 4 + 2 * k, 2 do
   local jtype = ARGV[a]
-  local got = claim_type(base, claimed_at, wid, jtype, tonumber(ARGV[a + 1]), claimed)
-  if got > 0 then redis.call("LTRIM", tokens_key(base, jtype), got, -1) end
+  local got = claim_type(q, claimed_at, wid, jtype, tonumber(ARGV[a + 1]), claimed)
+  if got > 0 then redis.call("LTRIM", tokens_key(q.base, jtype), got, -1) end
 end
 return {replies, claimed}

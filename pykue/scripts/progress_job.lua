@@ -1,21 +1,23 @@
 --[[ Record progress, refresh an active job's TTL deadline, publish `progress`.
-  ARGV[1] key base, ARGV[2] job id, ARGV[3] percent, ARGV[4] data JSON or "",
-  ARGV[5] now (ms), ARGV[6] claim token or "" (a worker's call is refused once its claim is gone)
-  Returns 1; 0 when the job does not exist; -1 when the claim no longer holds.
+  KEYS[1] the job's hash, KEYS[2] active set, KEYS[3] events channel
+  ARGV[1] job id, ARGV[2] percent, ARGV[3] data JSON or "", ARGV[4] now (ms),
+  ARGV[5] claim token or "" (a worker's call is refused once its claim is gone)
+  Returns 1 (DONE), -1 (NOT_FOUND: no such job) or 0 (CLAIM_LOST).
 ]]
---- @include "keys"
+--- @include "zid"
+--- @include "claims"
 --- @include "publish"
-local base, id, percent, data, now, claim = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
-local jkey = job_key(base, id)
+local jkey = KEYS[1]
+local id, percent, data, now, claim = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
 local h = redis.call("HMGET", jkey, "type", "state", "ttl", "pykue_claim", "workerId")
-if not h[1] then return 0 end
-if claim ~= "" and not claim_holds(h[2], h[4], h[5], h[1], claim) then return -1 end
+if not h[1] then return -1 end
+if claim ~= "" and not claim_holds(h[2], h[4], h[5], h[1], claim) then return 0 end
 redis.call("HSET", jkey, "progress", percent, "updated_at", now)
 if data ~= "" then redis.call("HSET", jkey, "progress_data", data) end
 local ttl = tonumber(h[3]) or 0
 if h[2] == "active" and ttl > 0 then
-  redis.call("ZADD", state_key(base, "active"), now + ttl, zid(id))
+  redis.call("ZADD", KEYS[2], now + ttl, zid(id))
 end
 if data == "" then data = "null" end
-publish(base, id, "progress", "," .. percent .. "," .. data)
+publish(KEYS[3], id, "progress", "," .. percent .. "," .. data)
 return 1

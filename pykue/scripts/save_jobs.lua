@@ -1,5 +1,9 @@
 --[[ Create one or more jobs atomically: ids, hashes, indexes, tokens, events.
-  ARGV[1] key base ("q:"), ARGV[2] now (ms), then for each job, 9 values and its words:
+  KEYS[1] key prefix ("q:"), KEYS[2] the id counter, KEYS[3] the job types set, KEYS[4] all
+  jobs set, KEYS[5] inactive set, KEYS[6] delayed set, KEYS[7] events channel
+  Derived from the prefix: the new jobs' hashes and search entries (their ids are only known
+  here), their types' sets and token lists, the search words' sets.
+  ARGV[1] now (ms), then for each job, 9 values and its words:
     type, data JSON, priority, max attempts, delay ms ("0": none), ttl ms ("0": none),
     backoff ("" or true/JSON), removeOnComplete ("" or "true"), n_words, word, ...
   Kue's hash: created_at = updated_at = now, promote_at = now + delay; a job with a delay
@@ -10,16 +14,18 @@
   Returns the new ids, in order.
 ]]
 --- @include "keys"
+--- @include "zid"
 --- @include "publish"
-local base, now_text = ARGV[1], ARGV[2]
+local base, now_text = KEYS[1], ARGV[1]
 local now = tonumber(now_text)
-local count, i = 0, 3
+local count, i = 0, 2
 while i <= #ARGV do
   count = count + 1
   i = i + 9 + tonumber(ARGV[i + 8])
 end
-local next_id = redis.call("INCRBY", ids_key(base), count) - count
+local next_id = redis.call("INCRBY", KEYS[2], count) - count
 
+local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
 local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
 
 -- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
@@ -51,18 +57,18 @@ local function write_job(i)
   if state == "inactive" then
     local tail = enqueue_tails[jtype]
     if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
-    publish(base, id_text, "enqueue", tail)
+    publish(KEYS[7], id_text, "enqueue", tail)
   end
   return id, zid(id_text), state, priority_text, delay, i + 9 + n_words
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
-  local jtype = ARGV[3]
-  local id, member, state, priority, delay = write_job(3)
-  redis.call("ZADD", jobs_key(base), priority, member)
-  redis.call("ZADD", state_key(base, state), (delay > 0) and (now + delay) or priority, member)
+  local jtype = ARGV[2]
+  local id, member, state, priority, delay = write_job(2)
+  redis.call("ZADD", KEYS[4], priority, member)
+  redis.call("ZADD", state_sets[state], (delay > 0) and (now + delay) or priority, member)
   redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
-  redis.call("SADD", types_key(base), jtype)
+  redis.call("SADD", KEYS[3], jtype)
   if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
   return {id}
 end
@@ -74,20 +80,20 @@ local function add(key, score, member)
   list[#list + 1] = score
   list[#list + 1] = member
 end
-i = 3
+i = 2
 while i <= #ARGV do
   local jtype = ARGV[i]
   local id, member, state, priority, delay, after = write_job(i)
   types[jtype] = true
-  add(jobs_key(base), priority, member)
-  add(state_key(base, state), (delay > 0) and (now + delay) or priority, member)
+  add(KEYS[4], priority, member)
+  add(state_sets[state], (delay > 0) and (now + delay) or priority, member)
   add(type_state_key(base, jtype, state), priority, member)
   if state == "inactive" then tokens[jtype] = (tokens[jtype] or 0) + 1 end
   ids[#ids + 1] = id
   i = after
 end
 for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
-for jtype in pairs(types) do redis.call("SADD", types_key(base), jtype) end
+for jtype in pairs(types) do redis.call("SADD", KEYS[3], jtype) end
 for jtype, n in pairs(tokens) do
   local ones = {}
   for k = 1, n do ones[k] = 1 end

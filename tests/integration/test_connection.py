@@ -314,10 +314,10 @@ def test_a_forked_child_saves_on_its_own_connection(redis_server, client):
 def test_saves_work_through_redis_pys_own_command_packing(redis_server, client, monkeypatch):
     # pykue packs script calls with hiredis (the optional `fast` extra) when redis-py would;
     # without it, redis-py packs them
-    import pykue.scripts
+    import pykue.transport
     from pykue import Queue
 
-    monkeypatch.setattr(pykue.scripts, "_hiredis_pack", None)
+    monkeypatch.setattr(pykue.transport, "_hiredis_pack", None)
     queue = Queue(redis=redis_server.url, prefix="q")
     one = queue.create("email", {"to": "ünïcode"}).save()
     many = queue.create_many([("email", {"n": i}) for i in range(1500)])  # two script calls, sent together

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from pykue import Queue
-from pykue import scripts as scripts_module
+from pykue import transport as transport_module
 from tests.redis_probe import EventRecorder, assert_placed, enqueue, events, snapshot, tokens  # noqa: F401
 
 
@@ -226,15 +226,15 @@ def test_a_call_refused_with_noscript_midway_is_sent_again_alone(queue, client, 
     """As after a SCRIPT FLUSH between two calls of one bulk save: the calls around the refused
     one ran, so only it goes again, and no job is stored twice."""
     monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
-    real_pack, sent = scripts_module._pack, []
+    real_pack, sent = transport_module._pack, []
 
-    def pack(conn, command):
+    def pack(conn, command, fixed=None):
         sent.append(command)
         if len(sent) == 2:  # the second call names a script Redis does not have
             command = (command[0], "0" * 40, *command[2:])
-        return real_pack(conn, command)
+        return real_pack(conn, command, fixed)
 
-    monkeypatch.setattr("pykue.scripts._pack", pack)
+    monkeypatch.setattr("pykue.transport._pack", pack)
     jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)])
 
     assert len(sent) == 4  # three calls, then the refused one again

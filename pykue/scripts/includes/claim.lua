@@ -1,34 +1,40 @@
+--- @include "keys"
+--- @include "zid"
+--- @include "claims"
+--- @include "publish"
+--- @include "place"
 -- Claim up to `want` inactive jobs of one type for worker process `wid`: highest priority
 -- first, FIFO within a priority (ZPOPMIN: lowest score, then lowest zid). Each job becomes
 -- active in its hash and both indexes with a fencing claim token, and `start` is published.
 -- Appends per job to `out`: id, claim, n_fields, field, value, ... (the hash as it was before
 -- the claim; the caller applies the claim's changes). Returns how many jobs were claimed.
-local function claim_type(base, now, wid, jtype, want, out)
+-- `q`: {base, events, states}.
+local function claim_type(q, now, wid, jtype, want, out)
   local got = 0
-  local members = redis.call("ZPOPMIN", type_state_key(base, jtype, "inactive"), want)
+  local members = redis.call("ZPOPMIN", type_state_key(q.base, jtype, "inactive"), want)
   for m = 1, #members, 2 do
     local member = members[m]
-    local id = string.sub(member, string.find(member, "|", 1, true) + 1)
-    local jkey = job_key(base, id)
+    local id = zid_id(member)
+    local jkey = job_key(q.base, id)
     local fields = redis.call("HGETALL", jkey)
     local f = {}
     for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
     if f.state == "inactive" then
       local priority = tonumber(f.priority) or 0
       local claim = claim_token(wid, f.attempts, now)
-      redis.call("ZREM", state_key(base, "inactive"), member)
-      redis.call("ZADD", state_key(base, "active"), state_score("active", priority, nil, f.ttl, now), member)
-      redis.call("ZADD", type_state_key(base, jtype, "active"), priority, member)
+      redis.call("ZREM", q.states.inactive, member)
+      redis.call("ZADD", q.states.active, state_score("active", priority, nil, f.ttl, now), member)
+      redis.call("ZADD", type_state_key(q.base, jtype, "active"), priority, member)
       redis.call("HSET", jkey, "state", "active", "started_at", now, "updated_at", now,
         "workerId", wid .. ":" .. jtype, "pykue_claim", claim)
-      publish(base, id, "start", "," .. cjson.encode(jtype) .. ",null")
+      publish(q.events, id, "start", "," .. cjson.encode(jtype) .. ",null")
       out[#out + 1] = id
       out[#out + 1] = claim
       out[#out + 1] = #fields / 2
       for _, v in ipairs(fields) do out[#out + 1] = v end
       got = got + 1
     else  -- its hash moved on (or is gone) without this index: a stale Kue Job's write
-      redis.call("ZREM", state_key(base, "inactive"), member)
+      redis.call("ZREM", q.states.inactive, member)
     end
   end
   return got

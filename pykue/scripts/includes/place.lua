@@ -1,3 +1,5 @@
+--- @include "keys"
+--- @include "zid"
 -- Kue's score of a job in the global set of `state` (section 1.2 of the reference).
 local function state_score(state, priority, promote_at, ttl, now)
   if state == "delayed" then return tonumber(promote_at) or now end
@@ -12,22 +14,23 @@ end
 
 -- Move a job's zid out of `old` (or out of every state when old is nil) and into `new`,
 -- pushing a wake-up token when it becomes inactive. Caller has already checked the hash.
-local function place(base, id, jtype, old, new, priority, score)
+-- `q`: {base = the key prefix, states = state_keys(...)}.
+local function place(q, id, jtype, old, new, priority, score)
   local member = zid(id)
   if old == nil then
     for _, s in ipairs(STATES) do
       if s ~= new then
-        redis.call("ZREM", state_key(base, s), member)
-        redis.call("ZREM", type_state_key(base, jtype, s), member)
+        redis.call("ZREM", q.states[s], member)
+        redis.call("ZREM", type_state_key(q.base, jtype, s), member)
       end
     end
   elseif old ~= new then
-    redis.call("ZREM", state_key(base, old), member)
-    redis.call("ZREM", type_state_key(base, jtype, old), member)
+    redis.call("ZREM", q.states[old], member)
+    redis.call("ZREM", type_state_key(q.base, jtype, old), member)
   end
-  redis.call("ZADD", state_key(base, new), score, member)
-  redis.call("ZADD", type_state_key(base, jtype, new), priority, member)
+  redis.call("ZADD", q.states[new], score, member)
+  redis.call("ZADD", type_state_key(q.base, jtype, new), priority, member)
   if new == "inactive" then
-    redis.call("LPUSH", tokens_key(base, jtype), 1)
+    redis.call("LPUSH", tokens_key(q.base, jtype), 1)
   end
 end

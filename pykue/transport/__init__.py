@@ -1,0 +1,251 @@
+"""How pykue talks to Redis fast: the only module that knows.
+
+Script calls go out as EVALSHA on a pooled connection, skipping redis-py's per-command
+layers, which cost more than the round trip on hot paths: a held "lane" connection, calls in
+flight (sent now, read later), a script right behind a blocking pop, pipelines. After a
+SCRIPT FLUSH or a failover, a call is re-sent once its script is loaded, but only when Redis
+cannot have run it.
+
+Written against redis-py's public connection API (``get_connection``, ``release``,
+``send_packed_command``, ``read_response``, ``pack_command``); the held connections are in
+``lane.py``. One private name is used for speed, here alone: ``Connection._command_packer``,
+to let hiredis pack a call directly (tests/integration/test_transport.py fails loudly when a
+redis-py release changes it).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from ..lua import LuaScript
+from .lane import _SEND_ERRORS, checkin, checkout, hold_connection, ready, return_connection, spares_a_connection
+
+__all__ = ["Fixed", "call", "call_behind", "call_fixed", "call_many", "execute_pipeline", "hold_connection", "load",
+           "queue_in", "ready", "return_connection", "send", "spares_a_connection"]
+
+_hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
+try:
+    from hiredis import pack_command as _hiredis_pack
+except ImportError:  # the `fast` extra is optional
+    _hiredis_pack = None
+
+
+
+def _fast_packer(conn: Any) -> bool:
+    """redis-py hands commands to hiredis.pack_command when hiredis is installed, after a
+    per-argument pass (~3 us for a save's dozen arguments) that pykue's plain str/int
+    arguments do not need. The private name: redis-py's packer of the connection."""
+    return type(getattr(conn, "_command_packer", None)).__name__ == "HiredisRespSerializer"
+
+
+def _pack(conn: Any, command: tuple[Any, ...], fixed: Fixed | None = None) -> list[bytes]:
+    """``command`` in RESP; with ``fixed``, ``command`` is what follows its fixed part."""
+    if _hiredis_pack is not None and _fast_packer(conn):
+        if fixed is None:
+            return [_hiredis_pack(command)]
+        rest = _hiredis_pack(command)
+        return [b"".join((_array_header(fixed.count + len(command)), fixed.packed, rest[rest.index(b"\r\n") + 2:]))]
+    if fixed is not None:
+        command = (*fixed.head, *command)
+    return list(conn.pack_command(*command))
+
+
+_HEADERS: dict[int, bytes] = {}
+
+
+def _array_header(n: int) -> bytes:
+    header = _HEADERS.get(n)
+    if header is None:
+        header = _HEADERS[n] = b"*%d\r\n" % n
+    return header
+
+
+def evalsha(script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> tuple[Any, ...]:
+    return ("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+class Fixed:
+    """The part of a script call that never changes (EVALSHA, the SHA1, a queue's fixed
+    keys), packed once: packing it again costs more than a single save's own arguments."""
+
+    __slots__ = ("script", "keys", "head", "count", "packed")
+
+    def __init__(self, script: LuaScript, keys: Sequence[str]) -> None:
+        self.script = script
+        self.keys = tuple(keys)
+        self.head = ("EVALSHA", script.sha, len(self.keys), *self.keys)
+        self.count = len(self.head)
+        packed = _hiredis_pack(self.head) if _hiredis_pack is not None else b"\r\n"
+        self.packed = packed[packed.index(b"\r\n") + 2:]  # without the array header
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+def load(client: redis.Redis, script: LuaScript) -> None:
+    client.script_load(script.source)
+
+
+def call(client: redis.Redis, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
+    """One script call and its reply, through the lane; loaded and re-sent after NOSCRIPT."""
+    return _call(client, script, ("EVALSHA", script.sha, len(keys), *keys, *args), None)
+
+
+def call_fixed(client: redis.Redis, fixed: Fixed, args: Sequence[Any]) -> Any:
+    """:func:`call` with its fixed part packed beforehand."""
+    return _call(client, fixed.script, tuple(args), fixed)
+
+
+def _call(client: redis.Redis, script: LuaScript, command: tuple[Any, ...], fixed: Fixed | None) -> Any:
+    try:
+        return _direct(client, command, fixed)
+    except NoScriptError:
+        load(client, script)
+        return _direct(client, command, fixed)
+
+
+def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None = None) -> Any:
+    """A call is re-sent only when sending failed (Redis cannot have run it); a connection
+    lost while waiting for the reply raises, since the script may have run (a retried save
+    could store the job twice)."""
+    pool = client.connection_pool
+    for attempt in (1, 2):
+        lane, conn = checkout(pool)
+        try:
+            try:
+                conn.send_packed_command(_pack(conn, command, fixed))
+            except _SEND_ERRORS:
+                conn.disconnect()
+                if attempt == 2:
+                    raise
+                continue
+            reply = conn.read_response()
+        except redis.ResponseError:
+            raise
+        except BaseException:
+            conn.disconnect()  # a half-read reply must not be left on a pooled connection
+            raise
+        finally:
+            checkin(pool, lane, conn)
+        if isinstance(reply, redis.ResponseError):
+            raise reply
+        return reply
+    raise AssertionError("unreachable")
+
+
+def call_many(client: redis.Redis, script: LuaScript, keys: Sequence[str], arg_lists: Sequence[Sequence[Any]],
+              meanwhile: Callable[[], Any] | None = None) -> list[Any]:
+    """Several calls sent together on one connection (a pipeline by hand), with the rule of
+    :func:`call`: re-sent only if sending failed, never after Redis may have run them.
+    ``meanwhile`` runs once all are sent, while Redis works on them.
+
+    A call refused with NOSCRIPT did nothing, so only the refused calls go again once the
+    script is loaded: a SCRIPT FLUSH between two calls leaves the first ones done."""
+    commands = [evalsha(script, keys, args) for args in arg_lists]
+    replies = _many(client, commands, meanwhile)
+    refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
+    if refused:
+        load(client, script)
+        for i, reply in zip(refused, _many(client, [commands[i] for i in refused], None)):
+            replies[i] = reply
+    for reply in replies:
+        if isinstance(reply, redis.ResponseError):
+            raise reply
+    return replies
+
+
+def _many(client: redis.Redis, commands: list[tuple[Any, ...]], meanwhile: Callable[[], Any] | None) -> list[Any]:
+    """Each call is packed and sent as soon as the previous one is out, so Redis runs the
+    first while the next are still being packed. Error replies are returned, not raised."""
+    pool = client.connection_pool
+    for attempt in (1, 2):
+        lane, conn = checkout(pool)
+        sent = 0
+        try:
+            try:
+                for command in commands:  # a health check's PING once calls are out would read their replies
+                    conn.send_packed_command(_pack(conn, command), check_health=not sent)
+                    sent += 1
+            except _SEND_ERRORS:
+                conn.disconnect()
+                if attempt == 2 or sent:  # a call already sent may have run
+                    raise
+                continue
+            if meanwhile is not None:
+                meanwhile()
+            replies = [_read(conn) for _ in commands]
+        except BaseException:
+            conn.disconnect()
+            raise
+        finally:
+            checkin(pool, lane, conn)
+        return replies
+    raise AssertionError("unreachable")
+
+
+def _read(conn: Any) -> Any:
+    """The next reply on ``conn``, an error reply as a ResponseError value."""
+    try:
+        return conn.read_response()
+    except redis.ResponseError as error:
+        return error
+
+
+def call_behind(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed, args: Sequence[Any]) -> tuple[Any, Any]:
+    """``command`` (a blocking pop) with the script right behind it on one connection, sent
+    together: Redis runs the script as soon as it has served the command, so both replies
+    come in one round trip. Returns both, an error reply as a ResponseError value (the
+    script runs even when the command failed, so its reply must still be read; a
+    NoScriptError means it did not run). A connection lost meanwhile raises: the script
+    may have run.
+
+    A pooled connection of its own, not the lane: a blocking call holds it for seconds."""
+    pool = client.connection_pool
+    conn: Any = pool.get_connection()
+    try:
+        conn.send_packed_command(_pack(conn, command) + _pack(conn, tuple(args), fixed))
+        replies = (_read(conn), _read(conn))
+    except BaseException:
+        conn.disconnect()  # a reply left unread must not stay on a pooled connection
+        raise
+    finally:
+        pool.release(conn)
+    return replies
+
+
+def send(conn: Any, fixed: Fixed, args: Sequence[Any], check_health: bool = True) -> None:
+    """Send a call on ``conn`` without reading its reply: several may be out at once on
+    one connection, their replies read later in order with ``conn.read_response()``.
+    Only with nothing out may redis-py run a due health check: its PING would read the
+    reply of a call in flight."""
+    conn.send_packed_command(_pack(conn, tuple(args), fixed), check_health=check_health)
+
+
+def queue_in(pipe: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> None:
+    """Add the call to a redis-py pipeline; run the pipeline with :func:`execute_pipeline`."""
+    pipe.evalsha(script.sha, len(keys), *keys, *args)
+
+
+def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
+    """Run a non-transactional pipeline of EVALSHA calls, loading scripts it found missing.
+
+    A NOSCRIPT reply means that call did nothing, so only those calls are sent again.
+    """
+    stack = list(pipe.command_stack)
+    results = pipe.execute(raise_on_error=False)
+    missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
+    if missing:
+        for script in scripts:
+            pipe.script_load(script.source)
+        pipe.execute()
+        for i in missing:
+            args, options = stack[i]  # redis-py keeps (args, options) tuples
+            pipe.execute_command(*args, **options)
+        for i, value in zip(missing, pipe.execute(raise_on_error=False)):
+            results[i] = value
+    for value in results:
+        if isinstance(value, Exception):
+            raise value
+    return list(results)
