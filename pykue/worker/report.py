@@ -230,10 +230,10 @@ class Reporter:
                  claimed: list[Claimed], claimed_at: int) -> None:
         if refill:  # started before the release: no slot looks free
             self._refilled(refill, claimed, claimed_at)
-        started = self._slots.started_at([o.job for o in outcomes])
-        for outcome, reply, since in zip(outcomes, replies, started):
+        jobs = [o.job for o in outcomes]
+        for outcome, reply, since in zip(outcomes, replies, self._slots.started_at(jobs)):
             self._log_outcome(outcome, reply, since)
-        self._slots.release([o.job for o in outcomes])
+        self._slots.release(jobs)
 
     def _log_outcome(self, outcome: Outcome, reply: Any, started: float | None) -> None:
         job = outcome.job

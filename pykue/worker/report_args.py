@@ -3,7 +3,7 @@ whether a batch goes out in flight, synchronously or as a fail_job of the upkeep
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ..backoff import decode_backoff, kue_delay, strategy_delay
 from ..job import dumps
@@ -54,7 +54,7 @@ def report_args(queue: Queue, outcomes: list[Outcome], worker_id: str = "",
     refill = refill or {}
     return ReportArgs(
         outcomes, int(max(o.finished_at for o in outcomes) * 1000),
-        [(*run_key(o.job), o.result_json) for o in outcomes if o.ok],
+        cast("list[tuple[int, str, str]]", [(o.job.id, o.job.claim, o.result_json) for o in outcomes if o.ok]),
         worker_id if refill else "", refill, claimed_at,
         [fail_args(queue, o) for o in outcomes if not o.ok])
 

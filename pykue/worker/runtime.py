@@ -28,7 +28,7 @@ from .fetch import Fetcher, WakeUp
 from .redis_calls import WorkerCalls
 from .report import Inbox, Reporter
 from .report_line import ReportLine
-from .slots import Running, Slots, run_key
+from .slots import RunKey, Running, Slots, run_key
 from .upkeep import Upkeep
 
 if TYPE_CHECKING:
@@ -149,7 +149,7 @@ class Worker:
         return self.reporter.failed
 
     @property
-    def running(self) -> dict[tuple[int, str], Running]:
+    def running(self) -> dict[RunKey, Running]:
         """A copy of the runs, by (job id, claim)."""
         return self.slots.snapshot().running
 

@@ -4,7 +4,7 @@ Three threads share them (the fetch loop starts jobs, the reporter ends them, th
 pauses types and gives up on jobs) and the jobs' own ``ctx`` pauses them, all under one
 lock. Slots are taken and freed only through ``start``, ``release``, ``abandon`` and
 ``refill_plan``; whether a type takes jobs, and how many slots it has free, is decided in
-``_takes`` and ``_free`` alone, and counted in ``_occupy`` and ``_vacate``.
+``_takes`` and ``_free`` alone, from ``_busy``: per type, its runs that hold a slot.
 
 The fetch loop, blocked on Redis for wake-up tokens, cannot see the slots change: it says
 so with ``begin_wait``, and a change it must act on (a slot freed, a pause, a resume, a stop)
@@ -27,9 +27,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("pykue.worker")
 
 
+# A run's key, (job id, claim): a job retried at once can start again before its last run is
+# released. Job.id is optional (an unsaved job has none), but a job that runs always has one.
+RunKey = tuple[int | None, str]
+
+
 def run_key(job: Job) -> tuple[int, str]:
-    """A run's key, (job id, claim): a job retried at once can start again before its last
-    run is released. A job that runs was stored, so it has an id."""
+    """A run's key with the id it surely has, for calls that need it."""
     job_id = job.id
     assert job_id is not None
     return job_id, job.claim
@@ -62,13 +66,13 @@ class Slots:
         self._stopping = stopping
         self._interrupt = interrupt
         self._cond = threading.Condition()
-        self._running: dict[tuple[int, str], Running] = {}  # by run_key
+        self._running: dict[RunKey, Running] = {}
         self._busy: Counter[str] = Counter()
         self._paused: set[str] = set()  # by the queue (Kue's pause), as the upkeep tick reads it
         self._paused_here: set[str] = set()  # by a running job's ctx.pause, in this process
         self._waiting_on: set[str] | None = None  # the types whose tokens the fetch loop blocks on
 
-    # -- the one place that counts slots: busy[type] is the number of its runs that hold one --
+    # -- the one rule for a type's intake ---------------------------------------------------
 
     def _takes(self, job_type: str) -> bool:
         return job_type not in self._paused and job_type not in self._paused_here
@@ -77,14 +81,6 @@ class Slots:
         if not self._takes(job_type):
             return 0
         return max(0, self._limits.get(job_type, 0) - self._busy[job_type])
-
-    def _occupy(self, job_type: str) -> None:
-        self._busy[job_type] += 1
-
-    def _vacate(self, job_type: str) -> bool:
-        """Free a slot; True if the type now has one to fill."""
-        self._busy[job_type] -= 1
-        return self._free(job_type) > 0
 
     # -- the doors ----------------------------------------------------------------------------
 
@@ -100,23 +96,25 @@ class Slots:
         with self._cond:
             if self._stopping.is_set() or not self._takes(job.type):
                 return False
-            self._running[run_key(job)] = Running(job, task)
-            self._occupy(job.type)
+            self._running[job.id, job.claim] = Running(job, task)
+            self._busy[job.type] += 1
         return True
 
     def release(self, jobs: list[Job]) -> None:
         """Forget these runs, their outcomes stored, and free their slots: those an abandon
         left taken (its refill is claimed), and those of runs still live."""
-        freed: set[str] = set()
+        vacated: set[str] = set()
         with self._cond:
             for job in jobs:
-                key = run_key(job)
+                key = job.id, job.claim
                 entry = self._running.get(key)
                 if entry is None or entry.job is not job:
                     continue
                 del self._running[key]
-                if entry.holds_slot and self._vacate(job.type):
-                    freed.add(job.type)
+                if entry.holds_slot:
+                    self._busy[job.type] -= 1
+                    vacated.add(job.type)
+            freed = {t for t in vacated if self._free(t)}
             self._cond.notify_all()
             waiting_on = self._waiting_on
         if waiting_on is not None and freed - waiting_on:
@@ -133,7 +131,7 @@ class Slots:
             entry.abandoned = True
             frees = not entry.holds_slot
             if frees:
-                self._vacate(entry.job.type)
+                self._busy[entry.job.type] -= 1
                 self._cond.notify_all()
         if frees:
             self.wake()
@@ -148,7 +146,7 @@ class Slots:
             if self._stopping.is_set():
                 return {}
             for job in jobs:
-                entry = self._running.get(run_key(job))
+                entry = self._running.get((job.id, job.claim))
                 if (entry is not None and entry.job is job and not entry.abandoned and job.type in self._limits
                         and self._takes(job.type)):
                     entry.refilling = True
@@ -252,7 +250,7 @@ class Slots:
     def started_at(self, jobs: list[Job]) -> list[float | None]:
         """When each job's run started (monotonic), None if it is not running."""
         with self._cond:
-            runs = [self._running.get(run_key(job)) for job in jobs]
+            runs = [self._running.get((job.id, job.claim)) for job in jobs]
         return [r.started if r is not None else None for r in runs]
 
     @property
@@ -268,7 +266,7 @@ class Slots:
 
 class SlotsView(NamedTuple):
     """A copy of the slots' state, for reading from outside."""
-    running: dict[tuple[int, str], Running]
+    running: dict[RunKey, Running]
     busy: Counter[str]
     paused: set[str]  # by the queue
     paused_here: set[str]  # by a job's ctx, in this process
