@@ -45,7 +45,6 @@ class Queue:
         self.search_enabled = search
         self.job_events = job_events
         self.test_mode = TestMode(self)
-        self.backoff_strategies: dict[str, Any] = {}
         self.tasks: dict[str, Any] = {}
         self.workers: list[Any] = []
         self._error_listeners: list[Callable[[BaseException], Any]] = []

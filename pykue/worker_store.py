@@ -2,9 +2,8 @@
 the worker's side of the store (``Store.for_worker()``), so that fetching, reporting and
 upkeep need neither ``queue.client`` nor ``queue.keys`` nor ``queue.scripts``.
 
-The calls on held connections (``send_complete_jobs`` and the replies read after it) are
-the transport's: a worker keeps a connection with ``hold_connection``, checks it with
-``ready`` when idle, and gives it back with ``return_connection``.
+A worker's reports go out in flight on a connection of their own (``calls_in_flight()``):
+``send_complete_jobs`` writes one call there, ``parse_completion`` reads its reply.
 """
 from __future__ import annotations
 
@@ -13,10 +12,10 @@ from typing import Any, NamedTuple, cast
 
 import redis
 
-from . import transport
 from .keys import Keys
 from .replies import Claimed, Completion, Tick, Woken, parse_completion
 from .scripts import Scripts
+from .transport.in_flight import CallsInFlight
 
 
 class Failure(NamedTuple):
@@ -42,14 +41,10 @@ class WorkerStore:
         """The client's connection pool (a worker checks its size and socket timeout)."""
         return self.client.connection_pool
 
-    def spares_a_connection(self) -> bool:
-        return transport.spares_a_connection(self.pool)
-
-    def hold_connection(self) -> Any:
-        return transport.hold_connection(self.client)
-
-    def return_connection(self, conn: Any) -> None:
-        transport.return_connection(self.client, conn)
+    def calls_in_flight(self) -> CallsInFlight:
+        """A connection of its own for calls in flight (``CallsInFlight.possible``: whether the
+        pool can spare one)."""
+        return CallsInFlight(self.client)
 
     # -- fetching -----------------------------------------------------------------------------
 
@@ -88,6 +83,9 @@ class WorkerStore:
         """Delete the worker's wake key and lease as it ends."""
         self.client.delete(self.keys.wake(worker_id), self.keys.worker_lease(worker_id))
 
+    def ping(self) -> None:
+        self.client.ping()
+
     def redis_time(self) -> tuple[int, int]:
         """Redis's clock: (seconds, microseconds)."""
         return self.client.time()
@@ -100,14 +98,8 @@ class WorkerStore:
 
     def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
                            refill: dict[str, int], claimed_at: int, check_health: bool = True) -> None:
-        """Sent on a held connection; read its reply with ``read_completion``."""
+        """Sent on a connection of ``calls_in_flight()``; its reply goes through ``parse_completion``."""
         self.scripts.send_complete_jobs(conn, now, done, worker_id, refill, claimed_at, check_health)
-
-    @staticmethod
-    def read_completion(conn: Any) -> Completion:
-        """The reply of the oldest complete_jobs call in flight on ``conn`` (raises a
-        NoScriptError when it did not run)."""
-        return parse_completion(conn.read_response())
 
     def complete_and_fail(self, now: int, done: list[tuple[int, str, str]],
                           failures: list[Failure]) -> tuple[Completion, list[int]]:

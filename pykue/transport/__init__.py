@@ -21,10 +21,10 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..lua import LuaScript
-from .lane import _SEND_ERRORS, checkin, checkout, hold_connection, ready, return_connection, spares_a_connection
+from .lane import _SEND_ERRORS, checkin, checkout, ready, spares_a_connection
 
-__all__ = ["Fixed", "call", "call_behind", "call_fixed", "call_many", "execute_pipeline", "hold_connection", "load",
-           "queue_in", "ready", "return_connection", "send", "spares_a_connection"]
+__all__ = ["Fixed", "call", "call_behind", "call_fixed", "call_many", "execute_pipeline", "load",
+           "queue_in", "ready", "send", "spares_a_connection"]
 
 _hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:

@@ -104,11 +104,3 @@ def ready(conn: Any) -> None:
         conn.disconnect()
         conn.connect()
 
-
-def hold_connection(client: redis.Redis) -> Any:
-    """A pooled connection to keep calls in flight on (:func:`send`), until :func:`return_connection`."""
-    return client.connection_pool.get_connection()
-
-
-def return_connection(client: redis.Redis, conn: Any) -> None:
-    client.connection_pool.release(conn)

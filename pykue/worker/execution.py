@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import json
 import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..context import reset_current_job, set_current_job
 from ..job import dumps, encodes_utf8
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Outcome:
-    job: "Job"
+    job: Job
     ok: bool
     finished_at: float
     result_json: str = ""
@@ -32,14 +34,14 @@ class Outcome:
     cancelled: bool = False  # an async task the worker cancelled, having given up on its job
 
 
-def success(job: "Job", result: Any) -> Outcome:
+def success(job: Job, result: Any) -> Outcome:
     try:
         return Outcome(job, True, time.time(), result_json=encode_result(result))
     except Exception as exc:  # e.g. a result whose str() raises: the job fails, it is never left active
         return failure(job, exc)
 
 
-def failure(job: "Job", exc: BaseException) -> Outcome:
+def failure(job: Job, exc: BaseException) -> Outcome:
     try:
         error, summary, message = (_utf8(text) for text in describe_error(exc))
     except Exception as unreadable:  # the exception's own str() raised: report what can be known
@@ -55,7 +57,7 @@ def _utf8(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def failure_text(job: "Job", message: str) -> Outcome:
+def failure_text(job: Job, message: str) -> Outcome:
     return Outcome(job, False, time.time(), error=message, summary=message, message=message)
 
 
@@ -100,17 +102,17 @@ class Executor:
         self._max_threads = max(1, max_threads)
         self._threads: list[threading.Thread] = []
         self._idle = 0
-        self._in_threads: set["Job"] = set()
-        self._detached: set["Job"] = set()
+        self._in_threads: set[Job] = set()
+        self._detached: set[Job] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._futures: dict["Job", concurrent.futures.Future[Any]] = {}
+        self._futures: dict[Job, concurrent.futures.Future[Any]] = {}
 
-    def submit(self, task: "Task[Any]", job: "Job") -> None:
+    def submit(self, task: Task[Any], job: Job) -> None:
         if task.is_async:
             future = asyncio.run_coroutine_threadsafe(self._run_async(task, job), self._event_loop())
             self._futures[job] = future
-            future.add_done_callback(lambda f, job=job: self._async_done(job, f))
+            future.add_done_callback(functools.partial(self._async_done, job))
         else:
             self._inbox.put((task, job))
             self._grow()
@@ -147,7 +149,7 @@ class Executor:
                     return
                 self._idle += 1
 
-    def detach(self, job: "Job") -> None:
+    def detach(self, job: Job) -> None:
         """The worker gave up on ``job`` (TTL, shutdown, lost claim). A thread cannot be stopped,
         so while one is stuck in it another may run, lest later jobs starve; not started yet:
         it never will be."""
@@ -163,12 +165,12 @@ class Executor:
             self._threads.append(thread)
         thread.start()
 
-    def cancel(self, job: "Job") -> bool:
+    def cancel(self, job: Job) -> bool:
         """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""
         future = self._futures.get(job)
         return bool(future and future.cancel())
 
-    def _run_sync(self, task: "Task[Any]", job: "Job") -> None:
+    def _run_sync(self, task: Task[Any], job: Job) -> None:
         token = set_current_job(job)
         try:
             args, kwargs = task.arguments(job.data)
@@ -179,19 +181,19 @@ class Executor:
             reset_current_job(token)
         self.on_done(outcome)
 
-    async def _run_async(self, task: "Task[Any]", job: "Job") -> Any:
+    async def _run_async(self, task: Task[Any], job: Job) -> Any:
         set_current_job(job)  # this coroutine runs in its own asyncio Task context
         args, kwargs = task.arguments(job.data)
         if task.bind:
             return await task.fn(job, *args, **kwargs)
         return await task.fn(*args, **kwargs)
 
-    def _async_done(self, job: "Job", future: concurrent.futures.Future[Any]) -> None:
+    def _async_done(self, job: Job, future: concurrent.futures.Future[Any]) -> None:
         self._futures.pop(job, None)
         if future.cancelled():
             outcome = replace(failure_text(job, "Cancelled"), cancelled=True)
-        elif future.exception() is not None:
-            outcome = failure(job, future.exception())
+        elif (error := future.exception()) is not None:
+            outcome = failure(job, error)
         else:
             outcome = success(job, future.result())
         self.on_done(outcome)

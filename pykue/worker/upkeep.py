@@ -6,15 +6,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import redis
 
-from ..job import Job, dumps, now_ms
+from ..job import Job, now_ms
+from .execution import failure_text
+from .report_args import fail_args
+from .slots import run_key
 from .supervisor import supervisor_gone
 
 if TYPE_CHECKING:
-    from .runtime import Worker
+    from ..queue import Queue
+    from ..worker_store import WorkerStore
+    from .slots import Slots
 
 log = logging.getLogger("pykue.worker")
 TTL_MESSAGE = "TTL exceeded"
@@ -22,11 +28,26 @@ STALLED_MESSAGE = "Stalled: the worker running this job stopped (no heartbeat)"
 
 
 class Upkeep:
-    def __init__(self, worker: "Worker", interval: float, stalled_timeout: float) -> None:
+    """Ticks every ``interval`` seconds for the worker ``worker_id`` of ``types``, following
+    pauses into ``slots``. ``stop()`` stops the worker (its supervisor is gone),
+    ``measure_clock()`` measures its clock against Redis's, ``abandon(job_id, claim)`` gives
+    up on a job it runs whose claim was failed here or taken away elsewhere."""
+
+    def __init__(self, queue: Queue, store: WorkerStore, slots: Slots, worker_id: str, types: list[str],
+                 stopping: threading.Event, *, stop: Callable[[], None], measure_clock: Callable[[], None],
+                 abandon: Callable[[int, str], None], interval: float, stalled_timeout: float) -> None:
         if stalled_timeout < 2 * interval:
             raise ValueError(f"stalled_timeout ({stalled_timeout}s) must be at least twice the "
                              f"promotion interval ({interval}s)")
-        self.worker = worker
+        self._queue = queue
+        self._store = store
+        self._slots = slots
+        self._worker_id = worker_id
+        self._types = types
+        self._stopping = stopping
+        self._stop_worker = stop
+        self._measure_clock = measure_clock
+        self._abandon = abandon
         self.interval = interval
         self.lease_ms = int(stalled_timeout * 800)
         self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
@@ -55,27 +76,25 @@ class Upkeep:
             self.tick()
         except redis.RedisError as error:
             log.warning("redis error during upkeep: %s", error)
-            self.worker.queue.report_error(error, logged=True)
+            self._queue.report_error(error, logged=True)
         except Exception as error:  # upkeep must go on whatever one tick hit
             log.exception("upkeep tick failed")
-            self.worker.queue.report_error(error, logged=True)
+            self._queue.report_error(error, logged=True)
 
     def tick(self) -> None:
-        worker, queue = self.worker, self.worker.queue
         self.ticks += 1
-        if supervisor_gone() and not worker.stopping:
+        if supervisor_gone() and not self._stopping.is_set():
             log.warning("the supervisor process is gone: shutting down")
-            worker.stop()
-        reconcile = list(worker.tasks) if (self.ticks - 1) % self.reconcile_every == 0 else []
+            self._stop_worker()
+        reconcile = list(self._types) if (self.ticks - 1) % self.reconcile_every == 0 else []
         if reconcile or self._clock_stepped():
-            worker.measure_clock()  # clocks drift: the claim behind a BLPOP is timed by Redis's
+            self._measure_clock()  # clocks drift: the claim behind a BLPOP is timed by Redis's
             self._wall_minus_monotonic = time.time() - time.monotonic()
-        tick = queue.scripts.tick(
-            queue.client, now_ms(), 1000, worker.id, queue.keys.worker_lease(worker.id), self.lease_ms,
-            self.ticks % self.stalled_every == 0, reconcile)
+        tick = self._store.tick(now_ms(), 1000, self._worker_id, self.lease_ms, self.ticks % self.stalled_every == 0,
+                                reconcile)
         if tick.promoted:
             log.debug("promoted %d delayed jobs", tick.promoted)
-        worker.set_paused(tick.paused)
+        self._slots.set_paused(tick.paused)
         for job_id, claim in tick.expired:
             self.fail_held_job(job_id, claim, TTL_MESSAGE, ttl=True)
         for job_id, claim in tick.stalled:
@@ -93,40 +112,30 @@ class Upkeep:
         (a connection dropped mid-call). Once the claim is old enough not to be in flight,
         give the job back without spending an attempt."""
         claimed_at = int(claim.rsplit("/", 1)[-1]) if claim.rsplit("/", 1)[-1].isdigit() else 0
-        if (job_id, claim) in self.worker.running or now_ms() - claimed_at < self.orphan_age_ms:
+        if self._slots.holds(job_id, claim) or now_ms() - claimed_at < self.orphan_age_ms:
             return
         line = "claimed by a worker that never received it (connection lost); requeued"
-        if self.worker.queue.scripts.release_job(self.worker.queue.client, job_id, claim, now_ms(), line):
+        if self._store.release_job(job_id, claim, now_ms(), line):
             log.warning("job %s: %s", job_id, line)
 
     def fail_held_job(self, job_id: int, claim: str, message: str, ttl: bool = False) -> None:
         """Fail (and retry if attempts remain) a job a pykue worker holds, fenced by its claim."""
-        queue = self.worker.queue
-        fields = queue.client.hgetall(queue.keys.job(job_id))
+        fields = self._store.job_fields(job_id)
         if fields.get("pykue_claim") != claim or fields.get("state") != "active":
             return
-        job = Job.from_hash(queue, job_id, fields)
+        job = Job.from_hash(self._queue, job_id, fields)
         job.claim = claim
-        pipe = queue.client.pipeline(transaction=False)
-        queue.scripts.queue_fail_job(pipe, job_id, claim, now_ms(), message, message, dumps(message),
-                                     self.worker.retry_delay(job), ttl=ttl)
-        (reply,) = queue.scripts.execute(pipe)
-        if reply:
+        if self._store.fail_job(fail_args(self._queue, failure_text(job, message), ttl=ttl)):
             log.warning("job %s %s: %s", job_id, job.type, message)
-        self.worker.abandon(job_id, claim)
+        self._abandon(job_id, claim)
 
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""
-        worker, queue = self.worker, self.worker.queue
-        watched = [r.job for r in list(worker.running.values()) if r.job.ttl() and not r.abandoned]
+        watched = [job for job in self._slots.live_jobs() if job.ttl()]
         if not watched:
             return
-        pipe = queue.client.pipeline(transaction=False)
-        for job in watched:
-            pipe.hget(queue.keys.job(job.id), "pykue_claim")
-        for job, claim in zip(watched, pipe.execute()):
-            if claim != job.claim:
-                log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job.id, job.type)
-                worker.abandon(job.id, job.claim)
-
-
+        keys = [run_key(job) for job in watched]
+        for job, (job_id, claim), now_held in zip(watched, keys, self._store.claims([k[0] for k in keys])):
+            if now_held != claim:
+                log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job_id, job.type)
+                self._abandon(job_id, claim)

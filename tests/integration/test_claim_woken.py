@@ -104,8 +104,7 @@ def test_after_a_script_flush_nothing_is_claimed_and_the_script_is_loaded_again(
 
 
 def _blocked(worker):
-    with worker._cond:
-        return worker._blocking_on is not None
+    return worker.slots.fetch_blocked
 
 
 @pytest.fixture
@@ -182,14 +181,14 @@ def test_a_stop_landing_while_a_claim_is_out_requeues_what_it_took(queue, client
     # and a stop that lands while that claim is out
     worker = email_worker()
     client.script_flush()
-    plain_claim = worker._claim
+    plain_claim = queue.scripts.claim_jobs
 
     def claim_then_stop(*args):
         claimed = plain_claim(*args)
         worker.stop(1)
         return claimed
 
-    worker._claim = claim_then_stop
+    queue.scripts.claim_jobs = claim_then_stop
     job = email_worker.task.delay(n=1)
     assert worker.join(10)
     # Then the job was requeued untouched, not run: no attempt spent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pykue.job import now_ms
-from pykue.replies import ReplyCode
+from pykue.replies import ReplyCode, parse_completion
 from pykue.worker_store import Failure
 
 WID = "pykue:host:1:abcdef"
@@ -47,14 +47,14 @@ def test_a_claim_completed_and_refilled_through_the_worker_store(queue, store, c
 def test_completions_in_flight_on_a_held_connection(queue, store):
     jobs = [queue.create("email").save() for _ in range(4)]
     claimed = store.claim_jobs(now_ms(), WID, {"email": 4})
-    conn = store.hold_connection()
+    line = store.calls_in_flight()
     try:
-        store.send_complete_jobs(conn, now_ms(), [(c.id, c.claim, "") for c in claimed[:2]], "", {}, now_ms())
-        store.send_complete_jobs(conn, now_ms(), [(c.id, c.claim, "") for c in claimed[2:]], "", {}, now_ms(),
-                                 check_health=False)
-        replies = [store.read_completion(conn).replies, store.read_completion(conn).replies]
+        for batch in (claimed[:2], claimed[2:]):
+            line.send(lambda conn, health, batch=batch: store.send_complete_jobs(
+                conn, now_ms(), [(c.id, c.claim, "") for c in batch], "", {}, now_ms(), check_health=health))
+        replies = [parse_completion(line.receive()).replies, parse_completion(line.receive()).replies]
     finally:
-        store.return_connection(conn)
+        line.close()
     assert replies == [[1, 1], [1, 1]]
     assert queue.count("complete") == len(jobs)
 
@@ -90,4 +90,4 @@ def test_upkeep_wake_ups_and_tokens(queue, store, client):
     assert client.exists(queue.keys.worker_lease(WID), queue.keys.wake(WID)) == 0
     seconds, micros = store.redis_time()
     assert abs(seconds * 1000 + micros // 1000 - now_ms()) < 5_000
-    assert store.spares_a_connection() and store.pool is queue.client.connection_pool
+    assert store.calls_in_flight().possible and store.pool is queue.client.connection_pool

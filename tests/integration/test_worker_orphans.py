@@ -17,7 +17,7 @@ def test_a_job_claimed_for_this_worker_but_never_received_is_requeued_and_run(qu
         ran.append(to)
         return to
 
-    job = send.delay(to="tj")
+    send.delay(to="tj")
     worker = Worker(queue, promote_interval=0.05, stalled_timeout=1.5)
     # Given: the claim ran in Redis for this worker, but its reply was lost.
     [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), worker.id, {"email": 1})

@@ -7,9 +7,9 @@ passes ``--redis`` with a private server and kills every process group at teardo
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import signal
 import time
 
 import pykue
@@ -142,7 +142,8 @@ def test_pause_and_resume_reach_every_worker(app_queue, client, spawn_worker, re
     # Then both workers stop taking it within about a second
     wait_for(lambda: paused_in(a, 1) and paused_in(b, 1), 3, message="both workers to pause")
     assert time.monotonic() - paused_at < 1.2
-    jobs = [app_queue.tasks["long"].delay(seconds=0.4) for _ in range(4)]
+    for _ in range(4):
+        app_queue.tasks["long"].delay(seconds=0.4)
     barrier = [app_queue.tasks["echo"].delay(n=i) for i in range(2)]  # other types still run
     for job in barrier:
         job.wait(5)
@@ -322,7 +323,8 @@ def test_pin_cpu_with_processes_gives_each_child_its_own_cpu(app_queue, client, 
     assert len(children) == 2
     for pid in children:
         with open(f"/proc/{pid}/environ", "rb") as env:
-            slot = int(dict(item.split(b"=", 1) for item in env.read().split(b"\0") if b"=" in item)[b"PYKUE_WORKER_SLOT"])
+            environ = dict(item.split(b"=", 1) for item in env.read().split(b"\0") if b"=" in item)
+        slot = int(environ[b"PYKUE_WORKER_SLOT"])
         assert _thread_cpus(pid) == {str(allowed[slot % len(allowed)])}
         assert _thread_policies(pid) == {os.SCHED_BATCH}
     assert _thread_cpus(supervisor.pid) != {str(allowed[0])} or len(allowed) == 1  # the supervisor is not pinned

@@ -57,7 +57,7 @@ def run_until_all_complete(queue, client, ran, disturb):
     hundreds of jobs apart; wait until every job is complete."""
     with running_worker(queue) as worker:
         for share in (10, 30, 50):
-            wait_for(lambda: client.zcard("q:jobs:complete") >= JOBS * share // 100, 30,
+            wait_for(lambda share=share: client.zcard("q:jobs:complete") >= JOBS * share // 100, 30,
                      message=f"{share}% of the jobs to complete")
             disturb()
         wait_for(lambda: client.zcard("q:jobs:complete") == JOBS, 30,
@@ -127,7 +127,7 @@ def test_a_due_health_check_never_reads_a_reply_in_flight(client, counted, redis
     # When a worker on that client runs every job, with its calls in flight
     worker = run_until_all_complete(checked, client, counted, lambda: None)
     # Then each reply was read by the call it answers: every job complete, once
-    assert worker._pipelined_reports
+    assert worker.reporter.pipelined
     assert_each_ran_once_and_nothing_is_held(client, counted)
     assert worker.processed == JOBS
     checked.close()
@@ -150,7 +150,7 @@ def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, c
     parity.delay_many([{"i": i} for i in range(200)])
     # When a worker runs them (its finisher keeps no connection of that pool for itself)
     with running_worker(small) as worker:
-        assert not worker._pipelined_reports
+        assert not worker.reporter.pipelined
         wait_for(lambda: client.zcard("q:jobs:complete") == 160 and client.zcard("q:jobs:failed") == 40, 30,
                  message=lambda: f"every outcome stored ({client.zcard('q:jobs:complete')} complete, "
                                  f"{client.zcard('q:jobs:failed')} failed, {client.zcard('q:jobs:active')} active)")

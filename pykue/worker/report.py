@@ -1,0 +1,260 @@
+"""The reporter: a thread that stores the outcomes of finished jobs and frees their slots.
+
+It reports in batches, one fenced complete_jobs call per batch of successes, which claims
+jobs for the slots it frees in that same call (as BullMQ's moveToFinished fetches the next
+job). Up to REPORTS_IN_FLIGHT such calls are out at once on its own connection, so the
+worker starts the jobs one batch claimed while Redis runs the next batch's script. A batch
+with failures, a pool that cannot spare a connection, or a call whose fate is unclear goes
+the synchronous way (``_report_now``), retried through Redis outages.
+"""
+from __future__ import annotations
+
+import logging
+import queue as queue_module
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import redis
+from redis.exceptions import NoScriptError
+
+from ..job import now_ms
+from .execution import Outcome, failure_text
+from .outage import pause_after_error
+from .report_args import report_args
+from .report_line import UnreadableReply
+
+if TYPE_CHECKING:
+    from ..queue import Queue
+    from ..scripts import Claimed
+    from ..worker_store import WorkerStore
+    from .report_line import ReportLine
+    from .slots import Slots
+
+log = logging.getLogger("pykue.worker")
+REPORTS_IN_FLIGHT = 2
+Inbox = queue_module.SimpleQueue[Outcome | None]  # None: stop once all is reported
+Refilled = Callable[[dict[str, int], list["Claimed"], int], None]
+
+
+@dataclass
+class _InFlight:
+    """A complete_jobs call sent whose reply is still to be read."""
+    outcomes: list[Outcome]
+    refill: dict[str, int]
+    claimed_at: int
+
+
+class Reporter:
+    """Reports what arrives in ``inbox`` for the worker ``worker_id``. ``refilled(asked,
+    claimed, claimed_at)`` starts the jobs a report claimed for the slots it freed."""
+
+    def __init__(self, queue: Queue, store: WorkerStore, line: ReportLine, slots: Slots, inbox: Inbox,
+                 worker_id: str, refilled: Refilled) -> None:
+        self._queue = queue
+        self._store = store
+        self._line = line
+        self._slots = slots
+        self._inbox = inbox
+        self._worker_id = worker_id
+        self._refilled = refilled
+        self._in_flight: deque[_InFlight] = deque()
+        self._thread = threading.Thread(target=self._loop, name="pykue-finisher", daemon=True)
+        self.processed = 0
+        self.failed = 0
+
+    @property
+    def pipelined(self) -> bool:
+        """Whether calls go out in flight (else one at a time, through the pool)."""
+        return self._line.pipelined
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def finish(self) -> None:
+        """Report what is left, then end the thread."""
+        self._inbox.put(None)
+        self._thread.join()
+
+    # -- the loop -------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        stop = False
+        while not stop or self._in_flight:
+            try:
+                if self._in_flight and (stop or len(self._in_flight) >= REPORTS_IN_FLIGHT or self._inbox.empty()):
+                    self._settle()
+                    continue
+                batch = self._next_batch(wait=not self._in_flight)
+                stop = stop or any(item is None for item in batch)
+                outcomes = [item for item in batch if item is not None]
+                if outcomes:
+                    self._report(outcomes)
+            except Exception as error:  # the reporter must outlive any bug: without it the worker hangs
+                log.exception("unexpected error in the finisher")
+                self._queue.report_error(error, logged=True)
+        self._line.close()
+
+    def _next_batch(self, wait: bool = True, gather_seconds: float = 0.001) -> list[Outcome | None]:
+        """The next outcomes to report, at most half of the jobs running, so that the next
+        batch can be out while this one's claims start. With nothing in flight, wait up to a
+        millisecond until that half is done: one script call for many jobs costs Redis and
+        Python far less than one each. A lone job is reported at once."""
+        batch = [self._inbox.get()] if wait else [self._inbox.get_nowait()]
+        limit = max(1, min(500, self._slots.live_count() // REPORTS_IN_FLIGHT))
+        deadline = time.monotonic() + gather_seconds
+        while len(batch) < limit and batch[-1] is not None:
+            try:
+                batch.append(self._inbox.get_nowait())
+                continue
+            except queue_module.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if not wait or left <= 0:
+                break
+            try:
+                batch.append(self._inbox.get(timeout=left))
+            except queue_module.Empty:
+                break
+        return batch
+
+    # -- in flight ------------------------------------------------------------------------------
+
+    def _report(self, outcomes: list[Outcome]) -> None:
+        """Send a batch of successes without waiting for its reply; anything else (failures,
+        a connection lost) goes the synchronous way, once the calls in flight are settled."""
+        if self._line.pipelined and all(o.ok for o in outcomes):
+            refill = self._slots.refill_plan([o.job for o in outcomes])
+            args = report_args(self._queue, outcomes, self._worker_id, refill, now_ms())
+            try:
+                self._line.send(args.now, args.done, args.refill_for, args.refill, args.claimed_at)
+            except Exception:  # not sent whole: it did not run, and the replies out are lost
+                self._report_lost()
+                self._report_now(outcomes, refill, args.claimed_at)
+                return
+            self._in_flight.append(_InFlight(outcomes, refill, args.claimed_at))
+            return
+        while self._in_flight:
+            self._settle()
+        self._report_now(outcomes)
+
+    def _settle(self) -> None:
+        """Read the reply of the oldest call in flight and act on it."""
+        sent = self._in_flight.popleft()
+        try:
+            completion = self._line.receive()
+        except NoScriptError:  # did not run (a SCRIPT FLUSH, a restart): send it again, loading it
+            self._report_now(sent.outcomes, sent.refill, sent.claimed_at)
+            return
+        except redis.ResponseError:  # as _report_now treats one: retry without the refill
+            self._report_now(sent.outcomes, {})
+            return
+        except UnreadableReply:  # it ran, but what it did is unknown
+            log.exception("could not read the reply of a complete_jobs call; reporting its %d outcomes again",
+                          len(sent.outcomes))
+            self._report_now(sent.outcomes, {})  # fenced: a completion that held is not repeated
+            return
+        except Exception:  # the connection is lost with this reply and those behind it
+            self._in_flight.appendleft(sent)
+            self._report_lost()
+            return
+        self._settled(sent.outcomes, completion.replies, sent.refill, completion.claimed, sent.claimed_at)
+
+    def _report_lost(self) -> None:
+        """Calls whose replies were lost may have run: report them again without their refills
+        (completing twice is fenced by the claim; jobs a lost reply claimed are requeued as
+        orphans by the upkeep tick)."""
+        while self._in_flight:
+            self._report_now(self._in_flight.popleft().outcomes, {})
+
+    # -- one at a time --------------------------------------------------------------------------
+
+    def _report_now(self, outcomes: list[Outcome], refill: dict[str, int] | None = None,
+                    claimed_at: int = 0) -> None:
+        """Report and wait for the reply, retrying through Redis outages."""
+        if refill is None:
+            refill = self._refill_plan(outcomes)
+        claimed: list[Claimed] = []
+        attempt = 0
+        while True:
+            try:
+                claimed_at = claimed_at or now_ms()  # not the outcomes' time: after an outage they can be old
+                replies, claimed = self._store_outcomes(outcomes, refill, claimed_at)
+                break
+            except redis.RedisError as error:
+                refill, claimed_at = {}, 0  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
+                attempt += 1
+                if attempt > 50:
+                    log.error("giving up reporting %d outcomes: %s", len(outcomes), error)
+                    replies = [None] * len(outcomes)
+                    break
+                pause_after_error(self._queue, "reporting outcomes", error, attempt, time.sleep)
+            except Exception as error:  # a bug, not an outage: retrying cannot help, but the reporter must live
+                log.exception("could not report %d outcomes", len(outcomes))
+                replies = self._fail_plainly(outcomes, error)
+                break
+        self._settled(outcomes, replies, refill, claimed, claimed_at)
+
+    def _refill_plan(self, outcomes: list[Outcome]) -> dict[str, int]:
+        """Batches with failures refill nothing: they go through a redis-py pipeline, which
+        may re-send."""
+        if not all(o.ok for o in outcomes):
+            return {}
+        return self._slots.refill_plan([o.job for o in outcomes])
+
+    def _store_outcomes(self, outcomes: list[Outcome], refill: dict[str, int],
+               claimed_at: int = 0) -> tuple[list[Any], list[Claimed]]:
+        """One round trip: a single complete_jobs call for the successes (claiming the refill),
+        fail_job per failure. Returns the reply per outcome and the jobs claimed."""
+        args = report_args(self._queue, outcomes, self._worker_id, refill, claimed_at)
+        if not args.failed:
+            completion = self._store.complete_jobs(args.now, args.done, args.refill_for, args.refill,
+                                                   args.claimed_at or None)
+            return list(completion.replies), completion.claimed
+        completion, fail_replies = self._store.complete_and_fail(args.now, args.done, args.failed)
+        return args.merge(list(completion.replies), list(fail_replies)), []
+
+    def _fail_plainly(self, outcomes: list[Outcome], error: Exception) -> list[Any]:
+        """Outcomes that cannot be stored as they are: fail each job with a plain ASCII error,
+        so it is not left active (and requeued for ever as an orphan)."""
+        text = f"ReportError: the outcome could not be stored ({type(error).__name__})"
+        replies: list[Any] = []
+        for o in outcomes:
+            try:
+                plain = failure_text(o.job, text)
+                plain.finished_at = o.finished_at
+                replies.append(self._store_outcomes([plain], {})[0][0])
+            except Exception:
+                log.exception("could not fail job %s either", o.job.id)
+                replies.append(None)
+        return replies
+
+    # -- after the reply ------------------------------------------------------------------------
+
+    def _settled(self, outcomes: list[Outcome], replies: list[Any], refill: dict[str, int],
+                 claimed: list[Claimed], claimed_at: int) -> None:
+        if refill:  # started before the release: no slot looks free
+            self._refilled(refill, claimed, claimed_at)
+        jobs = [o.job for o in outcomes]
+        for outcome, reply, since in zip(outcomes, replies, self._slots.started_at(jobs)):
+            self._log_outcome(outcome, reply, since)
+        self._slots.release(jobs)
+
+    def _log_outcome(self, outcome: Outcome, reply: Any, started: float | None) -> None:
+        job = outcome.job
+        took = (time.monotonic() - started) * 1000 if started is not None else 0.0
+        if reply == 0 and outcome.cancelled:  # given up on (TTL, shutdown) and already failed: expected
+            log.debug("job %s %s: its cancelled task's outcome discarded", job.id, job.type)
+        elif reply == 0:
+            log.warning("job %s %s finished after its claim was lost (TTL exceeded, recovered or "
+                        "changed by hand): result discarded", job.id, job.type)
+        elif outcome.ok:
+            self.processed += 1
+            log.info("job %s %s completed in %.1f ms", job.id, job.type, took)
+        elif reply is not None:
+            self.failed += 1
+            retry = "will retry" if reply > 1 else "failed for good"
+            log.info("job %s %s failed in %.1f ms (%s): %s", job.id, job.type, took, retry, outcome.summary)

@@ -1,0 +1,124 @@
+"""The worker's slot accounting, without Redis: what start, release, abandon and refill_plan
+do to the free slots, and when a fetch loop blocked on Redis is interrupted."""
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+from pykue.worker.slots import Slots
+
+
+def _job(job_id, job_type="email"):
+    return SimpleNamespace(id=job_id, claim=f"w/{job_id}", type=job_type)
+
+
+def _slots(limits=None, claim_batch=100):
+    interrupts = []
+    stopping = threading.Event()
+    slots = Slots(limits or {"email": 2, "sms": 1}, claim_batch, stopping, lambda: interrupts.append(1))
+    return slots, stopping, interrupts
+
+
+def test_a_started_job_takes_a_slot_and_its_release_frees_it():
+    slots, _, _ = _slots()
+    job = _job(1)
+    assert slots.start(job, task=None)
+    assert slots.free() == {"email": 1, "sms": 1}
+    slots.release([job])
+    assert slots.free() == {"email": 2, "sms": 1} and slots.idle()
+
+
+def test_free_slots_are_handed_out_at_most_a_claim_batch_at_a_time():
+    slots, _, _ = _slots({"email": 50}, claim_batch=10)
+    assert slots.free() == {"email": 10}
+
+
+def test_nothing_starts_once_stopping_or_while_its_type_is_paused():
+    slots, stopping, _ = _slots()
+    slots.set_paused({"sms"})
+    assert not slots.start(_job(1, "sms"), task=None)
+    slots.pause_here("email")
+    assert not slots.start(_job(2), task=None)
+    assert slots.free() == {}
+    slots.resume_here("email")
+    stopping.set()
+    assert not slots.start(_job(3), task=None)
+    assert slots.idle()
+
+
+def test_an_abandoned_run_frees_its_slot_at_once_and_is_no_longer_live():
+    slots, _, _ = _slots()
+    job = _job(1)
+    slots.start(job, task=None)
+    run = slots.abandon(job.id, job.claim)
+    assert run is not None and run.job is job
+    assert slots.free()["email"] == 2 and slots.live_count() == 0 and slots.holds(job.id, job.claim)
+    assert slots.abandon(job.id, job.claim) is None  # once only
+    slots.release([job])
+    assert slots.free()["email"] == 2 and slots.idle()  # not freed twice
+
+
+def test_a_run_abandoned_while_its_refill_is_claimed_keeps_its_slot_until_released():
+    slots, _, _ = _slots()
+    job = _job(1)
+    slots.start(job, task=None)
+    assert slots.refill_plan([job]) == {"email": 1}
+    slots.abandon(job.id, job.claim)
+    assert slots.free()["email"] == 1  # the refill takes the slot over
+    slots.release([job])
+    assert slots.free()["email"] == 2
+
+
+def test_no_refill_is_planned_for_a_paused_type_or_once_stopping():
+    slots, stopping, _ = _slots()
+    email, sms = _job(1), _job(2, "sms")
+    slots.start(email, task=None)
+    slots.start(sms, task=None)
+    slots.set_paused({"sms"})
+    assert slots.refill_plan([email, sms]) == {"email": 1}
+    stopping.set()
+    assert slots.refill_plan([email]) == {}
+
+
+def test_a_blocked_fetch_is_interrupted_when_a_slot_of_a_type_it_does_not_wait_on_frees():
+    slots, _, interrupts = _slots()
+    job = _job(1, "sms")
+    slots.start(job, task=None)
+    wanted = slots.free()
+    assert wanted == {"email": 2}
+    assert slots.begin_wait(wanted) and slots.fetch_blocked
+    slots.release([job])
+    assert interrupts == [1]
+    slots.end_wait()
+    assert not slots.fetch_blocked
+
+
+def test_a_fetch_does_not_block_once_the_free_slots_changed():
+    slots, stopping, _ = _slots()
+    wanted = slots.free()
+    slots.start(_job(1, "sms"), task=None)
+    assert not slots.begin_wait(wanted)
+    stopping.set()
+    assert not slots.begin_wait(slots.free())
+
+
+def test_a_local_pause_interrupts_only_a_fetch_waiting_on_that_type():
+    slots, _, interrupts = _slots()
+    slots.start(_job(1, "sms"), task=None)
+    slots.begin_wait(slots.free())  # waits on email only
+    slots.pause_here("sms")
+    assert interrupts == []
+    slots.pause_here("email")
+    assert interrupts == [1]
+
+
+def test_waiting_for_the_other_runs_of_a_type_ends_when_they_are_released():
+    slots, _, _ = _slots()
+    mine, other = _job(1), _job(2)
+    slots.start(mine, task=None)
+    slots.start(other, task=None)
+    assert not slots.wait_others(mine, time.monotonic() + 0.05)
+    threading.Timer(0.05, slots.release, [[other]]).start()
+    assert slots.wait_others(mine, time.monotonic() + 5)
+    assert slots.wait_idle(time.monotonic() + 0.05) == [mine]
