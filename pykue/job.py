@@ -12,7 +12,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from . import backoff as backoff_rules
 from .events import Waiter, check_listener
@@ -20,12 +20,10 @@ from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, Pykue
 from .fields import check_attempts, check_delay, check_flag, check_ms, check_search_keys, is_finite, is_number
 from .fields import check_type as check_type  # re-exported: Queue checks types with it
 from .fields import encodes_utf8 as encodes_utf8  # re-exported: the web API and the worker use it
+from .interfaces import JobQueue
 from .logformat import render_log
 from .replies import ReplyCode
 from .states import check_state, priority_value
-
-if TYPE_CHECKING:
-    from .queue import Queue
 
 _MISSING: Any = object()
 
@@ -48,10 +46,10 @@ class Attempts(NamedTuple):
 
 
 class Job:
-    def __init__(self, queue: Queue, type: str, data: Any = None) -> None:
+    def __init__(self, queue: JobQueue[Job], type: str, data: Any = None) -> None:
         self._blank(queue, check_type(type), data)
 
-    def _blank(self, queue: Queue, type: str, data: Any = None) -> None:
+    def _blank(self, queue: JobQueue[Job], type: str, data: Any = None) -> None:
         self.queue = queue
         self.id: int | None = None
         self.type = type
@@ -177,7 +175,7 @@ class Job:
     progress_data = property(lambda self: _json_field(self._hash.get("progress_data")))
 
     @classmethod
-    def from_hash(cls, queue: Queue, job_id: int, fields: dict[str, str]) -> Job:
+    def from_hash(cls, queue: JobQueue[Job], job_id: int, fields: dict[str, str]) -> Job:
         job = cls.__new__(cls)
         job._blank(queue, fields.get("type") or "?")  # a stored type is text Redis took: no check
         job.id = int(job_id)

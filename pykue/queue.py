@@ -24,6 +24,7 @@ from .keys import Keys
 from .scripts import Scripts
 from .states import check_state
 from .store import Store
+from .task import Task, TaskOptions, default_type
 from .testmode import TestMode
 
 log = logging.getLogger("pykue")
@@ -115,8 +116,6 @@ class Queue:
 
         The type defaults to the function's module-qualified name.
         """
-        from .task import Task, TaskOptions, default_type
-
         if type is not None and not callable(type):
             check_type(type)
 

@@ -27,11 +27,11 @@ from .fields import (
     check_type,
     is_finite,
 )
+from .interfaces import TaskQueue
 from .states import priority_value
 
 if TYPE_CHECKING:
     from .job import Job
-    from .queue import Queue
 
 R = TypeVar("R")
 MAX_CONCURRENCY = 2**31 - 1  # jobs of one type a worker process runs at once
@@ -65,7 +65,7 @@ class TaskOptions:
 
 @dataclass
 class Task(Generic[R]):
-    queue: Queue
+    queue: TaskQueue[Job]
     fn: Callable[..., R]
     type: str
     concurrency: int = 1

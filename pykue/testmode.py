@@ -4,15 +4,16 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
+from .interfaces import JobQueue
+
 if TYPE_CHECKING:
     from .job import Job
-    from .queue import Queue
 
 
 class TestMode:
     __test__ = False  # not a pytest class
 
-    def __init__(self, queue: Queue) -> None:
+    def __init__(self, queue: JobQueue[Job]) -> None:
         self.queue = queue
         self.jobs: list[Job] = []
         self.active = False

@@ -28,10 +28,10 @@ from .forgery import guarded
 from .parsing import InvalidInputError, is_job_id, js_truthy, parse_body, parse_int, ranks, shorten, shown
 from .presenters import job_json, stats_json
 from .responses import accepts_json, error, json_response, not_found
+from .site import Site
 
 if TYPE_CHECKING:
     from ..job import Job
-    from .app import Dashboard
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def json_route(view: View) -> View:
     """Kue's ``provides('json')`` guard, and its habit of answering errors as 200 bodies."""
 
     @functools.wraps(view)
-    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
+    def wrapper(app: Site, request: Request, **values: Any) -> Response:
         if not accepts_json(request):
             return not_found(request)
         try:
@@ -72,12 +72,12 @@ def order_of(order: str | None) -> str:
 # --- read routes -------------------------------------------------------------------------
 
 @json_route
-def stats(app: Dashboard, request: Request) -> Response:
+def stats(app: Site, request: Request) -> Response:
     return json_response(stats_json(app.queue.counts(), app.queue.work_time()))
 
 
 @json_route
-def search(app: Dashboard, request: Request) -> Response:
+def search(app: Site, request: Request) -> Response:
     query = request.args.get("q", "")
     if not query or not app.queue.search_enabled:
         return json_response([])
@@ -85,13 +85,13 @@ def search(app: Dashboard, request: Request) -> Response:
 
 
 @json_route
-def job_range(app: Dashboard, request: Request, span: str, order: str | None = None) -> Response:
+def job_range(app: Site, request: Request, span: str, order: str | None = None) -> Response:
     start, stop = ranks(span)
     return json_response([job_json(job) for job in app.queue.range(start, stop, order_of(order))])
 
 
 @json_route
-def state_range(app: Dashboard, request: Request, state: str, span: str,
+def state_range(app: Site, request: Request, state: str, span: str,
                 order: str | None = None) -> Response:
     start, stop = ranks(span)
     jobs = app.queue.range_by_state(state, start, stop, order_of(order))
@@ -99,7 +99,7 @@ def state_range(app: Dashboard, request: Request, state: str, span: str,
 
 
 @json_route
-def type_range(app: Dashboard, request: Request, job_type: str, state: str, span: str,
+def type_range(app: Site, request: Request, job_type: str, state: str, span: str,
                order: str | None = None) -> Response:
     start, stop = ranks(span)
     jobs = app.queue.range_by_type(job_type, state, start, stop, order_of(order))
@@ -107,28 +107,28 @@ def type_range(app: Dashboard, request: Request, job_type: str, state: str, span
 
 
 @json_route
-def type_state_stats(app: Dashboard, request: Request, job_type: str, state: str) -> Response:
+def type_state_stats(app: Site, request: Request, job_type: str, state: str) -> Response:
     return json_response({"count": app.queue.count(state, job_type)})
 
 
 @json_route
-def types(app: Dashboard, request: Request) -> Response:
+def types(app: Site, request: Request) -> Response:
     return json_response(app.queue.types())
 
 
 @json_route
-def job(app: Dashboard, request: Request, job_id: str) -> Response:
+def job(app: Site, request: Request, job_id: str) -> Response:
     # Kue loads this job by the id in the URL, so this is the one route where it is a string.
     return json_response(job_json(load_job(app, job_id), string_id=True))
 
 
 @json_route
-def job_log(app: Dashboard, request: Request, job_id: str) -> Response:
+def job_log(app: Site, request: Request, job_id: str) -> Response:
     return json_response(app.queue.job_logs(job_id) if is_job_id(job_id) else [])
 
 
 @json_route
-def metrics(app: Dashboard, request: Request) -> Response:
+def metrics(app: Site, request: Request) -> Response:
     """pykue's own: completed and failed jobs per minute, for the dashboard's chart.
 
     More minutes than Redis keeps would only pad the chart with zeros that look like idle
@@ -145,14 +145,14 @@ def metrics(app: Dashboard, request: Request) -> Response:
 
 
 @json_route
-def jobs_by_id(app: Dashboard, request: Request) -> Response:
+def jobs_by_id(app: Site, request: Request) -> Response:
     """pykue's own: many jobs by id in one round trip (search results), in the order asked."""
     wanted = [part.strip() for part in request.args.get("ids", "").split(",")]
     ids = [int(part) for part in wanted if is_job_id(part)][:MAX_IDS]
     return json_response([job_json(found) for found in app.queue.get_jobs(ids)])
 
 
-def load_job(app: Dashboard, job_id: str) -> Job:
+def load_job(app: Site, job_id: str) -> Job:
     """``Job.get``: ids that are not numbers simply do not exist, as in Kue."""
     if not is_job_id(job_id):
         raise JobNotFoundError(job_id)
@@ -163,14 +163,14 @@ def load_job(app: Dashboard, job_id: str) -> Job:
 
 @json_route
 @guarded
-def update_state(app: Dashboard, request: Request, job_id: str, state: str) -> Response:
+def update_state(app: Site, request: Request, job_id: str, state: str) -> Response:
     load_job(app, job_id).set_state(state)
     return json_response({"message": "updated state"})
 
 
 @json_route
 @guarded
-def update_priority(app: Dashboard, request: Request, job_id: str, priority: str) -> Response:
+def update_priority(app: Site, request: Request, job_id: str, priority: str) -> Response:
     value = parse_int(priority)
     if value is None:
         return error("invalid priority")
@@ -180,14 +180,14 @@ def update_priority(app: Dashboard, request: Request, job_id: str, priority: str
 
 @json_route
 @guarded
-def remove(app: Dashboard, request: Request, job_id: str) -> Response:
+def remove(app: Site, request: Request, job_id: str) -> Response:
     load_job(app, job_id).remove()
     return json_response({"message": f"job {job_id} removed"})
 
 
 @json_route
 @guarded
-def requeue(app: Dashboard, request: Request, job_id: str) -> Response:
+def requeue(app: Site, request: Request, job_id: str) -> Response:
     """``GET /inactive/:id``: Kue's restart button, a GET that writes; refused when a browser says
     another site sent it."""
     load_job(app, job_id).set_state("inactive")
@@ -196,7 +196,7 @@ def requeue(app: Dashboard, request: Request, job_id: str) -> Response:
 
 @json_route
 @guarded
-def create(app: Dashboard, request: Request) -> Response:
+def create(app: Site, request: Request) -> Response:
     """``POST /job``: one job object or an array of them, each answered in input order."""
     try:
         raw = request.get_data(cache=False)
@@ -224,7 +224,7 @@ def no_content() -> Response:
     return response
 
 
-def create_one(app: Dashboard, args: Any) -> tuple[int, dict[str, Any]]:
+def create_one(app: Site, args: Any) -> tuple[int, dict[str, Any]]:
     if not isinstance(args, dict):
         return 400, {"error": "expected a job object"}
     job_type = args.get("type")

@@ -28,13 +28,13 @@ from werkzeug.wrappers import Request, Response
 
 from .. import __version__
 from ..connection import describe
+from ..queue import Queue
 from . import api, parsing, responses, views
 from .hosts import AllowedHosts, normalize_hosts
+from .site import Site
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-    from ..queue import Queue
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,9 @@ class Dashboard:
         return self.call(rule, request, values)
 
     def call(self, rule: Rule, request: Request, values: Mapping[str, Any]) -> Response:
+        site: Site = self  # what the routes see of the dashboard (checked by mypy)
         try:
-            response: Response = rule.endpoint(self, request, **values)
+            response: Response = rule.endpoint(site, request, **values)
             return response
         except api.REDIS_DOWN as error:
             return self.redis_unavailable(request, error, page=rule.endpoint not in self.api_endpoints)
@@ -170,8 +171,6 @@ def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue",
         ``Host``. None (the default) answers any, leaving ``Host`` to the server or framework
         in front; ``pykue dashboard`` sets it when bound to loopback.
     """
-    from ..queue import Queue
-
     if isinstance(queue_or_redis_url, Queue):
         return Dashboard(queue_or_redis_url, title=title, max_body=max_body, allowed_hosts=allowed_hosts)
     options: dict[str, Any] = {"redis": queue_or_redis_url, "prefix": prefix}

@@ -20,16 +20,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from .responses import error
-
-if TYPE_CHECKING:
-    from .app import Dashboard
+from .site import Site
 
 View = Callable[..., Response]
 
@@ -92,7 +90,7 @@ def guarded(view: View) -> View:
     """Refuse forged requests before ``view`` runs (see :func:`refusal`)."""
 
     @functools.wraps(view)
-    def wrapper(app: Dashboard, request: Request, **values: Any) -> Response:
+    def wrapper(app: Site, request: Request, **values: Any) -> Response:
         return refusal(request) or view(app, request, **values)
 
     return wrapper

@@ -6,24 +6,20 @@ page's settings travel as JSON in a ``<script type="application/json">`` element
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from .. import __version__
 from ..states import PRIORITIES
 from .presenters import STATES
-
-if TYPE_CHECKING:
-    from .app import Dashboard
+from .site import Site
 
 STATE_NAMES = tuple(name for name, _ in STATES)
 #: Kue's named priorities, most urgent first: the page's menus and labels, from the one definition.
 PRIORITY_CHOICES = sorted(((value, name) for name, value in PRIORITIES.items()))
 
 
-def page(app: Dashboard, request: Request, state: str = "active") -> Response:
+def page(app: Site, request: Request, state: str = "active") -> Response:
     root = request.script_root.rstrip("/")
     job_type = request.args.get("type", "")
     order = "desc" if request.args.get("order") == "desc" else "asc"
