@@ -28,7 +28,7 @@ class RedisServer:
         self.proc: subprocess.Popen | None = None
         self.client: redis.Redis | None = None
 
-    def start(self, timeout: float = 10.0) -> "RedisServer":
+    def start(self, timeout: float = 10.0) -> RedisServer:
         self.proc = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", self.dir, "--logfile", "", "--loglevel", "warning"],
@@ -79,7 +79,7 @@ class RedisServer:
     def commands_processed(self) -> int:
         return int(self.client.info("stats")["total_commands_processed"])
 
-    def __enter__(self) -> "RedisServer":
+    def __enter__(self) -> RedisServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

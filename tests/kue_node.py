@@ -230,7 +230,7 @@ class NodeProcess:
             self.process.kill()
             self.process.wait()
 
-    def __enter__(self) -> "NodeProcess":
+    def __enter__(self) -> NodeProcess:
         return self
 
     def __exit__(self, exc_type, *exc: object) -> None:
@@ -257,7 +257,7 @@ class KueNode:
         self.prefix = prefix
         self.processes = [] if processes is None else processes  # shared with with_options() copies
 
-    def with_options(self, *, prefix: str | None = None, redis: dict[str, Any] | None = None) -> "KueNode":
+    def with_options(self, *, prefix: str | None = None, redis: dict[str, Any] | None = None) -> KueNode:
         return KueNode(self.node, self.node_modules, redis or self.redis, prefix or self.prefix, self.processes)
 
     def kill_all(self) -> None:

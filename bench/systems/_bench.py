@@ -107,7 +107,7 @@ async def _wait_for_warmup(timeout: float = 60.0) -> float:
             await asyncio.sleep(0.01)
     finally:
         client.close()
-    raise TimeoutError("the warm-up job did not run within %.0fs" % timeout)
+    raise TimeoutError(f"the warm-up job did not run within {timeout:.0f}s")
 
 
 async def _paced(adapter, n: int, rate: float) -> dict:
@@ -130,6 +130,7 @@ def _task_body(n: int, in_flight: int) -> dict:
     ``--pin-cpu`` runs def tasks). What a Python worker doing this task could reach if its own
     work cost nothing."""
     import concurrent.futures
+
     import redis
 
     if hasattr(os, "sched_setaffinity"):
@@ -141,7 +142,7 @@ def _task_body(n: int, in_flight: int) -> dict:
         client.delete(RUNS)
         cpu, start = time.process_time(), time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            lanes = [pool.submit(lambda c=chunk: [record(client, i) for i in range(c, n, workers)])
+            lanes = [pool.submit(lambda c=chunk, w=workers: [record(client, i) for i in range(c, n, w)])
                      for chunk in range(workers)]
             for lane in lanes:
                 lane.result()  # a failed write surfaces as itself

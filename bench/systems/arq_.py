@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import arq
+from _bench import TASK_TYPES, URL, arecord, bin_path
 from arq import create_pool
 from arq.connections import RedisSettings
-
-from _bench import TASK_TYPES, URL, arecord, bin_path
 
 POLL_DELAY = 0.01
 

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import celery
+from _bench import TASK_TYPES, URL, bin_path, record
 from celery import Celery, group
 from redis import Redis
-
-from _bench import TASK_TYPES, URL, bin_path, record
 
 CONCURRENCY = 100
 

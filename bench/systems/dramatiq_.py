@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import dramatiq
+from _bench import TASK_TYPES, URL, bin_path, record
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
-
-from _bench import TASK_TYPES, URL, bin_path, record
 
 THREADS = 8
 

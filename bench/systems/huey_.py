@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import huey as huey_pkg
+from _bench import TASK_TYPES, URL, bin_path, record
 from huey import RedisHuey
 from redis import Redis
-
-from _bench import TASK_TYPES, URL, bin_path, record
 
 WORKERS = 8
 

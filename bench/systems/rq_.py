@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import rq
+from _bench import TASK_TYPES, URL, bin_path, record
 from redis import Redis
 from rq import Queue
-
-from _bench import TASK_TYPES, URL, bin_path, record
 
 INFO = {
     "version": rq.__version__,

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from importlib.metadata import version
 
+from _bench import TASK_TYPES, URL, arecord, bin_path
 from redis.asyncio import Redis
 from saq import Queue
-
-from _bench import TASK_TYPES, URL, arecord, bin_path
 
 CONCURRENCY = 10
 

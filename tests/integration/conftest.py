@@ -112,7 +112,7 @@ class WorkerProcess:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def wait_ready(self, count: int = 1, timeout: float = 15.0) -> "WorkerProcess":
+    def wait_ready(self, count: int = 1, timeout: float = 15.0) -> WorkerProcess:
         """Until ``count`` workers logged that they are processing (the fetch loop is next)."""
         def ready():
             if self.process.poll() is not None:

@@ -8,8 +8,8 @@ import werkzeug.serving
 from click.testing import CliRunner
 
 from pykue.connection import DEFAULT_URL
-from tests.redis_server import free_port
 from pykue.web.command import dashboard
+from tests.redis_server import free_port
 
 
 @pytest.fixture

@@ -6,8 +6,6 @@ either side can be the producer, the reader or the listener.
 """
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from pykue import Queue

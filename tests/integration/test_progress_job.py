@@ -6,9 +6,8 @@ import time
 
 import pytest
 
-from pykue.job import now_ms
-
 from pykue import InvalidJobError, JobNotFoundError
+from pykue.job import now_ms
 from tests.helpers import wait_for
 from tests.redis_probe import events, snapshot, zid  # noqa: F401
 

@@ -5,9 +5,8 @@ import time
 
 import pytest
 
-from pykue.job import now_ms
-
 from pykue import InvalidStateError, JobNotFoundError, JobState
+from pykue.job import now_ms
 from tests.redis_probe import assert_placed, enqueue, events, snapshot, tokens, zid  # noqa: F401
 
 

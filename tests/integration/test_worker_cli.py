@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from pykue import Queue
 from pykue.cli import main
-from tests.redis_server import RedisServer, free_port
 from tests.helpers import wait_for
+from tests.redis_server import RedisServer, free_port
 from tests.workerapp.app import build
 from tests.workerapp.support import pykue_cli
 

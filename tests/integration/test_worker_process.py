@@ -14,8 +14,8 @@ import time
 
 import pykue
 from pykue import Queue
-from tests.redis_server import RedisServer
 from tests.helpers import wait_for
+from tests.redis_server import RedisServer
 from tests.workerapp.app import build
 from tests.workerapp.support import EventLog, pykue_cli, runs
 
