@@ -25,7 +25,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -q -rs $(PYTEST_ARGS)
 
 test-unit: $(STAMP)

@@ -2,6 +2,7 @@
 
 Idempotent: a stamp file holds the pinned requirements; a venv whose stamp matches is reused.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,7 @@ def install_node(log) -> None:
     if _stamp_ok(NODE_DIR, wanted):
         return
     os.makedirs(NODE_DIR, exist_ok=True)
-    _run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund", "--loglevel", "error",
-          *NPM_PACKAGES], log)
+    _run(["npm", "install", "--prefix", NODE_DIR, "--no-audit", "--no-fund", "--loglevel", "error", *NPM_PACKAGES], log)
     _write_stamp(NODE_DIR, wanted)
 
 

@@ -1,4 +1,5 @@
 """The markdown tables printed at the end of a run (and pasted into docs/benchmarks.md)."""
+
 from __future__ import annotations
 
 import json
@@ -18,13 +19,16 @@ def _ms(m: dict) -> str:
     return " / ".join(f"{m[k]:.1f}" for k in ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms"))
 
 
-HEADER = ("| system | version | W1 enqueue one/s | W1b bulk/s | W2 1 proc jobs/s | W2 first job s | "
-          "W2b 2 procs jobs/s | exactly once | W3 p50 / p95 / p99 ms | W5 B/queued | W5 B/completed | "
-          "W6 idle cmds/s |")
+HEADER = (
+    "| system | version | W1 enqueue one/s | W1b bulk/s | W2 1 proc jobs/s | W2 first job s | "
+    "W2b 2 procs jobs/s | exactly once | W3 p50 / p95 / p99 ms | W5 B/queued | W5 B/completed | "
+    "W6 idle cmds/s |"
+)
 
 
 def summarise(repeats: list[dict], n: int) -> dict:
     """Medians over repeats; throughputs in jobs/s."""
+
     def med(step: str, key: str, per_job: bool = False):
         values = [r[step][key] for r in repeats if key in r.get(step, {})]
         if not values:
@@ -54,8 +58,11 @@ def summarise(repeats: list[dict], n: int) -> dict:
 
 def steady(repeats: list[dict], step: str, n: int) -> float | None:
     """Median jobs/s from the first job to the last: W2 without the worker's start-up."""
-    rates = [(n - 1) / (r[step]["seconds"] - r[step]["first_job_seconds"]) for r in repeats
-             if "seconds" in r.get(step, {}) and r[step]["seconds"] > r[step]["first_job_seconds"]]
+    rates = [
+        (n - 1) / (r[step]["seconds"] - r[step]["first_job_seconds"])
+        for r in repeats
+        if "seconds" in r.get(step, {}) and r[step]["seconds"] > r[step]["first_job_seconds"]
+    ]
     return statistics.median(rates) if rates else None
 
 
@@ -64,8 +71,11 @@ def once(repeats: list[dict]) -> dict | None:
     done = [r[s] for r in repeats for s in ("w1_w2", "w1b_w2b") if "seconds" in r.get(s, {})]
     if not done:
         return None
-    return {"runs": len(done), "bad_runs": sum(not d["exactly_once"] for d in done),
-            "extra_runs": sum(d["runs"] - d["distinct"] for d in done)}
+    return {
+        "runs": len(done),
+        "bad_runs": sum(not d["exactly_once"] for d in done),
+        "extra_runs": sum(d["runs"] - d["distinct"] for d in done),
+    }
 
 
 def _once(check: dict | None) -> str:
@@ -79,13 +89,20 @@ def _once(check: dict | None) -> str:
 
 def _empty_task_table(systems: dict) -> list[str]:
     """W2n beside W2: the queue alone, and what the task's one write adds to each job."""
-    rows = [(name, row["median"]) for name, row in systems.items()
-            if "median" in row and row["median"].get("empty_1p_per_s")]
+    rows = [
+        (name, row["median"])
+        for name, row in systems.items()
+        if "median" in row and row["median"].get("empty_1p_per_s")
+    ]
     if not rows:
         return []
-    lines = ["", "W2n, the queue alone: W2 with a task that does nothing (no write), one worker process:", "",
-             "| system | W2n empty task jobs/s | W2 jobs/s | the write's cost in the worker, us/job |",
-             "|---|---|---|---|"]
+    lines = [
+        "",
+        "W2n, the queue alone: W2 with a task that does nothing (no write), one worker process:",
+        "",
+        "| system | W2n empty task jobs/s | W2 jobs/s | the write's cost in the worker, us/job |",
+        "|---|---|---|---|",
+    ]
     for name, md in rows:
         empty, full = md["empty_1p_per_s"], md.get("process_1p_per_s")
         cost = 1e6 / full - 1e6 / empty if full else None
@@ -125,24 +142,36 @@ def markdown(result: dict) -> str:
             notes.append(f"- {name}: {md['repeats']} of {args['repeat']} repeats (time budget)")
     limits = result.get("limits") or {}
     if limits:
-        lines += ["", "W4, the server's limit (redis-benchmark, 50 clients, no pipelining):", "",
-                  "| command | ops/s |", "|---|---|"]
+        lines += [
+            "",
+            "W4, the server's limit (redis-benchmark, 50 clients, no pipelining):",
+            "",
+            "| command | ops/s |",
+            "|---|---|",
+        ]
         if "error" in limits:
             lines.append(f"| n/a | {limits['error']} |")
-        lines += [f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items()
-                  if cmd != "error" and not cmd.startswith("_")]
+        lines += [
+            f"| {cmd} | {_num(rps)} |" for cmd, rps in limits.items() if cmd != "error" and not cmd.startswith("_")
+        ]
     bodies = result.get("task_body") or {}
     if bodies:
-        lines += ["", "W4b, the task body alone (its one write, no queue), in the worker's runtime and client:", "",
-                  "| system | client | one at a time /s | CPU us each | in flight | at once /s | CPU us each |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "W4b, the task body alone (its one write, no queue), in the worker's runtime and client:",
+            "",
+            "| system | client | one at a time /s | CPU us each | in flight | at once /s | CPU us each |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for name, body in bodies.items():
             if "error" in body:
                 lines.append(f"| {name} | n/a: {body['error']} |" + " |" * 5)
                 continue
-            lines.append(f"| {name} | {body['client']} | {_num(body['serial_per_s'])} | "
-                         f"{_num(body['serial_cpu_us'])} | {body['in_flight']} | {_num(body['concurrent_per_s'])} | "
-                         f"{_num(body['concurrent_cpu_us'])} |")
+            lines.append(
+                f"| {name} | {body['client']} | {_num(body['serial_per_s'])} | "
+                f"{_num(body['serial_cpu_us'])} | {body['in_flight']} | {_num(body['concurrent_per_s'])} | "
+                f"{_num(body['concurrent_cpu_us'])} |"
+            )
     lines += _empty_task_table(result["systems"])
     if notes:
         lines += ["", "Notes:", ""] + notes

@@ -8,6 +8,7 @@ One private redis-server (no persistence) serves the whole run; FLUSHALL separat
 workload. Prints one markdown table and writes bench/results/<timestamp>.json.
 See docs/benchmarks.md for what each column means and how every system is configured.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,18 +34,27 @@ RESULTS = os.path.join(BENCH, "results")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--systems", default=",".join(s.name for s in SPECS),
-                        help="comma-separated subset of: %(default)s")
+    parser.add_argument(
+        "--systems", default=",".join(s.name for s in SPECS), help="comma-separated subset of: %(default)s"
+    )
     parser.add_argument("--n", type=int, default=None, help="jobs for W1/W2/W5 (default 20000; quick 1000)")
     parser.add_argument("--repeat", type=int, default=None, help="repeats; medians are quoted (default 3)")
     parser.add_argument("--latency-n", type=int, default=None, help="W3 jobs (default 2000)")
-    parser.add_argument("--latency-repeat", type=int, default=1,
-                        help="how many of the repeats also run W3 (default 1: W3 is already 2000 samples)")
+    parser.add_argument(
+        "--latency-repeat",
+        type=int,
+        default=1,
+        help="how many of the repeats also run W3 (default 1: W3 is already 2000 samples)",
+    )
     parser.add_argument("--rate", type=float, default=200.0, help="W3 enqueue rate, jobs/s")
     parser.add_argument("--idle-seconds", type=float, default=None, help="W6 window (default 3)")
     parser.add_argument("--limits-n", type=int, default=None, help="redis-benchmark -n for W4 (default 50000)")
-    parser.add_argument("--budget-minutes", type=float, default=16.0,
-                        help="fewer repeats for systems that would end the run later than this (0: no limit)")
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=16.0,
+        help="fewer repeats for systems that would end the run later than this (0: no limit)",
+    )
     parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
     args = parser.parse_args(argv)
     quick = {"n": 1000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
@@ -69,10 +79,12 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
     except Exception as exc:  # an adapter that cannot even describe itself: n/a, go on
         return {"error": _describe(exc)}
     steps = {
-        "w1_w2": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=False, processes=1,
-                                                       idle_seconds=args.idle_seconds),
-        "w1b_w2b": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=bool(system.info["bulk"]),
-                                                         processes=2),
+        "w1_w2": lambda: workloads.enqueue_and_process(
+            system, server, args.n, bulk=False, processes=1, idle_seconds=args.idle_seconds
+        ),
+        "w1b_w2b": lambda: workloads.enqueue_and_process(
+            system, server, args.n, bulk=bool(system.info["bulk"]), processes=2
+        ),
         "w3": lambda: workloads.latency(system, server, args.latency_n, args.rate),
     }
     if "completed_key" in system.info:
@@ -81,8 +93,11 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
     started = time.monotonic()
     for r in range(args.repeat):
         if r and started + (time.monotonic() - started) * (r + 1) / r > deadline:
-            print(f"  {system.name}: {r} of {args.repeat} repeats, to stay within the time budget",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  {system.name}: {r} of {args.repeat} repeats, to stay within the time budget",
+                file=sys.stderr,
+                flush=True,
+            )
             break
         one = {}
         for name, step in steps.items():
@@ -93,8 +108,12 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
                 one[name] = step()
             except Exception as exc:  # recorded in the table; the next workload still runs
                 one[name] = {"error": _describe(exc)}
-            print(f"  {system.name} repeat {r + 1}/{args.repeat} {name}: {time.monotonic() - t0:.1f}s "
-                  f"{one[name].get('error', '')}", file=sys.stderr, flush=True)
+            print(
+                f"  {system.name} repeat {r + 1}/{args.repeat} {name}: {time.monotonic() - t0:.1f}s "
+                f"{one[name].get('error', '')}",
+                file=sys.stderr,
+                flush=True,
+            )
         repeats.append(one)
     median = report.summarise(repeats, args.n)
     if not system.info["bulk"]:  # W1b then re-ran W1 only to queue W2b's jobs
@@ -178,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     with open(path, "w") as fh:
         json.dump(result, fh, indent=2)
     print(report.markdown(result))
-    print(f"\nwrote {os.path.relpath(path)}; total {result['total_seconds']:.0f}s "
-          f"(installs {install_seconds:.0f}s)", file=sys.stderr)
+    print(
+        f"\nwrote {os.path.relpath(path)}; total {result['total_seconds']:.0f}s (installs {install_seconds:.0f}s)",
+        file=sys.stderr,
+    )
     return 0
 
 

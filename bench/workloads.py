@@ -3,6 +3,7 @@
 Every system gets the same private Redis, FLUSHALL before each workload, and the same task:
 job i does ``HINCRBY bench:runs i 1`` (latency jobs: ``HSET bench:lat i <ms>``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,9 @@ LAT = "bench:lat"
 SETTLE = 0.5  # seconds to wait after the last job before checking for duplicates
 
 
-def enqueue_and_process(system: System, server: RedisServer, n: int, bulk: bool, processes: int,
-                        idle_seconds: float = 0.0) -> dict:
+def enqueue_and_process(
+    system: System, server: RedisServer, n: int, bulk: bool, processes: int, idle_seconds: float = 0.0
+) -> dict:
     """W1/W1b (enqueue n jobs), then W2/W2b (start the workers, time until all n ran).
 
     With ``bulk=False`` this also yields W5 (memory per queued and per completed job) and,
@@ -106,8 +108,13 @@ def latency(system: System, server: RedisServer, n: int, rate: float) -> dict:
         workers.stop()
     if len(samples) < n:
         return {"error": f"only {len(samples)} of {n} latency jobs ran"}
-    return {"p50": percentile(samples, 50), "p95": percentile(samples, 95), "p99": percentile(samples, 99),
-            "rate": meta.get("rate"), "samples": len(samples)}
+    return {
+        "p50": percentile(samples, 50),
+        "p95": percentile(samples, 95),
+        "p99": percentile(samples, 99),
+        "rate": meta.get("rate"),
+        "samples": len(samples),
+    }
 
 
 def percentile(sorted_values: list[float], pct: float) -> float:
@@ -126,8 +133,17 @@ def redis_limits(server: RedisServer, n: int, transitions: list[dict | None]) ->
     server.flushall()
     for lua in filter(None, transitions):
         sha = server.client.script_load(lua["source"])
-        argv = base + ["-n", str(max(1, n // 2)), "-r", "1000000", "EVALSHA", sha, str(len(lua["keys"])),
-                       *lua["keys"], *lua["args"]]
+        argv = base + [
+            "-n",
+            str(max(1, n // 2)),
+            "-r",
+            "1000000",
+            "EVALSHA",
+            sha,
+            str(len(lua["keys"])),
+            *lua["keys"],
+            *lua["args"],
+        ]
         for rps in _benchmark_csv(argv).values():  # one row: the EVALSHA command line
             out[f"EVALSHA {lua['label']}"] = rps
         out[f"_check {lua['label']}"] = _lua_check(server)

@@ -3,6 +3,7 @@
 Everything runs from this repository; press Ctrl-C to stop (the Redis data stays in
 ./demo-data for next time). PYKUE_DEMO_PORT picks another port than 3000.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,10 +35,15 @@ def main() -> int:
     # Own sessions: Ctrl-C in the terminal reaches only this script, which then gives each
     # child exactly one SIGTERM (a second signal would make the worker exit without draining).
     children = [
-        subprocess.Popen([sys.executable, "-m", "pykue", "worker", "-A", "tasks"], cwd=HERE, env=env,
-                         start_new_session=True),
-        subprocess.Popen([sys.executable, "-m", "pykue", "dashboard", "-p", str(port), "--title", "pykue demo"],
-                         cwd=HERE, env=env, start_new_session=True),
+        subprocess.Popen(
+            [sys.executable, "-m", "pykue", "worker", "-A", "tasks"], cwd=HERE, env=env, start_new_session=True
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "pykue", "dashboard", "-p", str(port), "--title", "pykue demo"],
+            cwd=HERE,
+            env=env,
+            start_new_session=True,
+        ),
     ]
     try:
         wait_for_dashboard(children[1], port)

@@ -5,6 +5,7 @@
 
 Any WSGI server can serve ``application`` (``gunicorn mounted_dashboard:application``).
 """
+
 from __future__ import annotations
 
 from werkzeug.middleware.dispatcher import DispatcherMiddleware

@@ -1,7 +1,8 @@
 """Create example jobs: with the task API and with Kue's fluent API.
 
-    PYKUE_REDIS_URL=redis://127.0.0.1:6379/0 python producer.py
+PYKUE_REDIS_URL=redis://127.0.0.1:6379/0 python producer.py
 """
+
 from __future__ import annotations
 
 import random
@@ -22,7 +23,11 @@ def produce(rounds: int = 1) -> list:
         # Kue's fluent API, as Node Kue users know it:
         jobs.append(
             queue.create("email", {"title": "weekly digest", "to": "team@example.com"})
-            .priority("critical").attempts(3).backoff(True).delay(2000).save()
+            .priority("critical")
+            .attempts(3)
+            .backoff(True)
+            .delay(2000)
+            .save()
         )
     return jobs
 

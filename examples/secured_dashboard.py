@@ -6,6 +6,7 @@
 For plain HTTP basic auth, ``pykue dashboard --auth admin:s3cret`` or
 ``pykue.web.BasicAuth(create_app(queue), "admin", password)`` is enough.
 """
+
 from __future__ import annotations
 
 import os

@@ -2,6 +2,7 @@
 
 The queue connects to $PYKUE_REDIS_URL (``make demo`` points it at an embedded Redis).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """pykue: a Kue-compatible Redis priority job queue with a Celery-style task API."""
+
 from __future__ import annotations
 
 from .context import current_job
@@ -19,7 +20,19 @@ from .task import Task
 __version__ = "0.1.0"
 
 __all__ = [
-    "Attempts", "ConfigurationError", "InvalidJobError", "InvalidStateError", "Job", "JobFailedError",
-    "JobNotFoundError", "JobState", "PRIORITIES", "PykueError", "Queue",
-    "Task", "TaskNotFoundError", "__version__", "current_job",
+    "Attempts",
+    "ConfigurationError",
+    "InvalidJobError",
+    "InvalidStateError",
+    "Job",
+    "JobFailedError",
+    "JobNotFoundError",
+    "JobState",
+    "PRIORITIES",
+    "PykueError",
+    "Queue",
+    "Task",
+    "TaskNotFoundError",
+    "__version__",
+    "current_job",
 ]

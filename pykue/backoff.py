@@ -7,6 +7,7 @@ nothing from Redis is ever executed. A
 ``backoff`` written by Node Kue as JavaScript source is treated as a fixed retry with the
 stored delay.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,7 +82,7 @@ def kue_delay(backoff: bool | dict[str, Any] | str | None, attempts: int, curren
     if backoff.get("type") == "fixed":
         return _positive(base)
     half = base / 2
-    delay = half * (2 ** attempts - 1)
+    delay = half * (2**attempts - 1)
     max_delay = _number(backoff.get("maxDelay"))
     if max_delay:
         delay = min(max_delay - half, delay)

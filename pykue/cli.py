@@ -1,5 +1,6 @@
 """The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,10 @@ class AppError(click.ClickException):
     exit_code = 2
 
 
-WORKER_REDIS_HELP = ("Redis URL (redis://, rediss://, unix://, embedded://PATH) overriding the app Queue's own "
-                     "(a Queue given none reads $PYKUE_REDIS_URL).")
+WORKER_REDIS_HELP = (
+    "Redis URL (redis://, rediss://, unix://, embedded://PATH) overriding the app Queue's own "
+    "(a Queue given none reads $PYKUE_REDIS_URL)."
+)
 WORKER_PREFIX_HELP = "Key prefix overriding the app Queue's own (a Queue given none reads $PYKUE_PREFIX, else q)."
 REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH)."
 #: How many known job types a warning lists.
@@ -69,27 +72,71 @@ def main() -> None:
 @click.option("--prefix", callback=not_empty, help=WORKER_PREFIX_HELP)
 @click.option("--concurrency", type=click.IntRange(min=1), help="Jobs at once per type, overriding every task's.")
 @click.option("--types", metavar="T1,T2", callback=job_types, help="Process only these job types.")
-@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes under a supervisor that restarts any that dies.")
-@click.option("--shutdown-timeout", type=Seconds(min=0), default=10.0, show_default=True,
-              help="Seconds running jobs get after SIGTERM before they fail with 'Shutdown'.")
-@click.option("--promote-interval", type=Seconds(min=0.01), default=1.0, show_default=True,
-              help="Seconds between promotions of due delayed jobs (and TTL checks).")
-@click.option("--stalled-timeout", type=Seconds(min=0.1), default=30.0, show_default=True,
-              help="Seconds after which jobs of a worker that stopped heartbeating are retried.")
-@click.option("--loglevel", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
-              default="info", show_default=True)
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes under a supervisor that restarts any that dies.",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=Seconds(min=0),
+    default=10.0,
+    show_default=True,
+    help="Seconds running jobs get after SIGTERM before they fail with 'Shutdown'.",
+)
+@click.option(
+    "--promote-interval",
+    type=Seconds(min=0.01),
+    default=1.0,
+    show_default=True,
+    help="Seconds between promotions of due delayed jobs (and TTL checks).",
+)
+@click.option(
+    "--stalled-timeout",
+    type=Seconds(min=0.1),
+    default=30.0,
+    show_default=True,
+    help="Seconds after which jobs of a worker that stopped heartbeating are retried.",
+)
+@click.option(
+    "--loglevel",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+    default="info",
+    show_default=True,
+)
 @click.option("--burst", is_flag=True, help="Process what is queued, then exit.")
-@click.option("--wait-for-redis", type=Seconds(min=0), default=DEFAULT_WAIT, show_default=True, metavar="SECONDS",
-              help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up "
-                   "(0: exit at once).")
-@click.option("--pin-cpu", is_flag=True,
-              help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
-                   "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
-                   "threads in parallel.")
-def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int | None, types: list[str] | None,
-           processes: int, shutdown_timeout: float, promote_interval: float, stalled_timeout: float,
-           loglevel: str, burst: bool, wait_for_redis: float, pin_cpu: bool) -> None:
+@click.option(
+    "--wait-for-redis",
+    type=Seconds(min=0),
+    default=DEFAULT_WAIT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up (0: exit at once).",
+)
+@click.option(
+    "--pin-cpu",
+    is_flag=True,
+    help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
+    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
+    "threads in parallel.",
+)
+def worker(
+    app: str,
+    redis_url: str | None,
+    prefix: str | None,
+    concurrency: int | None,
+    types: list[str] | None,
+    processes: int,
+    shutdown_timeout: float,
+    promote_interval: float,
+    stalled_timeout: float,
+    loglevel: str,
+    burst: bool,
+    wait_for_redis: float,
+    pin_cpu: bool,
+) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
     if stalled_timeout < 2 * promote_interval:
@@ -104,8 +151,9 @@ def worker(app: str, redis_url: str | None, prefix: str | None, concurrency: int
         queues = load_queues(app)
     except LoadError as error:
         raise AppError(str(error)) from None
-    workers = _build_workers(app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout,
-                             promote_interval, stalled_timeout)  # checks --types, for children too
+    workers = _build_workers(
+        app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval, stalled_timeout
+    )  # checks --types, for children too
     _reach_redis(workers, wait_for_redis)
     if processes > 1:
         from .worker.supervisor import Supervisor
@@ -132,9 +180,18 @@ def _without_processes(argv: list[str]) -> list[str]:
     return out
 
 
-def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix: str | None, concurrency: int | None,
-                   wanted: list[str] | None, burst: bool, shutdown_timeout: float, promote_interval: float,
-                   stalled_timeout: float) -> list[Any]:
+def _build_workers(
+    app: str,
+    queues: list[Queue],
+    redis_url: str | None,
+    prefix: str | None,
+    concurrency: int | None,
+    wanted: list[str] | None,
+    burst: bool,
+    shutdown_timeout: float,
+    promote_interval: float,
+    stalled_timeout: float,
+) -> list[Any]:
     from .worker import Worker
 
     workers = []
@@ -144,14 +201,24 @@ def _build_workers(app: str, queues: list[Queue], redis_url: str | None, prefix:
         chosen = [t for t in wanted if t in queue.tasks] if wanted else None
         if not queue.tasks or (wanted and not chosen):
             continue
-        workers.append(Worker(queue, chosen, concurrency=concurrency, burst=burst, shutdown_timeout=shutdown_timeout,
-                              promote_interval=promote_interval, stalled_timeout=stalled_timeout))
+        workers.append(
+            Worker(
+                queue,
+                chosen,
+                concurrency=concurrency,
+                burst=burst,
+                shutdown_timeout=shutdown_timeout,
+                promote_interval=promote_interval,
+                stalled_timeout=stalled_timeout,
+            )
+        )
     if wanted:
         known = {t for q in queues for t in q.tasks}
         missing = [t for t in wanted if t not in known]
         if missing:
-            raise click.BadParameter(f"no task for type(s) {', '.join(missing)}; known: {', '.join(sorted(known))}",
-                                     param_hint="--types")
+            raise click.BadParameter(
+                f"no task for type(s) {', '.join(missing)}; known: {', '.join(sorted(known))}", param_hint="--types"
+            )
     if not workers:
         raise AppError(f"-A {app}: the app's Queue has no tasks: decorate functions with @queue.task")
     return workers
@@ -211,10 +278,26 @@ def _run_workers(workers: list[Any]) -> None:
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
     @click.argument("job_type", callback=not_empty)
-    @click.option("--redis", "redis_url", envvar="PYKUE_REDIS_URL", show_envvar=True, metavar="URL",
-                  default=DEFAULT_URL, show_default=True, callback=not_empty, help=REDIS_HELP)
-    @click.option("--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX", show_envvar=True,
-                  callback=not_empty, help="Key prefix of the queue.")
+    @click.option(
+        "--redis",
+        "redis_url",
+        envvar="PYKUE_REDIS_URL",
+        show_envvar=True,
+        metavar="URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        callback=not_empty,
+        help=REDIS_HELP,
+    )
+    @click.option(
+        "--prefix",
+        default="q",
+        show_default=True,
+        envvar="PYKUE_PREFIX",
+        show_envvar=True,
+        callback=not_empty,
+        help="Key prefix of the queue.",
+    )
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
         getattr(queue, name)(job_type)
@@ -228,8 +311,10 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
     """A typo in ``pykue pause`` must be visible; the type is paused all the same, since a
     worker may serve it before any job of it exists (no task list lives in Redis)."""
     listed = ", ".join(known[:MAX_TYPES_SHOWN]) + (", ..." if len(known) > MAX_TYPES_SHOWN else "") or "none"
-    return (f"Warning: no job of type {job_type!r} was ever created in queue {queue.prefix!r} at "
-            f"{describe(queue.client)} (types known: {listed}); {done} anyway, for a worker that may serve it")
+    return (
+        f"Warning: no job of type {job_type!r} was ever created in queue {queue.prefix!r} at "
+        f"{describe(queue.client)} (types known: {listed}); {done} anyway, for a worker that may serve it"
+    )
 
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")

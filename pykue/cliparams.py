@@ -1,5 +1,6 @@
 """Click parameter types and checks shared by the ``pykue`` commands, so that a value the
 library would refuse (or silently misread) is a usage error naming the option instead."""
+
 from __future__ import annotations
 
 import math

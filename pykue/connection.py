@@ -4,6 +4,7 @@ Accepted: a URL (``redis://``, ``rediss://``, ``unix://``, ``embedded://PATH``),
 Kue's form (host, port, auth/password, db, socket, options), a ready ``redis.Redis``,
 or a zero-argument factory returning one (Kue's ``createClientFactory``).
 """
+
 from __future__ import annotations
 
 import os
@@ -23,9 +24,22 @@ RedisSpec = str | dict[str, Any] | redis.Redis | Callable[[], redis.Redis] | Non
 
 _URL_SCHEMES = ("redis", "rediss", "unix")
 _CLIENT_OPTIONS = {
-    "socket_timeout", "socket_connect_timeout", "socket_keepalive", "health_check_interval",
-    "retry_on_timeout", "max_connections", "client_name", "username", "password", "ssl_cert_reqs",
-    "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "db", "protocol", "encoding",
+    "socket_timeout",
+    "socket_connect_timeout",
+    "socket_keepalive",
+    "health_check_interval",
+    "retry_on_timeout",
+    "max_connections",
+    "client_name",
+    "username",
+    "password",
+    "ssl_cert_reqs",
+    "ssl_ca_certs",
+    "ssl_certfile",
+    "ssl_keyfile",
+    "db",
+    "protocol",
+    "encoding",
 }
 
 
@@ -65,10 +79,10 @@ def unreachable(client: redis.Redis, timeout: float = 2.0) -> str | None:
     connect timeout, and leaves the client's own pool untouched."""
     pool = client.connection_pool
     no_retry = Retry(NoBackoff(), 0)
-    kwargs = {**pool.connection_kwargs, "socket_connect_timeout": timeout, "socket_timeout": timeout,
-              "retry": no_retry}
-    probe = redis.Redis(connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs),
-                        retry=no_retry)
+    kwargs = {**pool.connection_kwargs, "socket_connect_timeout": timeout, "socket_timeout": timeout, "retry": no_retry}
+    probe = redis.Redis(
+        connection_pool=redis.ConnectionPool(connection_class=pool.connection_class, **kwargs), retry=no_retry
+    )
     try:
         probe.ping()
     except redis.RedisError as error:
@@ -128,8 +142,10 @@ def _from_embedded_url(url: str, path: str, query: str) -> redis.Redis:
 def _check_db(url: str, db: str, where: str) -> None:
     """redis-py reads ``/abc`` as no db at all (so db 0) and ``/1/2`` as db 12."""
     if not (db.isascii() and db.isdigit()):
-        raise ConfigurationError(f"redis URL {redact(url)!r}: the db in its {where} ({db!r}) is not a database "
-                                 "number (expected redis://host:6379/0 or ?db=0)")
+        raise ConfigurationError(
+            f"redis URL {redact(url)!r}: the db in its {where} ({db!r}) is not a database "
+            "number (expected redis://host:6379/0 or ?db=0)"
+        )
 
 
 def _from_kue_options(options: dict[str, Any]) -> redis.Redis:

@@ -1,4 +1,5 @@
 """``current_job()``: the job a task is running, from anywhere inside that task."""
+
 from __future__ import annotations
 
 import contextvars

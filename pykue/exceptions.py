@@ -1,4 +1,5 @@
 """One tree of errors, so callers can catch everything pykue raises with ``PykueError``."""
+
 from __future__ import annotations
 
 

@@ -5,6 +5,7 @@ field and the value. Job, Task and Queue share them, so a value Kue's format can
 refused the same way whichever door it comes in by, before anything is written, and never
 escapes as a bare ``OverflowError`` or ``TypeError`` from deep inside a conversion.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -118,4 +119,3 @@ def check_search_keys(keys: Any) -> list[str]:
     if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
         raise InvalidJobError("search_keys", keys, "expected a list of strings")
     return list(keys)
-

@@ -8,6 +8,7 @@ structurally; ``job.queue`` and ``task.queue`` are still the Queue itself at run
 The job type is a parameter (``JobQueue[Job]``) because job.py, which defines it, sits
 above this module.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar

@@ -5,6 +5,7 @@ called with no argument, the same methods return the current value, as Kue's do.
 The job hash in Redis is the truth: every change goes through one Lua script that reads
 the job's current state there, never this object's memory of it.
 """
+
 from __future__ import annotations
 
 import json
@@ -95,8 +96,12 @@ class Job:
         if value is _MISSING:
             return self._backoff
         if backoff_rules.is_strategy(value):
-            raise InvalidJobError("backoff", value, "a Python callable or tenacity wait cannot be stored with one "
-                                  f"job; declare it on the task: @queue.task({self.type!r}, backoff=fn)")
+            raise InvalidJobError(
+                "backoff",
+                value,
+                "a Python callable or tenacity wait cannot be stored with one "
+                f"job; declare it on the task: @queue.task({self.type!r}, backoff=fn)",
+            )
         backoff_rules.encode_backoff(value)
         self._backoff = value
         return self
@@ -211,8 +216,19 @@ class Job:
         out["progress"] = h["progress"] if h.get("progress") is not None else 0
         if h.get("progress_data") is not None:
             out["progress_data"] = self.progress_data
-        for name in ("state", "error", "created_at", "promote_at", "updated_at", "failed_at",
-                     "started_at", "duration", "delay", "workerId", "ttl"):
+        for name in (
+            "state",
+            "error",
+            "created_at",
+            "promote_at",
+            "updated_at",
+            "failed_at",
+            "started_at",
+            "duration",
+            "delay",
+            "workerId",
+            "ttl",
+        ):
             if h.get(name) is not None:
                 out[name] = h[name]
         made, remaining, maximum = self.attempts()
@@ -232,16 +248,33 @@ class Job:
         except RecursionError:
             raise InvalidJobError("data", self.data, "nested too deeply to serialise") from None
         words = self.queue.index_words(self.data, self._search_keys) if self.queue.search_enabled else ()
-        return [self.type, data, self._priority, self._max_attempts, self._delay or 0, self._ttl or 0,
-                stored_backoff, "true" if self._remove_on_complete else "", len(words), *words]
+        return [
+            self.type,
+            data,
+            self._priority,
+            self._max_attempts,
+            self._delay or 0,
+            self._ttl or 0,
+            stored_backoff,
+            "true" if self._remove_on_complete else "",
+            len(words),
+            *words,
+        ]
 
     @staticmethod
     def stored_fields(args: list[Any], now: int) -> dict[str, str]:
         """The hash save_jobs.lua writes for ``args`` (so a saved job needs no read back)."""
         delay = int(args[4])
-        fields = {"type": args[0], "data": args[1], "priority": str(args[2]), "max_attempts": str(args[3]),
-                  "created_at": str(now), "promote_at": str(now + delay), "updated_at": str(now),
-                  "state": "delayed" if delay else "inactive"}
+        fields = {
+            "type": args[0],
+            "data": args[1],
+            "priority": str(args[2]),
+            "max_attempts": str(args[3]),
+            "created_at": str(now),
+            "promote_at": str(now + delay),
+            "updated_at": str(now),
+            "state": "delayed" if delay else "inactive",
+        }
         if delay:
             fields["delay"] = str(delay)
         if args[5]:
@@ -356,10 +389,13 @@ class Job:
         if kind == "failed":
             error = self._hash.get("error") if self._hash.get("state") == "failed" else None
             raise JobFailedError(job_id, error or self._stored_error(value))
-        raise JobNotFoundError(job_id, "it was removed before its outcome could be read (a job saved with "
-                                       "removeOnComplete keeps its result only in the `complete` event: to "
-                                       "receive it, listen before the job ends, e.g. call "
-                                       "queue.events.ensure_subscribed() before saving it)")
+        raise JobNotFoundError(
+            job_id,
+            "it was removed before its outcome could be read (a job saved with "
+            "removeOnComplete keeps its result only in the `complete` event: to "
+            "receive it, listen before the job ends, e.g. call "
+            "queue.events.ensure_subscribed() before saving it)",
+        )
 
     def _outcome_poller(self, waiter: Waiter) -> Callable[[], tuple[str, Any] | None]:
         """The outcome Redis shows, if final. `failed` with attempts left counts only when seen

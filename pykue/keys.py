@@ -5,6 +5,7 @@ and derive only the keys of jobs and types they find themselves, from the prefix
 (``{q}``) makes every key of the queue land in one Redis Cluster slot, exactly as Kue
 does under ioredis.
 """
+
 from __future__ import annotations
 
 from .states import STATES

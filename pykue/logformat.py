@@ -5,6 +5,7 @@ Node Kue and its dashboard show these lines, so ``job.log("sent", {"to": "tj"})`
 ``%5.2f``-style flags and ``%r`` work too. Not ported: Node's column grouping of arrays
 longer than six items and its truncation after 100.
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ A line ``--- @include "name"`` inlines ``scripts/includes/name.lua``, once per s
 include may include others); the SHA1 is computed here, so registering a script costs no
 round trip (the transport loads it when Redis answers NOSCRIPT).
 """
+
 from __future__ import annotations
 
 import hashlib

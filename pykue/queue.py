@@ -3,6 +3,7 @@
 Several Queue objects may live in one process (other prefixes, other servers); none is
 global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``).
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,9 @@ SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next i
 
 
 class Queue:
-    def __init__(self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False,
-                 job_events: bool = True) -> None:
+    def __init__(
+        self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False, job_events: bool = True
+    ) -> None:
         """``redis`` defaults to ``$PYKUE_REDIS_URL`` and ``prefix`` to ``$PYKUE_PREFIX``, else
         redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
         if prefix is None:
@@ -97,7 +99,7 @@ class Queue:
             ids = self.store.save_jobs(now, encoded)
             describe()
         else:
-            chunks = [encoded[start:start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
+            chunks = [encoded[start : start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
             ids = self.store.save_job_chunks(now, chunks, describe)
         for job, job_id, fields in zip(to_store, ids, stored, strict=True):
             job._saved(job_id, fields)
@@ -108,10 +110,19 @@ class Queue:
 
     # -- tasks --------------------------------------------------------------------------------
 
-    def task(self, type: str | Callable[..., Any] | None = None, *, concurrency: int = 1, attempts: int = 1,
-             backoff: Any = None, priority: Any = "normal", ttl: int | None = None,
-             remove_on_complete: bool = False, search_keys: list[str] | None = None,
-             bind: bool = False) -> Any:
+    def task(
+        self,
+        type: str | Callable[..., Any] | None = None,
+        *,
+        concurrency: int = 1,
+        attempts: int = 1,
+        backoff: Any = None,
+        priority: Any = "normal",
+        ttl: int | None = None,
+        remove_on_complete: bool = False,
+        search_keys: list[str] | None = None,
+        bind: bool = False,
+    ) -> Any:
         """Register a function as a task: ``@queue.task("email", concurrency=20, attempts=5)``.
 
         The type defaults to the function's module-qualified name.
@@ -121,8 +132,14 @@ class Queue:
 
         def register(fn: Callable[..., Any]) -> Task[Any]:
             job_type = type if isinstance(type, str) else default_type(fn)
-            options = TaskOptions(priority=priority, attempts=attempts, backoff=backoff, ttl=ttl,
-                                  remove_on_complete=remove_on_complete, search_keys=search_keys)
+            options = TaskOptions(
+                priority=priority,
+                attempts=attempts,
+                backoff=backoff,
+                ttl=ttl,
+                remove_on_complete=remove_on_complete,
+                search_keys=search_keys,
+            )
             task = Task(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
             self.tasks[job_type] = task
             return task
@@ -232,7 +249,7 @@ class Queue:
         if order not in ("asc", "desc"):
             raise InvalidJobError("order", order, 'expected "asc" or "desc"')
         for name, value in (("start", start), ("stop", stop)):
-            if not isinstance(value, int) or isinstance(value, bool) or not -2**63 <= value < 2**63:
+            if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
                 raise InvalidJobError(name, value, "expected an integer rank (negative: from the end)")
         ids = self.store.ranked_ids(start, stop, state, type)
         jobs = sorted(self.get_jobs(ids), key=lambda job: job.id or 0)

@@ -6,6 +6,7 @@ worker where nothing restarts it), so the worker pings with exponential backoff 
 says so in one log line, and starts as soon as Redis answers. Errors that waiting cannot
 cure, a wrong password or a user without the rights, end the wait at once.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,9 @@ _NOT_CURED_BY_WAITING = (redis.AuthenticationError, redis.exceptions.Authorizati
 
 def transient(error: BaseException) -> bool:
     """Redis down, starting, still loading its dataset, or out of connections: worth waiting for."""
-    return isinstance(error, (redis.ConnectionError, redis.TimeoutError)) \
-        and not isinstance(error, _NOT_CURED_BY_WAITING)
+    return isinstance(error, (redis.ConnectionError, redis.TimeoutError)) and not isinstance(
+        error, _NOT_CURED_BY_WAITING
+    )
 
 
 def wait_for_redis(queues: list[Queue], seconds: float) -> None:
@@ -52,11 +54,20 @@ def _wait_for(queue: Queue, seconds: float) -> None:
 
     def announce(state: RetryCallState) -> None:
         if state.attempt_number == 1 and state.outcome is not None:
-            log.warning("Redis at %s is not reachable yet (%s): waiting up to %g s for it",
-                        describe(queue.client), first_line(state.outcome.exception()), seconds)
+            log.warning(
+                "Redis at %s is not reachable yet (%s): waiting up to %g s for it",
+                describe(queue.client),
+                first_line(state.outcome.exception()),
+                seconds,
+            )
 
-    retrying = Retrying(stop=stop_after_delay(seconds), wait=wait_exponential(multiplier=0.1, max=MAX_PAUSE),
-                        retry=retry_if_exception(transient), before_sleep=announce, reraise=True)
+    retrying = Retrying(
+        stop=stop_after_delay(seconds),
+        wait=wait_exponential(multiplier=0.1, max=MAX_PAUSE),
+        retry=retry_if_exception(transient),
+        before_sleep=announce,
+        reraise=True,
+    )
     retrying(queue.ping)
 
 

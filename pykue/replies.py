@@ -1,5 +1,6 @@
 """What the Lua transitions answer, read in one place: the status codes and the shapes of
 the claim, completion and upkeep replies (each script's header lists its own)."""
+
 from __future__ import annotations
 
 from enum import IntEnum
@@ -56,7 +57,7 @@ def parse_claimed(flat: list[Any]) -> list[Claimed]:
     claimed, i = [], 0
     while i < len(flat):
         job_id, claim, n_fields = int(flat[i]), flat[i + 1], int(flat[i + 2])
-        values = flat[i + 3:i + 3 + 2 * n_fields]
+        values = flat[i + 3 : i + 3 + 2 * n_fields]
         claimed.append(Claimed(job_id, claim, dict(zip(values[::2], values[1::2]))))
         i += 3 + 2 * n_fields
     return claimed

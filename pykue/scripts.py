@@ -3,6 +3,7 @@
 Each method names the keys its script declares (built by ``keys.py``) and its arguments,
 in the order the script's header lists them, and hands the call to ``transport``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -26,8 +27,22 @@ from .replies import (
 )
 from .transport import execute_pipeline, ready, spares_a_connection
 
-__all__ = ["SCRIPT_DIR", "Claimed", "Completion", "LuaScript", "ReplyCode", "Scripts", "Tick", "Woken",
-           "execute_pipeline", "parse_claimed", "parse_completion", "ready", "source", "spares_a_connection"]
+__all__ = [
+    "SCRIPT_DIR",
+    "Claimed",
+    "Completion",
+    "LuaScript",
+    "ReplyCode",
+    "Scripts",
+    "Tick",
+    "Woken",
+    "execute_pipeline",
+    "parse_claimed",
+    "parse_completion",
+    "ready",
+    "source",
+    "spares_a_connection",
+]
 
 
 class Scripts:
@@ -66,26 +81,30 @@ class Scripts:
         ids = transport.call_fixed(client, self._save_one, _save_args(now, encoded_jobs))
         return [int(i) for i in ids]
 
-    def save_job_chunks(self, client: redis.Redis, now: int, chunks: list[list[list[Any]]],
-                        meanwhile: Callable[[], Any] | None = None) -> list[int]:
+    def save_job_chunks(
+        self, client: redis.Redis, now: int, chunks: list[list[list[Any]]], meanwhile: Callable[[], Any] | None = None
+    ) -> list[int]:
         """Many chunks of jobs, one script call each, sent together; the ids in order.
         ``meanwhile`` runs while Redis saves them."""
-        groups = transport.call_many(client, self._save_jobs, self._save_keys,
-                                     [_save_args(now, chunk) for chunk in chunks], meanwhile)
+        groups = transport.call_many(
+            client, self._save_jobs, self._save_keys, [_save_args(now, chunk) for chunk in chunks], meanwhile
+        )
         return [int(i) for group in groups for i in group]
 
     # -- one job's transitions --------------------------------------------------------------
 
     def set_state(self, client: redis.Redis, job_id: int, state: str, now: int) -> str | None:
         k = self.keys
-        old: str | None = transport.call(client, self._set_state, (k.base, k.job(job_id), k.events, *k.states),
-                                         [job_id, state, now])
+        old: str | None = transport.call(
+            client, self._set_state, (k.base, k.job(job_id), k.events, *k.states), [job_id, state, now]
+        )
         return old
 
     def set_priority(self, client: redis.Redis, job_id: int, priority: int, now: int) -> bool:
         k = self.keys
-        reply = transport.call(client, self._set_priority, (k.base, k.job(job_id), k.jobs, *k.states),
-                               [job_id, priority, now])
+        reply = transport.call(
+            client, self._set_priority, (k.base, k.job(job_id), k.jobs, *k.states), [job_id, priority, now]
+        )
         return ReplyCode.of(reply) is ReplyCode.DONE
 
     def remove_job(self, client: redis.Redis, job_id: int) -> str | None:
@@ -95,15 +114,21 @@ class Scripts:
         return jtype
 
     def log_job(self, client: redis.Redis, job_id: int, line: str, now: int, claim: str = "") -> ReplyCode:
-        reply = transport.call(client, self._log_job, (self.keys.job(job_id), self.keys.log(job_id)),
-                               [line, now, claim])
+        reply = transport.call(
+            client, self._log_job, (self.keys.job(job_id), self.keys.log(job_id)), [line, now, claim]
+        )
         return ReplyCode.of(reply)
 
-    def progress_job(self, client: redis.Redis, job_id: int, percent: int, data_json: str,
-                     now: int, claim: str = "") -> ReplyCode:
+    def progress_job(
+        self, client: redis.Redis, job_id: int, percent: int, data_json: str, now: int, claim: str = ""
+    ) -> ReplyCode:
         k = self.keys
-        reply = transport.call(client, self._progress_job, (k.job(job_id), k.state("active"), k.events),
-                               [job_id, percent, data_json, now, claim])
+        reply = transport.call(
+            client,
+            self._progress_job,
+            (k.job(job_id), k.state("active"), k.events),
+            [job_id, percent, data_json, now, claim],
+        )
         return ReplyCode.of(reply)
 
     def release_job(self, client: redis.Redis, job_id: int, claim: str, now: int, line: str) -> bool:
@@ -114,29 +139,58 @@ class Scripts:
         k = self.keys
         return (k.base, k.job(job_id), k.log(job_id), k.events, k.state("inactive"), k.state("active"))
 
-    def queue_fail_job(self, pipe: Any, job_id: int, claim: str, now: int, error: str, summary: str,
-                       message_json: str, retry_delay: int, ttl: bool = False) -> None:
+    def queue_fail_job(
+        self,
+        pipe: Any,
+        job_id: int,
+        claim: str,
+        now: int,
+        error: str,
+        summary: str,
+        message_json: str,
+        retry_delay: int,
+        ttl: bool = False,
+    ) -> None:
         """fail_job in a pipeline; its reply: attempts remaining + 1, or 0 (ReplyCode.CLAIM_LOST)."""
         k = self.keys
         keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states)
-        transport.queue_in(pipe, self._fail_job, keys,
-                           [job_id, claim, now, error, summary, message_json, retry_delay, "ttl" if ttl else ""])
+        transport.queue_in(
+            pipe,
+            self._fail_job,
+            keys,
+            [job_id, claim, now, error, summary, message_json, retry_delay, "ttl" if ttl else ""],
+        )
 
     def execute(self, pipe: Any) -> list[Any]:
         return execute_pipeline(pipe, self.all())
 
     # -- claiming and completing ------------------------------------------------------------
 
-    def claim_jobs(self, client: redis.Redis, now: int, worker_id: str, wanted: dict[str, int],
-                   popped: int = 0, popped_type: str = "") -> list[Claimed]:
+    def claim_jobs(
+        self,
+        client: redis.Redis,
+        now: int,
+        worker_id: str,
+        wanted: dict[str, int],
+        popped: int = 0,
+        popped_type: str = "",
+    ) -> list[Claimed]:
         """(id, claim, hash as it was) for each job claimed."""
         args: list[Any] = [now, worker_id, popped, popped_type]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
         return parse_claimed(transport.call_fixed(client, self._claim_call, args))
 
-    def wait_and_claim(self, client: redis.Redis, wait_keys: Sequence[str], timeout: float, worker_id: str,
-                       wake_key: str, clock_offset_ms: int, wanted: dict[str, int]) -> Woken:
+    def wait_and_claim(
+        self,
+        client: redis.Redis,
+        wait_keys: Sequence[str],
+        timeout: float,
+        worker_id: str,
+        wake_key: str,
+        clock_offset_ms: int,
+        wanted: dict[str, int],
+    ) -> Woken:
         """BLPOP on ``wait_keys`` (the worker's ``wake_key`` among them) for up to ``timeout``
         seconds, and claim for ``wanted`` as soon as it returns, in the same round trip
         (claim_woken.lua). After a NOSCRIPT the script is loaded but nothing was claimed:
@@ -162,21 +216,36 @@ class Scripts:
         """Load it ahead of a worker's first wait: a NOSCRIPT there costs a detour."""
         transport.load(client, self._claim_woken)
 
-    def complete_jobs(self, client: redis.Redis, now: int, done: list[tuple[int, str, str]],
-                      worker_id: str = "", refill: dict[str, int] | None = None,
-                      claimed_at: int | None = None) -> Completion:
+    def complete_jobs(
+        self,
+        client: redis.Redis,
+        now: int,
+        done: list[tuple[int, str, str]],
+        worker_id: str = "",
+        refill: dict[str, int] | None = None,
+        claimed_at: int | None = None,
+    ) -> Completion:
         """Complete (id, claim, result JSON) jobs as of ``now``; with a worker id, also claim
         for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call."""
         args = _complete_args(now, done, worker_id, refill, claimed_at)
         return parse_completion(transport.call_fixed(client, self._completion(now), args))
 
-    def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
-                           refill: dict[str, int], claimed_at: int, check_health: bool = True) -> None:
+    def send_complete_jobs(
+        self,
+        conn: Any,
+        now: int,
+        done: list[tuple[int, str, str]],
+        worker_id: str,
+        refill: dict[str, int],
+        claimed_at: int,
+        check_health: bool = True,
+    ) -> None:
         """complete_jobs sent on a connection the caller holds, its reply to be read with
         ``conn.read_response()`` and ``parse_completion`` (a NoScriptError: it did not run).
         ``check_health`` must be False while other calls' replies are unread on ``conn``."""
-        transport.send(conn, self._completion(now), _complete_args(now, done, worker_id, refill, claimed_at),
-                       check_health)
+        transport.send(
+            conn, self._completion(now), _complete_args(now, done, worker_id, refill, claimed_at), check_health
+        )
 
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""
@@ -195,8 +264,17 @@ class Scripts:
 
     # -- upkeep -----------------------------------------------------------------------------
 
-    def tick(self, client: redis.Redis, now: int, limit: int, worker_id: str, lease_key: str, lease_ms: int,
-             find_stalled: bool, reconcile_types: list[str]) -> Tick:
+    def tick(
+        self,
+        client: redis.Redis,
+        now: int,
+        limit: int,
+        worker_id: str,
+        lease_key: str,
+        lease_ms: int,
+        find_stalled: bool,
+        reconcile_types: list[str],
+    ) -> Tick:
         k = self.keys
         keys = (k.base, k.events, k.paused, lease_key, *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
@@ -210,8 +288,9 @@ def _save_args(now: int, encoded_jobs: list[list[Any]]) -> list[Any]:
     return args
 
 
-def _complete_args(now: int, done: list[tuple[int, str, str]], worker_id: str,
-                   refill: dict[str, int] | None, claimed_at: int | None) -> list[Any]:
+def _complete_args(
+    now: int, done: list[tuple[int, str, str]], worker_id: str, refill: dict[str, int] | None, claimed_at: int | None
+) -> list[Any]:
     pairs = [(t, n) for t, n in (refill or {}).items() if n > 0] if worker_id else []
     args: list[Any] = [now, worker_id, claimed_at or now, len(pairs)]
     for pair in pairs:

@@ -4,6 +4,7 @@ Off by default, as in Kue. Words are lower-cased ``\\w+`` tokens without common 
 words; pykue does not port reds' Porter stemmer and Metaphone, so a Node Kue search does
 not find words pykue indexed (and the other way round).
 """
+
 from __future__ import annotations
 
 import json

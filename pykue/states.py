@@ -1,4 +1,5 @@
 """Kue's vocabulary: the five states and the named priority levels."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,9 @@ def priority_value(priority: object) -> int:
     if value is not None and -MAX_PRIORITY <= value <= MAX_PRIORITY:
         return value
     names = ", ".join(PRIORITIES)
-    raise InvalidJobError("priority", priority,
-                          f"expected an integer from -{MAX_PRIORITY} to {MAX_PRIORITY} or one of {names}")
+    raise InvalidJobError(
+        "priority", priority, f"expected an integer from -{MAX_PRIORITY} to {MAX_PRIORITY} or one of {names}"
+    )
 
 
 def priority_name(value: int) -> str | None:

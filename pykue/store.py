@@ -1,6 +1,7 @@
 """A queue's storage: every read and write that Job and Queue make in Redis, in one object
 bound to the queue's client, keys and scripts, so that neither reaches into the other's
 attributes or formats a key."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
@@ -31,8 +32,9 @@ class Store:
         """One script call, through the held connection (``task.delay``'s path)."""
         return self.scripts.save_jobs(self.client, now, encoded_jobs)
 
-    def save_job_chunks(self, now: int, chunks: list[list[list[Any]]],
-                        meanwhile: Callable[[], Any] | None = None) -> list[int]:
+    def save_job_chunks(
+        self, now: int, chunks: list[list[list[Any]]], meanwhile: Callable[[], Any] | None = None
+    ) -> list[int]:
         return self.scripts.save_job_chunks(self.client, now, chunks, meanwhile)
 
     # -- one job's transitions ----------------------------------------------------------------

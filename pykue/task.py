@@ -4,6 +4,7 @@ Calling a task runs the function inline (Celery semantics). ``delay`` saves a jo
 data is the keyword arguments (so a Node Kue job with data ``{"to": ...}`` calls
 ``fn(to=...)``); positional arguments travel under the data key ``args``.
 """
+
 from __future__ import annotations
 
 import datetime as dt

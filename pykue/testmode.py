@@ -1,4 +1,5 @@
 """Kue's test mode: ``save()`` records jobs in memory instead of writing to Redis."""
+
 from __future__ import annotations
 
 import itertools

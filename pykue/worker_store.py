@@ -5,6 +5,7 @@ upkeep need neither ``queue.client`` nor ``queue.keys`` nor ``queue.scripts``.
 A worker's reports go out in flight on a connection of their own (``calls_in_flight()``):
 ``send_complete_jobs`` writes one call there, ``parse_completion`` reads its reply.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from .transport.in_flight import CallsInFlight
 
 class Failure(NamedTuple):
     """One failed attempt to store (fail_job.lua's arguments)."""
+
     job_id: int
     claim: str
     now: int
@@ -51,18 +53,21 @@ class WorkerStore:
     def load_claim_woken(self) -> None:
         self.scripts.load_claim_woken(self.client)
 
-    def claim_jobs(self, now: int, worker_id: str, wanted: dict[str, int], popped: int = 0,
-                   popped_type: str = "") -> list[Claimed]:
+    def claim_jobs(
+        self, now: int, worker_id: str, wanted: dict[str, int], popped: int = 0, popped_type: str = ""
+    ) -> list[Claimed]:
         return self.scripts.claim_jobs(self.client, now, worker_id, wanted, popped, popped_type)
 
-    def wait_and_claim(self, job_types: Sequence[str], timeout: float, worker_id: str, clock_offset_ms: int,
-                       wanted: dict[str, int]) -> Woken:
+    def wait_and_claim(
+        self, job_types: Sequence[str], timeout: float, worker_id: str, clock_offset_ms: int, wanted: dict[str, int]
+    ) -> Woken:
         """BLPOP on the types' wake-up tokens and the worker's wake key, with the claim behind
         it; ``Woken.popped_key`` is one of ``token_keys(job_types)`` or the wake key."""
         wake_key = self.keys.wake(worker_id)
         wait_keys = [*self.token_keys(job_types), wake_key]
-        return self.scripts.wait_and_claim(self.client, wait_keys, timeout, worker_id, wake_key, clock_offset_ms,
-                                           wanted)
+        return self.scripts.wait_and_claim(
+            self.client, wait_keys, timeout, worker_id, wake_key, clock_offset_ms, wanted
+        )
 
     def token_keys(self, job_types: Sequence[str]) -> list[str]:
         return [self.keys.tokens(t) for t in job_types]
@@ -92,25 +97,41 @@ class WorkerStore:
 
     # -- reporting ----------------------------------------------------------------------------
 
-    def complete_jobs(self, now: int, done: list[tuple[int, str, str]], worker_id: str = "",
-                      refill: dict[str, int] | None = None, claimed_at: int | None = None) -> Completion:
+    def complete_jobs(
+        self,
+        now: int,
+        done: list[tuple[int, str, str]],
+        worker_id: str = "",
+        refill: dict[str, int] | None = None,
+        claimed_at: int | None = None,
+    ) -> Completion:
         return self.scripts.complete_jobs(self.client, now, done, worker_id, refill, claimed_at)
 
-    def send_complete_jobs(self, conn: Any, now: int, done: list[tuple[int, str, str]], worker_id: str,
-                           refill: dict[str, int], claimed_at: int, check_health: bool = True) -> None:
+    def send_complete_jobs(
+        self,
+        conn: Any,
+        now: int,
+        done: list[tuple[int, str, str]],
+        worker_id: str,
+        refill: dict[str, int],
+        claimed_at: int,
+        check_health: bool = True,
+    ) -> None:
         """Sent on a connection of ``calls_in_flight()``; its reply goes through ``parse_completion``."""
         self.scripts.send_complete_jobs(conn, now, done, worker_id, refill, claimed_at, check_health)
 
-    def complete_and_fail(self, now: int, done: list[tuple[int, str, str]],
-                          failures: list[Failure]) -> tuple[Completion, list[int]]:
+    def complete_and_fail(
+        self, now: int, done: list[tuple[int, str, str]], failures: list[Failure]
+    ) -> tuple[Completion, list[int]]:
         """Successes (no refill) and failures in one round trip (a redis-py pipeline);
         fail_job's reply per failure: attempts remaining + 1, or 0 (ReplyCode.CLAIM_LOST)."""
         pipe = self.client.pipeline(transaction=False)
         if done:
             self.scripts.queue_complete_jobs(pipe, now, done)
         for f in failures:
-            self.scripts.queue_fail_job(pipe, f.job_id, f.claim, f.now, f.error, f.summary, f.message_json,
-                                        f.retry_delay, f.ttl)
+            self.scripts.queue_fail_job(
+                pipe, f.job_id, f.claim, f.now, f.error, f.summary, f.message_json, f.retry_delay, f.ttl
+            )
         replies = self.scripts.execute(pipe)
         completion = parse_completion(replies[0]) if done else Completion([], [])
         return completion, [int(r) for r in (replies[1:] if done else replies)]
@@ -123,8 +144,9 @@ class WorkerStore:
 
     # -- upkeep -------------------------------------------------------------------------------
 
-    def tick(self, now: int, limit: int, worker_id: str, lease_ms: int, find_stalled: bool,
-             reconcile_types: list[str]) -> Tick:
+    def tick(
+        self, now: int, limit: int, worker_id: str, lease_ms: int, find_stalled: bool, reconcile_types: list[str]
+    ) -> Tick:
         lease = self.keys.worker_lease(worker_id)
         return self.scripts.tick(self.client, now, limit, worker_id, lease, lease_ms, find_stalled, reconcile_types)
 

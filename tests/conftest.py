@@ -1,4 +1,5 @@
 """Shared fixtures: one private redis-server per test session, never the user's port 6379."""
+
 from __future__ import annotations
 
 import uuid

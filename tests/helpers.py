@@ -1,4 +1,5 @@
 """Small helpers shared by the tests."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,12 @@ T = TypeVar("T")
 IN_CI = bool(os.environ.get("CI"))
 
 
-def wait_for(check: Callable[[], T], timeout: float = 10.0, interval: float = 0.01,
-             message: str | Callable[[], Any] = "condition") -> T:
+def wait_for(
+    check: Callable[[], T],
+    timeout: float = 10.0,
+    interval: float = 0.01,
+    message: str | Callable[[], Any] = "condition",
+) -> T:
     """Poll ``check`` until it returns a truthy value; tests never sleep blindly. ``message``
     may be a callable, to describe the state at the timeout."""
     deadline = time.monotonic() + timeout

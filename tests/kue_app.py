@@ -4,6 +4,7 @@ Both serve the same Redis, so a test can send one request to each and compare th
 Requests go out as raw bytes (:func:`send`), header for header as the client under test
 writes them: what reaches the server is exactly what supertest or curl would send.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -38,8 +39,14 @@ def serve_kue_app(kue_node, tmp_path: Path, search: bool = False) -> Iterator[st
     script.write_text(KUE_APP)
     env = {**os.environ, "NODE_PATH": str(kue_node.node_modules)}
     payload = json.dumps({"redis": kue_node.redis, "search": search})
-    process = subprocess.Popen([kue_node.node, str(script), payload], env=env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [kue_node.node, str(script), payload],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         assert line, process.stderr.read()
@@ -72,8 +79,12 @@ def kue_http(base, method, path, body=None, headers=None):
     import urllib.request
 
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(base + path, data=data, method=method, headers={
-        **({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})})
+    request = urllib.request.Request(
+        base + path,
+        data=data,
+        method=method,
+        headers={**({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})},
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()

@@ -32,6 +32,7 @@ unix socket (Kue then sends ``SELECT null``, which Redis refuses: a Kue quirk th
 in ``queue_errors`` and is otherwise harmless on db 0). The payload keys of each script are
 documented at the top of its ``tests/node/*.js`` file.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -105,9 +106,7 @@ def _install(node: str, npm: str, cache: Path) -> None:
     try:
         # A package.json of its own stops npm from walking up into some parent project.
         (staging / "package.json").write_text('{"name": "pykue-node-kue", "private": true}\n')
-        _run_or_raise(
-            [npm, "install", "--no-audit", "--no-fund", f"kue@{KUE_VERSION}"], staging, "npm install"
-        )
+        _run_or_raise([npm, "install", "--no-audit", "--no-fund", f"kue@{KUE_VERSION}"], staging, "npm install")
         _run_or_raise([node, "-e", "require('kue')"], staging, "require('kue') after npm install")
         if cache.exists():
             shutil.rmtree(cache)
@@ -249,8 +248,14 @@ class KueNode:
     cleanly and report before Python gives up on it.
     """
 
-    def __init__(self, node: str, node_modules: Path, redis: dict[str, Any], prefix: str = "q",
-                 processes: list[NodeProcess] | None = None) -> None:
+    def __init__(
+        self,
+        node: str,
+        node_modules: Path,
+        redis: dict[str, Any],
+        prefix: str = "q",
+        processes: list[NodeProcess] | None = None,
+    ) -> None:
         self.node = node
         self.node_modules = node_modules
         self.redis = redis
@@ -266,11 +271,16 @@ class KueNode:
             process.kill()
         self.processes.clear()
 
-    def start(self, script: str, payload: dict[str, Any] | None = None, *, timeout: float = 30.0,
-              prefix: str | None = None) -> NodeProcess:
+    def start(
+        self, script: str, payload: dict[str, Any] | None = None, *, timeout: float = 30.0, prefix: str | None = None
+    ) -> NodeProcess:
         """Start ``tests/node/<script>`` with the connection fields added to ``payload``."""
-        body = {"redis": self.redis, "prefix": prefix or self.prefix,
-                "timeout_ms": int(max(timeout - 5, timeout * 0.8) * 1000), **(payload or {})}
+        body = {
+            "redis": self.redis,
+            "prefix": prefix or self.prefix,
+            "timeout_ms": int(max(timeout - 5, timeout * 0.8) * 1000),
+            **(payload or {}),
+        }
         env = {**os.environ, "NODE_PATH": str(self.node_modules)}
         process = NodeProcess([self.node, str(SCRIPTS_DIR / script)], env, body, timeout)
         self.processes.append(process)
@@ -315,9 +325,15 @@ class KueNode:
         options = {key: payload.pop(key) for key in ("prefix", "timeout") if key in payload}
         return self.run("kue_get.js", payload, **options)
 
-    def start_worker(self, types: Iterable[str | dict[str, Any]], *, max_jobs: int | None = None,
-                     max_runs: int | None = None, promotion_interval: int | None = None,
-                     **options: Any) -> NodeProcess:
+    def start_worker(
+        self,
+        types: Iterable[str | dict[str, Any]],
+        *,
+        max_jobs: int | None = None,
+        max_runs: int | None = None,
+        promotion_interval: int | None = None,
+        **options: Any,
+    ) -> NodeProcess:
         """Start a Kue worker (``queue.process``) and wait until it is processing.
 
         Each job's data picks its behaviour (see ``tests/node/kue_worker.js``). ``wait()``
@@ -335,8 +351,14 @@ class KueNode:
         process.wait_ready()
         return process
 
-    def start_events(self, *, count: int | None = None, events: Iterable[str] | None = None,
-                     ids: Iterable[int | str] | None = None, **options: Any) -> NodeProcess:
+    def start_events(
+        self,
+        *,
+        count: int | None = None,
+        events: Iterable[str] | None = None,
+        ids: Iterable[int | str] | None = None,
+        **options: Any,
+    ) -> NodeProcess:
         """Listen like ``queue.on('job <name>', ...)``; returns once Kue is subscribed.
 
         ``wait()`` (after ``count`` matching events) or ``stop()`` returns ``{events: [...]}``,

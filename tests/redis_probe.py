@@ -3,6 +3,7 @@
 Nothing here uses pykue to check pykue: keys are spelled out from kue-reference.md section 1,
 and events are read by a plain redis-py pubsub on ``<prefix>:events``.
 """
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,15 @@ def snapshot(client: redis.Redis) -> dict[str, Any]:
     return out
 
 
-def assert_placed(client: redis.Redis, job_id: int, job_type: str, state: str, priority: int,
-                  score: float | None = None, prefix: str = "q") -> None:
+def assert_placed(
+    client: redis.Redis,
+    job_id: int,
+    job_type: str,
+    state: str,
+    priority: int,
+    score: float | None = None,
+    prefix: str = "q",
+) -> None:
     """The job's zid is in `jobs`, in exactly one global and one per-type state set, with Kue's scores."""
     member = zid(job_id)
     p = prefix + ":"

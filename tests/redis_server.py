@@ -3,6 +3,7 @@
 It runs the same binary an ``embedded://`` URL would (``pykue.embedded.find_redis_server``);
 the benchmark has its own copy in bench/redis_server.py, so neither ships in the package.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,12 @@ def terminate(process: subprocess.Popen[Any], timeout: float = 10.0) -> None:
 class RedisServer:
     """A redis-server child process for one test session (or one test): ``with RedisServer() as server``."""
 
-    def __init__(self, workdir: str | os.PathLike[str] | None = None, port: int | None = None,
-                 extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        workdir: str | os.PathLike[str] | None = None,
+        port: int | None = None,
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="pykue-redis-"))
         self.port = port or free_port()
         self.socket = socket_path_for(self.workdir)
@@ -59,12 +64,18 @@ class RedisServer:
         self.process = subprocess.Popen(
             [
                 find_redis_server(),
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--unixsocket", self.socket,
-                "--dir", str(self.workdir),
-                "--save", "",
-                "--appendonly", "no",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--unixsocket",
+                self.socket,
+                "--dir",
+                str(self.workdir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
                 *self.extra_args,
             ],
             stdout=subprocess.DEVNULL,

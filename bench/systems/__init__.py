@@ -4,6 +4,7 @@ Each system is an adapter file in this folder, run in the system's own interpret
 for Python peers, node for Kue and BullMQ) through the driver ``_bench.py`` / ``_bench.js``.
 Versions are pinned so two runs compare the same code.
 """
+
 from __future__ import annotations
 
 import json
@@ -129,8 +130,15 @@ class System:
         argv = self._driver() + [action]
         for key, value in options.items():
             argv += [f"--{key}", str(value)]
-        proc = subprocess.Popen(argv, cwd=HERE, env=self.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=HERE,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         _live.append(proc)
         deadline = time.monotonic() + timeout
         try:
@@ -167,8 +175,15 @@ class System:
         env = dict(self.env(), **env)
         for k, argv in enumerate(self.info["workers"][str(processes)]):
             log = open(os.path.join(self.log_dir, f"{self.name}-{tag}-{k}.log"), "ab")
-            proc = subprocess.Popen(argv, cwd=HERE, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                cwd=HERE,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             log.close()
             _live.append(proc)
             workers.procs.append(proc)

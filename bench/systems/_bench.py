@@ -26,6 +26,7 @@ An adapter module defines:
 * ``worker_argv(processes)``: list of argv lists, each a long-running worker command;
 * ``setup()`` / ``teardown()``: optional, sync or async.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,7 +89,7 @@ async def _enqueue_many(adapter, n: int, bulk: bool) -> float:
     start = time.perf_counter()
     if bulk:
         for k in range(0, n, BULK_CHUNK):
-            await _maybe(adapter.enqueue_bulk(ids[k:k + BULK_CHUNK]))
+            await _maybe(adapter.enqueue_bulk(ids[k : k + BULK_CHUNK]))
     else:
         for i in ids:
             await _maybe(adapter.enqueue(i))
@@ -142,8 +143,10 @@ def _task_body(n: int, in_flight: int) -> dict:
         client.delete(RUNS)
         cpu, start = time.process_time(), time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-            lanes = [pool.submit(lambda c=chunk, w=workers: [record(client, i) for i in range(c, n, w)])
-                     for chunk in range(workers)]
+            lanes = [
+                pool.submit(lambda c=chunk, w=workers: [record(client, i) for i in range(c, n, w)])
+                for chunk in range(workers)
+            ]
             for lane in lanes:
                 lane.result()  # a failed write surfaces as itself
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

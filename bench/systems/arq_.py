@@ -1,4 +1,5 @@
 """arq adapter: asyncio, max_jobs 10 (default), poll_delay 0.01 s instead of the default 0.5 s."""
+
 from __future__ import annotations
 
 import arq
@@ -52,9 +53,12 @@ async def enqueue(i, t=None):
 
 
 # arq logs every job start and finish at INFO; like the other workers, run it at WARNING.
-LOG_CONFIG = {"version": 1, "disable_existing_loggers": False,
-              "handlers": {"console": {"class": "logging.StreamHandler", "level": "WARNING"}},
-              "loggers": {"arq": {"handlers": ["console"], "level": "WARNING"}}}
+LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": "WARNING"}},
+    "loggers": {"arq": {"handlers": ["console"], "level": "WARNING"}},
+}
 
 
 def worker_argv(processes):

@@ -1,4 +1,5 @@
 """Celery adapter: Redis broker, no result backend, gevent pool (Celery's advice for I/O-bound tasks)."""
+
 from __future__ import annotations
 
 import celery
@@ -45,6 +46,16 @@ def enqueue_bulk(items):
 
 
 def worker_argv(processes):
-    argv = [bin_path("celery"), "-A", "celery_", "worker", "-P", "gevent", "-c", str(CONCURRENCY),
-            "--loglevel", "WARNING"]
+    argv = [
+        bin_path("celery"),
+        "-A",
+        "celery_",
+        "worker",
+        "-P",
+        "gevent",
+        "-c",
+        str(CONCURRENCY),
+        "--loglevel",
+        "WARNING",
+    ]
     return [argv] * processes

@@ -1,4 +1,5 @@
 """Dramatiq adapter: RedisBroker, default middleware, --processes N --threads 8 (the defaults)."""
+
 from __future__ import annotations
 
 import dramatiq

@@ -1,4 +1,5 @@
 """Huey adapter: RedisHuey without a result store, thread workers (Huey's advice for I/O-bound work)."""
+
 from __future__ import annotations
 
 import huey as huey_pkg

@@ -4,6 +4,7 @@
 Runs in the project's own .venv against the working tree. Until pykue's worker lands, the
 import below fails and run.py reports pykue as n/a; ``lua_transition`` works regardless.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ PREFIX = "q"
 
 INFO = {
     "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --pin-cpu --loglevel warning "
-              "(threads for def tasks)",
+    "(threads for def tasks)",
     "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
@@ -51,8 +52,14 @@ def _stand_in() -> dict:
     return {
         "label": "minimal Kue-layout save (bench/systems/pykue_transition.lua)",
         "source": open(os.path.join(HERE, "pykue_transition.lua")).read(),
-        "keys": [f"{PREFIX}:ids", f"{PREFIX}:jobs", f"{PREFIX}:jobs:inactive", f"{PREFIX}:jobs:task0:inactive",
-                 f"{PREFIX}:task0:jobs", f"{PREFIX}:job:types"],
+        "keys": [
+            f"{PREFIX}:ids",
+            f"{PREFIX}:jobs",
+            f"{PREFIX}:jobs:inactive",
+            f"{PREFIX}:jobs:task0:inactive",
+            f"{PREFIX}:task0:jobs",
+            f"{PREFIX}:job:types",
+        ],
         "args": [PREFIX, "task0", '{"i":__rand_int__}', "0", "1700000000000"],
     }
 
@@ -93,9 +100,25 @@ try:
         task0.delay_many([{"i": i} for i in items])  # noqa: F821
 
     def worker_argv(processes):
-        return [[bin_path("pykue"), "worker", "-A", "pykue_", "--redis", URL, "--prefix", PREFIX,
-                 "--concurrency", str(CONCURRENCY), "--processes", str(processes), "--pin-cpu",
-                 "--loglevel", "warning"]]
+        return [
+            [
+                bin_path("pykue"),
+                "worker",
+                "-A",
+                "pykue_",
+                "--redis",
+                URL,
+                "--prefix",
+                PREFIX,
+                "--concurrency",
+                str(CONCURRENCY),
+                "--processes",
+                str(processes),
+                "--pin-cpu",
+                "--loglevel",
+                "warning",
+            ]
+        ]
 except Exception as exc:  # pykue's API is not there yet: report it, keep lua_transition usable
     _error = f"{type(exc).__name__}: {exc}"
 

@@ -1,4 +1,5 @@
 """RQ adapter: one queue, SimpleWorker (RQ's own advice for jobs of a few milliseconds)."""
+
 from __future__ import annotations
 
 import rq

@@ -1,4 +1,5 @@
 """SAQ adapter: asyncio, concurrency 10 (default), --workers N for the second process."""
+
 from __future__ import annotations
 
 from importlib.metadata import version

@@ -12,6 +12,7 @@ Written against redis-py's public connection API (``get_connection``, ``release`
 to let hiredis pack a call directly (tests/integration/test_transport.py fails loudly when a
 redis-py release changes it).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -23,15 +24,25 @@ from redis.exceptions import NoScriptError
 from ..lua import LuaScript
 from .lane import _SEND_ERRORS, checkin, checkout, ready, spares_a_connection
 
-__all__ = ["Fixed", "call", "call_behind", "call_fixed", "call_many", "execute_pipeline", "load",
-           "queue_in", "ready", "send", "spares_a_connection"]
+__all__ = [
+    "Fixed",
+    "call",
+    "call_behind",
+    "call_fixed",
+    "call_many",
+    "execute_pipeline",
+    "load",
+    "queue_in",
+    "ready",
+    "send",
+    "spares_a_connection",
+]
 
 _hiredis_pack: Callable[[tuple[Any, ...]], bytes] | None
 try:
     from hiredis import pack_command as _hiredis_pack
 except ImportError:  # the `fast` extra is optional
     _hiredis_pack = None
-
 
 
 def _fast_packer(conn: Any) -> bool:
@@ -47,7 +58,7 @@ def _pack(conn: Any, command: tuple[Any, ...], fixed: Fixed | None = None) -> li
         if fixed is None:
             return [_hiredis_pack(command)]
         rest = _hiredis_pack(command)
-        return [b"".join((_array_header(fixed.count + len(command)), fixed.packed, rest[rest.index(b"\r\n") + 2:]))]
+        return [b"".join((_array_header(fixed.count + len(command)), fixed.packed, rest[rest.index(b"\r\n") + 2 :]))]
     if fixed is not None:
         command = (*fixed.head, *command)
     return list(conn.pack_command(*command))
@@ -79,10 +90,11 @@ class Fixed:
         self.head = ("EVALSHA", script.sha, len(self.keys), *self.keys)
         self.count = len(self.head)
         packed = _hiredis_pack(self.head) if _hiredis_pack is not None else b"\r\n"
-        self.packed = packed[packed.index(b"\r\n") + 2:]  # without the array header
+        self.packed = packed[packed.index(b"\r\n") + 2 :]  # without the array header
 
 
 # -- calls ----------------------------------------------------------------------------------
+
 
 def load(client: redis.Redis, script: LuaScript) -> None:
     client.script_load(script.source)
@@ -135,8 +147,13 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
     raise AssertionError("unreachable")
 
 
-def call_many(client: redis.Redis, script: LuaScript, keys: Sequence[str], arg_lists: Sequence[Sequence[Any]],
-              meanwhile: Callable[[], Any] | None = None) -> list[Any]:
+def call_many(
+    client: redis.Redis,
+    script: LuaScript,
+    keys: Sequence[str],
+    arg_lists: Sequence[Sequence[Any]],
+    meanwhile: Callable[[], Any] | None = None,
+) -> list[Any]:
     """Several calls sent together on one connection (a pipeline by hand), with the rule of
     :func:`call`: re-sent only if sending failed, never after Redis may have run them.
     ``meanwhile`` runs once all are sent, while Redis works on them.

@@ -5,6 +5,7 @@ Only with no reply out does redis-py run a due health check, and is the connecti
 as the pool would check it on checkout (``ready``): a PING then would read a call's reply.
 One thread uses an instance.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

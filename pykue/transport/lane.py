@@ -1,6 +1,7 @@
 """The lane: one connection a process keeps checked out of each plain pool for its script
 calls, and the other connections pykue holds (the worker's, for calls in flight). Written
 against redis-py's public pool API (``get_connection``, ``release``)."""
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,12 @@ def spares_a_connection(pool: Any) -> bool:
     room to spare, whose connections need no release hooks (not blocking, Sentinel or
     client-side-caching pools, nor credential-provider connections)."""
     kwargs = getattr(pool, "connection_kwargs", {})
-    return (type(pool) is redis.ConnectionPool and getattr(pool, "cache", None) is None
-            and (pool.max_connections or 2**31) >= _LANE_MIN_POOL and kwargs.get("credential_provider") is None)
+    return (
+        type(pool) is redis.ConnectionPool
+        and getattr(pool, "cache", None) is None
+        and (pool.max_connections or 2**31) >= _LANE_MIN_POOL
+        and kwargs.get("credential_provider") is None
+    )
 
 
 def _lane_of(pool: Any) -> _Lane | None:
@@ -103,4 +108,3 @@ def ready(conn: Any) -> None:
     except _SEND_ERRORS:
         conn.disconnect()
         conn.connect()
-

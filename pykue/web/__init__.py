@@ -1,4 +1,5 @@
 """pykue's dashboard: Kue's JSON API and a live web UI, as a WSGI application."""
+
 from __future__ import annotations
 
 from .app import Dashboard, create_app

@@ -9,6 +9,7 @@ bodiless PUTs and DELETEs and a plain ``GET /inactive/:id``, are answered as Kue
 Input no route can use (a range that is no pair of integers) gets ``400`` naming it, where
 Kue passed it on to Redis; Redis out of reach gets ``503`` (see :mod:`pykue.web.app`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -71,6 +72,7 @@ def order_of(order: str | None) -> str:
 
 # --- read routes -------------------------------------------------------------------------
 
+
 @json_route
 def stats(app: Site, request: Request) -> Response:
     return json_response(stats_json(app.queue.counts(), app.queue.work_time()))
@@ -91,16 +93,14 @@ def job_range(app: Site, request: Request, span: str, order: str | None = None) 
 
 
 @json_route
-def state_range(app: Site, request: Request, state: str, span: str,
-                order: str | None = None) -> Response:
+def state_range(app: Site, request: Request, state: str, span: str, order: str | None = None) -> Response:
     start, stop = ranks(span)
     jobs = app.queue.range_by_state(state, start, stop, order_of(order))
     return json_response([job_json(job) for job in jobs])
 
 
 @json_route
-def type_range(app: Site, request: Request, job_type: str, state: str, span: str,
-               order: str | None = None) -> Response:
+def type_range(app: Site, request: Request, job_type: str, state: str, span: str, order: str | None = None) -> Response:
     start, stop = ranks(span)
     jobs = app.queue.range_by_type(job_type, state, start, stop, order_of(order))
     return json_response([job_json(job) for job in jobs])
@@ -137,8 +137,9 @@ def metrics(app: Site, request: Request) -> Response:
     text = request.args.get("minutes", "60")
     minutes = parse_int(text)
     if minutes is None:
-        raise InvalidInputError(f"invalid minutes {shorten(text)!r}: expected an integer"
-                                f" (at most {METRICS_KEPT_MINUTES} are kept)")
+        raise InvalidInputError(
+            f"invalid minutes {shorten(text)!r}: expected an integer (at most {METRICS_KEPT_MINUTES} are kept)"
+        )
     body: dict[str, Any] = dict(app.queue.metrics(minutes=int(max(1, min(minutes, METRICS_KEPT_MINUTES)))))
     body["workTime"] = app.queue.work_time()
     return json_response(body)
@@ -160,6 +161,7 @@ def load_job(app: Site, job_id: str) -> Job:
 
 
 # --- state-changing routes -----------------------------------------------------------------
+
 
 @json_route
 @guarded

@@ -13,6 +13,7 @@ and every link, asset and API call follows.
 Errors on API routes are JSON (:mod:`pykue.web.responses`); Redis out of reach is a ``503``,
 JSON for the API and a short page for the HTML views, logged as one warning line.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,15 @@ RETRY_AFTER = 5
 class Dashboard:
     """One dashboard over one queue. Call it as a WSGI application."""
 
-    def __init__(self, queue: Queue, *, title: str = "pykue", max_body: int = DEFAULT_MAX_BODY,
-                 owns_queue: bool = False, allowed_hosts: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        *,
+        title: str = "pykue",
+        max_body: int = DEFAULT_MAX_BODY,
+        owns_queue: bool = False,
+        allowed_hosts: Iterable[str] | None = None,
+    ) -> None:
         self.queue = queue
         self.title = title
         self.max_body = max_body
@@ -61,14 +69,16 @@ class Dashboard:
         #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
         self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
         api_rules = api.rules()
-        self.url_map = Map([*api_rules, *views.rules()], converters={"range": parsing.RangeConverter},
-                           strict_slashes=False)
+        self.url_map = Map(
+            [*api_rules, *views.rules()], converters={"range": parsing.RangeConverter}, strict_slashes=False
+        )
         #: The API's first path segments (``job``, ``jobs``, ``stats``...): errors there are JSON.
         self.api_roots = frozenset(rule.rule.split("/")[1] for rule in api_rules)
         self.api_endpoints = frozenset(rule.endpoint for rule in api_rules)
         self.templates = Environment(loader=FileSystemLoader(str(TEMPLATES_DIR)), autoescape=True)
-        self._wsgi: WSGIApplication = SharedDataMiddleware(self._dispatch_wsgi, {"/static": str(STATIC_DIR)},
-                                          cache_timeout=3600)
+        self._wsgi: WSGIApplication = SharedDataMiddleware(
+            self._dispatch_wsgi, {"/static": str(STATIC_DIR)}, cache_timeout=3600
+        )
         if self.allowed_hosts is not None:  # before everything, static files included
             self._wsgi = AllowedHosts(self._wsgi, self.allowed_hosts)
 
@@ -126,8 +136,14 @@ class Dashboard:
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
         log.warning("%s %s: Redis at %s is unavailable: %s", request.method, request.path, where, reason)
         if page:
-            response = self.render("unavailable.html", title=self.title, root=request.script_root.rstrip("/"),
-                                   version=__version__, where=where, reason=reason)
+            response = self.render(
+                "unavailable.html",
+                title=self.title,
+                root=request.script_root.rstrip("/"),
+                version=__version__,
+                where=where,
+                reason=reason,
+            )
             response.status_code = 503
         else:
             response = responses.error(f"redis unavailable: {reason}", 503)
@@ -155,9 +171,15 @@ def match(adapter: MapAdapter, request: Request) -> tuple[Rule, Mapping[str, Any
         raise
 
 
-def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue", *,
-               max_body: int = DEFAULT_MAX_BODY, search: bool | None = None,
-               allowed_hosts: Iterable[str] | None = None) -> Dashboard:
+def create_app(
+    queue_or_redis_url: Any,
+    prefix: str = "q",
+    title: str = "pykue",
+    *,
+    max_body: int = DEFAULT_MAX_BODY,
+    search: bool | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+) -> Dashboard:
     """Build a dashboard for a :class:`~pykue.Queue`, or for a queue it opens on a Redis URL.
 
     :param queue_or_redis_url: a ``Queue`` (its prefix and search setting win), or anything
@@ -176,5 +198,4 @@ def create_app(queue_or_redis_url: Any, prefix: str = "q", title: str = "pykue",
     options: dict[str, Any] = {"redis": queue_or_redis_url, "prefix": prefix}
     if search is not None:
         options["search"] = search
-    return Dashboard(Queue(**options), title=title, max_body=max_body, owns_queue=True,
-                     allowed_hosts=allowed_hosts)
+    return Dashboard(Queue(**options), title=title, max_body=max_body, owns_queue=True, allowed_hosts=allowed_hosts)

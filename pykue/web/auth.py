@@ -1,4 +1,5 @@
 """HTTP basic auth in front of any WSGI application (``pykue dashboard --auth USER:PASSWORD``)."""
+
 from __future__ import annotations
 
 import base64
@@ -39,8 +40,11 @@ class BasicAuth:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if self.authorized(environ):
             return self.app(environ, start_response)
-        start_response("401 Unauthorized", [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("WWW-Authenticate", f'Basic realm="{self.realm}", charset="UTF-8"'),
-        ])
+        start_response(
+            "401 Unauthorized",
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("WWW-Authenticate", f'Basic realm="{self.realm}", charset="UTF-8"'),
+            ],
+        )
         return [b"Authentication required\n"]

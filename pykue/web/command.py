@@ -4,6 +4,7 @@ Bound to a loopback address (the default), the dashboard answers only to the loo
 names, the ``--host`` value and each ``--allowed-host``: any other ``Host`` header gets
 ``400``, which defeats DNS rebinding (see :mod:`pykue.web.hosts`).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -24,14 +25,22 @@ def split_names(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
-def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search: bool = False,
-              host: str = "127.0.0.1", allowed_hosts: tuple[str, ...] = (),
-              credentials: tuple[str, str] | None = None) -> tuple[Any, Any]:
+def build_app(
+    redis_url: str,
+    *,
+    prefix: str = "q",
+    title: str = "pykue",
+    search: bool = False,
+    host: str = "127.0.0.1",
+    allowed_hosts: tuple[str, ...] = (),
+    credentials: tuple[str, str] | None = None,
+) -> tuple[Any, Any]:
     """The command's (dashboard, WSGI application to serve): the Host allowlist, then basic auth."""
     from .app import create_app
 
-    app = create_app(redis_url, prefix=prefix, title=title, search=search,
-                     allowed_hosts=dashboard_allowed_hosts(host, allowed_hosts))
+    app = create_app(
+        redis_url, prefix=prefix, title=title, search=search, allowed_hosts=dashboard_allowed_hosts(host, allowed_hosts)
+    )
     if not credentials:
         return app, app
     wsgi: WSGIApplication = BasicAuth(app, *credentials)
@@ -41,28 +50,67 @@ def build_app(redis_url: str, *, prefix: str = "q", title: str = "pykue", search
 
 
 @click.command("dashboard", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-p", "--port", type=PORT, default=3000, show_default=True,
-              help="Port to listen on (0 picks a free one).")
-@click.option("-r", "--redis", "redis_url", default=DEFAULT_URL, show_default=True,
-              envvar="PYKUE_REDIS_URL", show_envvar=True, callback=not_empty,
-              help="Redis URL (redis://, rediss://, unix://, embedded://PATH).")
-@click.option("-q", "--prefix", default="q", show_default=True, envvar="PYKUE_PREFIX", show_envvar=True,
-              callback=not_empty, help="Key prefix of the queue.")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to bind; 0.0.0.0 exposes the dashboard to the network.")
+@click.option(
+    "-p", "--port", type=PORT, default=3000, show_default=True, help="Port to listen on (0 picks a free one)."
+)
+@click.option(
+    "-r",
+    "--redis",
+    "redis_url",
+    default=DEFAULT_URL,
+    show_default=True,
+    envvar="PYKUE_REDIS_URL",
+    show_envvar=True,
+    callback=not_empty,
+    help="Redis URL (redis://, rediss://, unix://, embedded://PATH).",
+)
+@click.option(
+    "-q",
+    "--prefix",
+    default="q",
+    show_default=True,
+    envvar="PYKUE_PREFIX",
+    show_envvar=True,
+    callback=not_empty,
+    help="Key prefix of the queue.",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; 0.0.0.0 exposes the dashboard to the network.",
+)
 @click.option("--title", default="pykue", show_default=True, help="Title shown in the header.")
-@click.option("--auth", envvar="PYKUE_DASHBOARD_AUTH", show_envvar=True, metavar="USER:PASSWORD",
-              help="Require HTTP basic auth.")
-@click.option("--search/--no-search", default=False, show_default=True,
-              help="Enable /job/search over the full-text index.")
-@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME", callback=split_names,
-              envvar="PYKUE_DASHBOARD_ALLOWED_HOSTS", show_envvar=True,
-              help="Also answer requests for this host name (repeatable; behind a proxy). Bound to "
-                   "loopback, only localhost, 127.0.0.1, [::1], --host and these are answered; bound "
-                   "elsewhere, any name is unless this is given (the env var is comma-separated).")
+@click.option(
+    "--auth", envvar="PYKUE_DASHBOARD_AUTH", show_envvar=True, metavar="USER:PASSWORD", help="Require HTTP basic auth."
+)
+@click.option(
+    "--search/--no-search", default=False, show_default=True, help="Enable /job/search over the full-text index."
+)
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    metavar="NAME",
+    callback=split_names,
+    envvar="PYKUE_DASHBOARD_ALLOWED_HOSTS",
+    show_envvar=True,
+    help="Also answer requests for this host name (repeatable; behind a proxy). Bound to "
+    "loopback, only localhost, 127.0.0.1, [::1], --host and these are answered; bound "
+    "elsewhere, any name is unless this is given (the env var is comma-separated).",
+)
 @click.option("--access-log", is_flag=True, help="Log every request (the page polls every second or two).")
-def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, auth: str | None,
-              search: bool, allowed_hosts: tuple[str, ...], access_log: bool) -> None:
+def dashboard(
+    port: int,
+    redis_url: str,
+    prefix: str,
+    host: str,
+    title: str,
+    auth: str | None,
+    search: bool,
+    allowed_hosts: tuple[str, ...],
+    access_log: bool,
+) -> None:
     """Serve the dashboard and Kue's JSON API for one queue."""
     from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -77,8 +125,15 @@ def dashboard(port: int, redis_url: str, prefix: str, host: str, title: str, aut
             credentials = parse_credentials(auth)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--auth") from None
-    app, wsgi = build_app(redis_url, prefix=prefix, title=title, search=search, host=host,
-                          allowed_hosts=allowed_hosts, credentials=credentials)
+    app, wsgi = build_app(
+        redis_url,
+        prefix=prefix,
+        title=title,
+        search=search,
+        host=host,
+        allowed_hosts=allowed_hosts,
+        credentials=credentials,
+    )
     server = make_server(host, port, wsgi, threaded=True, request_handler=RequestHandler)
     warn_if_unreachable(app.queue.client)
     shown_host = f"[{host}]" if ":" in host else host

@@ -16,6 +16,7 @@ requires. What stays open is a browser that sends none of these headers (older S
 ``Referrer-Policy: no-referrer`` page) loading ``<img src=".../inactive/5">``: that requeues
 one job, which is Kue's design of a GET that writes (see docs/dashboard.md).
 """
+
 from __future__ import annotations
 
 import functools
@@ -73,8 +74,10 @@ def refusal(request: Request) -> Response | None:
     """Why a request that changes jobs is refused (a JSON error), or None when it may go ahead."""
     source = foreign_source(request)
     if source is not None:
-        return error(f"{request.method} {request.path} changes jobs and this request came from another site"
-                     f" ({source}): refused", 403)
+        return error(
+            f"{request.method} {request.path} changes jobs and this request came from another site ({source}): refused",
+            403,
+        )
     if request.mimetype == "application/json":
         return None
     try:

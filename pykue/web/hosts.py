@@ -10,6 +10,7 @@ Names are matched with Werkzeug's :func:`~werkzeug.wsgi.host_is_trusted` (the po
 ignored; ``.example.com`` allows every subdomain). That function cannot match IPv6
 literals (it cuts ``[::1]`` at the first colon), so those are compared here, normalised.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -34,7 +35,7 @@ def normalize_host(name: str) -> str:
     """One allowlist entry as it is compared: lower case, no port, IPv6 in ``[...]`` form."""
     name = name.strip().lower()
     if name.startswith("["):
-        name = name[1:name.find("]")] if "]" in name else name[1:]
+        name = name[1 : name.find("]")] if "]" in name else name[1:]
     elif name.count(":") == 1:
         name = name.partition(":")[0]  # "jobs.example.com:8080": the port never counts
     if ":" in name:
@@ -88,8 +89,11 @@ class AllowedHosts:
         host = request_host(environ)
         if host_allowed(host, self.names):
             return self.app(environ, start_response)
-        response = error(f"Host {host[:200]!r} is not allowed by this dashboard (allowed_hosts, "
-                         "or --allowed-host NAME on the command line)", 400)
+        response = error(
+            f"Host {host[:200]!r} is not allowed by this dashboard (allowed_hosts, "
+            "or --allowed-host NAME on the command line)",
+            400,
+        )
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response(environ, start_response)
 

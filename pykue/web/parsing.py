@@ -7,6 +7,7 @@ a ``400`` naming the value. Only ASCII digits count, as in JavaScript: Python's 
 also reads other Unicode digits (Arabic-Indic ``١`` is 1), and ``str.isdigit`` is even true
 for ``²``, which ``int`` then refuses.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,10 @@ def ranks(span: str) -> tuple[int, int]:
     start, stop = (parse_int(part) for part in span.rsplit("..", 1))
     if isinstance(start, int) and isinstance(stop, int) and all(-RANK_LIMIT <= n < RANK_LIMIT for n in (start, stop)):
         return start, stop
-    raise InvalidInputError(f"invalid range {shorten(span)!r}: expected from..to, two integers from -2^63"
-                            " to 2^63-1 (negative ones count from the end)")
+    raise InvalidInputError(
+        f"invalid range {shorten(span)!r}: expected from..to, two integers from -2^63"
+        " to 2^63-1 (negative ones count from the end)"
+    )
 
 
 def shown(value: Any) -> str:

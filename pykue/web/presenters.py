@@ -1,4 +1,5 @@
 """How jobs and counts look on the wire: shared by the JSON API and the HTML pages."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

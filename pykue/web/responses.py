@@ -4,6 +4,7 @@ Kue's clients see Express's HTML ``Cannot GET /path`` for paths it does not know
 browser or any client that asks for nothing in particular still gets it. Paths under the
 API's own roots (``/job``, ``/jobs``, ``/stats``...) answer a JSON client in JSON instead.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,9 @@ def route_not_found(request: Request, api_path: bool) -> Response:
 
 def method_not_allowed(request: Request, refusal: MethodNotAllowed) -> Response:
     allowed = ", ".join(sorted(refusal.valid_methods or ()))
-    response = error(f"{request.method} is not allowed on {request.script_root + request.path};"
-                     f" allowed: {allowed}", 405)
+    response = error(
+        f"{request.method} is not allowed on {request.script_root + request.path}; allowed: {allowed}", 405
+    )
     response.headers["Allow"] = allowed
     return response
 

@@ -5,6 +5,7 @@ imports them; the routes take their dashboard as a :class:`Site` instead of ``Da
 which keeps the imports one-way (app.py above, the routes below). A ``Dashboard``
 satisfies it structurally and is what every route receives at runtime.
 """
+
 from __future__ import annotations
 
 from typing import Any, Protocol

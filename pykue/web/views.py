@@ -4,6 +4,7 @@ The page is a shell; ``ui/static/dashboard.js`` fills it from the JSON API and k
 live by polling. Everything the server renders goes through Jinja's autoescaping, and the
 page's settings travel as JSON in a ``<script type="application/json">`` element.
 """
+
 from __future__ import annotations
 
 from werkzeug.routing import Rule

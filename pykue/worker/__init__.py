@@ -1,4 +1,5 @@
 """The worker runtime: ``Worker(queue).run()``, and the ``pykue worker`` command's pieces."""
+
 from .runtime import Worker
 
 __all__ = ["Worker"]

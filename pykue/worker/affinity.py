@@ -10,6 +10,7 @@ holding the GIL, only to block on the GIL at once and hand the CPU back, two con
 for nothing. SCHED_BATCH (a normal, unprivileged Linux policy) turns off that wake-up
 preemption, so the woken thread runs when the GIL holder next blocks.
 """
+
 from __future__ import annotations
 
 import os

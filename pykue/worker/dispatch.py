@@ -1,5 +1,6 @@
 """Starting claimed jobs: each claimed hash becomes a Job, takes a slot and goes to the
 executor; what cannot start fails at once, and what arrives unwanted is handed back."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,15 @@ class Dispatcher:
     """Starts jobs of ``tasks`` for the worker ``worker_id``: ``submit(task, job)`` runs one,
     ``fail(outcome)`` reports one that cannot run."""
 
-    def __init__(self, queue: Queue, tasks: dict[str, Task[Any]], worker_id: str, slots: Slots,
-                 submit: Callable[[Task[Any], Job], None], fail: Callable[[Outcome], None]) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        tasks: dict[str, Task[Any]],
+        worker_id: str,
+        slots: Slots,
+        submit: Callable[[Task[Any], Job], None],
+        fail: Callable[[Outcome], None],
+    ) -> None:
         self._queue = queue
         self._tasks = tasks
         self._worker_id = worker_id
@@ -51,8 +59,13 @@ class Dispatcher:
 
     def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str) -> bool:
         task = self._tasks.get(fields.get("type", ""))
-        fields.update(state="active", started_at=now, updated_at=now, pykue_claim=claim,
-                      workerId=f"{self._worker_id}:{fields.get('type', '')}")
+        fields.update(
+            state="active",
+            started_at=now,
+            updated_at=now,
+            pykue_claim=claim,
+            workerId=f"{self._worker_id}:{fields.get('type', '')}",
+        )
         job = Job.from_hash(self._queue, job_id, fields)
         job.claim = claim
         if task is None:  # its hash names another type than the set it was queued in (edited by hand)

@@ -1,5 +1,6 @@
 """Running one job's function: ``def`` tasks on a thread pool, ``async def`` tasks on one
 asyncio loop, and the outcome (result JSON, or Kue's error text) handed back to the worker."""
+
 from __future__ import annotations
 
 import asyncio
@@ -47,8 +48,14 @@ def failure(job: Job, exc: BaseException) -> Outcome:
     except Exception as unreadable:  # the exception's own str() raised: report what can be known
         head = f"{type(exc).__name__} (its message could not be read: {type(unreadable).__name__})"
         trace = "".join(traceback.format_tb(exc.__traceback__))
-        return Outcome(job, False, time.time(), error=_utf8(f"{head}\nTraceback (most recent call last):\n{trace}"),
-                       summary=head, message=head)
+        return Outcome(
+            job,
+            False,
+            time.time(),
+            error=_utf8(f"{head}\nTraceback (most recent call last):\n{trace}"),
+            summary=head,
+            message=head,
+        )
     return Outcome(job, False, time.time(), error=error, summary=summary, message=message)
 
 

@@ -1,6 +1,7 @@
 """The fetch loop: claim jobs for the types with free slots, several per script call, and
 when there is nothing to take, block on Kue's wake-up token lists with the claim sent right
 behind that BLPOP (``wait_and_claim``), so a woken worker claims in the same round trip."""
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,18 @@ class Fetcher:
     starts what it claims and returns what arrived unwanted. In ``burst`` mode it returns once
     nothing is running and nothing is left to take."""
 
-    def __init__(self, queue: Queue, store: WorkerStore, slots: Slots, dispatch: Dispatch, worker_id: str,
-                 stopping: threading.Event, *, burst: bool, block_timeout: float) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        store: WorkerStore,
+        slots: Slots,
+        dispatch: Dispatch,
+        worker_id: str,
+        stopping: threading.Event,
+        *,
+        burst: bool,
+        block_timeout: float,
+    ) -> None:
         self._queue = queue
         self._store = store
         self._slots = slots
@@ -143,8 +154,9 @@ class Fetcher:
         token_types = dict(zip(self._store.token_keys(list(wanted)), wanted))
         while self._slots.begin_wait(wanted):  # false once a slot freed (or a pause, a stop): claim again first
             try:
-                woken = self._store.wait_and_claim(list(wanted), self._block_timeout, self._worker_id,
-                                                   self.clock_offset_ms, wanted)
+                woken = self._store.wait_and_claim(
+                    list(wanted), self._block_timeout, self._worker_id, self.clock_offset_ms, wanted
+                )
             finally:
                 self._slots.end_wait()
             claimed = self._settle_woken(woken, token_types.get(woken.popped_key or "", ""), wanted)

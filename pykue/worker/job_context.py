@@ -1,4 +1,5 @@
 """Kue's ``ctx`` for a running job: pause and resume this process's intake of its type."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,8 +27,10 @@ class WorkerContext:
         async task awaits ``pause_async`` to wait: blocking here would stop the event loop
         that runs those other jobs."""
         if timeout is not None and _on_event_loop():
-            raise PykueError("ctx.pause(timeout) would block the event loop the other jobs run on: "
-                             "in an async task, use `await job.ctx.pause_async(timeout)`")
+            raise PykueError(
+                "ctx.pause(timeout) would block the event loop the other jobs run on: "
+                "in an async task, use `await job.ctx.pause_async(timeout)`"
+            )
         self._pause_intake()
         if timeout is None:
             return True

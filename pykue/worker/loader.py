@@ -1,4 +1,5 @@
 """``-A module[:attribute]``: import the user's module and find its Queue(s) and tasks."""
+
 from __future__ import annotations
 
 import importlib

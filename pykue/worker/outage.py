@@ -1,4 +1,5 @@
 """How the worker's loops ride out a Redis outage: log, report, back off, try again."""
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,9 @@ def backoff_seconds(attempt: int) -> float:
     return min(0.1 * 2.0 ** min(attempt, 6), 5.0)
 
 
-def pause_after_error(queue: Queue, doing: str, error: BaseException, attempt: int,
-                      sleep: Callable[[float], Any]) -> None:
+def pause_after_error(
+    queue: Queue, doing: str, error: BaseException, attempt: int, sleep: Callable[[float], Any]
+) -> None:
     """Log and report a Redis error, then back off (longer with each attempt) with ``sleep``."""
     delay = backoff_seconds(attempt)
     log.warning("redis error while %s (%s); retrying in %.1fs", doing, error, delay)

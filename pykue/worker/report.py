@@ -7,6 +7,7 @@ worker starts the jobs one batch claimed while Redis runs the next batch's scrip
 with failures, a pool that cannot spare a connection, or a call whose fate is unclear goes
 the synchronous way (``_report_now``), retried through Redis outages.
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,6 +44,7 @@ Refilled = Callable[[dict[str, int], list["Claimed"], int], None]
 @dataclass
 class _InFlight:
     """A complete_jobs call sent whose reply is still to be read."""
+
     outcomes: list[Outcome]
     refill: dict[str, int]
     claimed_at: int
@@ -52,8 +54,16 @@ class Reporter:
     """Reports what arrives in ``inbox`` for the worker ``worker_id``. ``refilled(asked,
     claimed, claimed_at)`` starts the jobs a report claimed for the slots it freed."""
 
-    def __init__(self, queue: Queue, store: WorkerStore, line: ReportLine, slots: Slots, inbox: Inbox,
-                 worker_id: str, refilled: Refilled) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        store: WorkerStore,
+        line: ReportLine,
+        slots: Slots,
+        inbox: Inbox,
+        worker_id: str,
+        refilled: Refilled,
+    ) -> None:
         self._queue = queue
         self._store = store
         self._line = line
@@ -153,8 +163,9 @@ class Reporter:
             self._report_now(sent.outcomes, {})
             return
         except UnreadableReply:  # it ran, but what it did is unknown
-            log.exception("could not read the reply of a complete_jobs call; reporting its %d outcomes again",
-                          len(sent.outcomes))
+            log.exception(
+                "could not read the reply of a complete_jobs call; reporting its %d outcomes again", len(sent.outcomes)
+            )
             self._report_now(sent.outcomes, {})  # fenced: a completion that held is not repeated
             return
         except Exception:  # the connection is lost with this reply and those behind it
@@ -172,8 +183,7 @@ class Reporter:
 
     # -- one at a time --------------------------------------------------------------------------
 
-    def _report_now(self, outcomes: list[Outcome], refill: dict[str, int] | None = None,
-                    claimed_at: int = 0) -> None:
+    def _report_now(self, outcomes: list[Outcome], refill: dict[str, int] | None = None, claimed_at: int = 0) -> None:
         """Report and wait for the reply, retrying through Redis outages."""
         if refill is None:
             refill = self._refill_plan(outcomes)
@@ -205,14 +215,16 @@ class Reporter:
             return {}
         return self._slots.refill_plan([o.job for o in outcomes])
 
-    def _store_outcomes(self, outcomes: list[Outcome], refill: dict[str, int],
-               claimed_at: int = 0) -> tuple[list[Any], list[Claimed]]:
+    def _store_outcomes(
+        self, outcomes: list[Outcome], refill: dict[str, int], claimed_at: int = 0
+    ) -> tuple[list[Any], list[Claimed]]:
         """One round trip: a single complete_jobs call for the successes (claiming the refill),
         fail_job per failure. Returns the reply per outcome and the jobs claimed."""
         args = report_args(self._queue, outcomes, self._worker_id, refill, claimed_at)
         if not args.failed:
-            completion = self._store.complete_jobs(args.now, args.done, args.refill_for, args.refill,
-                                                   args.claimed_at or None)
+            completion = self._store.complete_jobs(
+                args.now, args.done, args.refill_for, args.refill, args.claimed_at or None
+            )
             return list(completion.replies), completion.claimed
         completion, fail_replies = self._store.complete_and_fail(args.now, args.done, args.failed)
         return args.merge(list(completion.replies), list(fail_replies)), []
@@ -234,8 +246,14 @@ class Reporter:
 
     # -- after the reply ------------------------------------------------------------------------
 
-    def _settled(self, outcomes: list[Outcome], replies: list[Any], refill: dict[str, int],
-                 claimed: list[Claimed], claimed_at: int) -> None:
+    def _settled(
+        self,
+        outcomes: list[Outcome],
+        replies: list[Any],
+        refill: dict[str, int],
+        claimed: list[Claimed],
+        claimed_at: int,
+    ) -> None:
         if refill:  # started before the release: no slot looks free
             self._refilled(refill, claimed, claimed_at)
         jobs = [o.job for o in outcomes]
@@ -249,8 +267,12 @@ class Reporter:
         if reply == 0 and outcome.cancelled:  # given up on (TTL, shutdown) and already failed: expected
             log.debug("job %s %s: its cancelled task's outcome discarded", job.id, job.type)
         elif reply == 0:
-            log.warning("job %s %s finished after its claim was lost (TTL exceeded, recovered or "
-                        "changed by hand): result discarded", job.id, job.type)
+            log.warning(
+                "job %s %s finished after its claim was lost (TTL exceeded, recovered or "
+                "changed by hand): result discarded",
+                job.id,
+                job.type,
+            )
         elif outcome.ok:
             self.processed += 1
             log.info("job %s %s completed in %.1f ms", job.id, job.type, took)

@@ -1,5 +1,6 @@
 """Outcomes as the arguments of the scripts that store them: the one place they are built,
 whether a batch goes out in flight, synchronously or as a fail_job of the upkeep's."""
+
 from __future__ import annotations
 
 import logging
@@ -22,6 +23,7 @@ class ReportArgs(NamedTuple):
     """A batch of outcomes as script arguments: one complete_jobs call for the successes
     (``done``, as of ``now``, claiming ``refill`` for ``refill_for`` as of ``claimed_at``) and
     one fail_job call per failure."""
+
     outcomes: list[Outcome]
     now: int
     done: list[tuple[int, str, str]]
@@ -38,20 +40,36 @@ class ReportArgs(NamedTuple):
         return [next(completed) if o.ok else next(failed) for o in self.outcomes]
 
 
-def report_args(queue: Queue, outcomes: list[Outcome], worker_id: str = "",
-                refill: dict[str, int] | None = None, claimed_at: int = 0) -> ReportArgs:
+def report_args(
+    queue: Queue,
+    outcomes: list[Outcome],
+    worker_id: str = "",
+    refill: dict[str, int] | None = None,
+    claimed_at: int = 0,
+) -> ReportArgs:
     refill = refill or {}
     return ReportArgs(
-        outcomes, int(max(o.finished_at for o in outcomes) * 1000),
+        outcomes,
+        int(max(o.finished_at for o in outcomes) * 1000),
         cast("list[tuple[int, str, str]]", [(o.job.id, o.job.claim, o.result_json) for o in outcomes if o.ok]),
-        worker_id if refill else "", refill, claimed_at,
-        [fail_args(queue, o) for o in outcomes if not o.ok])
+        worker_id if refill else "",
+        refill,
+        claimed_at,
+        [fail_args(queue, o) for o in outcomes if not o.ok],
+    )
 
 
 def fail_args(queue: Queue, outcome: Outcome, ttl: bool = False) -> Failure:
     job = outcome.job
-    return Failure(*run_key(job), int(outcome.finished_at * 1000), outcome.error, outcome.summary,
-                    dumps(outcome.message), retry_delay(queue, job), ttl)
+    return Failure(
+        *run_key(job),
+        int(outcome.finished_at * 1000),
+        outcome.error,
+        outcome.summary,
+        dumps(outcome.message),
+        retry_delay(queue, job),
+        ttl,
+    )
 
 
 def retry_delay(queue: Queue, job: Job) -> int:

@@ -12,6 +12,7 @@
   was lost, and the replies of the calls behind it with it.
 - ``close()``: give the connection back to the pool.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -32,10 +33,14 @@ class ReportLine:
         self._calls = store.calls_in_flight()
         self.pipelined = self._calls.possible
 
-    def send(self, now: int, done: list[tuple[int, str, str]], worker_id: str, refill: dict[str, int],
-             claimed_at: int) -> None:
-        self._calls.send(lambda conn, check_health: self._store.send_complete_jobs(
-            conn, now, done, worker_id, refill, claimed_at, check_health))
+    def send(
+        self, now: int, done: list[tuple[int, str, str]], worker_id: str, refill: dict[str, int], claimed_at: int
+    ) -> None:
+        self._calls.send(
+            lambda conn, check_health: self._store.send_complete_jobs(
+                conn, now, done, worker_id, refill, claimed_at, check_health
+            )
+        )
 
     def receive(self) -> Completion:
         reply = self._calls.receive()

@@ -7,6 +7,7 @@ their slots, and the upkeep (upkeep.py) ticks. Each part sees the others only th
 few callables it is given; all Redis calls go through the queue's worker store
 (pykue/worker_store.py), the reports in flight through report_line.py.
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,9 +43,19 @@ class Worker:
     """Processes the jobs of a Queue's tasks. ``run()`` blocks until stopped (or, in burst
     mode, until nothing is left to take)."""
 
-    def __init__(self, queue: Queue, types: Iterable[str] | None = None, *, concurrency: int | None = None,
-                 burst: bool = False, shutdown_timeout: float = 10.0, promote_interval: float = 1.0,
-                 stalled_timeout: float = 30.0, block_timeout: float = 2.0, claim_batch: int = 100) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        types: Iterable[str] | None = None,
+        *,
+        concurrency: int | None = None,
+        burst: bool = False,
+        shutdown_timeout: float = 10.0,
+        promote_interval: float = 1.0,
+        stalled_timeout: float = 30.0,
+        block_timeout: float = 2.0,
+        claim_batch: int = 100,
+    ) -> None:
         self.queue = queue
         self._store = queue.store.for_worker()
         _check_pool(self._store.pool)
@@ -65,13 +76,31 @@ class Worker:
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
         self.executor = Executor(sync_slots + 4, self._outcomes.put)
         dispatcher = Dispatcher(queue, self.tasks, self.id, self.slots, self.executor.submit, self._outcomes.put)
-        self.fetcher = Fetcher(queue, self._store, self.slots, dispatcher.dispatch, self.id,
-                               self._stopping, burst=burst, block_timeout=self.block_timeout)
+        self.fetcher = Fetcher(
+            queue,
+            self._store,
+            self.slots,
+            dispatcher.dispatch,
+            self.id,
+            self._stopping,
+            burst=burst,
+            block_timeout=self.block_timeout,
+        )
         line = ReportLine(self._store)
         self.reporter = Reporter(queue, self._store, line, self.slots, self._outcomes, self.id, self.fetcher.take)
-        self.upkeep = Upkeep(queue, self._store, self.slots, self.id, list(self.tasks), self._stopping,
-                             stop=self.stop, measure_clock=self.fetcher.measure_clock, abandon=self._abandon,
-                             interval=promote_interval, stalled_timeout=stalled_timeout)
+        self.upkeep = Upkeep(
+            queue,
+            self._store,
+            self.slots,
+            self.id,
+            list(self.tasks),
+            self._stopping,
+            stop=self.stop,
+            measure_clock=self.fetcher.measure_clock,
+            abandon=self._abandon,
+            interval=promote_interval,
+            stalled_timeout=stalled_timeout,
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -178,7 +207,8 @@ def _check_pool(pool: Any) -> None:
         raise ConfigurationError(
             f"a worker needs a Redis connection pool of at least {least} connections (this "
             f"{type(pool).__name__} has max_connections={size}): its job wait (BLPOP), its reports "
-            f"and its upkeep use one each at the same time")
+            f"and its upkeep use one each at the same time"
+        )
 
 
 def _select_tasks(queue: Queue, types: Iterable[str] | None) -> dict[str, Task[Any]]:

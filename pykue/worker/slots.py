@@ -10,6 +10,7 @@ The fetch loop, blocked on Redis for wake-up tokens, cannot see the slots change
 so with ``begin_wait``, and a change it must act on (a slot freed, a pause, a resume, a stop)
 calls ``interrupt``, which pushes onto its wake-up key.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,8 +60,9 @@ class Slots:
     set: no job starts and no refill is planned. ``interrupt()`` wakes a fetch loop blocked
     on Redis."""
 
-    def __init__(self, limits: dict[str, int], claim_batch: int, stopping: threading.Event,
-                 interrupt: Callable[[], None]) -> None:
+    def __init__(
+        self, limits: dict[str, int], claim_batch: int, stopping: threading.Event, interrupt: Callable[[], None]
+    ) -> None:
         self._limits = dict(limits)
         self._claim_batch = claim_batch
         self._stopping = stopping
@@ -147,8 +149,13 @@ class Slots:
                 return {}
             for job in jobs:
                 entry = self._running.get((job.id, job.claim))
-                if (entry is not None and entry.job is job and not entry.abandoned and job.type in self._limits
-                        and self._takes(job.type)):
+                if (
+                    entry is not None
+                    and entry.job is job
+                    and not entry.abandoned
+                    and job.type in self._limits
+                    and self._takes(job.type)
+                ):
                     entry.refilling = True
                     plan[job.type] += 1
         return dict(plan)
@@ -266,6 +273,7 @@ class Slots:
 
 class SlotsView(NamedTuple):
     """A copy of the slots' state, for reading from outside."""
+
     running: dict[RunKey, Running]
     busy: Counter[str]
     paused: set[str]  # by the queue

@@ -1,4 +1,5 @@
 """``--processes N``: run N worker processes, restart one that dies, pass signals on."""
+
 from __future__ import annotations
 
 import logging
@@ -65,8 +66,13 @@ class Supervisor:
             self.quick_deaths[i] = self.quick_deaths[i] + 1 if lived < QUICK_DEATH_SECONDS else 0
             delay = min(30.0, 0.5 * 2 ** (self.quick_deaths[i] - 1)) if self.quick_deaths[i] else 0.0
             self.restart_at[i] = now + delay
-            log.warning("worker process %s exited with %s after %.1fs; starting another%s", self.children[i].pid,
-                        self.children[i].returncode, lived, f" in {delay:.1f}s" if delay else "")
+            log.warning(
+                "worker process %s exited with %s after %.1fs; starting another%s",
+                self.children[i].pid,
+                self.children[i].returncode,
+                lived,
+                f" in {delay:.1f}s" if delay else "",
+            )
         if now >= self.restart_at[i]:
             self.restarts += 1
             self.children[i] = self._spawn(i)

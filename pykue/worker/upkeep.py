@@ -1,6 +1,7 @@
 """A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
 promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
 and notice when another process took one of our running jobs away."""
+
 from __future__ import annotations
 
 import logging
@@ -33,12 +34,25 @@ class Upkeep:
     ``measure_clock()`` measures its clock against Redis's, ``abandon(job_id, claim)`` gives
     up on a job it runs whose claim was failed here or taken away elsewhere."""
 
-    def __init__(self, queue: Queue, store: WorkerStore, slots: Slots, worker_id: str, types: list[str],
-                 stopping: threading.Event, *, stop: Callable[[], None], measure_clock: Callable[[], None],
-                 abandon: Callable[[int, str], None], interval: float, stalled_timeout: float) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        store: WorkerStore,
+        slots: Slots,
+        worker_id: str,
+        types: list[str],
+        stopping: threading.Event,
+        *,
+        stop: Callable[[], None],
+        measure_clock: Callable[[], None],
+        abandon: Callable[[int, str], None],
+        interval: float,
+        stalled_timeout: float,
+    ) -> None:
         if stalled_timeout < 2 * interval:
-            raise ValueError(f"stalled_timeout ({stalled_timeout}s) must be at least twice the "
-                             f"promotion interval ({interval}s)")
+            raise ValueError(
+                f"stalled_timeout ({stalled_timeout}s) must be at least twice the promotion interval ({interval}s)"
+            )
         self._queue = queue
         self._store = store
         self._slots = slots
@@ -90,8 +104,9 @@ class Upkeep:
         if reconcile or self._clock_stepped():
             self._measure_clock()  # clocks drift: the claim behind a BLPOP is timed by Redis's
             self._wall_minus_monotonic = time.time() - time.monotonic()
-        tick = self._store.tick(now_ms(), 1000, self._worker_id, self.lease_ms, self.ticks % self.stalled_every == 0,
-                                reconcile)
+        tick = self._store.tick(
+            now_ms(), 1000, self._worker_id, self.lease_ms, self.ticks % self.stalled_every == 0, reconcile
+        )
         if tick.promoted:
             log.debug("promoted %d delayed jobs", tick.promoted)
         self._slots.set_paused(tick.paused)

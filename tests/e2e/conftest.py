@@ -3,6 +3,7 @@
 Playwright's sync API allows one instance per thread, so the fixture lives here rather than
 in a test module that others import it from (each import would start its own).
 """
+
 from __future__ import annotations
 
 import os
@@ -12,10 +13,18 @@ import pytest
 
 from tests.helpers import IN_CI
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-INSTALL_HINT = ("headless Chromium is not installed: `apt-get install chromium` (Debian/Ubuntu), "
-                "or point PYKUE_CHROMIUM at a Chrome/Chromium binary")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+INSTALL_HINT = (
+    "headless Chromium is not installed: `apt-get install chromium` (Debian/Ubuntu), "
+    "or point PYKUE_CHROMIUM at a Chrome/Chromium binary"
+)
 
 
 def skip_or_fail(reason: str) -> None:
@@ -25,8 +34,13 @@ def skip_or_fail(reason: str) -> None:
 
 
 def find_chromium() -> str | None:
-    for candidate in (os.environ.get("PYKUE_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+    for candidate in (
+        os.environ.get("PYKUE_CHROMIUM"),
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+        shutil.which("google-chrome"),
+    ):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -46,5 +60,3 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
-
-

@@ -3,6 +3,7 @@
 The process is started with ``-p 0``; it prints ``Running on http://HOST:PORT`` and the
 helper waits for that line, then for ``GET /stats`` to answer, before handing it out.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,15 @@ def launcher(python: str = sys.executable) -> list[str]:
 
 
 class DashboardProcess:
-    def __init__(self, args: list[str], *, python: str = sys.executable, env: dict[str, str] | None = None,
-                 cwd: str | os.PathLike[str] | None = None, command: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        *,
+        python: str = sys.executable,
+        env: dict[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        command: list[str] | None = None,
+    ) -> None:
         """``args`` go to ``pykue dashboard -p 0``; ``command`` replaces the whole command line."""
         self.argv = command or [*launcher(python), "-p", "0", *args]
         self.env = {**os.environ, **(env or {})}
@@ -50,8 +58,9 @@ class DashboardProcess:
         self._lines: queue_module.Queue[str | None] = queue_module.Queue()
 
     def start(self, timeout: float = 30.0) -> DashboardProcess:
-        self.process = subprocess.Popen(self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=self.env, cwd=self.cwd)
+        self.process = subprocess.Popen(
+            self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env, cwd=self.cwd
+        )
         threading.Thread(target=self._pump, daemon=True).start()
         deadline = time.monotonic() + timeout
         while not self.url:

@@ -4,6 +4,7 @@ The attacker's page is served from ``http://localhost:<port>`` while the dashboa
 ``http://127.0.0.1:<port>``: two hosts, so to Chromium two sites. The page posts forms, loads
 images, sends no-cors fetches and tries PUT and DELETE; Redis must not change at all.
 """
+
 from __future__ import annotations
 
 import http.server
@@ -76,9 +77,14 @@ def test_a_page_on_another_site_changes_nothing(browser, dashboard, client, queu
     assert "127.0.0.1" in dashboard.url
     job = make(queue, 1)[0]
     fail(queue, job)
-    pages = {f"/form-{kind}": FORM.format(base=dashboard.url, enctype=enctype) for kind, enctype in
-             (("text", "text/plain"), ("urlencoded", "application/x-www-form-urlencoded"),
-              ("multipart", "multipart/form-data"))}
+    pages = {
+        f"/form-{kind}": FORM.format(base=dashboard.url, enctype=enctype)
+        for kind, enctype in (
+            ("text", "text/plain"),
+            ("urlencoded", "application/x-www-form-urlencoded"),
+            ("multipart", "multipart/form-data"),
+        )
+    }
     before = snapshot(client)
 
     with EvilSite(pages) as evil:

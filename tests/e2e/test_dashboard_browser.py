@@ -5,6 +5,7 @@ a user and checks both the screen and Redis. Screenshots of the main pages land 
 ``tests/artifacts/`` (gitignored). Without Chromium these tests skip with the way to install
 it, except under ``CI``, where a missing browser fails the run.
 """
+
 from __future__ import annotations
 
 import base64
@@ -73,17 +74,18 @@ def make(queue, count, type="email", **data):
 def fail(queue, job, error=STACK):
     """A failed job as a worker leaves it: state, error text, failed_at and one attempt made."""
     job.set_state("failed")
-    queue.client.hset(queue.keys.job(job.id), mapping={
-        "error": error, "failed_at": str(int(time.time() * 1000)), "attempts": "1"})
+    queue.client.hset(
+        queue.keys.job(job.id), mapping={"error": error, "failed_at": str(int(time.time() * 1000)), "attempts": "1"}
+    )
 
 
 def finish(queue, job, result='{"sent": 3, "ok": true}', duration=1450):
     job.set_state("complete")
-    queue.client.hset(queue.keys.job(job.id), mapping={"result": result, "duration": str(duration),
-                                                       "progress": "100"})
+    queue.client.hset(queue.keys.job(job.id), mapping={"result": result, "duration": str(duration), "progress": "100"})
 
 
 # --- lists, counts, live updates ------------------------------------------------------------------
+
 
 def test_state_pages_list_jobs_and_counts_update_live(page, queue):
     jobs = make(queue, 9)
@@ -192,6 +194,7 @@ def test_search_box_finds_jobs_in_any_state(page, redis_server):
 
 # --- the job detail ---------------------------------------------------------------------------------
 
+
 def test_detail_shows_live_progress_and_log_lines(page, queue):
     job = queue.create("video", {"title": "encode holiday.mp4", "size": 1080}).priority("high").attempts(3).save()
     job.set_state("active")
@@ -247,6 +250,7 @@ def test_detail_of_failed_and_complete_jobs(page, queue):
 
 
 # --- actions ------------------------------------------------------------------------------------------
+
 
 def test_row_actions_remove_and_requeue(page, queue):
     first, second, third = make(queue, 3)
@@ -307,8 +311,9 @@ def test_bulk_actions_on_selected_rows(page, queue):
     expect(page.locator("#bulk-count")).to_have_text("3 selected")
     page.click("#bulk-requeue")
     expect(rows(page)).to_have_count(2)
-    wait_for(lambda: [queue.get_job(j.id).state for j in jobs] == ["inactive"] * 3 + ["failed"] * 2, 5,
-             message="3 requeued")
+    wait_for(
+        lambda: [queue.get_job(j.id).state for j in jobs] == ["inactive"] * 3 + ["failed"] * 2, 5, message="3 requeued"
+    )
     expect(page.locator("#bulkbar")).to_be_hidden()
 
     page.check("#select-all")
@@ -327,6 +332,7 @@ def test_bulk_actions_on_selected_rows(page, queue):
 
 
 # --- chart and metrics -------------------------------------------------------------------------------
+
 
 def test_chart_of_completed_and_failed_jobs_per_minute(page, queue):
     now = minute_with_room()
@@ -354,6 +360,7 @@ def test_chart_of_completed_and_failed_jobs_per_minute(page, queue):
 
 
 # --- escaping -----------------------------------------------------------------------------------------
+
 
 def test_text_from_redis_is_never_markup(page, queue):
     evil_type = '<img src=x onerror="window.__xss=1">'
@@ -422,8 +429,14 @@ def worker(redis_server, client, tmp_path):
 
     (tmp_path / "e2e_tasks.py").write_text(TASKS)
     env = {**os.environ, "PYKUE_REDIS_URL": redis_server.url}
-    process = subprocess.Popen([sys.executable, "-m", "pykue", "worker", "-A", "e2e_tasks"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pykue", "worker", "-A", "e2e_tasks"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     yield process
     process.terminate()
     try:
@@ -435,8 +448,9 @@ def worker(redis_server, client, tmp_path):
 
 
 def post_job(page, dashboard, body):
-    response = page.request.post(dashboard.url + "/job", data=json.dumps(body),
-                                 headers={"Content-Type": "application/json"})
+    response = page.request.post(
+        dashboard.url + "/job", data=json.dumps(body), headers={"Content-Type": "application/json"}
+    )
     assert response.status == 200, response.text()
     return response.json()["id"]
 
@@ -519,17 +533,20 @@ def test_mounted_under_a_path_every_request_stays_under_it(browser, redis_server
             assert tab.locator(".toast-error").count() == 0
         finally:
             context.close()
-    assert requested and all(url.startswith(process.url + "/") for url in requested), \
-        [url for url in requested if not url.startswith(process.url + "/")]
+    assert requested and all(url.startswith(process.url + "/") for url in requested), [
+        url for url in requested if not url.startswith(process.url + "/")
+    ]
 
 
 # --- screens ------------------------------------------------------------------------------------------
 
+
 def test_phone_layout_has_no_horizontal_scroll(browser, dashboard, client, queue):
     make(queue, 4)
     fail(queue, make(queue, 1)[0])
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  base_url=dashboard.url)
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, base_url=dashboard.url
+    )
     try:
         tab = context.new_page()
         tab.goto("/inactive")
@@ -548,18 +565,31 @@ def test_phone_layout_has_no_horizontal_scroll(browser, dashboard, client, queue
 
 def test_overview_screenshot(page, queue):
     """A busy queue, for the eye (tests/artifacts/dashboard.png; docs/dashboard.png is a copy)."""
-    titles = ["Welcome email for ana@example.com", "Encode holiday.mp4 to 1080p", "Monthly invoice #2291",
-              "Sync CRM contacts", "Resize avatar 512px", "Nightly report for ACME"]
+    titles = [
+        "Welcome email for ana@example.com",
+        "Encode holiday.mp4 to 1080p",
+        "Monthly invoice #2291",
+        "Sync CRM contacts",
+        "Resize avatar 512px",
+        "Nightly report for ACME",
+    ]
     types = ["email", "video:encode", "invoice.pdf", "crm-sync", "image", "report"]
     priorities = ["high", "normal", "critical", "normal", "low", "medium"]
-    made = [queue.create(types[i % 6], {"title": titles[i % 6], "n": i}).priority(priorities[i % 6])
-            .attempts(3).save() for i in range(40)]
+    made = [
+        queue.create(types[i % 6], {"title": titles[i % 6], "n": i}).priority(priorities[i % 6]).attempts(3).save()
+        for i in range(40)
+    ]
     started = int(time.time() * 1000) - 95_000
     for i, job in enumerate(made[:7]):
         job.set_state("active")
         job.progress((i * 23 + 17) % 100, 100)
-        queue.client.hset(queue.keys.job(job.id), mapping={
-            "started_at": str(started + i * 9000), "workerId": f"pykue:web-1:{4100 + i % 3}:{job.type}:{i + 1}"})
+        queue.client.hset(
+            queue.keys.job(job.id),
+            mapping={
+                "started_at": str(started + i * 9000),
+                "workerId": f"pykue:web-1:{4100 + i % 3}:{job.type}:{i + 1}",
+            },
+        )
     for job in made[7:11]:
         fail(queue, job)
     for job in made[11:30]:
@@ -584,6 +614,7 @@ def test_overview_screenshot(page, queue):
 
 # --- the process: binding and auth ---------------------------------------------------------------------
 
+
 def test_binds_to_localhost_by_default(dashboard):
     assert dashboard.url.startswith("http://127.0.0.1:")
 
@@ -603,8 +634,12 @@ def status_of(url: str, headers: dict[str, str] | None = None) -> int:
 def test_a_dns_rebound_name_gets_400_from_the_real_process(dashboard, queue):
     job = make(queue, 1)[0]
     port = dashboard.url.rsplit(":", 1)[1]
-    rebound = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}",
-               "Sec-Fetch-Site": "same-origin", "X-Requested-With": "XMLHttpRequest"}
+    rebound = {
+        "Host": f"evil.example:{port}",
+        "Origin": f"http://evil.example:{port}",
+        "Sec-Fetch-Site": "same-origin",
+        "X-Requested-With": "XMLHttpRequest",
+    }
 
     for path in ("/", "/stats", "/jobs/0..10", f"/job/{job.id}", "/static/dashboard.js"):
         assert status_of(dashboard.url + path, rebound) == 400, path
@@ -637,9 +672,12 @@ def test_by_name_the_page_works_and_its_scripts_may_use_kues_requeue_get(browser
         # An <img> on another page (here an opaque origin) cannot.
         other = context.new_page()
         other.set_content("<p>mail</p>")
-        loaded = other.evaluate("""(src) => new Promise((done) => {
+        loaded = other.evaluate(
+            """(src) => new Promise((done) => {
             const img = new Image(); img.onload = () => done('load'); img.onerror = () => done('error');
-            img.src = src; })""", f"{dashboard.url}/inactive/{jobs[1].id}")
+            img.src = src; })""",
+            f"{dashboard.url}/inactive/{jobs[1].id}",
+        )
         assert loaded == "error"
         assert queue.get_job(jobs[1].id).state == "failed"
     finally:
@@ -660,8 +698,7 @@ def test_auth_protects_pages_api_and_assets(browser, redis_server, client, how):
             assert status_of(process.url + path, basic("admin", "wrong")) == 401
             assert status_of(process.url + path, basic("admin", "pa:ss")) == 200
 
-        context = browser.new_context(base_url=process.url,
-                                      http_credentials={"username": "admin", "password": "pa:ss"})
+        context = browser.new_context(base_url=process.url, http_credentials={"username": "admin", "password": "pa:ss"})
         try:
             tab = context.new_page()
             tab.goto("/inactive")

@@ -3,6 +3,7 @@
 This is the test that the front end (``ui/``, shipped as ``pykue/ui``) really is inside the
 package: nothing from the working tree is importable in the fresh environment.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,14 @@ from tests.e2e.dashboard_process import DashboardProcess
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = ["pykue", "ui", "setup.cfg", "pyproject.toml", "README.md", "MANIFEST.in", "LICENSE"]
-UI_FILES = ["pykue/ui/templates/layout.html", "pykue/ui/templates/jobs.html", "pykue/ui/templates/unavailable.html",
-            "pykue/ui/static/dashboard.js", "pykue/ui/static/dashboard.css", "pykue/ui/static/favicon.svg"]
+UI_FILES = [
+    "pykue/ui/templates/layout.html",
+    "pykue/ui/templates/jobs.html",
+    "pykue/ui/templates/unavailable.html",
+    "pykue/ui/static/dashboard.js",
+    "pykue/ui/static/dashboard.css",
+    "pykue/ui/static/favicon.svg",
+]
 
 
 def run(argv: list[str], cwd: Path, timeout: float = 300) -> str:
@@ -71,14 +78,18 @@ def test_installed_wheel_serves_pages_and_assets(fresh_python, redis_server, cli
     assert not module_file.startswith(str(REPO)) and "site-packages" in module_file
     assert Path(ui_dir, "templates", "jobs.html").is_file()
 
-    with DashboardProcess(["-r", redis_server.url, "--title", "From the wheel"], python=fresh_python,
-                          cwd=tmp_path) as dashboard:
+    with DashboardProcess(
+        ["-r", redis_server.url, "--title", "From the wheel"], python=fresh_python, cwd=tmp_path
+    ) as dashboard:
         with urllib.request.urlopen(dashboard.url + "/failed") as response:
             page = response.read().decode()
         assert response.status == 200
         assert "<title>Failed · From the wheel</title>" in page
-        for asset, marker in (("/static/dashboard.js", "textContent"), ("/static/dashboard.css", ".job-row"),
-                              ("/static/favicon.svg", "<svg")):
+        for asset, marker in (
+            ("/static/dashboard.js", "textContent"),
+            ("/static/dashboard.css", ".job-row"),
+            ("/static/favicon.svg", "<svg"),
+        ):
             assert f'"{asset}' in page or asset == "/static/favicon.svg" or f"{asset}?v=" in page
             with urllib.request.urlopen(dashboard.url + asset) as response:
                 assert response.status == 200

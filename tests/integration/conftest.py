@@ -4,6 +4,7 @@ Both kinds run the tasks of ``tests/workerapp/app.py``, which record their runs 
 under ``wt:`` keys. Every worker a test starts is stopped (threads) or killed (processes,
 with their whole process group) at teardown.
 """
+
 from __future__ import annotations
 
 import os
@@ -45,6 +46,7 @@ class InProcessWorkers:
             except BaseException as error:  # a worker must never die of an exception
                 self.crashes.append(error)
                 raise
+
         return threading.Thread(target=run, daemon=True)
 
     def make(self, queue=None, **options) -> Worker:
@@ -105,8 +107,9 @@ class WorkerProcess:
         self.argv = argv
         self.log_path = log_path
         self._log = open(log_path, "wb")
-        self.process = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.pid = self.process.pid
 
     def output(self) -> str:
@@ -114,10 +117,12 @@ class WorkerProcess:
 
     def wait_ready(self, count: int = 1, timeout: float = 15.0) -> WorkerProcess:
         """Until ``count`` workers logged that they are processing (the fetch loop is next)."""
+
         def ready():
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.output()}")
             return self.output().count(" processing ") >= count
+
         wait_for(ready, timeout, 0.02, "the worker process to start")
         return self
 
@@ -158,10 +163,27 @@ def spawn_worker(redis_server, tmp_path):
     once it is processing. Every process (and its children) is killed at teardown."""
     started: list[WorkerProcess] = []
 
-    def spawn(*args: str, redis_url: str | None = None, app: str = APP, ready: bool = True,
-              promote_interval: str = "0.05", env: dict[str, str] | None = None) -> WorkerProcess:
-        argv = [sys.executable, "-m", "pykue", "worker", "-A", app, "--redis", redis_url or redis_server.url,
-                "--promote-interval", promote_interval, *args]
+    def spawn(
+        *args: str,
+        redis_url: str | None = None,
+        app: str = APP,
+        ready: bool = True,
+        promote_interval: str = "0.05",
+        env: dict[str, str] | None = None,
+    ) -> WorkerProcess:
+        argv = [
+            sys.executable,
+            "-m",
+            "pykue",
+            "worker",
+            "-A",
+            app,
+            "--redis",
+            redis_url or redis_server.url,
+            "--promote-interval",
+            promote_interval,
+            *args,
+        ]
         full_env = {**os.environ, "PYKUE_REDIS_URL": redis_url or redis_server.url, **(env or {})}
         worker = WorkerProcess(argv, tmp_path / f"worker-{len(started)}.log", full_env)
         started.append(worker)

@@ -1,5 +1,6 @@
 """claim_woken.lua behind a BLPOP: a worker woken by a new job claims it in the same round
 trip, and the wake-up tokens stay one per inactive job whatever the BLPOP returned."""
+
 from __future__ import annotations
 
 import threading
@@ -250,8 +251,11 @@ def test_a_type_paused_by_its_own_task_takes_no_new_job(queue, client, email_wor
 def test_a_burst_of_jobs_waking_a_worker_leaves_one_token_per_inactive_job(app_queue, client, workers):
     # Given an idle worker with two slots for slow jobs, waiting on their tokens
     worker = workers.start(concurrency=2, block_timeout=5, types=["slow"])
-    wait_for(lambda: worker.upkeep.ticks >= 3 and _blocked(worker), 5,
-             message="the worker to wait (after its start-up token reconcile)")
+    wait_for(
+        lambda: worker.upkeep.ticks >= 3 and _blocked(worker),
+        5,
+        message="the worker to wait (after its start-up token reconcile)",
+    )
     # When five jobs arrive in one call: BLPOP pops one of five tokens, the claim takes two
     app_queue.tasks["slow"].delay_many([{"seconds": 2}] * 5)
     wait_for(lambda: app_queue.counts()["active"] == 2, 5, message="two slow jobs active")

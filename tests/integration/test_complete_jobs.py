@@ -1,5 +1,6 @@
 """complete_jobs.lua: fenced completion, and the refill a worker's finisher asks for in the
 same call (the slots it frees are claimed again without a round trip of their own)."""
+
 from __future__ import annotations
 
 from pykue.job import now_ms
@@ -24,8 +25,9 @@ def test_completing_refills_the_freed_slots_by_priority_in_the_same_call(queue, 
     events.get_message(timeout=1)
     # When w1 completes it and asks for two more in the same call
     claimed_at = now_ms() + 5
-    completion = queue.scripts.complete_jobs(queue.client, now_ms(), [(job_id, claim, '"ok"')], "w1", {"email": 2},
-                                             claimed_at)
+    completion = queue.scripts.complete_jobs(
+        queue.client, now_ms(), [(job_id, claim, '"ok"')], "w1", {"email": 2}, claimed_at
+    )
     # Then the job is complete and the two best of the rest are w1's, active, fenced
     assert completion.replies == [1]
     assert client.hget(f"q:job:{first.id}", "state") == "complete"

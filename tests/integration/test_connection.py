@@ -1,4 +1,5 @@
 """Every form `redis=` takes (Kue's URL and options object too), the env default, and embedded://."""
+
 from __future__ import annotations
 
 import os
@@ -64,8 +65,7 @@ def test_unix_socket_url_with_db(redis_server, client, probe):
 
 
 def test_kue_options_object_with_host_port_db_and_options(redis_server, probe):
-    q = Queue(redis={"host": "127.0.0.1", "port": str(redis_server.port), "db": 5,
-                     "options": {"socket_timeout": 3}})
+    q = Queue(redis={"host": "127.0.0.1", "port": str(redis_server.port), "db": 5, "options": {"socket_timeout": 3}})
     try:
         saves_into(q, probe, 5)
         assert q.client.connection_pool.connection_kwargs["socket_timeout"] == 3
@@ -169,10 +169,17 @@ def test_the_env_var_is_the_default(redis_server, client, monkeypatch):
         q.close()
 
 
-@pytest.mark.parametrize("bad", [
-    "http://127.0.0.1:6390", "mysql://x", "127.0.0.1:6390", "redis://127.0.0.1:1/0?foo=bar",
-    "redis://127.0.0.1:1/0?decode_responses=false", "embedded:///tmp/never-started?socket_timeout=1",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "http://127.0.0.1:6390",
+        "mysql://x",
+        "127.0.0.1:6390",
+        "redis://127.0.0.1:1/0?foo=bar",
+        "redis://127.0.0.1:1/0?decode_responses=false",
+        "embedded:///tmp/never-started?socket_timeout=1",
+    ],
+)
 def test_bad_urls(bad):
     with pytest.raises(ConfigurationError) as info:
         connect(bad)
@@ -180,9 +187,15 @@ def test_bad_urls(bad):
     assert not Path("/tmp/never-started").exists()  # refused before starting anything
 
 
-@pytest.mark.parametrize("bad", [
-    {"hostname": "x"}, {"port": "abc"}, {"options": {"no_such_option": 1}}, {"db": "x"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"hostname": "x"},
+        {"port": "abc"},
+        {"options": {"no_such_option": 1}},
+        {"db": "x"},
+    ],
+)
 def test_bad_option_objects(bad):
     with pytest.raises(ConfigurationError):
         connect(bad)
@@ -228,11 +241,14 @@ def test_embedded_server_is_shared_by_queues_and_processes(tmp_path):
         finally:
             second.close()
 
-        code = ("import sys; from pykue import Queue; q = Queue(redis=sys.argv[1]);"
-                "print(q.create('emb', {'from': 'child'}).save().id, q.count('inactive'))")
+        code = (
+            "import sys; from pykue import Queue; q = Queue(redis=sys.argv[1]);"
+            "print(q.create('emb', {'from': 'child'}).save().id, q.count('inactive'))"
+        )
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True,
-                             timeout=60, env=env, check=True).stdout.split()
+        out = subprocess.run(
+            [sys.executable, "-c", code, url], capture_output=True, text=True, timeout=60, env=env, check=True
+        ).stdout.split()
         assert out == ["2", "2"]
         assert first.get_job(2).data == {"from": "child"}
     finally:
@@ -279,9 +295,13 @@ def test_a_client_with_a_tiny_pool_can_do_everything(redis_server, client):
     # A pool of one connection must never be starved by pykue's own script connection
     from pykue import Queue
 
-    tiny = redis.Redis(port=redis_server.port, decode_responses=True,
-                       connection_pool=redis.BlockingConnectionPool(port=redis_server.port, max_connections=1,
-                                                                    timeout=2, decode_responses=True))
+    tiny = redis.Redis(
+        port=redis_server.port,
+        decode_responses=True,
+        connection_pool=redis.BlockingConnectionPool(
+            port=redis_server.port, max_connections=1, timeout=2, decode_responses=True
+        ),
+    )
     queue = Queue(redis=tiny, prefix="q")
     job = queue.create("email", {"n": 1}).save()
     assert queue.get_job(job.id).data == {"n": 1}
@@ -327,15 +347,18 @@ def test_saves_work_through_redis_pys_own_command_packing(redis_server, client, 
     queue.close()
 
 
-@pytest.mark.parametrize("url, where, db", [
-    ("redis://127.0.0.1:1/abc", "path", "abc"),
-    ("rediss://127.0.0.1:1/abc", "path", "abc"),
-    ("redis://:pw@127.0.0.1:1/1/2", "path", "1/2"),
-    ("redis://127.0.0.1:1/-1", "path", "-1"),
-    ("redis://127.0.0.1:1/?db=", "query", ""),
-    ("unix:///tmp/pykue-none.sock?db=abc", "query", "abc"),
-    ("unix:///tmp/pykue-none.sock?db=-1", "query", "-1"),
-])
+@pytest.mark.parametrize(
+    "url, where, db",
+    [
+        ("redis://127.0.0.1:1/abc", "path", "abc"),
+        ("rediss://127.0.0.1:1/abc", "path", "abc"),
+        ("redis://:pw@127.0.0.1:1/1/2", "path", "1/2"),
+        ("redis://127.0.0.1:1/-1", "path", "-1"),
+        ("redis://127.0.0.1:1/?db=", "query", ""),
+        ("unix:///tmp/pykue-none.sock?db=abc", "query", "abc"),
+        ("unix:///tmp/pykue-none.sock?db=-1", "query", "-1"),
+    ],
+)
 def test_a_db_that_is_not_a_number_is_refused(url, where, db):
     with pytest.raises(ConfigurationError, match="not a database number") as info:
         connect(url)
@@ -348,8 +371,15 @@ def test_an_embedded_url_with_a_bad_db_starts_no_server(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
-@pytest.mark.parametrize("url, db", [("redis://127.0.0.1:1/3/", 3), ("redis://127.0.0.1:1/", 0),
-                                     ("redis://127.0.0.1:1/3?db=4", 4), ("unix:///tmp/pykue-none.sock", 0)])
+@pytest.mark.parametrize(
+    "url, db",
+    [
+        ("redis://127.0.0.1:1/3/", 3),
+        ("redis://127.0.0.1:1/", 0),
+        ("redis://127.0.0.1:1/3?db=4", 4),
+        ("unix:///tmp/pykue-none.sock", 0),
+    ],
+)
 def test_db_forms_redis_py_reads_still_work(url, db):
     assert connect(url).connection_pool.connection_kwargs.get("db", 0) == db
 
@@ -416,12 +446,15 @@ def test_an_embedded_server_that_cannot_start_quotes_its_log(tmp_path):
     assert f"the end of {data / 'redis.log'}:" in message and "RDB format version 99" in message
 
 
-@pytest.mark.parametrize("url, shown", [
-    ("redis://:s3cret@127.0.0.1:1/abc", "redis://:***@127.0.0.1:1/abc"),
-    ("redis://ana:s3cret@127.0.0.1/0?bogus=1", "redis://ana:***@127.0.0.1/0?bogus=1"),
-    ("unix:///tmp/r.sock?password=s3cret&bogus=1", "unix:///tmp/r.sock?password=***&bogus=1"),
-    ("ftp://:s3cret@127.0.0.1/0", "ftp://:***@127.0.0.1/0"),
-])
+@pytest.mark.parametrize(
+    "url, shown",
+    [
+        ("redis://:s3cret@127.0.0.1:1/abc", "redis://:***@127.0.0.1:1/abc"),
+        ("redis://ana:s3cret@127.0.0.1/0?bogus=1", "redis://ana:***@127.0.0.1/0?bogus=1"),
+        ("unix:///tmp/r.sock?password=s3cret&bogus=1", "unix:///tmp/r.sock?password=***&bogus=1"),
+        ("ftp://:s3cret@127.0.0.1/0", "ftp://:***@127.0.0.1/0"),
+    ],
+)
 def test_a_refused_url_is_quoted_without_its_password(url, shown):
     with pytest.raises(ConfigurationError) as info:
         Queue(url)

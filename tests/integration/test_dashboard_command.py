@@ -1,6 +1,7 @@
 """``pykue dashboard``'s command line: option ranges and empty values, the environment
 variables its help names, and the warning when Redis cannot be reached at start-up. The
 server is a stand-in, so no test binds a socket."""
+
 from __future__ import annotations
 
 import pytest

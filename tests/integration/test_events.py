@@ -1,4 +1,5 @@
 """Kue's events through pykue's listeners: queue-level `job <event>`, job-level, and Job.wait()."""
+
 from __future__ import annotations
 
 import json
@@ -299,12 +300,12 @@ def test_a_kue_workers_passing_failed_state_is_not_taken_for_the_end(queue, clie
     job = queue.create("t").attempts(3).save()
     poll = job._outcome_poller(Waiter())
     client.hset("q:job:1", mapping={"state": "failed", "failed_at": "1000", "error": "first"})
-    assert poll() is None                      # first sighting: a retry may follow
+    assert poll() is None  # first sighting: a retry may follow
     client.hset("q:job:1", mapping={"state": "inactive", "attempts": "1"})
     assert poll() is None
     client.hset("q:job:1", mapping={"state": "failed", "failed_at": "2000", "error": "second"})
     assert poll() is None
-    assert poll() == ("failed", "second")      # still failed, same failure: final after all
+    assert poll() == ("failed", "second")  # still failed, same failure: final after all
     client.hset("q:job:1", mapping={"failed_at": "3000", "attempts": "3"})
     assert job._outcome_poller(Waiter())() == ("failed", "second")  # no attempts left: final at once
 

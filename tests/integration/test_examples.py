@@ -1,5 +1,6 @@
 """The examples run as written: the producer saves jobs the example worker processes, and
 the mounted and secured dashboards answer."""
+
 from __future__ import annotations
 
 import importlib
@@ -30,8 +31,14 @@ def examples(monkeypatch, redis_url, client):
 
 
 def test_the_producer_script_saves_jobs_of_every_example_task(examples, redis_url, client):
-    out = subprocess.run([sys.executable, "producer.py"], cwd=EXAMPLES, capture_output=True, text=True,
-                         timeout=60, env={**__import__("os").environ, "PYKUE_REDIS_URL": redis_url})
+    out = subprocess.run(
+        [sys.executable, "producer.py"],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**__import__("os").environ, "PYKUE_REDIS_URL": redis_url},
+    )
     assert out.returncode == 0, out.stderr
     assert "saved job 1 email" in out.stdout
     assert {"email", "video", "reminder"} <= set(client.smembers("q:job:types"))
@@ -66,8 +73,9 @@ def test_the_secured_dashboard_refuses_strangers(examples):
 
 def run_demo(port: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYKUE_DEMO_PORT": port, "PYKUE_DEMO_ROUNDS": "1"}
-    return subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], capture_output=True, text=True,
-                          timeout=60, env=env)
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / "demo.py")], capture_output=True, text=True, timeout=60, env=env
+    )
 
 
 def test_the_demo_refuses_a_port_another_program_listens_on():

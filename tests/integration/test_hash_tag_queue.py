@@ -1,6 +1,7 @@
 """A queue whose prefix carries a Redis Cluster hash tag (``{q}``) works end to end on a plain
 server, and every key it writes lands in the tag's one slot: the scripts receive their keys
 in KEYS and derive the rest from the prefix, so a Cluster client could route every call."""
+
 from __future__ import annotations
 
 from redis.crc import key_slot
@@ -41,8 +42,10 @@ def test_a_hash_tagged_queue_runs_every_transition_in_one_slot(redis_server, cli
         q.create_many([("double", {"n": i}) for i in range(3, 6)])
         # When a worker runs them all (the retry and the scheduled job after their delays)
         workers.start(q)
-        wait_for(lambda: q.counts() == {"inactive": 0, "active": 0, "complete": 6, "failed": 1, "delayed": 0},
-                 message=lambda: q.counts())
+        wait_for(
+            lambda: q.counts() == {"inactive": 0, "active": 0, "complete": 6, "failed": 1, "delayed": 0},
+            message=lambda: q.counts(),
+        )
         # Then each job ended as it would under any prefix
         assert done.refresh().result == 42 and done.state == "complete"
         assert q.job_logs(done.id) == ["doubling 21"]

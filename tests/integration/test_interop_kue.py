@@ -4,6 +4,7 @@ Node Kue runs through the harness in ``tests/kue_node.py``. What must hold is wh
 kue-reference.md promises: the same job hash, indexes, JSON shape and event messages, so
 either side can be the producer, the reader or the listener.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -18,16 +19,37 @@ FUNCTION_BACKOFF = "function (attempts, delay) { return 250 * attempts; }"
 
 # The same jobs, as Node Kue options and as pykue's fluent calls.
 SAME_JOBS = [
-    ({"type": "email", "data": {"title": "welcome tj", "to": "tj@x.com"}, "priority": "high",
-      "attempts": 3, "ttl": 5000, "backoff": {"type": "exponential", "delay": 100}},
-     lambda q: q.create("email", {"title": "welcome tj", "to": "tj@x.com"}).priority("high").attempts(3)
-     .ttl(5000).backoff({"type": "exponential", "delay": 100})),
-    ({"type": "video", "data": {"n": [1, "é", None]}, "priority": "low", "delay": 60000, "backoff": True,
-      "removeOnComplete": True},
-     lambda q: q.create("video", {"n": [1, "é", None]}).priority("low").delay(60000).backoff(True)
-     .remove_on_complete(True)),
-    ({"type": "email", "priority": -3},
-     lambda q: q.create("email").priority(-3)),
+    (
+        {
+            "type": "email",
+            "data": {"title": "welcome tj", "to": "tj@x.com"},
+            "priority": "high",
+            "attempts": 3,
+            "ttl": 5000,
+            "backoff": {"type": "exponential", "delay": 100},
+        },
+        lambda q: (
+            q.create("email", {"title": "welcome tj", "to": "tj@x.com"})
+            .priority("high")
+            .attempts(3)
+            .ttl(5000)
+            .backoff({"type": "exponential", "delay": 100})
+        ),
+    ),
+    (
+        {
+            "type": "video",
+            "data": {"n": [1, "é", None]},
+            "priority": "low",
+            "delay": 60000,
+            "backoff": True,
+            "removeOnComplete": True,
+        },
+        lambda q: (
+            q.create("video", {"n": [1, "é", None]}).priority("low").delay(60000).backoff(True).remove_on_complete(True)
+        ),
+    ),
+    ({"type": "email", "priority": -3}, lambda q: q.create("email").priority(-3)),
 ]
 
 
@@ -63,7 +85,7 @@ def index_entries(client, prefix, job_id, job_type):
     for key in client.scan_iter(f"{prefix}:jobs*"):
         score = client.zscore(key, member)
         if score is not None:
-            found[key[len(prefix) + 1:]] = score
+            found[key[len(prefix) + 1 :]] = score
     return found, client.llen(f"{prefix}:{job_type}:jobs")
 
 
@@ -97,8 +119,15 @@ def test_pykue_writes_the_same_job_hash_and_indexes_as_kue(kue_node, client, red
 
 def test_kue_reads_a_pykue_job_with_the_same_fields(kue_node, pykue_queue):
     # Given a job saved by pykue with the options a Kue producer uses
-    job = (pykue_queue.create("email", {"title": "welcome tj", "to": "tj@x.com"}).priority("high")
-           .attempts(3).ttl(5000).backoff({"type": "exponential", "delay": 100}).remove_on_complete(True).save())
+    job = (
+        pykue_queue.create("email", {"title": "welcome tj", "to": "tj@x.com"})
+        .priority("high")
+        .attempts(3)
+        .ttl(5000)
+        .backoff({"type": "exponential", "delay": 100})
+        .remove_on_complete(True)
+        .save()
+    )
 
     # When Node Kue loads it with Job.get
     [kue] = kue_view(kue_node, [job.id])
@@ -138,9 +167,15 @@ def test_pykue_jobs_appear_in_kues_counts_ranges_and_types(kue_node, pykue_queue
 
     # When Node Kue asks for its counts and ranges
     views = kue_node.query(
-        counts=True, count_types=["email", "video"], types=True, state_ids=["inactive", "delayed"],
-        ranges=[{"kind": "range"}, {"kind": "state", "state": "inactive", "order": "desc"},
-                {"kind": "type", "type": "email", "state": "inactive", "from": 0, "to": 0}],
+        counts=True,
+        count_types=["email", "video"],
+        types=True,
+        state_ids=["inactive", "delayed"],
+        ranges=[
+            {"kind": "range"},
+            {"kind": "state", "state": "inactive", "order": "desc"},
+            {"kind": "type", "type": "email", "state": "inactive", "from": 0, "to": 0},
+        ],
     )
 
     # Then Kue counts them where pykue does
@@ -186,8 +221,10 @@ def test_pykue_create_many_publishes_one_enqueue_per_job_to_kue(kue_node, pykue_
 
     events = [(e["event"], e["args"]) for e in listener.wait()["events"]]
     assert events == [
-        ("job enqueue", [jobs[0].id, "email"]), ("job enqueue", [jobs[1].id, "video"]),
-        ("job enqueue", [jobs[2].id, "email"]), ("job remove", [jobs[0].id, "email"]),
+        ("job enqueue", [jobs[0].id, "email"]),
+        ("job enqueue", [jobs[1].id, "video"]),
+        ("job enqueue", [jobs[2].id, "email"]),
+        ("job remove", [jobs[0].id, "email"]),
     ]
 
 
@@ -204,16 +241,19 @@ def test_kue_job_level_listeners_receive_pykues_events_for_node_jobs(kue_node, p
 
     # Then the Node Job object received them as Kue's own job events
     result = watcher.stop()
-    events = [(e["event"], e["args"]) for e in result["job_events"][str(job_id)]
-              if e["event"] != "enqueue"]
+    events = [(e["event"], e["args"]) for e in result["job_events"][str(job_id)] if e["event"] != "enqueue"]
     assert events == [("progress", [75, {"eta": 5}]), ("remove", ["email"])]
 
 
 def test_a_pykue_priority_change_reorders_kues_queue(kue_node, pykue_queue):
     # Given three Node Kue jobs: low, normal, normal
-    low, normal, promoted = kue_node.create_jobs([
-        {"type": "email", "priority": "low"}, {"type": "email"}, {"type": "email"},
-    ])
+    low, normal, promoted = kue_node.create_jobs(
+        [
+            {"type": "email", "priority": "low"},
+            {"type": "email"},
+            {"type": "email"},
+        ]
+    )
 
     # When pykue raises the last one to critical
     pykue_queue.get_job(promoted).set_priority("critical")
@@ -228,8 +268,9 @@ def test_a_pykue_priority_change_reorders_kues_queue(kue_node, pykue_queue):
 def test_pykue_requeues_a_failed_kue_job_and_a_kue_worker_runs_it_again(kue_node, pykue_queue, client):
     # Given a Node Kue worker and a job that fails on its first run
     with kue_node.start_worker(["email"], max_jobs=2) as worker:
-        [job_id] = kue_node.create_jobs([{"type": "email", "data": {
-            "behaviour": "fail_until", "fail_attempts": 1, "result": "second time"}}])
+        [job_id] = kue_node.create_jobs(
+            [{"type": "email", "data": {"behaviour": "fail_until", "fail_attempts": 1, "result": "second time"}}]
+        )
         wait_for(lambda: client.hget(f"q:job:{job_id}", "state") == "failed", message="the first failure")
 
         # When pykue puts the failed job back in the queue (Kue's "restart" button)
@@ -250,11 +291,21 @@ def test_pykue_requeues_a_failed_kue_job_and_a_kue_worker_runs_it_again(kue_node
 
 def test_pykue_reads_a_kue_job_with_the_same_fields(kue_node, pykue_queue):
     # Given a job saved by Node Kue with priority, attempts, delay, ttl and a backoff object
-    [job_id] = kue_node.create_jobs([{
-        "type": "email", "data": {"title": "welcome tj", "to": "tj@x.com"}, "priority": "high",
-        "attempts": 3, "delay": 5000, "ttl": 5000, "backoff": {"type": "exponential", "delay": 100},
-        "removeOnComplete": True, "logs": [["sent to %s", "tj"]],
-    }])
+    [job_id] = kue_node.create_jobs(
+        [
+            {
+                "type": "email",
+                "data": {"title": "welcome tj", "to": "tj@x.com"},
+                "priority": "high",
+                "attempts": 3,
+                "delay": 5000,
+                "ttl": 5000,
+                "backoff": {"type": "exponential", "delay": 100},
+                "removeOnComplete": True,
+                "logs": [["sent to %s", "tj"]],
+            }
+        ]
+    )
     [kue] = kue_view(kue_node, [job_id])
 
     # When pykue loads it
@@ -278,8 +329,9 @@ def test_pykue_reads_a_kue_job_with_the_same_fields(kue_node, pykue_queue):
 
 def test_pykue_never_evaluates_a_kue_function_backoff(kue_node, pykue_queue, client):
     # Given a Node Kue job whose backoff is a JavaScript function (stored as its source)
-    [job_id] = kue_node.create_jobs([{"type": "email", "attempts": 2, "delay": 100,
-                                      "backoff_source": FUNCTION_BACKOFF}])
+    [job_id] = kue_node.create_jobs(
+        [{"type": "email", "attempts": 2, "delay": 100, "backoff_source": FUNCTION_BACKOFF}]
+    )
     stored = client.hgetall(f"q:job:{job_id}")
     assert stored["backoff"] == FUNCTION_BACKOFF
 
@@ -298,11 +350,20 @@ def test_pykue_never_evaluates_a_kue_function_backoff(kue_node, pykue_queue, cli
 def test_pykue_reads_what_a_kue_worker_wrote(kue_node, pykue_queue):
     # Given Node Kue jobs that a Node Kue worker completed, failed for good, and retried
     with kue_node.start_worker(["email"], max_jobs=2) as worker:
-        ok_id, failed_id = kue_node.create_jobs([
-            {"type": "email", "data": {"behaviour": "progress", "result": {"sent": 1},
-                                       "progress": [[1, 3, {"step": 1}], [3, 3]], "logs": ["working"]}},
-            {"type": "email", "attempts": 2, "data": {"behaviour": "fail", "message": "smtp down"}},
-        ])
+        ok_id, failed_id = kue_node.create_jobs(
+            [
+                {
+                    "type": "email",
+                    "data": {
+                        "behaviour": "progress",
+                        "result": {"sent": 1},
+                        "progress": [[1, 3, {"step": 1}], [3, 3]],
+                        "logs": ["working"],
+                    },
+                },
+                {"type": "email", "attempts": 2, "data": {"behaviour": "fail", "message": "smtp down"}},
+            ]
+        )
         worker.wait()
     kue = {entry["id"]: entry for entry in kue_view(kue_node, [ok_id, failed_id])}
 
@@ -323,15 +384,23 @@ def test_pykue_reads_what_a_kue_worker_wrote(kue_node, pykue_queue):
 
 
 def test_kue_jobs_count_and_range_the_same_in_pykue(kue_node, pykue_queue):
-    ids = kue_node.create_jobs([
-        {"type": "email", "priority": "low"}, {"type": "email", "priority": "critical"},
-        {"type": "video", "delay": 60000}, {"type": "email", "priority": 7},
-    ])
+    ids = kue_node.create_jobs(
+        [
+            {"type": "email", "priority": "low"},
+            {"type": "email", "priority": "critical"},
+            {"type": "video", "delay": 60000},
+            {"type": "email", "priority": 7},
+        ]
+    )
     pykue_queue.create("email", {"from": "pykue"}).priority("high").save()
 
-    views = kue_node.query(counts=True, count_types=["email"], types=True, state_ids=["inactive"],
-                           ranges=[{"kind": "range"}, {"kind": "type", "type": "email", "state": "inactive",
-                                                       "order": "desc"}])
+    views = kue_node.query(
+        counts=True,
+        count_types=["email"],
+        types=True,
+        state_ids=["inactive"],
+        ranges=[{"kind": "range"}, {"kind": "type", "type": "email", "state": "inactive", "order": "desc"}],
+    )
 
     assert pykue_queue.counts() == views["counts"]
     assert pykue_queue.counts("email") == views["counts_by_type"]["email"]
@@ -350,8 +419,9 @@ def test_pykue_listeners_receive_kues_events(kue_node, pykue_queue):
 
     # When Node Kue creates a job and a Node Kue worker runs it
     with kue_node.start_worker(["email"], max_jobs=1) as worker:
-        [job_id] = kue_node.create_jobs([{"type": "email", "data": {
-            "behaviour": "ok", "result": {"done": True}, "progress": [[1, 4]]}}])
+        [job_id] = kue_node.create_jobs(
+            [{"type": "email", "data": {"behaviour": "ok", "result": {"done": True}, "progress": [[1, 4]]}}]
+        )
         worker.wait()
 
     # Then pykue's listeners got Kue's messages with Kue's arguments
@@ -369,9 +439,24 @@ def test_pykue_listeners_receive_kues_events(kue_node, pykue_queue):
 # job.log(...) arguments, JSON-able so Node gets the same values (reference 2 and 9: Kue stores
 # util.format's rendering, or util.inspect's when the first argument is not a string).
 LOG_CALLS = [
-    ["plain line"], ["hi %s", "tj"], ["step %d of %d", 1, 3], ["%d items", "abc"], ["%s and %s", "x"],
-    ["a", 1, "b"], ["100%"], ["%%s %s", "x"], [123], [1.23], [0], [True], [None],
-    [{"a": 1, "b": "x"}], [[1, 2, 3]], ["sent", {"to": "tj"}], ["%s", {"a": 1}], ["%j", {"a": [1, 2]}],
+    ["plain line"],
+    ["hi %s", "tj"],
+    ["step %d of %d", 1, 3],
+    ["%d items", "abc"],
+    ["%s and %s", "x"],
+    ["a", 1, "b"],
+    ["100%"],
+    ["%%s %s", "x"],
+    [123],
+    [1.23],
+    [0],
+    [True],
+    [None],
+    [{"a": 1, "b": "x"}],
+    [[1, 2, 3]],
+    ["sent", {"to": "tj"}],
+    ["%s", {"a": 1}],
+    ["%j", {"a": [1, 2]}],
 ]
 
 
@@ -386,7 +471,8 @@ def test_pykue_log_lines_render_like_kues(kue_node, pykue_queue, client):
     mismatches = [(args, kue, py) for args, kue, py in zip(LOG_CALLS, kue_lines, py_lines) if kue != py]
     assert len(kue_lines) == len(py_lines) == len(LOG_CALLS)
     assert not mismatches, "log(args): Kue stored / pykue stored\n" + "\n".join(
-        f"  log{tuple(args)!r}: {kue!r} / {py!r}" for args, kue, py in mismatches)
+        f"  log{tuple(args)!r}: {kue!r} / {py!r}" for args, kue, py in mismatches
+    )
 
 
 PROGRESS_CALLS = [[1, 3], [2, 3], [0.29, 1], [5, 4], [1, 0], [-1, 2], [3, 4, {"eta": 5}]]

@@ -4,6 +4,7 @@ A Python callable cannot be stored in Redis, so it belongs to a task (``@queue.t
 never to one job: ``Job.backoff(fn)`` is refused, and saving a job changes no state of the
 process that other jobs of its type would see.
 """
+
 from __future__ import annotations
 
 import threading
@@ -58,8 +59,9 @@ def test_a_callable_on_one_job_is_refused_and_saves_nothing(app_queue: Queue, cl
     assert snapshot(client) == before
 
 
-def test_a_fixed_backoff_job_is_retried_after_its_own_delay(app_queue: Queue, client: redis.Redis,
-        workers: InProcessWorkers) -> None:
+def test_a_fixed_backoff_job_is_retried_after_its_own_delay(
+    app_queue: Queue, client: redis.Redis, workers: InProcessWorkers
+) -> None:
     # Given a process that has a task with a callable backoff (retry_callable, of the test app),
     # and in which someone tried to give one job of type "fixed_once" a 999 s callable backoff
     _, started = fails_once(app_queue, "fixed_once")
@@ -74,8 +76,9 @@ def test_a_fixed_backoff_job_is_retried_after_its_own_delay(app_queue: Queue, cl
     assert client.hget(f"q:job:{job.id}", "backoff") == '{"type":"fixed","delay":1000}'
 
 
-def test_a_tasks_callable_serves_its_jobs_without_a_backoff_of_their_own(app_queue: Queue,
-        workers: InProcessWorkers) -> None:
+def test_a_tasks_callable_serves_its_jobs_without_a_backoff_of_their_own(
+    app_queue: Queue, workers: InProcessWorkers
+) -> None:
     task, started = fails_once(app_queue, "callable_once", backoff=lambda attempts, delay: 300)
     job = task.delay()
     workers.start()

@@ -7,6 +7,7 @@ pykue's dashboard and, where Node is at hand, against Node Kue's own ``kue.app``
 Redis, with the same assertions: Kue's status, body and media type, which the Node run
 proves are Kue's. jsonapi.js picks priorities at random; here they cycle through its list.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,11 @@ def server(request, redis_server, client, tmp_path):
 
 def supertest(base: str, method: str, path: str, body=None) -> Answer:
     """``request(app).<method>(path)[.send(body)]`` as supertest 1.1 writes it on the wire."""
-    headers = [("Host", base.split("://", 1)[1]), ("Accept-Encoding", "gzip, deflate"),
-               ("User-Agent", "node-superagent/1.3.0")]
+    headers = [
+        ("Host", base.split("://", 1)[1]),
+        ("Accept-Encoding", "gzip, deflate"),
+        ("User-Agent", "node-superagent/1.3.0"),
+    ]
     data = b""
     if body is not None:
         data = json.dumps(body, separators=(",", ":")).encode()
@@ -72,8 +76,14 @@ def curl(base: str, method: str, path: str, body: str | None = None, content_typ
 
 
 def jobs_populate(count: int, offset: int = 0) -> list[dict]:
-    return [{"type": TYPE, "data": {"title": i, "data": f"{TYPE}:data"},
-             "options": {"priority": PRIORITIES[(i + offset) % len(PRIORITIES)]}} for i in range(count)]
+    return [
+        {
+            "type": TYPE,
+            "data": {"title": i, "data": f"{TYPE}:data"},
+            "options": {"priority": PRIORITIES[(i + offset) % len(PRIORITIES)]},
+        }
+        for i in range(count)
+    ]
 
 
 def is_json(answer: Answer) -> bool:
@@ -125,8 +135,17 @@ def test_kues_json_api_suite_as_supertest_sends_it(server, client):
 
     # describe('stats')
     answer = supertest(server, "GET", "/stats")
-    assert (answer.status, answer.json) == (200, {"inactiveCount": 5, "completeCount": 0, "activeCount": 0,
-                                                  "failedCount": 0, "delayedCount": 0, "workTime": None})
+    assert (answer.status, answer.json) == (
+        200,
+        {
+            "inactiveCount": 5,
+            "completeCount": 0,
+            "activeCount": 0,
+            "failedCount": 0,
+            "delayedCount": 0,
+            "workTime": None,
+        },
+    )
 
     # describe('error cases')
     before = client.dbsize()
@@ -144,10 +163,19 @@ def test_kues_json_api_suite_as_supertest_sends_it(server, client):
 
 
 def test_kues_readme_curl_calls(server, client):
-    answer = curl(server, "POST", "/job", json.dumps({
-        "type": "email", "data": {"title": "welcome email for tj", "to": "tj@learnboost.com",
-                                  "template": "welcome-email"},
-        "options": {"attempts": 5, "priority": "high"}}), "application/json")
+    answer = curl(
+        server,
+        "POST",
+        "/job",
+        json.dumps(
+            {
+                "type": "email",
+                "data": {"title": "welcome email for tj", "to": "tj@learnboost.com", "template": "welcome-email"},
+                "options": {"attempts": 5, "priority": "high"},
+            }
+        ),
+        "application/json",
+    )
     assert (answer.status, answer.json) == (200, {"message": "job created", "id": 1})
     curl(server, "POST", "/job", json.dumps({"type": "email"}), "application/json")
 
@@ -166,9 +194,17 @@ def test_kues_readme_curl_calls(server, client):
     wait_for(lambda: client.hget("q:job:1", "state") == "inactive", 5)  # Kue answers before it writes
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/job/007"), ("GET", "/job/01"), ("PUT", "/job/007/state/complete"),
-                                          ("PUT", "/job/007/priority/5"), ("DELETE", "/job/007"),
-                                          ("GET", "/inactive/007")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/job/007"),
+        ("GET", "/job/01"),
+        ("PUT", "/job/007/state/complete"),
+        ("PUT", "/job/007/priority/5"),
+        ("DELETE", "/job/007"),
+        ("GET", "/inactive/007"),
+    ],
+)
 def test_an_id_with_leading_zeros_names_no_job_as_in_kue(server, client, method, path):
     for _ in range(7):
         curl(server, "POST", "/job", json.dumps({"type": "email"}), "application/json")

@@ -3,6 +3,7 @@
 These tests involve no pykue code: real Kue writes to the private redis-server and we read
 the raw keys. If they fail, the interop tests built on the harness cannot be trusted.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,25 @@ pytestmark = pytest.mark.node
 
 # toJSON's key order (reference section 2); keys whose value is undefined are left out.
 TO_JSON_ORDER = [
-    "id", "type", "data", "result", "priority", "progress", "progress_data", "state", "error",
-    "created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration", "delay",
-    "workerId", "ttl", "attempts",
+    "id",
+    "type",
+    "data",
+    "result",
+    "priority",
+    "progress",
+    "progress_data",
+    "state",
+    "error",
+    "created_at",
+    "promote_at",
+    "updated_at",
+    "failed_at",
+    "started_at",
+    "duration",
+    "delay",
+    "workerId",
+    "ttl",
+    "attempts",
 ]
 
 
@@ -36,17 +53,36 @@ def assert_recent_ms(value: str, before: int) -> None:
 def test_a_kue_job_hash_has_exactly_the_reference_fields(kue_node, client):
     # Given Kue saves a job with every option a producer usually sets
     before = now_ms()
-    [job_id] = kue_node.create_jobs([{
-        "type": "email", "data": {"title": "welcome tj", "to": "tj@x.com"}, "priority": "high",
-        "attempts": 3, "ttl": 5000, "backoff": {"type": "exponential", "delay": 100},
-        "removeOnComplete": True,
-    }])
+    [job_id] = kue_node.create_jobs(
+        [
+            {
+                "type": "email",
+                "data": {"title": "welcome tj", "to": "tj@x.com"},
+                "priority": "high",
+                "attempts": 3,
+                "ttl": 5000,
+                "backoff": {"type": "exponential", "delay": 100},
+                "removeOnComplete": True,
+            }
+        ]
+    )
 
     # Then the hash holds section 2's fields, encoded as Kue encodes them
     assert job_id == 1
     job = client.hgetall("q:job:1")
-    assert set(job) == {"type", "data", "priority", "state", "created_at", "promote_at", "updated_at",
-                        "max_attempts", "ttl", "backoff", "removeOnComplete"}
+    assert set(job) == {
+        "type",
+        "data",
+        "priority",
+        "state",
+        "created_at",
+        "promote_at",
+        "updated_at",
+        "max_attempts",
+        "ttl",
+        "backoff",
+        "removeOnComplete",
+    }
     assert job["type"] == "email"
     assert json.loads(job["data"]) == {"title": "welcome tj", "to": "tj@x.com"}
     assert job["priority"] == "-10"
@@ -97,9 +133,17 @@ def test_zids_keep_fifo_order_past_nine(kue_node, client):
 
 
 def test_kue_reads_a_job_back_in_the_reference_to_json_shape(kue_node):
-    [job_id] = kue_node.create_jobs([{
-        "type": "email", "data": {"title": "welcome tj"}, "priority": "high", "attempts": 3, "ttl": 5000,
-    }])
+    [job_id] = kue_node.create_jobs(
+        [
+            {
+                "type": "email",
+                "data": {"title": "welcome tj"},
+                "priority": "high",
+                "attempts": 3,
+                "ttl": 5000,
+            }
+        ]
+    )
 
     entry = kue_node.get_job(job_id)
     job = entry["json"]
@@ -117,15 +161,24 @@ def test_kue_reads_a_job_back_in_the_reference_to_json_shape(kue_node):
 
 
 def test_kue_counts_ranges_and_types(kue_node):
-    kue_node.create_jobs([
-        {"type": "email", "priority": "low"}, {"type": "email", "priority": "high"},
-        {"type": "video", "delay": 60000},
-    ])
+    kue_node.create_jobs(
+        [
+            {"type": "email", "priority": "low"},
+            {"type": "email", "priority": "high"},
+            {"type": "video", "delay": 60000},
+        ]
+    )
 
     views = kue_node.query(
-        counts=True, count_types=["email"], types=True, state_ids=["inactive"], work_time=True,
-        ranges=[{"kind": "state", "state": "inactive"}, {"kind": "type", "type": "email", "state": "inactive",
-                                                          "order": "desc"}],
+        counts=True,
+        count_types=["email"],
+        types=True,
+        state_ids=["inactive"],
+        work_time=True,
+        ranges=[
+            {"kind": "state", "state": "inactive"},
+            {"kind": "type", "type": "email", "state": "inactive", "order": "desc"},
+        ],
     )
 
     assert views["counts"] == {"inactive": 2, "active": 0, "complete": 0, "failed": 0, "delayed": 1}
@@ -139,10 +192,19 @@ def test_kue_counts_ranges_and_types(kue_node):
 
 def test_a_kue_worker_completes_a_job_and_reports_progress_logs_and_events(kue_node, client):
     with kue_node.start_worker(["email"], max_jobs=1) as worker:
-        [job_id] = kue_node.create_jobs([{"type": "email", "data": {
-            "behaviour": "progress", "result": {"sent": True},
-            "logs": [["sending to %s", "tj"]], "progress": [[1, 2, {"step": "one"}], [2, 2]],
-        }}])
+        [job_id] = kue_node.create_jobs(
+            [
+                {
+                    "type": "email",
+                    "data": {
+                        "behaviour": "progress",
+                        "result": {"sent": True},
+                        "logs": [["sending to %s", "tj"]],
+                        "progress": [[1, 2, {"step": "one"}], [2, 2]],
+                    },
+                }
+            ]
+        )
         result = worker.wait()
 
     assert [(run["id"], run["outcome"], run["attempt"]) for run in result["runs"]] == [(job_id, "ok", 1)]
@@ -169,16 +231,23 @@ def test_a_kue_worker_completes_a_job_and_reports_progress_logs_and_events(kue_n
 
 def test_a_kue_worker_retries_then_fails_with_the_reference_events(kue_node, client):
     with kue_node.start_worker(["email"], max_jobs=1) as worker:
-        [job_id] = kue_node.create_jobs([{
-            "type": "email", "attempts": 2, "data": {"behaviour": "fail_string", "message": "myError"},
-        }])
+        [job_id] = kue_node.create_jobs(
+            [
+                {
+                    "type": "email",
+                    "attempts": 2,
+                    "data": {"behaviour": "fail_string", "message": "myError"},
+                }
+            ]
+        )
         result = worker.wait()
 
     assert [run["attempt"] for run in result["runs"]] == [1, 2]
     job = client.hgetall(f"q:job:{job_id}")
     assert (job["state"], job["error"], job["attempts"]) == ("failed", "myError", "2")
-    outcome_events = [(e["event"], e["args"]) for e in result["events"]
-                      if e["event"] in ("job failed attempt", "job failed")]
+    outcome_events = [
+        (e["event"], e["args"]) for e in result["events"] if e["event"] in ("job failed attempt", "job failed")
+    ]
     assert outcome_events == [
         ("job failed attempt", [job_id, "myError", 1]),
         ("job failed", [job_id, "myError", None]),

@@ -1,4 +1,5 @@
 """log_job.lua: RPUSH the rendered line and touch updated_at; never recreate a removed job."""
+
 from __future__ import annotations
 
 import pytest

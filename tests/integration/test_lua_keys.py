@@ -7,6 +7,7 @@ added to keys.lua without a twin here fails the test: add it to LUA_TWINS. The k
 script receives in KEYS are Python's alone; Lua derives only those of the jobs and types
 it finds, from the prefix.
 """
+
 from __future__ import annotations
 
 import re
@@ -101,7 +102,7 @@ def used_keys(body: str) -> set[int]:
 def test_every_script_opens_with_its_keys_argv_and_returns(name):
     text = (SCRIPT_DIR / f"{name}.lua").read_text()
     assert text.startswith("--[[")
-    header, body = text[:text.index("]]")], text[text.index("]]"):]
+    header, body = text[: text.index("]]")], text[text.index("]]") :]
     assert "KEYS[1]" in header and "ARGV[1]" in header and "Returns" in header
     assert used_keys(body) == declared_keys(header)
 

@@ -1,4 +1,5 @@
 """progress_job.lua: progress fields, an active job's TTL deadline, and the `progress` event."""
+
 from __future__ import annotations
 
 import json
@@ -39,10 +40,21 @@ def test_progress_data_is_stored_as_json_and_sent_in_the_event(queue, client, ev
     assert queue.get_job(1).to_json()["progress_data"] == {"notifyTime": "2014-11-22"}
 
 
-@pytest.mark.parametrize("done,total,percent", [
-    (0, 10, 0), (1, 3, 33), (2, 3, 66), (10, 10, 100), (15, 10, 100), (5, 0, 0), (50, 100, 50), (0.5, 1, 50),
-    (0.29, 1, 28), (-1, 2, -50),
-])
+@pytest.mark.parametrize(
+    "done,total,percent",
+    [
+        (0, 10, 0),
+        (1, 3, 33),
+        (2, 3, 66),
+        (10, 10, 100),
+        (15, 10, 100),
+        (5, 0, 0),
+        (50, 100, 50),
+        (0.5, 1, 50),
+        (0.29, 1, 28),
+        (-1, 2, -50),
+    ],
+)
 def test_percent_is_truncated_and_capped_at_100_like_kue(queue, client, done, total, percent):
     job = queue.create("email").save()
 

@@ -1,4 +1,5 @@
 """The reading API: counts, state_ids, Kue's range semantics, types, work_time, get_job, logs."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,13 @@ def test_counts_per_state_and_type(queue):
     assert queue.counts() == {"inactive": 1, "active": 1, "complete": 1, "failed": 1, "delayed": 1}
     assert queue.counts("a") == {"inactive": 1, "active": 0, "complete": 1, "failed": 0, "delayed": 0}
     assert queue.counts("b") == {"inactive": 0, "active": 1, "complete": 0, "failed": 1, "delayed": 1}
-    assert (queue.inactive_count(), queue.active_count(), queue.complete_count(), queue.failed_count(),
-            queue.delayed_count()) == (1, 1, 1, 1, 1)
+    assert (
+        queue.inactive_count(),
+        queue.active_count(),
+        queue.complete_count(),
+        queue.failed_count(),
+        queue.delayed_count(),
+    ) == (1, 1, 1, 1, 1)
     assert queue.inactive_count("a") == 1 and queue.inactive_count("b") == 0
     assert queue.count("delayed", "b") == 1
     assert queue.counts("nosuch") == dict.fromkeys(("inactive", "active", "complete", "failed", "delayed"), 0)

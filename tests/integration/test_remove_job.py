@@ -1,4 +1,5 @@
 """remove_job.lua: the hash, the log, every index entry and the search entries go, then `remove`."""
+
 from __future__ import annotations
 
 import pytest
@@ -92,6 +93,7 @@ def test_queue_level_remove_event(queue):
     job.remove()
 
     from tests.helpers import wait_for
+
     wait_for(lambda: seen, 5, message="job remove")
     assert seen == [(job.id, "email")]
 

@@ -1,4 +1,5 @@
 """save_jobs.lua: a new job's hash, every index, its wake-up token, job:types and `enqueue`."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ def key_slot(key: str) -> int:
     if start != -1:
         end = raw.find(b"}", start + 1)
         if end > start + 1:
-            raw = raw[start + 1:end]
+            raw = raw[start + 1 : end]
     return crc16(raw) % 16384
 
 
@@ -48,8 +49,17 @@ def test_save_writes_the_kue_hash(queue, client):
     assert job.id == 1
     assert client.get("q:ids") == "1"
     h = client.hgetall("q:job:1")
-    assert set(h) == {"type", "data", "priority", "max_attempts", "created_at", "promote_at",
-                      "updated_at", "ttl", "state"}
+    assert set(h) == {
+        "type",
+        "data",
+        "priority",
+        "max_attempts",
+        "created_at",
+        "promote_at",
+        "updated_at",
+        "ttl",
+        "state",
+    }
     assert h["type"] == "email"
     assert json.loads(h["data"]) == {"title": "welcome tj", "to": "tj@x.com"}
     assert h["priority"] == "-10"
@@ -168,8 +178,13 @@ def test_saved_job_knows_its_fields(queue):
 
 def test_jobs_saved_in_bulk_know_their_fields(queue, monkeypatch):
     monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
-    jobs = queue.create_many([("a", {"i": 1}), queue.create("b", [2]).delay(5000).ttl(900).attempts(3),
-                              queue.create("a", "x").priority("high").remove_on_complete(True)])
+    jobs = queue.create_many(
+        [
+            ("a", {"i": 1}),
+            queue.create("b", [2]).delay(5000).ttl(900).attempts(3),
+            queue.create("a", "x").priority("high").remove_on_complete(True),
+        ]
+    )
 
     assert [j.state for j in jobs] == ["inactive", "delayed", "inactive"]
     assert jobs[1].promote_at == jobs[1].created_at + 5000
@@ -186,9 +201,9 @@ def test_saving_twice_is_refused(queue, client):
 
 
 def test_unicode_type_and_data_round_trip(queue, client, events):
-    job = queue.create("mail/ünï", {"text": "héllo \"quoted\" ✓"}).save()
+    job = queue.create("mail/ünï", {"text": 'héllo "quoted" ✓'}).save()
 
-    assert queue.get_job(job.id).data == {"text": "héllo \"quoted\" ✓"}
+    assert queue.get_job(job.id).data == {"text": 'héllo "quoted" ✓'}
     assert events.collect() == [enqueue(1, "mail/ünï")]
     assert tokens(client, "mail/ünï") == ["1"]
 
@@ -302,8 +317,12 @@ def test_a_bulk_save_cut_off_midway_is_not_sent_again(queue, client, monkeypatch
     monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
     client.config_set("proto-max-bulk-len", 1024 * 1024)
     try:
-        jobs = [queue.create("t", {"i": 0}), queue.create("t", {"i": 1}),
-                queue.create("t", {"blob": "x" * (2 * 1024 * 1024)}), queue.create("t", {"i": 3})]
+        jobs = [
+            queue.create("t", {"i": 0}),
+            queue.create("t", {"i": 1}),
+            queue.create("t", {"blob": "x" * (2 * 1024 * 1024)}),
+            queue.create("t", {"i": 3}),
+        ]
         # When the jobs are saved, the call fails: the first chunk may have run, so nothing is re-sent
         with pytest.raises(redis.RedisError):
             queue.save_jobs(jobs)

@@ -1,4 +1,5 @@
 """Optional full-text search (Queue(search=True)): AND queries, search_keys, cleanup on removal."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,8 +44,11 @@ def test_more_occurrences_rank_first(searchable):
 
 
 def test_search_keys_restrict_what_is_indexed(searchable, client):
-    job = searchable.create("email", {"title": "hello", "body": "secret words", "meta": {"tag": "blue"}}) \
-        .search_keys(["title", "meta.tag"]).save()
+    job = (
+        searchable.create("email", {"title": "hello", "body": "secret words", "meta": {"tag": "blue"}})
+        .search_keys(["title", "meta.tag"])
+        .save()
+    )
 
     assert searchable.search("hello") == [job.id]
     assert searchable.search("blue") == [job.id]

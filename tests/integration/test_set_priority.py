@@ -2,6 +2,7 @@
 
 Kue's HTTP route re-saved the job, pushing a second token and a second `enqueue`; pykue does not.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -90,7 +91,7 @@ def test_updated_at_is_refreshed(queue, client):
     assert int(client.hget("q:job:1", "updated_at")) > 1
 
 
-@pytest.mark.parametrize("bad", ["urgent", "", 1.5, None, True, [1], "1.5", 2**53, -2**53])
+@pytest.mark.parametrize("bad", ["urgent", "", 1.5, None, True, [1], "1.5", 2**53, -(2**53)])
 def test_invalid_priorities_are_refused_before_any_write(queue, client, bad):
     job = queue.create("email").save()
     before = snapshot(client)

@@ -1,4 +1,5 @@
 """set_state.lua: admin state changes read the state in Redis and fix every index in one go."""
+
 from __future__ import annotations
 
 import time

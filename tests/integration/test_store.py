@@ -1,5 +1,6 @@
 """store.py and worker_store.py: the queue's reads and writes, and the worker's side of them
 (claims, reports, upkeep), with the same effects as the script calls they wrap."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,8 +51,11 @@ def test_completions_in_flight_on_a_held_connection(queue, store):
     line = store.calls_in_flight()
     try:
         for batch in (claimed[:2], claimed[2:]):
-            line.send(lambda conn, health, batch=batch: store.send_complete_jobs(
-                conn, now_ms(), [(c.id, c.claim, "") for c in batch], "", {}, now_ms(), check_health=health))
+            line.send(
+                lambda conn, health, batch=batch: store.send_complete_jobs(
+                    conn, now_ms(), [(c.id, c.claim, "") for c in batch], "", {}, now_ms(), check_health=health
+                )
+            )
         replies = [parse_completion(line.receive()).replies, parse_completion(line.receive()).replies]
     finally:
         line.close()

@@ -1,4 +1,5 @@
 """Kue's test mode: enter() records saved jobs and writes nothing; enter(process=True) also saves."""
+
 from __future__ import annotations
 
 import pytest
@@ -88,8 +89,12 @@ def test_a_job_recorded_by_test_mode_never_touches_redis(queue, client):
     fake = queue.create("email", {"to": "fake"}).save()
     assert fake.id == "1" and real.id == 1  # Kue's string counter may repeat a real id
 
-    for operation in (fake.remove, lambda: fake.log("x"), lambda: fake.progress(1, 2),
-                      lambda: fake.set_state("failed")):
+    for operation in (
+        fake.remove,
+        lambda: fake.log("x"),
+        lambda: fake.progress(1, 2),
+        lambda: fake.set_state("failed"),
+    ):
         with pytest.raises(PykueError, match="test mode"):
             operation()
     queue.test_mode.exit()

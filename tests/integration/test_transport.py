@@ -2,6 +2,7 @@
 
 The first tests fail loudly when a redis-py release changes what the transport relies on
 (setup.cfg pins the redis-py range they passed with)."""
+
 from __future__ import annotations
 
 import gc
@@ -20,13 +21,15 @@ COMMAND = ("EVALSHA", "0" * 40, 2, "{q}:a", "q:ü", 1, "ünï", 12345678901234, 
 def test_redis_py_still_packs_with_hiredis_behind_the_private_name_pykue_reads():
     conn = redis.Connection()
     assert hasattr(conn, "_command_packer"), (
-        "redis-py no longer has Connection._command_packer: pykue/transport.py's fast packing must follow it")
+        "redis-py no longer has Connection._command_packer: pykue/transport.py's fast packing must follow it"
+    )
     try:
         import hiredis  # noqa: F401
     except ImportError:
         pytest.skip("hiredis (the `fast` extra) is not installed")
     assert type(conn._command_packer).__name__ == "HiredisRespSerializer", (
-        f"redis-py's hiredis packer is now {type(conn._command_packer).__name__}: update transport._fast_packer")
+        f"redis-py's hiredis packer is now {type(conn._command_packer).__name__}: update transport._fast_packer"
+    )
     assert transport._fast_packer(conn)
     assert b"".join(transport._pack(conn, COMMAND)) == b"".join(conn.pack_command(*COMMAND))
 
@@ -40,8 +43,10 @@ def test_without_hiredis_redis_py_packs_the_same_bytes(monkeypatch):
 
 def test_the_public_connection_api_the_transport_uses_is_there():
     pool = redis.ConnectionPool()
-    assert "command_name" not in inspect.signature(pool.get_connection).parameters or \
-        inspect.signature(pool.get_connection).parameters["command_name"].default is None
+    assert (
+        "command_name" not in inspect.signature(pool.get_connection).parameters
+        or inspect.signature(pool.get_connection).parameters["command_name"].default is None
+    )
     for name in ("send_packed_command", "read_response", "pack_command", "can_read", "connect", "disconnect"):
         assert callable(getattr(redis.Connection, name)), name
     assert "check_health" in inspect.signature(redis.Connection.send_packed_command).parameters

@@ -3,6 +3,7 @@
 Kue's own shapes come from kue-reference.md section 7 and, where Node is at hand, from
 Node Kue itself reading the same Redis (``tests/kue_node.py``).
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,6 +30,7 @@ try:  # Node Kue interop helpers (another module of the suite); absent means no 
         kue_node,  # noqa: F401  (pytest fixture)
         kue_node_modules,  # noqa: F401  (pytest fixture)
     )
+
     HAVE_KUE_NODE = True
 except ImportError:  # pragma: no cover
     HAVE_KUE_NODE = False
@@ -38,9 +40,27 @@ AJAX = {"X-Requested-With": "XMLHttpRequest"}
 #: What a page on a DNS-rebound name sends: to the browser it is same-origin with itself.
 REBOUND = {"Host": "evil.example:3000", "Origin": "http://evil.example:3000", "Sec-Fetch-Site": "same-origin"}
 LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
-JOB_KEYS_ORDER = ["id", "type", "data", "result", "priority", "progress", "progress_data", "state", "error",
-                  "created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration", "delay",
-                  "workerId", "ttl", "attempts"]
+JOB_KEYS_ORDER = [
+    "id",
+    "type",
+    "data",
+    "result",
+    "priority",
+    "progress",
+    "progress_data",
+    "state",
+    "error",
+    "created_at",
+    "promote_at",
+    "updated_at",
+    "failed_at",
+    "started_at",
+    "duration",
+    "delay",
+    "workerId",
+    "ttl",
+    "attempts",
+]
 
 
 @pytest.fixture
@@ -82,6 +102,7 @@ def in_order(keys):
 
 # --- GET /stats ----------------------------------------------------------------------------
 
+
 def test_stats_has_kues_keys_in_kues_order(queue, http):
     jobs = make_jobs(queue, 3)
     jobs[0].set_state("active")
@@ -92,10 +113,22 @@ def test_stats_has_kues_keys_in_kues_order(queue, http):
 
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/json; charset=utf-8"
-    assert list(response.json) == ["inactiveCount", "completeCount", "activeCount", "failedCount",
-                                   "delayedCount", "workTime"]
-    assert response.json == {"inactiveCount": 1, "completeCount": 0, "activeCount": 1, "failedCount": 1,
-                             "delayedCount": 1, "workTime": None}
+    assert list(response.json) == [
+        "inactiveCount",
+        "completeCount",
+        "activeCount",
+        "failedCount",
+        "delayedCount",
+        "workTime",
+    ]
+    assert response.json == {
+        "inactiveCount": 1,
+        "completeCount": 0,
+        "activeCount": 1,
+        "failedCount": 1,
+        "delayedCount": 1,
+        "workTime": None,
+    }
 
 
 def test_stats_work_time_is_the_stored_integer(queue, client, http):
@@ -105,12 +138,15 @@ def test_stats_work_time_is_the_stored_integer(queue, client, http):
 
 def strict_json(response):
     """The body as JSON.parse reads it: NaN and Infinity tokens are a syntax error there."""
+
     def refuse(token):
         raise AssertionError(f"{token} is not JSON")
+
     return json.loads(response.get_data(as_text=True), parse_constant=refuse)
 
 
 # --- GET /job/:id and its log ------------------------------------------------------------------
+
 
 def test_job_by_id_sends_the_id_as_a_string_in_kues_key_order(queue, http):
     job = queue.create("email", {"title": "welcome tj"}).priority("high").attempts(3).ttl(5000).save()
@@ -128,8 +164,15 @@ def test_job_by_id_sends_the_id_as_a_string_in_kues_key_order(queue, http):
 
 def test_non_finite_numbers_stored_in_redis_are_sent_as_null(queue, client, http):
     job = queue.create("email", {"title": "x"}).save()
-    client.hset(queue.keys.job(job.id), mapping={"data": '{"a": NaN, "b": [Infinity, 1.5]}', "result": "-Infinity",
-                                                 "progress_data": '{"eta": Infinity}', "priority": "Infinity"})
+    client.hset(
+        queue.keys.job(job.id),
+        mapping={
+            "data": '{"a": NaN, "b": [Infinity, 1.5]}',
+            "result": "-Infinity",
+            "progress_data": '{"eta": Infinity}',
+            "priority": "Infinity",
+        },
+    )
 
     for path in (f"/job/{job.id}", "/jobs/0..-1", "/jobs/inactive/0..10/desc", f"/pykue/jobs?ids={job.id}"):
         body = strict_json(http.get(path))
@@ -158,8 +201,16 @@ def test_unknown_job_is_kues_200_error(http):
 
 #: Ids Kue could never find: str.isdigit() is true for the first three, and int() reads the rest;
 #: Kue never stores an id with leading zeros (it reads ``q:job:007``, not ``q:job:7``).
-NEVER_STORED_IDS = ["%C2%B2", "%E2%91%A0", pytest.param("9" * 5000, id="5000-digits"), "%D9%A1", "%EF%BC%91", "0_1",
-                    "007", "01"]
+NEVER_STORED_IDS = [
+    "%C2%B2",
+    "%E2%91%A0",
+    pytest.param("9" * 5000, id="5000-digits"),
+    "%D9%A1",
+    "%EF%BC%91",
+    "0_1",
+    "007",
+    "01",
+]
 
 
 @pytest.mark.parametrize("job_id", NEVER_STORED_IDS)
@@ -192,6 +243,7 @@ def test_job_log_lists_lines_and_is_empty_for_unknown_ids(queue, http):
 
 
 # --- the range routes ------------------------------------------------------------------------------
+
 
 def test_jobs_range_is_inclusive_with_numeric_ids(queue, http):
     make_jobs(queue, 6)
@@ -240,12 +292,19 @@ def test_type_range_and_type_stats_with_a_colon_in_the_type(queue, http):
     assert http.get("/jobs/other/failed/stats").json == {"count": 0}
 
 
-@pytest.mark.parametrize("path, span", [
-    ("/jobs/x..3", "x..3"), ("/jobs/a..b", "a..b"), ("/jobs/inactive/0..y", "0..y"),
-    ("/jobs/email/inactive/a..b/desc", "a..b"), ("/jobs/%D9%A1..%D9%A3", "\u0661..\u0663"),
-    ("/jobs/0..%C2%B2", "0..\u00b2"), (f"/jobs/0..{2**63}", f"0..{2**63}"),
-    (f"/jobs/{-2**63 - 1}..0", f"{-2**63 - 1}..0"),
-])
+@pytest.mark.parametrize(
+    "path, span",
+    [
+        ("/jobs/x..3", "x..3"),
+        ("/jobs/a..b", "a..b"),
+        ("/jobs/inactive/0..y", "0..y"),
+        ("/jobs/email/inactive/a..b/desc", "a..b"),
+        ("/jobs/%D9%A1..%D9%A3", "\u0661..\u0663"),
+        ("/jobs/0..%C2%B2", "0..\u00b2"),
+        (f"/jobs/0..{2**63}", f"0..{2**63}"),
+        (f"/jobs/{-(2**63) - 1}..0", f"{-(2**63) - 1}..0"),
+    ],
+)
 def test_unparsable_range_bounds_are_a_400_naming_the_range(queue, http, path, span):
     make_jobs(queue, 2)
 
@@ -265,7 +324,7 @@ def test_valid_range_bounds_are_read_as_kue_reads_them(queue, http):
     make_jobs(queue, 2)
     assert len(http.get("/jobs/0..1abc").json) == 2  # parseInt reads leading digits
     assert len(http.get("/jobs/%201..+5").json) == 1
-    assert len(http.get(f"/jobs/{-2**63}..{2**63 - 1}").json) == 2
+    assert len(http.get(f"/jobs/{-(2**63)}..{2**63 - 1}").json) == 2
     assert http.get("/jobs/5..9").json == []
 
 
@@ -294,6 +353,7 @@ def test_job_types(queue, http):
 
 # --- Accept header ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/stats", "/job/1", "/jobs/0..10", "/job/types", "/job/1/log"])
 def test_json_routes_404_when_the_client_refuses_json(queue, http, path):
     make_jobs(queue, 1)
@@ -306,13 +366,22 @@ def test_json_routes_404_when_the_client_refuses_json(queue, http, path):
         assert http.get(path, headers=headers).status_code == 200
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    ("POST", "/stats", "GET, HEAD"), ("DELETE", "/jobs/0..10", "GET, HEAD"), ("GET", "/job", "POST"),
-    ("PUT", "/job/1", "DELETE, GET, HEAD"), ("POST", "/job/1/state/active", "PUT"),
-    ("PUT", "/pykue/metrics", "GET, HEAD"), ("POST", "/inactive/1", "GET, HEAD"), ("POST", "/stats/", "GET, HEAD"),
-])
-def test_a_wrong_method_on_an_api_route_is_a_json_405_naming_the_allowed_ones(queue, client, http, method, path,
-                                                                                allowed):
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        ("POST", "/stats", "GET, HEAD"),
+        ("DELETE", "/jobs/0..10", "GET, HEAD"),
+        ("GET", "/job", "POST"),
+        ("PUT", "/job/1", "DELETE, GET, HEAD"),
+        ("POST", "/job/1/state/active", "PUT"),
+        ("PUT", "/pykue/metrics", "GET, HEAD"),
+        ("POST", "/inactive/1", "GET, HEAD"),
+        ("POST", "/stats/", "GET, HEAD"),
+    ],
+)
+def test_a_wrong_method_on_an_api_route_is_a_json_405_naming_the_allowed_ones(
+    queue, client, http, method, path, allowed
+):
     make_jobs(queue, 1)
     before = snapshot(client)
 
@@ -349,6 +418,7 @@ def test_other_unknown_paths_keep_kues_html_404_unless_the_client_prefers_json(h
 
 
 # --- PUT /job/:id/state/:state and /priority/:priority ----------------------------------------------
+
 
 def test_put_state_moves_the_job_in_every_index(queue, client, http):
     job = queue.create("email").save()
@@ -434,6 +504,7 @@ def test_put_priority_of_thousands_of_digits_is_refused_not_a_500(queue, client,
 
 # --- DELETE /job/:id and GET /inactive/:id -------------------------------------------------------------
 
+
 def test_delete_removes_then_reports_missing(queue, client, http):
     job = queue.create("email").save()
 
@@ -456,9 +527,16 @@ def test_get_inactive_requeues_a_failed_job(queue, http):
 
 # --- POST /job --------------------------------------------------------------------------------------
 
+
 def test_post_one_job(queue, http):
-    response = http.post("/job", json={"type": "email", "data": {"title": "welcome tj"},
-                                       "options": {"attempts": 3, "priority": "high", "ttl": 5000}})
+    response = http.post(
+        "/job",
+        json={
+            "type": "email",
+            "data": {"title": "welcome tj"},
+            "options": {"attempts": 3, "priority": "high", "ttl": 5000},
+        },
+    )
 
     assert response.status_code == 200
     assert response.json == {"message": "job created", "id": response.json["id"]}
@@ -486,9 +564,20 @@ def test_post_array_with_a_bad_element_keeps_going_and_reports_the_first_failure
 
 
 def test_post_options_are_applied(queue, client, http):
-    response = http.post("/job", json={"type": "email", "data": {"to": "a"}, "options": {
-        "delay": 60000, "backoff": {"type": "fixed", "delay": 500}, "removeOnComplete": True,
-        "searchKeys": ["to"], "attempts": "4"}})
+    response = http.post(
+        "/job",
+        json={
+            "type": "email",
+            "data": {"to": "a"},
+            "options": {
+                "delay": 60000,
+                "backoff": {"type": "fixed", "delay": 500},
+                "removeOnComplete": True,
+                "searchKeys": ["to"],
+                "attempts": "4",
+            },
+        },
+    )
     job_id = response.json["id"]
     stored = client.hgetall(queue.keys.job(job_id))
     assert stored["state"] == "delayed" and stored["delay"] == "60000"
@@ -497,12 +586,15 @@ def test_post_options_are_applied(queue, client, http):
     assert int(stored["promote_at"]) == int(stored["created_at"]) + 60000
 
 
-@pytest.mark.parametrize("options", [
-    {"priority": "bogus"},                           # Kue stored it raw: an invisible job
-    {"backoff": "function () { return 1; }"},        # Kue eval'd it in every worker
-    {"attempts": "many"},
-    {"delay": -5},
-])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"priority": "bogus"},  # Kue stored it raw: an invisible job
+        {"backoff": "function () { return 1; }"},  # Kue eval'd it in every worker
+        {"attempts": "many"},
+        {"delay": -5},
+    ],
+)
 def test_post_invalid_option_creates_nothing(queue, client, http, options):
     response = http.post("/job", json={"type": "email", "options": options})
 
@@ -543,14 +635,27 @@ def unreachable(caplog):
     app.close()
 
 
-@pytest.mark.parametrize("method, path", [("GET", "/stats"), ("GET", "/jobs/0..10"), ("GET", "/job/1"),
-                                          ("GET", "/pykue/metrics"), ("PUT", "/job/1/state/failed"),
-                                          ("DELETE", "/job/1"), ("POST", "/job")])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/stats"),
+        ("GET", "/jobs/0..10"),
+        ("GET", "/job/1"),
+        ("GET", "/pykue/metrics"),
+        ("PUT", "/job/1/state/failed"),
+        ("DELETE", "/job/1"),
+        ("POST", "/job"),
+    ],
+)
 def test_redis_down_api_routes_answer_503_in_json_with_one_warning(unreachable, caplog, method, path):
     http, _ = unreachable
 
-    response = http.open(path, method=method, json={"type": "email"} if method == "POST" else None,
-                         headers=None if method == "POST" else JSON)
+    response = http.open(
+        path,
+        method=method,
+        json={"type": "email"} if method == "POST" else None,
+        headers=None if method == "POST" else JSON,
+    )
 
     assert response.status_code == 503 and response.mimetype == "application/json"
     assert response.json["error"].startswith("redis unavailable: ")
@@ -602,8 +707,10 @@ def test_post_type_with_a_lone_surrogate_is_a_400_not_a_500(client, http):
     assert client.keys("*") == []
 
 
-@pytest.mark.parametrize("body, field", [(b'{"type": "email", "options": {"delay": %s}}', "delay"),
-                                         (b'{"type": "email", "data": %s}', "data")])
+@pytest.mark.parametrize(
+    "body, field",
+    [(b'{"type": "email", "options": {"delay": %s}}', "delay"), (b'{"type": "email", "data": %s}', "data")],
+)
 def test_post_numbers_too_long_for_python_are_read_as_javascript_infinity(client, http, body, field):
     response = http.post("/job", data=body % (b"9" * 5000), headers=JSON)
     assert response.status_code == 400
@@ -629,27 +736,39 @@ def test_post_body_limit_is_enforced_and_configurable(queue, client):
 
 # --- the Host allowlist (DNS rebinding) -------------------------------------------------------------
 
+
 def test_a_dns_rebound_page_cannot_read_or_change_anything(queue, client):
     job = queue.create("email", {"title": "secret"}).save()
     job.set_state("failed")
     http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
     before = snapshot(client)
 
-    for method, path, extra in (("GET", "/jobs/0..10", {}), ("GET", f"/job/{job.id}", {}), ("GET", "/stats", {}),
-                                ("DELETE", f"/job/{job.id}", JSON), ("DELETE", f"/job/{job.id}", AJAX),
-                                ("PUT", f"/job/{job.id}/state/complete", JSON), ("GET", f"/inactive/{job.id}", AJAX),
-                                ("POST", "/job", JSON), ("GET", "/", {}), ("GET", "/static/dashboard.js", {})):
+    for method, path, extra in (
+        ("GET", "/jobs/0..10", {}),
+        ("GET", f"/job/{job.id}", {}),
+        ("GET", "/stats", {}),
+        ("DELETE", f"/job/{job.id}", JSON),
+        ("DELETE", f"/job/{job.id}", AJAX),
+        ("PUT", f"/job/{job.id}/state/complete", JSON),
+        ("GET", f"/inactive/{job.id}", AJAX),
+        ("POST", "/job", JSON),
+        ("GET", "/", {}),
+        ("GET", "/static/dashboard.js", {}),
+    ):
         kwargs = {"json": {"type": "email"}} if method == "POST" else {}
         response = http.open(path, method=method, headers={**REBOUND, **extra}, **kwargs)
         assert response.status_code == 400, (method, path)
-        assert response.json == {"error": "Host 'evil.example:3000' is not allowed by this dashboard "
-                                          "(allowed_hosts, or --allowed-host NAME on the command line)"}
+        assert response.json == {
+            "error": "Host 'evil.example:3000' is not allowed by this dashboard "
+            "(allowed_hosts, or --allowed-host NAME on the command line)"
+        }
         assert "secret" not in response.get_data(as_text=True)
     assert snapshot(client) == before
 
 
-@pytest.mark.parametrize("host", ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "localhost", "LOCALHOST:3000",
-                                  "[0:0:0:0:0:0:0:1]:3000"])
+@pytest.mark.parametrize(
+    "host", ["localhost:3000", "127.0.0.1:3000", "[::1]:3000", "localhost", "LOCALHOST:3000", "[0:0:0:0:0:0:0:1]:3000"]
+)
 def test_the_allowed_hosts_are_answered_with_or_without_a_port(queue, host):
     job = queue.create("email").save()
     http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
@@ -661,9 +780,20 @@ def test_the_allowed_hosts_are_answered_with_or_without_a_port(queue, host):
     assert http.delete(f"/job/{job.id}", headers={**same, **AJAX}).json == {"message": f"job {job.id} removed"}
 
 
-@pytest.mark.parametrize("host", ["evil.example:3000", "evil.example", "localhost.evil.example:3000",
-                                  "127.0.0.1.nip.io:3000", "[::2]:3000", "[::1]evil", "localhost:3000@evil.example",
-                                  "", "localhost:99999"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example:3000",
+        "evil.example",
+        "localhost.evil.example:3000",
+        "127.0.0.1.nip.io:3000",
+        "[::2]:3000",
+        "[::1]evil",
+        "localhost:3000@evil.example",
+        "",
+        "localhost:99999",
+    ],
+)
 def test_any_other_host_is_refused(queue, host):
     http = Client(create_app(queue, allowed_hosts=LOOPBACK), Response)
     assert http.get("/stats", headers={"Host": host}).status_code == 400
@@ -672,8 +802,13 @@ def test_any_other_host_is_refused(queue, host):
 def test_allowed_host_entries_ignore_case_and_port_and_may_cover_subdomains(queue):
     http = Client(create_app(queue, allowed_hosts=["Jobs.Example.com:8443", "::1", ".internal.example"]), Response)
 
-    for host in ("jobs.example.com", "jobs.example.com:443", "[::1]:3000", "queue.internal.example:80",
-                 "internal.example"):
+    for host in (
+        "jobs.example.com",
+        "jobs.example.com:443",
+        "[::1]:3000",
+        "queue.internal.example:80",
+        "internal.example",
+    ):
         assert http.get("/stats", headers={"Host": host}).status_code == 200, host
     for host in ("example.com", "jobs.example.com.evil.example", "localhost:3000", "127.0.0.1:3000"):
         assert http.get("/stats", headers={"Host": host}).status_code == 400, host
@@ -689,14 +824,16 @@ def test_an_empty_allowlist_answers_nothing_and_none_answers_any_host(queue):
 def test_mounted_in_another_app_the_allowlist_stays_off_and_can_be_set(queue):
     outer = DispatcherMiddleware(Response("outer app"), {"/admin/queue": create_app(queue)})
     assert Client(outer, Response).get("/admin/queue/stats", headers={"Host": "jobs.example.com"}).status_code == 200
-    guarded = DispatcherMiddleware(Response("outer app"), {
-        "/admin/queue": create_app(queue, allowed_hosts=["jobs.example.com"])})
+    guarded = DispatcherMiddleware(
+        Response("outer app"), {"/admin/queue": create_app(queue, allowed_hosts=["jobs.example.com"])}
+    )
     http = Client(guarded, Response)
     assert http.get("/admin/queue/stats", headers={"Host": "jobs.example.com"}).status_code == 200
     assert http.get("/admin/queue/stats", headers={"Host": "evil.example"}).status_code == 400
 
 
 # --- search ---------------------------------------------------------------------------------------
+
 
 def test_search_when_enabled(redis_server, client):
     searchable = Queue(redis=redis_server.url, search=True)
@@ -718,6 +855,7 @@ def test_search_disabled_answers_an_empty_list(queue, http):
 
 
 # --- pykue's own metrics route ----------------------------------------------------------------------
+
 
 def test_metrics_returns_the_per_minute_counters(queue, client, http):
     minute = minute_with_room(room=5)
@@ -763,6 +901,7 @@ def test_jobs_by_id_in_the_order_asked_skipping_missing_and_junk(queue, http):
 
 # --- pages, mounting, several apps ------------------------------------------------------------------
 
+
 def test_pages_render_for_every_state_and_escape_redis_text(queue, http):
     queue.create("<script>alert(1)</script>", {"title": "<img src=x onerror=alert(2)>"}).save()
     for path in ("/", "/inactive", "/active", "/failed", "/complete", "/delayed"):
@@ -790,8 +929,11 @@ def test_the_page_takes_kues_priorities_from_the_one_python_table(queue, http):
 
 
 def test_static_assets_are_served(http):
-    for path, mimetype in (("/static/dashboard.js", "text/javascript"), ("/static/dashboard.css", "text/css"),
-                           ("/static/favicon.svg", "image/svg+xml")):
+    for path, mimetype in (
+        ("/static/dashboard.js", "text/javascript"),
+        ("/static/dashboard.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ):
         response = http.get(path)
         assert response.status_code == 200 and response.mimetype == mimetype, path
         response.close()
@@ -819,8 +961,9 @@ def test_two_dashboards_for_two_queues_in_one_process(redis_server, client):
     second = Queue(redis=redis_server.url, prefix="second")
     try:
         first.create("email").save()
-        outer = DispatcherMiddleware(Response("root"), {
-            "/one": create_app(first, title="One"), "/two": create_app(second, title="Two")})
+        outer = DispatcherMiddleware(
+            Response("root"), {"/one": create_app(first, title="One"), "/two": create_app(second, title="Two")}
+        )
         http = Client(outer, Response)
         assert http.get("/one/stats").json["inactiveCount"] == 1
         assert http.get("/two/stats").json["inactiveCount"] == 0
@@ -842,6 +985,7 @@ def test_create_app_from_a_url_opens_and_closes_its_own_queue(redis_server, clie
 
 # --- auth and the command -------------------------------------------------------------------------------
 
+
 def test_basic_auth_middleware(app):
     http = Client(BasicAuth(app, "admin", "s3cret:x"), Response)
 
@@ -857,8 +1001,16 @@ def test_basic_auth_middleware(app):
 def test_dashboard_command_help_lists_kues_flags():
     result = CliRunner().invoke(dashboard, ["-h"])
     assert result.exit_code == 0
-    for flag in ("-p, --port", "-r, --redis", "-q, --prefix", "--host", "--title", "--auth", "--search",
-                 "--access-log"):
+    for flag in (
+        "-p, --port",
+        "-r, --redis",
+        "-q, --prefix",
+        "--host",
+        "--title",
+        "--auth",
+        "--search",
+        "--access-log",
+    ):
         assert flag in result.output
     assert "127.0.0.1" in result.output
 
@@ -900,8 +1052,10 @@ def serve_once(monkeypatch, args, probe, env=None):
 def status_by_host(*hosts, path="/stats", method="GET", headers=None):
     def probe(app):
         http = Client(app, Response)
-        return {host: http.open(path, method=method, headers={"Host": host, **(headers or {})}).status_code
-                for host in hosts}
+        return {
+            host: http.open(path, method=method, headers={"Host": host, **(headers or {})}).status_code
+            for host in hosts
+        }
 
     return probe
 
@@ -911,15 +1065,24 @@ def test_dashboard_command_on_loopback_refuses_a_rebound_host(monkeypatch, redis
     before = snapshot(client)
     rebound = {key: value for key, value in REBOUND.items() if key != "Host"}
 
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(
-        "evil.example:3000", "127.0.0.1:3000", "localhost:3000", "[::1]:3000"))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url],
+        status_by_host("evil.example:3000", "127.0.0.1:3000", "localhost:3000", "[::1]:3000"),
+    )
     assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 200, "localhost:3000": 200, "[::1]:3000": 200}
 
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(
-        "evil.example:3000", path=f"/job/{job.id}", method="DELETE", headers={**rebound, **AJAX}))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url],
+        status_by_host("evil.example:3000", path=f"/job/{job.id}", method="DELETE", headers={**rebound, **AJAX}),
+    )
     assert statuses == {"evil.example:3000": 400}
-    _, body = serve_once(monkeypatch, ["-r", redis_server.url], lambda app: Client(app, Response).get(
-        "/jobs/0..10", headers=REBOUND).json)
+    _, body = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url],
+        lambda app: Client(app, Response).get("/jobs/0..10", headers=REBOUND).json,
+    )
     assert "not allowed" in body["error"]
     assert snapshot(client) == before
 
@@ -927,19 +1090,34 @@ def test_dashboard_command_on_loopback_refuses_a_rebound_host(monkeypatch, redis
 @pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.0.0.2"])
 def test_dashboard_command_restricts_hosts_on_every_loopback_address(monkeypatch, redis_server, host):
     own = f"[{host}]:3000" if ":" in host else f"{host}:3000"
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", host], status_by_host(
-        "evil.example:3000", own, "localhost:3000", "jobs.example.com"))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url, "--host", host],
+        status_by_host("evil.example:3000", own, "localhost:3000", "jobs.example.com"),
+    )
     assert statuses == {"evil.example:3000": 400, own: 200, "localhost:3000": 200, "jobs.example.com": 400}
 
 
 def test_dashboard_command_allowed_host_option_and_env(monkeypatch, redis_server):
     hosts = ("jobs.example.com", "queue.example.com:8080", "other.example.com", "localhost:3000", "evil.example")
-    _, by_flag = serve_once(monkeypatch, ["-r", redis_server.url, "--allowed-host", "jobs.example.com",
-                                          "--allowed-host", "queue.example.com"], status_by_host(*hosts))
-    _, by_env = serve_once(monkeypatch, ["-r", redis_server.url], status_by_host(*hosts),
-                           env={"PYKUE_DASHBOARD_ALLOWED_HOSTS": "jobs.example.com, queue.example.com"})
-    expected = {"jobs.example.com": 200, "queue.example.com:8080": 200, "other.example.com": 400,
-                "localhost:3000": 200, "evil.example": 400}
+    _, by_flag = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url, "--allowed-host", "jobs.example.com", "--allowed-host", "queue.example.com"],
+        status_by_host(*hosts),
+    )
+    _, by_env = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url],
+        status_by_host(*hosts),
+        env={"PYKUE_DASHBOARD_ALLOWED_HOSTS": "jobs.example.com, queue.example.com"},
+    )
+    expected = {
+        "jobs.example.com": 200,
+        "queue.example.com:8080": 200,
+        "other.example.com": 400,
+        "localhost:3000": 200,
+        "evil.example": 400,
+    }
     assert by_flag == by_env == expected
 
 
@@ -947,18 +1125,27 @@ def test_dashboard_command_on_a_network_address_restricts_only_with_allowed_host
     hosts = ("evil.example:3000", "jobs.example.com", "192.0.2.7:3000")
     _, open_statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", "0.0.0.0"], status_by_host(*hosts))
     assert open_statuses == dict.fromkeys(hosts, 200)
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--host", "192.0.2.7",
-                                           "--allowed-host", "jobs.example.com"], status_by_host(*hosts))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url, "--host", "192.0.2.7", "--allowed-host", "jobs.example.com"],
+        status_by_host(*hosts),
+    )
     assert statuses == {"evil.example:3000": 400, "jobs.example.com": 200, "192.0.2.7:3000": 200}
 
 
 def test_dashboard_command_refuses_a_rebound_host_before_asking_for_a_password(monkeypatch, redis_server):
     good = {"Authorization": "Basic " + base64.b64encode(b"admin:s3cret").decode()}
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--auth", "admin:s3cret"],
-                             status_by_host("evil.example:3000", "127.0.0.1:3000"))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url, "--auth", "admin:s3cret"],
+        status_by_host("evil.example:3000", "127.0.0.1:3000"),
+    )
     assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 401}
-    _, statuses = serve_once(monkeypatch, ["-r", redis_server.url, "--auth", "admin:s3cret"],
-                             status_by_host("evil.example:3000", "127.0.0.1:3000", headers=good))
+    _, statuses = serve_once(
+        monkeypatch,
+        ["-r", redis_server.url, "--auth", "admin:s3cret"],
+        status_by_host("evil.example:3000", "127.0.0.1:3000", headers=good),
+    )
     assert statuses == {"evil.example:3000": 400, "127.0.0.1:3000": 200}
 
 
@@ -976,12 +1163,20 @@ needs_node = pytest.mark.skipif(not HAVE_KUE_NODE, reason="tests/kue_node.py is 
 @pytest.mark.node
 @needs_node
 def test_jobs_made_by_node_kue_read_exactly_as_kue_reads_them(kue_node, http):
-    ids = kue_node.create_jobs([
-        {"type": "email", "data": {"title": "from node"}, "priority": "high", "attempts": 3, "ttl": 5000,
-         "logs": ["hello from kue"]},
-        {"type": "email", "data": {"title": "later"}, "delay": 60000},
-        {"type": "video:encode", "data": {"file": "a.mp4"}, "priority": "low"},
-    ])
+    ids = kue_node.create_jobs(
+        [
+            {
+                "type": "email",
+                "data": {"title": "from node"},
+                "priority": "high",
+                "attempts": 3,
+                "ttl": 5000,
+                "logs": ["hello from kue"],
+            },
+            {"type": "email", "data": {"title": "later"}, "delay": 60000},
+            {"type": "video:encode", "data": {"file": "a.mp4"}, "priority": "low"},
+        ]
+    )
     kue = {entry["id"]: entry for entry in kue_node.get_jobs(ids)}
 
     for job_id in ids:
@@ -1000,15 +1195,21 @@ def test_jobs_made_by_node_kue_read_exactly_as_kue_reads_them(kue_node, http):
 @pytest.mark.node
 @needs_node
 def test_range_routes_match_node_kues_own_ranges(kue_node, queue, http):
-    kue_node.create_jobs([{"type": "email", "data": {"n": i}, "priority": p}
-                          for i, p in enumerate(["low", "high", "normal", "critical", "medium"])])
+    kue_node.create_jobs(
+        [
+            {"type": "email", "data": {"n": i}, "priority": p}
+            for i, p in enumerate(["low", "high", "normal", "critical", "medium"])
+        ]
+    )
     queue.create("email", {"n": "py"}).priority("high").save()
     specs = [
         ("/jobs/0..3", {"kind": "range", "from": 0, "to": 3}),
         ("/jobs/0..10/desc", {"kind": "range", "from": 0, "to": 10, "order": "desc"}),
         ("/jobs/inactive/1..4/asc", {"kind": "state", "state": "inactive", "from": 1, "to": 4, "order": "asc"}),
-        ("/jobs/email/inactive/0..2/desc", {"kind": "type", "type": "email", "state": "inactive", "from": 0,
-                                            "to": 2, "order": "desc"}),
+        (
+            "/jobs/email/inactive/0..2/desc",
+            {"kind": "type", "type": "email", "state": "inactive", "from": 0, "to": 2, "order": "desc"},
+        ),
     ]
     kue_ranges = kue_node.query(ranges=[spec for _, spec in specs])["ranges"]
 
@@ -1019,8 +1220,9 @@ def test_range_routes_match_node_kues_own_ranges(kue_node, queue, http):
 @pytest.mark.node
 @needs_node
 def test_jobs_posted_to_pykue_read_back_in_node_kue(kue_node, http):
-    response = http.post("/job", json={"type": "email", "data": {"title": "via pykue"},
-                                       "options": {"priority": "high", "attempts": 2}})
+    response = http.post(
+        "/job", json={"type": "email", "data": {"title": "via pykue"}, "options": {"priority": "high", "attempts": 2}}
+    )
     entry = kue_node.get_job(response.json["id"])
     assert entry["json"]["priority"] == -10
     assert entry["json"]["data"] == {"title": "via pykue"}
@@ -1037,16 +1239,35 @@ def kue_app(kue_node, tmp_path):
 @pytest.mark.node
 @needs_node
 def test_read_routes_answer_exactly_as_node_kues_own_app(kue_app, kue_node, queue, http):
-    kue_node.create_jobs([{"type": "email", "data": {"title": "node"}, "priority": "high", "logs": ["hi"]},
-                          {"type": "test:inserts", "data": {"n": 1}, "delay": 60000}])
+    kue_node.create_jobs(
+        [
+            {"type": "email", "data": {"title": "node"}, "priority": "high", "logs": ["hi"]},
+            {"type": "test:inserts", "data": {"n": 1}, "delay": 60000},
+        ]
+    )
     queue.create("email", {"title": "python"}).attempts(3).save()
     done = queue.create("email", {"title": "done"}).save()
     done.set_state("complete")
     queue.client.set(queue.keys.work_time, 1234)
-    paths = ["/stats", "/job/types", "/job/1", "/job/3", "/job/999", "/job/1/log", "/job/999/log",
-             "/jobs/0..10", "/jobs/0..2/desc", "/jobs/1..1/asc", "/jobs/inactive/0..10", "/jobs/delayed/0..10/desc",
-             "/jobs/complete/0..-1", "/jobs/email/inactive/0..10/desc", "/jobs/test:inserts/delayed/0..5",
-             "/jobs/email/inactive/stats", "/jobs/email/complete/stats"]
+    paths = [
+        "/stats",
+        "/job/types",
+        "/job/1",
+        "/job/3",
+        "/job/999",
+        "/job/1/log",
+        "/job/999/log",
+        "/jobs/0..10",
+        "/jobs/0..2/desc",
+        "/jobs/1..1/asc",
+        "/jobs/inactive/0..10",
+        "/jobs/delayed/0..10/desc",
+        "/jobs/complete/0..-1",
+        "/jobs/email/inactive/0..10/desc",
+        "/jobs/test:inserts/delayed/0..5",
+        "/jobs/email/inactive/stats",
+        "/jobs/email/complete/stats",
+    ]
 
     for path in paths:
         status, text = kue_http(kue_app, "GET", path)
@@ -1072,11 +1293,14 @@ def test_writes_answer_as_node_kues_own_app(kue_app, queue, client, http):
         theirs = kue_http(kue_app, method, path, body, {"X-Requested-With": "XMLHttpRequest"})
         kwargs = {"json": body} if body is not None else {"headers": {"X-Requested-With": "XMLHttpRequest"}}
         ours = http.open(path, method=method, **kwargs)
-        return (theirs[0], json.loads(theirs[1]) if theirs[1] else None), \
-            (ours.status_code, ours.json if ours.data else None)
+        return (theirs[0], json.loads(theirs[1]) if theirs[1] else None), (
+            ours.status_code,
+            ours.json if ours.data else None,
+        )
 
-    created_theirs, created_ours = both("POST", "/job", {"type": "email", "data": {"a": 1},
-                                                        "options": {"priority": "high", "attempts": 2}})
+    created_theirs, created_ours = both(
+        "POST", "/job", {"type": "email", "data": {"a": 1}, "options": {"priority": "high", "attempts": 2}}
+    )
     assert created_theirs[0] == created_ours[0] == 200
     assert set(created_theirs[1]) == set(created_ours[1]) == {"message", "id"}
     kue_id, our_id = created_theirs[1]["id"], created_ours[1]["id"]
@@ -1106,8 +1330,14 @@ def test_writes_answer_as_node_kues_own_app(kue_app, queue, client, http):
     assert json.loads(again[1]) == {"error": f'job "{kue_id}" doesnt exist'}
 
 
-@pytest.mark.parametrize("body", ['{"type":"email","data":NaN}', '{"type":"email","data":{"x":Infinity}}',
-                                  '{"type":"email","options":{"delay":-Infinity}}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"type":"email","data":NaN}',
+        '{"type":"email","data":{"x":Infinity}}',
+        '{"type":"email","options":{"delay":-Infinity}}',
+    ],
+)
 def test_post_nan_or_infinity_is_not_json(http, client, body):
     response = http.post("/job", data=body, content_type="application/json")
     assert response.status_code == 400
@@ -1115,11 +1345,14 @@ def test_post_nan_or_infinity_is_not_json(http, client, body):
     assert client.keys("*") == []
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"attempts": True}, "invalid attempts true: expected an integer"),
-    ({"backoff": {"type": "weird"}}, 'invalid backoff {"type": "weird"}: '),
-    ({"priority": "urgent"}, 'invalid priority "urgent": '),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"attempts": True}, "invalid attempts true: expected an integer"),
+        ({"backoff": {"type": "weird"}}, 'invalid backoff {"type": "weird"}: '),
+        ({"priority": "urgent"}, 'invalid priority "urgent": '),
+    ],
+)
 def test_post_errors_show_values_as_the_client_wrote_them_in_json(client, http, options, message):
     response = http.post("/job", json={"type": "email", "options": options})
     assert response.status_code == 400

@@ -6,6 +6,7 @@ browser too old to send any). Kue's own clients, which send none of these header
 answered as Kue answers them (see test_kue_jsonapi.py); the last tests here check that
 the dashboard's own page, a typed URL and a same-host referrer are let through too.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,13 @@ OLD_BROWSER_ORIGIN = {"Origin": EVIL}
 OLD_BROWSER_NULL_ORIGIN = {"Origin": "null"}  # a sandboxed frame, a file: page, a cross-origin redirect
 OLD_BROWSER_REFERER = {"Referer": f"{EVIL}/mail.html"}
 
-FOREIGN = {"cross-site": CROSS_SITE, "same-site": SAME_SITE, "foreign-origin": OLD_BROWSER_ORIGIN,
-           "null-origin": OLD_BROWSER_NULL_ORIGIN, "foreign-referer": OLD_BROWSER_REFERER}
+FOREIGN = {
+    "cross-site": CROSS_SITE,
+    "same-site": SAME_SITE,
+    "foreign-origin": OLD_BROWSER_ORIGIN,
+    "null-origin": OLD_BROWSER_NULL_ORIGIN,
+    "foreign-referer": OLD_BROWSER_REFERER,
+}
 
 
 @pytest.fixture
@@ -49,14 +55,19 @@ def assert_refused(response, status=403):
 
 def writes(job_id):
     """Every route that changes jobs, as Kue's clients send it (bodiless PUT and DELETE, JSON POST)."""
-    return [("PUT", f"/job/{job_id}/state/complete", {}), ("PUT", f"/job/{job_id}/priority/-15", {}),
-            ("DELETE", f"/job/{job_id}", {}), ("GET", f"/inactive/{job_id}", {}),
-            ("POST", "/job", {"json": {"type": "email"}})]
+    return [
+        ("PUT", f"/job/{job_id}/state/complete", {}),
+        ("PUT", f"/job/{job_id}/priority/-15", {}),
+        ("DELETE", f"/job/{job_id}", {}),
+        ("GET", f"/inactive/{job_id}", {}),
+        ("POST", "/job", {"json": {"type": "email"}}),
+    ]
 
 
 @pytest.mark.parametrize("source", FOREIGN)
-def test_a_request_a_browser_sent_for_another_site_is_refused_and_writes_nothing(queue, client, http, failed_job,
-                                                                                  source):
+def test_a_request_a_browser_sent_for_another_site_is_refused_and_writes_nothing(
+    queue, client, http, failed_job, source
+):
     before = snapshot(client)
 
     for method, path, body in writes(failed_job.id):
@@ -67,12 +78,16 @@ def test_a_request_a_browser_sent_for_another_site_is_refused_and_writes_nothing
     assert snapshot(client) == before
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image", "Referer": f"{EVIL}/"},
-    {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},  # a link
-    {"Referer": f"{EVIL}/mail.html", "Accept": "image/avif,image/webp,*/*"},  # an <img>, no fetch metadata
-    {"Referer": "http://localhost.evil.example/"},
-], ids=["img-tag", "link", "img-tag-old-browser", "lookalike-host"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image", "Referer": f"{EVIL}/"},
+        {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"},  # a link
+        {"Referer": f"{EVIL}/mail.html", "Accept": "image/avif,image/webp,*/*"},  # an <img>, no fetch metadata
+        {"Referer": "http://localhost.evil.example/"},
+    ],
+    ids=["img-tag", "link", "img-tag-old-browser", "lookalike-host"],
+)
 def test_a_cross_site_get_inactive_is_a_json_403_and_requeues_nothing(queue, client, http, failed_job, headers):
     before = snapshot(client)
 
@@ -83,13 +98,16 @@ def test_a_cross_site_get_inactive_is_a_json_403_and_requeues_nothing(queue, cli
     assert queue.get_job(failed_job.id).state == "failed"
 
 
-@pytest.mark.parametrize("content_type, body", [
-    ("application/x-www-form-urlencoded", "type=email"),
-    ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="type"\r\n\r\nemail\r\n--x--'),
-    ("text/plain", '{"type": "email"}'),  # <form enctype="text/plain"> or fetch(..., {mode: "no-cors"})
-    ("text/plain;charset=UTF-8", '{"type": "email"}'),
-    (None, '{"type": "email"}'),
-])
+@pytest.mark.parametrize(
+    "content_type, body",
+    [
+        ("application/x-www-form-urlencoded", "type=email"),
+        ("multipart/form-data; boundary=x", '--x\r\nContent-Disposition: form-data; name="type"\r\n\r\nemail\r\n--x--'),
+        ("text/plain", '{"type": "email"}'),  # <form enctype="text/plain"> or fetch(..., {mode: "no-cors"})
+        ("text/plain;charset=UTF-8", '{"type": "email"}'),
+        (None, '{"type": "email"}'),
+    ],
+)
 def test_a_post_without_a_json_body_creates_no_job(client, http, content_type, body):
     headers = {"Content-Type": content_type} if content_type else {}
     for extra in ({}, {"Sec-Fetch-Site": "same-origin"}):  # even with nothing else to tell it apart
@@ -103,22 +121,29 @@ def test_a_put_or_delete_with_a_body_that_is_not_json_is_refused(queue, client, 
     job = queue.create("email").save()
     before = snapshot(client)
 
-    for method, path in (("PUT", f"/job/{job.id}/state/failed"), ("PUT", f"/job/{job.id}/priority/5"),
-                         ("DELETE", f"/job/{job.id}")):
+    for method, path in (
+        ("PUT", f"/job/{job.id}/state/failed"),
+        ("PUT", f"/job/{job.id}/priority/5"),
+        ("DELETE", f"/job/{job.id}"),
+    ):
         assert_refused(http.open(path, method=method, data="x", headers={"Content-Type": "text/plain"}), 415)
         assert_refused(http.open(path, method=method, data="x"), 415)
     assert snapshot(client) == before
 
 
-@pytest.mark.parametrize("headers", [
-    {},                                                                        # curl, scripts, Kue's clients
-    {"X-Requested-With": "XMLHttpRequest"},                                    # Kue's jQuery UI
-    {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},           # the dashboard's own page
-    {"Sec-Fetch-Site": "same-origin", "Origin": "http://proxy.internal"},      # behind a proxy that rewrites Host
-    {"Sec-Fetch-Site": "none"},                                                # a typed or bookmarked URL
-    {"Origin": "http://localhost"},                                            # an old browser, same origin
-    {"Referer": "http://localhost/failed"},
-], ids=["bare", "jquery", "same-origin", "proxied", "typed", "old-browser-origin", "same-host-referer"])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # curl, scripts, Kue's clients
+        {"X-Requested-With": "XMLHttpRequest"},  # Kue's jQuery UI
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://localhost"},  # the dashboard's own page
+        {"Sec-Fetch-Site": "same-origin", "Origin": "http://proxy.internal"},  # behind a proxy that rewrites Host
+        {"Sec-Fetch-Site": "none"},  # a typed or bookmarked URL
+        {"Origin": "http://localhost"},  # an old browser, same origin
+        {"Referer": "http://localhost/failed"},
+    ],
+    ids=["bare", "jquery", "same-origin", "proxied", "typed", "old-browser-origin", "same-host-referer"],
+)
 def test_requests_from_kues_clients_and_the_dashboard_go_ahead(queue, http, failed_job, headers):
     job_id = failed_job.id
     assert http.get(f"/inactive/{job_id}", headers=headers).json == {"message": f"job {job_id} inactive"}

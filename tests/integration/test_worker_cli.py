@@ -2,6 +2,7 @@
 unreachable Redis. Each is one line on stderr and an exit code, never a traceback; checked
 both in a real subprocess and through click's CliRunner. Also: waiting for a Redis that is
 not up yet (``--wait-for-redis``), and ``pykue pause``/``resume``."""
+
 from __future__ import annotations
 
 import time
@@ -76,36 +77,45 @@ def test_invalid_option_values_exit_2_in_a_subprocess(redis_server, options, nam
     assert done.returncode == 2 and named in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("app, suggested", [
-    ("./tests/workerapp/app", "-A tests.workerapp.app"),
-    ("tests/workerapp/app.py:queue", "-A tests.workerapp.app:queue"),
-])
+@pytest.mark.parametrize(
+    "app, suggested",
+    [
+        ("./tests/workerapp/app", "-A tests.workerapp.app"),
+        ("tests/workerapp/app.py:queue", "-A tests.workerapp.app:queue"),
+    ],
+)
 def test_a_file_path_for_the_app_gets_the_module_name_to_pass(redis_server, app, suggested):
     done = pykue_cli("worker", "-A", app, redis_url=redis_server.url)
     assert done.returncode == 2
     assert done.stderr == f"Error: -A {app!r}: {NOT_A_PATH}: {suggested}\n"
 
 
-@pytest.mark.parametrize("options, named", [
-    (["--shutdown-timeout", "nan"], "--shutdown-timeout"),
-    (["--promote-interval", "nan"], "--promote-interval"),
-    (["--stalled-timeout", "inf"], "--stalled-timeout"),
-    (["--stalled-timeout", "nan"], "--stalled-timeout"),
-    (["--shutdown-timeout", "1e10"], "--shutdown-timeout"),
-    (["--promote-interval", "1e10", "--stalled-timeout", "1e11"], "--promote-interval"),
-])
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--shutdown-timeout", "nan"], "--shutdown-timeout"),
+        (["--promote-interval", "nan"], "--promote-interval"),
+        (["--stalled-timeout", "inf"], "--stalled-timeout"),
+        (["--stalled-timeout", "nan"], "--stalled-timeout"),
+        (["--shutdown-timeout", "1e10"], "--shutdown-timeout"),
+        (["--promote-interval", "1e10", "--stalled-timeout", "1e11"], "--promote-interval"),
+    ],
+)
 def test_seconds_must_be_finite_and_at_most_a_week(redis_server, options, named):
     done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", *options, redis_url=redis_server.url)
     assert done.returncode == 2, done.stderr
     assert named in done.stderr and "Usage:" in done.stderr and "Traceback" not in done.stderr
 
 
-@pytest.mark.parametrize("options, named", [
-    (["--prefix", ""], "--prefix"),
-    (["--redis", ""], "--redis"),
-    (["--types", ""], "--types"),
-    (["--types", " , "], "--types"),
-])
+@pytest.mark.parametrize(
+    "options, named",
+    [
+        (["--prefix", ""], "--prefix"),
+        (["--redis", ""], "--redis"),
+        (["--types", ""], "--types"),
+        (["--types", " , "], "--types"),
+    ],
+)
 def test_empty_worker_options_are_usage_errors_not_defaults(redis_server, options, named):
     done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", *options, redis_url=redis_server.url)
     assert done.returncode == 2, done.stderr
@@ -117,8 +127,9 @@ def test_the_worker_takes_its_prefix_from_the_environment(redis_server, client):
     producer = Queue(redis_server.url, prefix="envp")
     job = producer.create("echo", {"n": 1}).save()
     # When a burst worker runs with PYKUE_PREFIX=envp and no --prefix
-    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--burst", redis_url=redis_server.url,
-                     env={"PYKUE_PREFIX": "envp"})
+    done = pykue_cli(
+        "worker", "-A", "tests.workerapp.app", "--burst", redis_url=redis_server.url, env={"PYKUE_PREFIX": "envp"}
+    )
     # Then it processed that job
     assert done.returncode == 0, done.stderr
     assert producer.get_job(job.id).state == "complete"
@@ -140,8 +151,16 @@ def test_pykue_prefix_is_the_default_of_a_queue_given_none(redis_server, monkeyp
 
 
 def test_an_unreachable_redis_is_one_line_not_a_traceback(redis_server):
-    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", "redis://127.0.0.1:1/0", "--wait-for-redis", "0",
-                     redis_url=redis_server.url)
+    done = pykue_cli(
+        "worker",
+        "-A",
+        "tests.workerapp.app",
+        "--redis",
+        "redis://127.0.0.1:1/0",
+        "--wait-for-redis",
+        "0",
+        redis_url=redis_server.url,
+    )
     assert done.returncode == 1
     assert done.stderr.startswith("Error: cannot reach Redis at redis://127.0.0.1:1/0")
     assert "Traceback" not in done.stderr
@@ -158,10 +177,13 @@ def test_pause_and_resume_commands(client, redis_server):
     assert client.smembers("q:pykue:paused") == set()
 
 
-@pytest.mark.parametrize("extra, code, says", [
-    (["--redis", "redis://127.0.0.1:1/0", "--wait-for-redis", "0"], 1, "Error: cannot reach Redis"),
-    (["--types", "nosuch"], 2, "--types"),
-])
+@pytest.mark.parametrize(
+    "extra, code, says",
+    [
+        (["--redis", "redis://127.0.0.1:1/0", "--wait-for-redis", "0"], 1, "Error: cannot reach Redis"),
+        (["--types", "nosuch"], 2, "--types"),
+    ],
+)
 def test_processes_checks_the_app_and_redis_before_starting_children(redis_server, extra, code, says):
     done = pykue_cli("worker", "-A", "tests.workerapp.app", "--processes", "2", *extra, redis_url=redis_server.url)
     assert done.returncode == code and says in done.stderr
@@ -187,8 +209,10 @@ def test_pause_of_a_type_no_job_ever_had_says_so_and_still_pauses(client, redis_
 
     assert result.exit_code == 0
     assert result.stdout == f"{command}d emial\n"
-    assert result.stderr == (f"Warning: no job of type 'emial' was ever created in queue 'q' at {redis_server.url} "
-                             f"(types known: email, video); {command}d anyway, for a worker that may serve it\n")
+    assert result.stderr == (
+        f"Warning: no job of type 'emial' was ever created in queue 'q' at {redis_server.url} "
+        f"(types known: email, video); {command}d anyway, for a worker that may serve it\n"
+    )
     assert client.smembers("q:pykue:paused") == ({"emial"} if command == "pause" else set())
 
 
@@ -201,8 +225,16 @@ def test_pause_of_a_known_type_prints_no_warning(client, redis_server):
 def test_an_unreachable_redis_is_waited_for_then_one_error_line(redis_server):
     port = free_port()
     started = time.monotonic()
-    done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", f"redis://127.0.0.1:{port}/0",
-                     "--wait-for-redis", "1.5", redis_url=redis_server.url)
+    done = pykue_cli(
+        "worker",
+        "-A",
+        "tests.workerapp.app",
+        "--redis",
+        f"redis://127.0.0.1:{port}/0",
+        "--wait-for-redis",
+        "1.5",
+        redis_url=redis_server.url,
+    )
     assert done.returncode == 1 and time.monotonic() - started >= 1.5
     waiting, error = done.stderr.splitlines()
     assert f"WARNING pykue.worker: Redis at redis://127.0.0.1:{port}/0 is not reachable yet (" in waiting
@@ -215,8 +247,14 @@ def test_a_refused_password_is_not_waited_for(redis_server, tmp_path):
     with RedisServer(tmp_path / "guarded-redis") as guarded:
         redis.Redis(port=guarded.port).config_set("requirepass", "s3cret")
         started = time.monotonic()
-        done = pykue_cli("worker", "-A", "tests.workerapp.app", "--redis", guarded.url.replace("//", "//:wrong@"),
-                         redis_url=redis_server.url)
+        done = pykue_cli(
+            "worker",
+            "-A",
+            "tests.workerapp.app",
+            "--redis",
+            guarded.url.replace("//", "//:wrong@"),
+            redis_url=redis_server.url,
+        )
     assert done.returncode == 1 and time.monotonic() - started < 10
     assert done.stderr.startswith("Error: cannot reach Redis at ") and "waiting" not in done.stderr
 
@@ -238,12 +276,15 @@ def test_a_worker_started_before_redis_waits_for_it_then_works(tmp_path, spawn_w
         server.stop()
 
 
-@pytest.mark.parametrize("args, named", [
-    (["pause", ""], "JOB_TYPE"),
-    (["resume", " "], "JOB_TYPE"),
-    (["pause", "email", "--prefix", ""], "--prefix"),
-    (["pause", "email", "--redis", ""], "--redis"),
-])
+@pytest.mark.parametrize(
+    "args, named",
+    [
+        (["pause", ""], "JOB_TYPE"),
+        (["resume", " "], "JOB_TYPE"),
+        (["pause", "email", "--prefix", ""], "--prefix"),
+        (["pause", "email", "--redis", ""], "--redis"),
+    ],
+)
 def test_pause_refuses_empty_values(client, redis_server, args, named):
     result = CliRunner().invoke(main, args, env={"PYKUE_REDIS_URL": redis_server.url})
     assert result.exit_code == 2, result.output
@@ -265,8 +306,11 @@ def test_a_worker_logs_one_line_when_redis_comes_back(tmp_path, spawn_worker):
     try:
         worker = spawn_worker(redis_url=server.url)
         server.stop()
-        wait_for(lambda: worker.output().count("redis error while fetching jobs") >= 2, 15,
-                 message="the worker to notice the outage")
+        wait_for(
+            lambda: worker.output().count("redis error while fetching jobs") >= 2,
+            15,
+            message="the worker to notice the outage",
+        )
         assert "reachable again" not in worker.output()
         server.start()
         wait_for(lambda: "Redis is reachable again after " in worker.output(), 15, message="the line saying so")

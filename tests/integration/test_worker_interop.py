@@ -1,6 +1,7 @@
 """The worker against real Node Kue 0.11.6 (tests/kue_node.py): a job Node Kue created is run
 by ``pykue worker`` and a pykue job by a Node Kue worker, and each side reads the states,
 results, logs and events it expects."""
+
 from __future__ import annotations
 
 import json
@@ -22,23 +23,45 @@ def events_of(job_events, job_id):
 def test_pykue_worker_runs_jobs_node_kue_created(kue_node, client, spawn_worker):
     # Given Node Kue jobs, watched by their Kue Job objects: one that logs, reports progress and
     # returns a result, and one that fails twice with a fixed backoff
-    watcher = kue_node.watch_jobs([
-        {"type": "kue_job", "priority": "high", "data": {
-            "logs": [["hello %s", "kue"]], "progress": [[1, 2]], "result": {"sent": True}}},
-        {"type": "kue_job", "attempts": 2, "backoff": {"type": "fixed", "delay": 100},
-         "data": {"behaviour": "fail", "message": "nope"}},
-    ], timeout=30)
+    watcher = kue_node.watch_jobs(
+        [
+            {
+                "type": "kue_job",
+                "priority": "high",
+                "data": {"logs": [["hello %s", "kue"]], "progress": [[1, 2]], "result": {"sent": True}},
+            },
+            {
+                "type": "kue_job",
+                "attempts": 2,
+                "backoff": {"type": "fixed", "delay": 100},
+                "data": {"behaviour": "fail", "message": "nope"},
+            },
+        ],
+        timeout=30,
+    )
     ok_id, failing_id = watcher.ready["ids"]
     # When a pykue worker process runs them
     spawn_worker()
     job_events = watcher.wait(20)["job_events"]
     # Then Kue's Job objects got the events of a Kue worker run, results and errors included
     assert events_of(job_events, ok_id) == [
-        ("enqueue", ["kue_job"]), ("start", ["kue_job", None]), ("progress", [50, None]),
-        ("complete", [{"sent": True}, None])]
+        ("enqueue", ["kue_job"]),
+        ("start", ["kue_job", None]),
+        ("progress", [50, None]),
+        ("complete", [{"sent": True}, None]),
+    ]
     failing = events_of(job_events, failing_id)
-    assert [name for name, _ in failing] == ["enqueue", "start", "error", "failed attempt", "promotion",
-                                            "enqueue", "start", "error", "failed"]
+    assert [name for name, _ in failing] == [
+        "enqueue",
+        "start",
+        "error",
+        "failed attempt",
+        "promotion",
+        "enqueue",
+        "start",
+        "error",
+        "failed",
+    ]
     assert failing[3][1] == ["nope", 1] and failing[-1][1] == ["nope", None]
     assert failing[2][1][0].startswith("ValueError: nope\nTraceback")
     # And Kue's Job.get reads what a Kue worker would have stored
@@ -63,9 +86,12 @@ def test_node_kue_listeners_see_a_pykue_worker_run(kue_node, app_queue, client, 
     # Then Kue's queue listeners got (id, ...) for enqueue, start, progress, complete
     events = [(e["event"], e["args"]) for e in listener.wait(10)["events"]]
     assert events == [
-        ("job enqueue", [job.id, "bound"]), ("job start", [job.id, "bound", None]),
-        ("job progress", [job.id, 50, {"step": "half"}]), ("job progress", [job.id, 100, None]),
-        ("job complete", [job.id, result, None])]
+        ("job enqueue", [job.id, "bound"]),
+        ("job start", [job.id, "bound", None]),
+        ("job progress", [job.id, 50, {"step": "half"}]),
+        ("job progress", [job.id, 100, None]),
+        ("job complete", [job.id, result, None]),
+    ]
     assert kue_node.get_job(job.id)["json"]["result"] == {"id": job.id, "same": True, "data": {"who": "node"}}
 
 
@@ -76,7 +102,8 @@ def test_node_kue_worker_runs_jobs_pykue_created(kue_node, app_queue, client):
     task = app_queue.tasks["kue_job"]
     ok = task.delay(behaviour="progress", result={"from": "node"})
     flaky = task.with_options(attempts=2, backoff={"type": "fixed", "delay": 100}).delay(
-        behaviour="fail_until", fail_attempts=1, result=7)
+        behaviour="fail_until", fail_attempts=1, result=7
+    )
     failing = task.delay(behaviour="fail", message="node says no")
     # When a Node Kue worker runs them
     with kue_node.start_worker(["kue_job"], max_jobs=3, promotion_interval=50) as worker:
@@ -98,11 +125,20 @@ def test_node_kue_worker_runs_jobs_pykue_created(kue_node, app_queue, client):
     assert flaky.refresh().attempts() == (2, 0, 2) and flaky.logs() == ["Error: failed"]
     assert failing.refresh().state == "failed" and failing.attempts() == (1, 0, 1)
     # And pykue's listeners got Kue's events, in Kue's order
-    wait_for(lambda: "complete" in events.of(flaky.id) and "failed" in events.of(failing.id), 5,
-             message="the final events")
+    wait_for(
+        lambda: "complete" in events.of(flaky.id) and "failed" in events.of(failing.id), 5, message="the final events"
+    )
     assert events.of(ok.id) == ["enqueue", "start", "progress", "progress", "complete"]
-    assert events.of(flaky.id) == ["enqueue", "start", "error", "failed attempt", "promotion", "enqueue",
-                                   "start", "complete"]
+    assert events.of(flaky.id) == [
+        "enqueue",
+        "start",
+        "error",
+        "failed attempt",
+        "promotion",
+        "enqueue",
+        "start",
+        "complete",
+    ]
     assert events.args(flaky.id, "failed attempt") == [("failed", 1)]
     assert events.of(failing.id)[-2:] == ["error", "failed"]
     assert app_queue.work_time() == sum(int(client.hget(f"q:job:{j.id}", "duration")) for j in (ok, flaky))
@@ -124,8 +160,18 @@ def test_a_pykue_worker_leaves_node_kue_types_alone(kue_node, app_queue, client,
 def test_a_node_function_backoff_is_a_fixed_retry_with_the_stored_delay(kue_node, client, spawn_worker):
     # Given a Node Kue job delayed 100 ms whose backoff is JavaScript source (returning 400)
     source = "function (attempts, delay) { return 400; }"
-    watcher = kue_node.watch_jobs([{"type": "kue_job", "attempts": 2, "delay": 100, "backoff_source": source,
-                                    "data": {"behaviour": "fail", "message": "again"}}], timeout=30)
+    watcher = kue_node.watch_jobs(
+        [
+            {
+                "type": "kue_job",
+                "attempts": 2,
+                "delay": 100,
+                "backoff_source": source,
+                "data": {"behaviour": "fail", "message": "again"},
+            }
+        ],
+        timeout=30,
+    )
     [job_id] = watcher.ready["ids"]
     # When pykue runs it: the source is never evaluated, the retry waits the stored 100 ms
     spawn_worker()

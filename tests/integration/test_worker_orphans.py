@@ -1,5 +1,6 @@
 """A claim whose reply never reached the worker (its connection dropped mid-call) must not
 strand the job: the worker gives it back without spending an attempt."""
+
 from __future__ import annotations
 
 import threading
@@ -27,8 +28,11 @@ def test_a_job_claimed_for_this_worker_but_never_received_is_requeued_and_run(qu
     thread.start()
     try:
         # Then: the worker notices it holds a claim it is not running, requeues it and runs it.
-        wait_for(lambda: client.hget(f"q:job:{job_id}", "state") == "complete", timeout=15,
-                 message="the orphaned job to be requeued and completed")
+        wait_for(
+            lambda: client.hget(f"q:job:{job_id}", "state") == "complete",
+            timeout=15,
+            message="the orphaned job to be requeued and completed",
+        )
     finally:
         worker.stop(1)
         thread.join(10)

@@ -4,6 +4,7 @@ pause/resume across workers, ``--processes`` and ``--burst``.
 Processes come from the ``spawn_worker`` factory (tests/integration/conftest.py), which always
 passes ``--redis`` with a private server and kills every process group at teardown.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,9 @@ def test_a_killed_workers_job_is_recovered_by_another_worker(app_queue, client, 
     try:
         assert job.wait(10) == {"first": False}
     except pykue.JobFailedError:
-        raise AssertionError(f"{client.hgetall(f'q:job:{job.id}')}\n{app_queue.job_logs(job.id)}\n"
-                             f"{runs(client)}\n{survivor.output()}") from None
+        raise AssertionError(
+            f"{client.hgetall(f'q:job:{job.id}')}\n{app_queue.job_logs(job.id)}\n{runs(client)}\n{survivor.output()}"
+        ) from None
     assert [(r["pid"], r["attempt"]) for r in runs(client, "hang_once")] == [(victim.pid, 1), (survivor.pid, 1)]
     stored = client.hgetall(f"q:job:{job.id}")
     assert (stored["state"], stored["attempts"], stored["pykue_stalls"]) == ("complete", "1", "1")

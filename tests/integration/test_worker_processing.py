@@ -1,6 +1,7 @@
 """The worker runs tasks in-process: order, concurrency, sync and async side by side, what a
 task sees (bind, current_job, log, progress), what is stored for results and errors, stats,
 metrics and tokens. Workers come from the ``workers`` factory (tests/integration/conftest.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -140,7 +141,7 @@ def test_a_failing_task_stores_class_message_and_traceback(app_queue, client, wo
     stored = job_hash(client, job.id)
     assert info.value.error == stored["error"]
     assert stored["error"].startswith("ValueError: message\nTraceback (most recent call last):\n")
-    assert 'raise ValueError(message)' in stored["error"]
+    assert "raise ValueError(message)" in stored["error"]
     assert stored["state"] == "failed" and stored["attempts"] == "1"
     # And the log holds Kue's one-line summary
     assert app_queue.job_logs(job.id) == ["ValueError: message"]
@@ -386,8 +387,11 @@ def test_a_redis_outage_is_logged_once_per_error_not_twice(caplog):
     with caplog.at_level(logging.WARNING):
         thread = threading.Thread(target=worker.run, daemon=True)
         thread.start()
-        wait_for(lambda: sum("redis error while fetching jobs" in r.getMessage() for r in caplog.records) >= 3,
-                 10, message="three failed fetches")
+        wait_for(
+            lambda: sum("redis error while fetching jobs" in r.getMessage() for r in caplog.records) >= 3,
+            10,
+            message="three failed fetches",
+        )
         worker.stop(0)
         thread.join(10)
     # Then each failed fetch is one warning: the queue's error event adds no second line for it

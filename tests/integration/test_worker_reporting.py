@@ -2,6 +2,7 @@
 batch is sent before the last one's reply is read). Whatever happens to those calls, a
 script flushed or a connection dropped between send and reply, every job still ends
 complete, once, and no claim is left behind."""
+
 from __future__ import annotations
 
 import threading
@@ -57,12 +58,20 @@ def run_until_all_complete(queue, client, ran, disturb):
     hundreds of jobs apart; wait until every job is complete."""
     with running_worker(queue) as worker:
         for share in (10, 30, 50):
-            wait_for(lambda share=share: client.zcard("q:jobs:complete") >= JOBS * share // 100, 30,
-                     message=f"{share}% of the jobs to complete")
+            wait_for(
+                lambda share=share: client.zcard("q:jobs:complete") >= JOBS * share // 100,
+                30,
+                message=f"{share}% of the jobs to complete",
+            )
             disturb()
-        wait_for(lambda: client.zcard("q:jobs:complete") == JOBS, 30,
-                 message=lambda: f"every job to complete ({client.zcard('q:jobs:complete')} of {JOBS}; "
-                                 f"{client.zcard('q:jobs:active')} active)")
+        wait_for(
+            lambda: client.zcard("q:jobs:complete") == JOBS,
+            30,
+            message=lambda: (
+                f"every job to complete ({client.zcard('q:jobs:complete')} of {JOBS}; "
+                f"{client.zcard('q:jobs:active')} active)"
+            ),
+        )
     return worker
 
 
@@ -70,8 +79,11 @@ def assert_each_ran_once_and_nothing_is_held(client, ran):
     assert sorted(ran) == list(range(JOBS))
     assert set(ran.values()) == {1}, {i: n for i, n in ran.items() if n != 1}
     assert client.zcard("q:jobs:active") == 0 and client.zcard("q:jobs:inactive") == 0
-    held = [key for key in client.scan_iter("q:job:*") if key.split(":")[-1].isdigit()
-            and client.hexists(key, "pykue_claim")]
+    held = [
+        key
+        for key in client.scan_iter("q:job:*")
+        if key.split(":")[-1].isdigit() and client.hexists(key, "pykue_claim")
+    ]
     assert held == []
 
 
@@ -120,8 +132,9 @@ def test_a_due_health_check_never_reads_a_reply_in_flight(client, counted, redis
     # read that call's reply)
     from pykue import Queue
 
-    pool = redis.ConnectionPool(port=redis_server.port, decode_responses=True, health_check_interval=3600,
-                                connection_class=HealthCheckAlwaysDue)
+    pool = redis.ConnectionPool(
+        port=redis_server.port, decode_responses=True, health_check_interval=3600, connection_class=HealthCheckAlwaysDue
+    )
     checked = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
     register_tick(checked, counted)
     # When a worker on that client runs every job, with its calls in flight
@@ -137,8 +150,7 @@ def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, c
     # Given a client whose blocking pool has two connections, and jobs that pass and fail
     from pykue import Queue
 
-    pool = redis.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10,
-                                        decode_responses=True)
+    pool = redis.BlockingConnectionPool(port=redis_server.port, max_connections=2, timeout=10, decode_responses=True)
     small = Queue(redis=redis.Redis(connection_pool=pool), prefix="q")
 
     @small.task("parity", concurrency=4)
@@ -151,24 +163,36 @@ def test_a_worker_on_a_small_blocking_pool_reports_every_outcome(redis_server, c
     # When a worker runs them (its finisher keeps no connection of that pool for itself)
     with running_worker(small) as worker:
         assert not worker.reporter.pipelined
-        wait_for(lambda: client.zcard("q:jobs:complete") == 160 and client.zcard("q:jobs:failed") == 40, 30,
-                 message=lambda: f"every outcome stored ({client.zcard('q:jobs:complete')} complete, "
-                                 f"{client.zcard('q:jobs:failed')} failed, {client.zcard('q:jobs:active')} active)")
+        wait_for(
+            lambda: client.zcard("q:jobs:complete") == 160 and client.zcard("q:jobs:failed") == 40,
+            30,
+            message=lambda: (
+                f"every outcome stored ({client.zcard('q:jobs:complete')} complete, "
+                f"{client.zcard('q:jobs:failed')} failed, {client.zcard('q:jobs:active')} active)"
+            ),
+        )
     # Then every outcome was stored, and the worker stopped cleanly
     assert (worker.processed, worker.failed) == (160, 40)
     small.close()
 
 
-@pytest.mark.parametrize("pool_class, size, least", [
-    (redis.BlockingConnectionPool, 1, 2),  # its only connection held by the BLPOP
-    (redis.ConnectionPool, 2, 3),  # the upkeep's tick would be refused a third
-])
+@pytest.mark.parametrize(
+    "pool_class, size, least",
+    [
+        (redis.BlockingConnectionPool, 1, 2),  # its only connection held by the BLPOP
+        (redis.ConnectionPool, 2, 3),  # the upkeep's tick would be refused a third
+    ],
+)
 def test_a_worker_refuses_a_pool_too_small_for_it(redis_server, pool_class, size, least):
     # Given a client whose pool is smaller than a worker's BLPOP, reports and upkeep need
     from pykue import ConfigurationError, Queue
 
-    small = Queue(redis=redis.Redis(connection_pool=pool_class(port=redis_server.port, max_connections=size,
-                                                               decode_responses=True)), prefix="q")
+    small = Queue(
+        redis=redis.Redis(
+            connection_pool=pool_class(port=redis_server.port, max_connections=size, decode_responses=True)
+        ),
+        prefix="q",
+    )
     small.task("noop")(lambda: None)
     # When a worker is made for it, Then it is refused, naming the pool's size and the least
     with pytest.raises(ConfigurationError, match=rf"at least {least} connections .*max_connections={size}"):
@@ -180,8 +204,12 @@ def test_a_worker_runs_on_a_plain_pool_of_three(redis_server, client):
     # Given a plain pool of three connections (no waiting for a free one: a fourth is an error)
     from pykue import Queue
 
-    three = Queue(redis=redis.Redis(connection_pool=redis.ConnectionPool(
-        port=redis_server.port, max_connections=3, decode_responses=True)), prefix="q")
+    three = Queue(
+        redis=redis.Redis(
+            connection_pool=redis.ConnectionPool(port=redis_server.port, max_connections=3, decode_responses=True)
+        ),
+        prefix="q",
+    )
     errors = []
     three.on("error", errors.append)
 
@@ -192,8 +220,11 @@ def test_a_worker_runs_on_a_plain_pool_of_three(redis_server, client):
     echo.delay_many([{"i": i} for i in range(1000)])
     # When a worker runs them
     with running_worker(three):
-        wait_for(lambda: client.zcard("q:jobs:complete") == 1000, 30,
-                 message=lambda: f"every job to complete ({client.zcard('q:jobs:complete')} complete)")
+        wait_for(
+            lambda: client.zcard("q:jobs:complete") == 1000,
+            30,
+            message=lambda: f"every job to complete ({client.zcard('q:jobs:complete')} complete)",
+        )
     # Then no call ever went without a connection
     assert errors == []
     three.close()
@@ -210,11 +241,15 @@ def test_failures_among_calls_in_flight_are_each_stored(queue, client):
     failing = len(range(0, JOBS, 7))
     # When a worker runs them (a failure waits for the calls in flight, then goes alone)
     with running_worker(queue) as worker:
-        wait_for(lambda: client.zcard("q:jobs:complete") + client.zcard("q:jobs:failed") == JOBS, 30,
-                 message=lambda: f"every outcome stored ({client.zcard('q:jobs:active')} active)")
+        wait_for(
+            lambda: client.zcard("q:jobs:complete") + client.zcard("q:jobs:failed") == JOBS,
+            30,
+            message=lambda: f"every outcome stored ({client.zcard('q:jobs:active')} active)",
+        )
     # Then each job has the outcome its run had, and nothing is left held
     failed = {strip_zid(member) for member in client.zrange("q:jobs:failed", 0, -1)}
     assert len(failed) == failing and (worker.processed, worker.failed) == (JOBS - failing, failing)
     assert {client.hget(f"q:job:{job_id}", "error").split("\n")[0] for job_id in failed} == {
-        f"ValueError: {i} is a multiple of 7" for i in range(0, JOBS, 7)}
+        f"ValueError: {i} is a multiple of 7" for i in range(0, JOBS, 7)
+    }
     assert client.zcard("q:jobs:active") == 0

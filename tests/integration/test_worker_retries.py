@@ -3,6 +3,7 @@
 Workers run on a thread with ``promote_interval=0.05``; a due job waits at most one interval
 for its promotion, so gaps are checked within [expected - 15 ms, expected + 200 ms].
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,13 +29,16 @@ def assert_close(actual, expected):
         assert want - EARLY_MS <= got <= want + LATE_MS, f"gaps {actual} ms, expected about {expected} ms"
 
 
-@pytest.mark.parametrize("job_type, expected_gaps", [
-    ("retry_fixed", [200, 200]),          # {"type": "fixed", "delay": 200}
-    ("retry_exp", [100, 300, 300]),       # exponential 200, maxDelay 400: 100, 300, min(700, 300)
-    ("retry_callable", [100, 200]),       # lambda attempts, delay: 100 * attempts
-    ("retry_tenacity", [100, 200, 300]),  # wait_exponential(multiplier=0.1, max=0.3)
-    ("retry_none", [0, 0]),               # no backoff: retried at once
-])
+@pytest.mark.parametrize(
+    "job_type, expected_gaps",
+    [
+        ("retry_fixed", [200, 200]),  # {"type": "fixed", "delay": 200}
+        ("retry_exp", [100, 300, 300]),  # exponential 200, maxDelay 400: 100, 300, min(700, 300)
+        ("retry_callable", [100, 200]),  # lambda attempts, delay: 100 * attempts
+        ("retry_tenacity", [100, 200, 300]),  # wait_exponential(multiplier=0.1, max=0.3)
+        ("retry_none", [0, 0]),  # no backoff: retried at once
+    ],
+)
 def test_retry_gaps_follow_the_backoff(app_queue, client, workers, job_type, expected_gaps):
     # Given a task with 4 attempts whose first len(expected_gaps) runs fail
     workers.start()
@@ -82,11 +86,22 @@ def test_a_retried_job_publishes_kues_events_in_order(app_queue, client, workers
     fixed = app_queue.tasks["retry_fixed"].delay(fail_times=1)
     at_once = app_queue.tasks["retry_none"].delay(fail_times=1)
     fixed.wait(10), at_once.wait(10)
-    wait_for(lambda: "complete" in events.of(fixed.id) and "complete" in events.of(at_once.id), 5,
-             message="both complete events")
+    wait_for(
+        lambda: "complete" in events.of(fixed.id) and "complete" in events.of(at_once.id),
+        5,
+        message="both complete events",
+    )
     # With backoff: Kue's "start, error, failed attempt(1), promotion, enqueue, start, ..., complete"
-    assert events.of(fixed.id) == ["enqueue", "start", "error", "failed attempt", "promotion", "enqueue",
-                                   "start", "complete"]
+    assert events.of(fixed.id) == [
+        "enqueue",
+        "start",
+        "error",
+        "failed attempt",
+        "promotion",
+        "enqueue",
+        "start",
+        "complete",
+    ]
     assert events.args(fixed.id, "failed attempt") == [("attempt 1 fails", 1)]
     assert events.args(fixed.id, "error")[0][0].startswith("RuntimeError: attempt 1 fails\nTraceback")
     # Without: the job is re-enqueued before `failed attempt`, as Kue does
@@ -175,13 +190,17 @@ def test_a_ttl_expired_job_retried_at_once_leaves_no_slot_taken(app_queue, clien
             app_queue.tasks["ttl"].with_options(attempts=2).delay(seconds=0.5).wait(10)
     wait_for(lambda: len(runs(client, "ttl_return")) == 6, 10, message="the late returns")
     # Then, once the late runs have returned, no slot is left taken
-    wait_for(lambda: not worker.running and worker.busy["ttl"] == 0, 5,
-             message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}")
+    wait_for(
+        lambda: not worker.running and worker.busy["ttl"] == 0,
+        5,
+        message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}",
+    )
 
 
 @pytest.mark.parametrize("expired_ms, taken_over", [(6_000, True), (1_000, False)])
 def test_an_expired_job_no_pykue_worker_holds_is_failed_once_kue_had_its_chance(
-        app_queue, client, workers, expired_ms, taken_over):
+    app_queue, client, workers, expired_ms, taken_over
+):
     # Given a job with a TTL set active by hand (no worker runs it), its TTL passed expired_ms ago
     job = app_queue.create("echo", {"n": 1}).ttl(200).attempts(2).save()
     job.set_state("active")
@@ -200,8 +219,7 @@ def test_an_expired_job_no_pykue_worker_holds_is_failed_once_kue_had_its_chance(
         assert (stored.state, stored.error) == ("active", None)
 
 
-def test_a_typeless_delayed_hash_is_dropped_from_the_index_and_delayed_jobs_still_promote(
-        app_queue, client, workers):
+def test_a_typeless_delayed_hash_is_dropped_from_the_index_and_delayed_jobs_still_promote(app_queue, client, workers):
     # Given what a stale Node Kue Job leaves of a removed job: a hash without a type, still indexed
     client.hset("q:job:99", mapping={"updated_at": "1", "state": "delayed", "promote_at": "1"})
     client.zadd("q:jobs:delayed", {"02|99": 1})
@@ -344,5 +362,8 @@ def test_a_job_retried_at_once_gives_its_slot_back(app_queue, workers):
     for _ in range(6):
         assert app_queue.tasks["retry_none"].delay(fail_times=1).wait(10) == {"attempt": 2}
     # Then, once idle, the worker holds no slot for a run that ended
-    wait_for(lambda: not worker.running and worker.busy["retry_none"] == 0, 5,
-             message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}")
+    wait_for(
+        lambda: not worker.running and worker.busy["retry_none"] == 0,
+        5,
+        message=lambda: f"slots to be given back: busy {dict(worker.busy)}, running {list(worker.running)}",
+    )

@@ -1,4 +1,5 @@
 """backoff.py: Kue's backoff arithmetic (_getBackoffImpl), what is stored, and the Python-only strategies."""
+
 from __future__ import annotations
 
 import json
@@ -112,10 +113,20 @@ def test_encode_stores_true_or_json_only() -> None:
     assert json.loads(stored) == {"type": "exponential", "delay": 100, "maxDelay": 1000}
 
 
-@pytest.mark.parametrize("bad", [
-    {"type": "linear"}, {}, {"delay": 5}, {"type": "fixed", "delay": -1}, {"type": "fixed", "delay": "5"},
-    {"type": "fixed", "jitter": 1}, "function(){return 1}", 5, [1],
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"type": "linear"},
+        {},
+        {"delay": 5},
+        {"type": "fixed", "delay": -1},
+        {"type": "fixed", "delay": "5"},
+        {"type": "fixed", "jitter": 1},
+        "function(){return 1}",
+        5,
+        [1],
+    ],
+)
 def test_encode_refuses_what_kue_could_not_use(bad: Any) -> None:
     with pytest.raises(InvalidJobError) as info:
         encode_backoff(bad)

@@ -1,4 +1,5 @@
 """With a hash-tagged prefix, every key pykue/keys.py builds lands in one Redis Cluster slot."""
+
 from __future__ import annotations
 
 import inspect
@@ -13,8 +14,16 @@ def every_key(keys: Keys) -> list[str]:
     """Each attribute that names a key, and each key method called with sample arguments."""
     names = [v for v in vars(keys).values() if isinstance(v, str) and v != keys.prefix]
     names += [k for v in vars(keys).values() if isinstance(v, tuple) for k in v]
-    samples = {"job_id": 42, "job_type": "email", "state": "failed", "word": "hello", "kind": "complete",
-               "minute": 29000000, "now_ms": 1_700_000_000_000, "worker_id": "pykue:host:1:abc"}
+    samples = {
+        "job_id": 42,
+        "job_type": "email",
+        "state": "failed",
+        "word": "hello",
+        "kind": "complete",
+        "minute": 29000000,
+        "now_ms": 1_700_000_000_000,
+        "worker_id": "pykue:host:1:abc",
+    }
     for name, method in inspect.getmembers(keys, inspect.ismethod):
         if name.startswith("_"):
             continue

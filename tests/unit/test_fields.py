@@ -1,4 +1,5 @@
 """fields.py and the error text: every check names the value, and none raises a bare Python error."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,10 +13,20 @@ from pykue.fields import MAX_MS, check_delay, check_ms, check_seconds, is_finite
 from pykue.states import STATES
 
 
-@pytest.mark.parametrize("value, finite", [
-    (0, True), (10**1000, True), (-10**1000, True), (1.5, True), (float("nan"), False), (float("inf"), False),
-    (True, False), ("1", False), (None, False),
-])
+@pytest.mark.parametrize(
+    "value, finite",
+    [
+        (0, True),
+        (10**1000, True),
+        (-(10**1000), True),
+        (1.5, True),
+        (float("nan"), False),
+        (float("inf"), False),
+        (True, False),
+        ("1", False),
+        (None, False),
+    ],
+)
 def test_is_finite_takes_integers_of_any_size(value: Any, finite: Any) -> None:
     assert is_finite(value) is finite
     assert is_number(value) is (isinstance(value, (int, float)) and not isinstance(value, bool))
@@ -26,8 +37,9 @@ def test_check_ms_returns_whole_milliseconds(value: Any, ms: Any) -> None:
     assert check_ms("ttl", value) == ms
 
 
-@pytest.mark.parametrize("bad", [MAX_MS + 1, 10**1000, -1, float("nan"), float("-inf"), True, "5", None,
-                                 dt.timedelta(days=10**8)])
+@pytest.mark.parametrize(
+    "bad", [MAX_MS + 1, 10**1000, -1, float("nan"), float("-inf"), True, "5", None, dt.timedelta(days=10**8)]
+)
 def test_check_ms_refuses_what_kue_cannot_add_to_a_timestamp(bad: Any) -> None:
     with pytest.raises(InvalidJobError) as info:
         check_ms("ttl", bad)
@@ -54,11 +66,14 @@ class BrokenRepr:
         raise KeyError("x")
 
 
-@pytest.mark.parametrize("value, text", [
-    ("a" * 300, "'" + "a" * 199 + "... (302 characters)"),
-    (BrokenRepr(), "<BrokenRepr whose repr() raised KeyError>"),
-    ([10**5000], "<list holding an integer too long to show>"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        ("a" * 300, "'" + "a" * 199 + "... (302 characters)"),
+        (BrokenRepr(), "<BrokenRepr whose repr() raised KeyError>"),
+        ([10**5000], "<list holding an integer too long to show>"),
+    ],
+)
 def test_shown_always_names_the_value(value: Any, text: Any) -> None:
     assert shown(value) == text
 

@@ -1,5 +1,6 @@
 """pykue's modules import one another one way only: no cycle at runtime, in a function, or
 under TYPE_CHECKING (issue 15), so each module can be read and changed from the bottom up."""
+
 from __future__ import annotations
 
 import ast
@@ -21,7 +22,7 @@ def imported(module: str, path: Path, node: ast.Import | ast.ImportFrom, modules
     if isinstance(node, ast.Import):
         return {alias.name for alias in node.names} & modules
     package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
-    base = package[:len(package) - node.level + 1] if node.level else []
+    base = package[: len(package) - node.level + 1] if node.level else []
     target = ".".join(base + (node.module.split(".") if node.module else []))
     named = (f"{target}.{alias.name}" for alias in node.names)
     return {name if name in modules else target for name in named} & modules

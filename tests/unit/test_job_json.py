@@ -1,4 +1,5 @@
 """Job.to_json(): Kue's toJSON keys, order and value types (lib/queue/job.js), no Redis needed."""
+
 from __future__ import annotations
 
 import json
@@ -8,9 +9,27 @@ import pytest
 
 from pykue import Attempts, InvalidJobError, Job, Queue
 
-ORDER = ["id", "type", "data", "result", "priority", "progress", "progress_data", "state", "error",
-         "created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration", "delay",
-         "workerId", "ttl", "attempts"]
+ORDER = [
+    "id",
+    "type",
+    "data",
+    "result",
+    "priority",
+    "progress",
+    "progress_data",
+    "state",
+    "error",
+    "created_at",
+    "promote_at",
+    "updated_at",
+    "failed_at",
+    "started_at",
+    "duration",
+    "delay",
+    "workerId",
+    "ttl",
+    "attempts",
+]
 
 
 @pytest.fixture
@@ -20,9 +39,17 @@ def offline_queue() -> Queue:
 
 
 def test_the_observed_kue_example(offline_queue: Any) -> None:
-    fields = {"type": "email", "data": '{"title":"welcome tj","to":"tj@x.com"}', "priority": "-10",
-              "state": "inactive", "created_at": "1795324101317", "promote_at": "1795324101317",
-              "updated_at": "1795324101391", "ttl": "5000", "max_attempts": "3"}
+    fields = {
+        "type": "email",
+        "data": '{"title":"welcome tj","to":"tj@x.com"}',
+        "priority": "-10",
+        "state": "inactive",
+        "created_at": "1795324101317",
+        "promote_at": "1795324101317",
+        "updated_at": "1795324101391",
+        "ttl": "5000",
+        "max_attempts": "3",
+    }
     job = Job.from_hash(offline_queue, 1, fields)
 
     out = job.to_json()
@@ -30,26 +57,55 @@ def test_the_observed_kue_example(offline_queue: Any) -> None:
     expected = json.loads(
         '{"id":1,"type":"email","data":{"title":"welcome tj","to":"tj@x.com"},"priority":-10,"progress":0,'
         '"state":"inactive","created_at":"1795324101317","promote_at":"1795324101317",'
-        '"updated_at":"1795324101391","ttl":"5000","attempts":{"made":0,"remaining":3,"max":3}}')
+        '"updated_at":"1795324101391","ttl":"5000","attempts":{"made":0,"remaining":3,"max":3}}'
+    )
     assert out == expected
     assert list(out) == list(expected)
 
 
 def test_every_field_in_kues_order_with_kues_types(offline_queue: Any) -> None:
     fields = {
-        "ttl": "100", "workerId": "kue:h:1:email:1", "delay": "20", "duration": "7", "started_at": "5",
-        "failed_at": "4", "updated_at": "3", "promote_at": "2", "created_at": "1", "error": "Error: x",
-        "state": "failed", "progress_data": '{"s":1}', "progress": "100", "priority": "5",
-        "result": '{"ok":true}', "data": "[1,2]", "type": "t", "attempts": "2", "max_attempts": "5",
-        "removeOnComplete": "true", "backoff": "true", "pykue_claim": "w:1",
+        "ttl": "100",
+        "workerId": "kue:h:1:email:1",
+        "delay": "20",
+        "duration": "7",
+        "started_at": "5",
+        "failed_at": "4",
+        "updated_at": "3",
+        "promote_at": "2",
+        "created_at": "1",
+        "error": "Error: x",
+        "state": "failed",
+        "progress_data": '{"s":1}',
+        "progress": "100",
+        "priority": "5",
+        "result": '{"ok":true}',
+        "data": "[1,2]",
+        "type": "t",
+        "attempts": "2",
+        "max_attempts": "5",
+        "removeOnComplete": "true",
+        "backoff": "true",
+        "pykue_claim": "w:1",
     }
     out = Job.from_hash(offline_queue, 9, fields).to_json()
 
     assert list(out) == ORDER
     assert out["id"] == 9 and out["data"] == [1, 2] and out["result"] == {"ok": True}
     assert out["priority"] == 5 and out["progress"] == "100" and out["progress_data"] == {"s": 1}
-    for name in ("created_at", "promote_at", "updated_at", "failed_at", "started_at", "duration",
-                 "delay", "ttl", "workerId", "error", "state"):
+    for name in (
+        "created_at",
+        "promote_at",
+        "updated_at",
+        "failed_at",
+        "started_at",
+        "duration",
+        "delay",
+        "ttl",
+        "workerId",
+        "error",
+        "state",
+    ):
         assert isinstance(out[name], str), name
     assert out["attempts"] == {"made": 2, "remaining": 3, "max": 5}
     assert json.dumps(out)
@@ -73,8 +129,14 @@ def test_a_new_job_serialises_without_redis(offline_queue: Any) -> None:
 
     out = job.to_json()
 
-    assert out == {"id": None, "type": "email", "data": {"to": "a"}, "priority": -10, "progress": 0,
-                   "attempts": {"made": 0, "remaining": 3, "max": 3}}
+    assert out == {
+        "id": None,
+        "type": "email",
+        "data": {"to": "a"},
+        "priority": -10,
+        "progress": 0,
+        "attempts": {"made": 0, "remaining": 3, "max": 3},
+    }
 
 
 def test_non_json_stored_text_is_returned_raw(offline_queue: Any) -> None:
@@ -83,11 +145,25 @@ def test_non_json_stored_text_is_returned_raw(offline_queue: Any) -> None:
 
 
 def test_setters_chain_and_getters_read_back(offline_queue: Any) -> None:
-    job = offline_queue.create("t").priority("low").attempts(4).delay(1500).ttl(300) \
-        .backoff({"type": "fixed", "delay": 10}).remove_on_complete(True).search_keys("a.b").events(False)
+    job = (
+        offline_queue.create("t")
+        .priority("low")
+        .attempts(4)
+        .delay(1500)
+        .ttl(300)
+        .backoff({"type": "fixed", "delay": 10})
+        .remove_on_complete(True)
+        .search_keys("a.b")
+        .events(False)
+    )
 
     assert (job.priority(), job.delay(), job.ttl(), job.remove_on_complete(), job.events()) == (
-        10, 1500, 300, True, False)
+        10,
+        1500,
+        300,
+        True,
+        False,
+    )
     assert job.attempts() == Attempts(0, 4, 4)
     assert job.backoff() == {"type": "fixed", "delay": 10}
     assert job.search_keys() == ["a.b"]
@@ -95,7 +171,8 @@ def test_setters_chain_and_getters_read_back(offline_queue: Any) -> None:
 
 def test_kue_options_object(offline_queue: Any) -> None:
     job = offline_queue.create("t").apply_kue_options(
-        {"priority": "high", "attempts": "3", "delay": 0, "backoff": {"type": "fixed", "delay": 1}})
+        {"priority": "high", "attempts": "3", "delay": 0, "backoff": {"type": "fixed", "delay": 1}}
+    )
     assert (job.priority(), job.attempts().max, job.delay()) == (-10, 3, None)
     with pytest.raises(InvalidJobError, match="backoff"):
         offline_queue.create("t").apply_kue_options({"backoff": "function(){return 1}"})

@@ -1,4 +1,5 @@
 """keys.py: Kue's key names (lib/kue.js, lib/queue/job.js) and the zid (createFIFO/stripFIFO) encoding."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,9 +9,16 @@ import pytest
 from pykue.keys import Keys, strip_zid, zid
 
 
-@pytest.mark.parametrize("job_id,member", [
-    (1, "01|1"), (42, "02|42"), (123, "03|123"), (12345678910, "11|12345678910"), ("7", "01|7"),
-])
+@pytest.mark.parametrize(
+    "job_id,member",
+    [
+        (1, "01|1"),
+        (42, "02|42"),
+        (123, "03|123"),
+        (12345678910, "11|12345678910"),
+        ("7", "01|7"),
+    ],
+)
 def test_zid_is_kues_create_fifo(job_id: Any, member: Any) -> None:
     assert zid(job_id) == member
 
@@ -29,7 +37,13 @@ def test_zids_sort_like_ids() -> None:
 def test_key_names_follow_kue_layout() -> None:
     k = Keys("q")
     assert (k.ids, k.types, k.jobs, k.events, k.work_time, k.settings) == (
-        "q:ids", "q:job:types", "q:jobs", "q:events", "q:stats:work-time", "q:settings")
+        "q:ids",
+        "q:job:types",
+        "q:jobs",
+        "q:events",
+        "q:stats:work-time",
+        "q:settings",
+    )
     assert k.job(5) == "q:job:5"
     assert k.log(5) == "q:job:5:log"
     assert k.state("inactive") == "q:jobs:inactive"
@@ -48,6 +62,18 @@ def test_pykue_own_keys_live_under_the_prefix() -> None:
 
 def test_a_hash_tag_prefix_starts_every_key() -> None:
     k = Keys("{q}")
-    names = [k.ids, k.types, k.jobs, k.events, k.job(1), k.log(1), k.state("active"),
-             k.type_state("t", "active"), k.tokens("t"), k.search_word("X"), k.workers, k.worker_lease("w")]
+    names = [
+        k.ids,
+        k.types,
+        k.jobs,
+        k.events,
+        k.job(1),
+        k.log(1),
+        k.state("active"),
+        k.type_state("t", "active"),
+        k.tokens("t"),
+        k.search_word("X"),
+        k.workers,
+        k.worker_lease("w"),
+    ]
     assert all(name.startswith("{q}:") for name in names)

@@ -1,4 +1,5 @@
 """states.py: the five states and Kue's priority map; invalid values are refused, never stored raw."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,16 +14,30 @@ def test_priority_map_is_kues() -> None:
     assert PRIORITIES == {"low": 10, "normal": 0, "medium": -5, "high": -10, "critical": -15}
 
 
-@pytest.mark.parametrize("given,value", [
-    ("low", 10), ("normal", 0), ("medium", -5), ("high", -10), ("critical", -15),
-    (0, 0), (-15, -15), (1000, 1000), ("7", 7), (" -3 ", -3), (2**53 - 1, 2**53 - 1), (str(-2**53 + 1), -2**53 + 1),
-])
+@pytest.mark.parametrize(
+    "given,value",
+    [
+        ("low", 10),
+        ("normal", 0),
+        ("medium", -5),
+        ("high", -10),
+        ("critical", -15),
+        (0, 0),
+        (-15, -15),
+        (1000, 1000),
+        ("7", 7),
+        (" -3 ", -3),
+        (2**53 - 1, 2**53 - 1),
+        (str(-(2**53) + 1), -(2**53) + 1),
+    ],
+)
 def test_priority_value(given: Any, value: Any) -> None:
     assert priority_value(given) == value
 
 
-@pytest.mark.parametrize("bad", ["urgent", "HIGH", "", "1.5", 1.5, None, True, False, [1], {"p": 1},
-                                 2**53, -2**53, "1" + "0" * 40])
+@pytest.mark.parametrize(
+    "bad", ["urgent", "HIGH", "", "1.5", 1.5, None, True, False, [1], {"p": 1}, 2**53, -(2**53), "1" + "0" * 40]
+)
 def test_invalid_priorities_raise_a_value_error_naming_field_and_value(bad: Any) -> None:
     with pytest.raises(InvalidJobError) as info:
         priority_value(bad)

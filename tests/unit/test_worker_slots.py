@@ -1,5 +1,6 @@
 """The worker's slot accounting, without Redis: what start, release, abandon and refill_plan
 do to the free slots, and when a fetch loop blocked on Redis is interrupted."""
+
 from __future__ import annotations
 
 import threading

@@ -5,6 +5,7 @@ test can check runs made by a worker in another process: ``wt:runs`` holds one J
 run, ``wt:running:<type>``/``wt:peak:<type>`` measure overlap, ``wt:late`` records a thread
 that returned after its job was taken away.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,2 +1,3 @@
 """An -A target that defines no pykue Queue."""
+
 VALUE = 1

@@ -1,4 +1,5 @@
 """Helpers for the worker tests (fixtures live in tests/integration/conftest.py)."""
+
 from __future__ import annotations
 
 import json
@@ -19,19 +20,32 @@ def runs(client, kind: str | None = None) -> list[dict]:
     return [e for e in entries if kind is None or e["kind"] == kind]
 
 
-def pykue_cli(*args: str, redis_url: str, timeout: float = 30.0,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def pykue_cli(
+    *args: str, redis_url: str, timeout: float = 30.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``python -m pykue ...`` from the repository root to its end (``env`` adds variables)."""
     env = {**os.environ, "PYKUE_REDIS_URL": redis_url, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "pykue", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "pykue", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 class EventLog:
     """Every Kue event of a queue, as ``(id, event, args)``, via ``queue.on('job <event>')``."""
 
-    NAMES = ("enqueue", "start", "promotion", "progress", "error", "failed attempt", "failed",
-             "complete", "remove", "ttl exceeded", "ttl exceeded ack")
+    NAMES = (
+        "enqueue",
+        "start",
+        "promotion",
+        "progress",
+        "error",
+        "failed attempt",
+        "failed",
+        "complete",
+        "remove",
+        "ttl exceeded",
+        "ttl exceeded ack",
+    )
 
     def __init__(self, queue) -> None:
         self.entries: list[tuple[int, str, tuple]] = []
