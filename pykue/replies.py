@@ -16,6 +16,7 @@ class ReplyCode(IntEnum):
     DONE = 1
     CLAIM_LOST = 0  # the worker's claim no longer holds (TTL expired, recovered, changed by hand): nothing changed
     NOT_FOUND = -1  # no such job
+    NO_LEASE = -2  # a claim for a worker whose lease has expired (it was frozen): nothing claimed
 
     @classmethod
     def of(cls, reply: Any) -> ReplyCode:
@@ -31,17 +32,24 @@ class Claimed(NamedTuple):
     fields: dict[str, str]
 
 
+class Claims(NamedTuple):
+    claimed: list[Claimed]
+    status: ReplyCode  # DONE, or NO_LEASE: the worker must renew its lease, then claim again
+
+
 class Woken(NamedTuple):
     popped_key: str | None  # the key BLPOP popped from; None after a timeout or an error
     claimed_at: int  # the claim's time (ms, the worker's clock); -1: skipped for the worker's wake-up
     counts: dict[str, tuple[int, int]]  # per type claimed from: (jobs claimed, tokens consumed)
     claimed: list[Claimed] | None  # None: the script did not run (NOSCRIPT) or failed (error)
     error: redis.ResponseError | None = None  # the BLPOP's or the script's error reply
+    status: ReplyCode = ReplyCode.DONE  # NO_LEASE: nothing was claimed, the worker has no lease
 
 
 class Completion(NamedTuple):
     replies: list[ReplyCode]  # per completed job: DONE, or CLAIM_LOST (== 0)
     claimed: list[Claimed]  # the jobs claimed to refill the freed slots
+    refill_status: ReplyCode = ReplyCode.DONE  # NO_LEASE: no refill, the worker has no lease
 
 
 class Tick(NamedTuple):
@@ -63,9 +71,15 @@ def parse_claimed(flat: list[Any]) -> list[Claimed]:
     return claimed
 
 
+def parse_claims(reply: list[Any]) -> Claims:
+    """claim_jobs' reply: its flat list and its status."""
+    flat, status = reply
+    return Claims(parse_claimed(flat), _CODES[status])
+
+
 def parse_completion(reply: list[Any]) -> Completion:
-    replies, flat = reply
-    return Completion([_CODES[r] for r in replies], parse_claimed(flat))
+    replies, flat, refill_status = reply
+    return Completion([_CODES[r] for r in replies], parse_claimed(flat), _CODES[refill_status])
 
 
 def parse_tick(reply: list[Any]) -> Tick:
@@ -82,9 +96,9 @@ def parse_woken(popped: Any, reply: Any) -> Woken:
         return Woken(popped_key, 0, {}, None, error)
     if isinstance(reply, redis.ResponseError):
         return Woken(popped_key, 0, {}, None, reply)
-    now, counts, flat = reply
+    now, counts, flat, status = reply
     per_type = {counts[i]: (int(counts[i + 1]), int(counts[i + 2])) for i in range(0, len(counts), 3)}
-    return Woken(popped_key, int(now), per_type, parse_claimed(flat), error)
+    return Woken(popped_key, int(now), per_type, parse_claimed(flat), error, _CODES[status])
 
 
 def _pairs(flat: list[Any]) -> list[tuple[int, str]]:

@@ -16,11 +16,13 @@ from .keys import Keys
 from .lua import SCRIPT_DIR, LuaScript, source
 from .replies import (
     Claimed,
+    Claims,
     Completion,
     ReplyCode,
     Tick,
     Woken,
     parse_claimed,
+    parse_claims,
     parse_completion,
     parse_tick,
     parse_woken,
@@ -30,6 +32,7 @@ from .transport import execute_pipeline, ready, spares_a_connection
 __all__ = [
     "SCRIPT_DIR",
     "Claimed",
+    "Claims",
     "Completion",
     "LuaScript",
     "ReplyCode",
@@ -63,14 +66,14 @@ class Scripts:
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
         self._claim_jobs = LuaScript("claim_jobs")
-        self._claim_call = transport.Fixed(self._claim_jobs, (k.base, k.events, k.state("inactive"), k.state("active")))
+        self._claim_calls: dict[str, transport.Fixed] = {}  # by worker id (its lease key)
         self._claim_woken = LuaScript("claim_woken")
-        self._woken_calls: dict[str, transport.Fixed] = {}  # by wake key: one per worker process
+        self._woken_calls: dict[str, transport.Fixed] = {}  # by worker id: its wake and lease keys
         self._complete_jobs = LuaScript("complete_jobs")
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
-        self._complete_call = (-1, transport.Fixed(self._complete_jobs, ()))  # (minute, its call)
+        self._complete_calls: dict[str, tuple[int, transport.Fixed]] = {}  # by worker id: (minute, its call)
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -174,12 +177,21 @@ class Scripts:
         wanted: dict[str, int],
         popped: int = 0,
         popped_type: str = "",
-    ) -> list[Claimed]:
-        """(id, claim, hash as it was) for each job claimed."""
+    ) -> Claims:
+        """(id, claim, hash as it was) for each job claimed; nothing, with status NO_LEASE,
+        when the worker has no lease."""
         args: list[Any] = [now, worker_id, popped, popped_type]
         for job_type, n in wanted.items():
             args.extend((job_type, n))
-        return parse_claimed(transport.call_fixed(client, self._claim_call, args))
+        return parse_claims(transport.call_fixed(client, self._claim_call(worker_id), args))
+
+    def _claim_call(self, worker_id: str) -> transport.Fixed:
+        call = self._claim_calls.get(worker_id)
+        if call is None:
+            k = self.keys
+            keys = (k.base, k.events, k.state("inactive"), k.state("active"), k.worker_lease(worker_id))
+            call = self._claim_calls[worker_id] = transport.Fixed(self._claim_jobs, keys)
+        return call
 
     def wait_and_claim(
         self,
@@ -199,17 +211,19 @@ class Scripts:
         for job_type, n in wanted.items():
             args.extend((job_type, n))
         seconds = int(timeout) if timeout >= 1 else timeout  # Redis before 6.0 takes whole seconds only
-        popped, reply = transport.call_behind(client, ("BLPOP", *wait_keys, seconds), self._woken_call(wake_key), args)
+        popped, reply = transport.call_behind(
+            client, ("BLPOP", *wait_keys, seconds), self._woken_call(worker_id, wake_key), args
+        )
         if isinstance(reply, redis.exceptions.NoScriptError):
             self.load_claim_woken(client)
         return parse_woken(popped, reply)
 
-    def _woken_call(self, wake_key: str) -> transport.Fixed:
-        call = self._woken_calls.get(wake_key)
-        if call is None:
+    def _woken_call(self, worker_id: str, wake_key: str) -> transport.Fixed:
+        call = self._woken_calls.get(worker_id)
+        if call is None or call.keys[1] != wake_key:
             k = self.keys
-            keys = (k.base, wake_key, k.events, k.state("inactive"), k.state("active"))
-            call = self._woken_calls[wake_key] = transport.Fixed(self._claim_woken, keys)
+            keys = (k.base, wake_key, k.events, k.state("inactive"), k.state("active"), k.worker_lease(worker_id))
+            call = self._woken_calls[worker_id] = transport.Fixed(self._claim_woken, keys)
         return call
 
     def load_claim_woken(self, client: redis.Redis) -> None:
@@ -226,9 +240,10 @@ class Scripts:
         claimed_at: int | None = None,
     ) -> Completion:
         """Complete (id, claim, result JSON) jobs as of ``now``; with a worker id, also claim
-        for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call."""
+        for it up to ``refill[type]`` more jobs of each type as of ``claimed_at``, in the same call
+        (none, with ``refill_status`` NO_LEASE, when the worker has no lease)."""
         args = _complete_args(now, done, worker_id, refill, claimed_at)
-        return parse_completion(transport.call_fixed(client, self._completion(now), args))
+        return parse_completion(transport.call_fixed(client, self._completion(now, worker_id), args))
 
     def send_complete_jobs(
         self,
@@ -244,22 +259,34 @@ class Scripts:
         ``conn.read_response()`` and ``parse_completion`` (a NoScriptError: it did not run).
         ``check_health`` must be False while other calls' replies are unread on ``conn``."""
         transport.send(
-            conn, self._completion(now), _complete_args(now, done, worker_id, refill, claimed_at), check_health
+            conn,
+            self._completion(now, worker_id),
+            _complete_args(now, done, worker_id, refill, claimed_at),
+            check_health,
         )
 
     def queue_complete_jobs(self, pipe: Any, now: int, done: list[tuple[int, str, str]]) -> None:
         """complete_jobs (no refill) in a pipeline; its reply goes through ``parse_completion``."""
         args = _complete_args(now, done, "", None, None)
-        transport.queue_in(pipe, self._complete_jobs, self._completion(now).keys, args)
+        transport.queue_in(pipe, self._complete_jobs, self._completion(now, "").keys, args)
 
-    def _completion(self, now: int) -> transport.Fixed:
-        """complete_jobs' call for ``now``: its keys change with the minute (its counter)."""
-        minute, call = self._complete_call
-        if minute != now // 60000:
+    def _completion(self, now: int, worker_id: str) -> transport.Fixed:
+        """complete_jobs' call for ``now`` and the worker (its lease key): its keys change with
+        the minute (its counter)."""
+        minute, call = self._complete_calls.get(worker_id, (-1, None))
+        if call is None or minute != now // 60000:
             k = self.keys
-            keys = (k.base, k.events, k.jobs, k.work_time, k.metric_at("complete", now), *k.states)
+            keys = (
+                k.base,
+                k.events,
+                k.jobs,
+                k.work_time,
+                k.metric_at("complete", now),
+                *k.states,
+                k.worker_lease(worker_id),
+            )
             call = transport.Fixed(self._complete_jobs, keys)
-            self._complete_call = (now // 60000, call)
+            self._complete_calls[worker_id] = (now // 60000, call)
         return call
 
     # -- upkeep -----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, cast
 import redis
 
 from .keys import Keys
-from .replies import Claimed, Completion, Tick, Woken, parse_completion
+from .replies import Claims, Completion, Tick, Woken, parse_completion
 from .scripts import Scripts
 from .transport.in_flight import CallsInFlight
 
@@ -55,7 +55,7 @@ class WorkerStore:
 
     def claim_jobs(
         self, now: int, worker_id: str, wanted: dict[str, int], popped: int = 0, popped_type: str = ""
-    ) -> list[Claimed]:
+    ) -> Claims:
         return self.scripts.claim_jobs(self.client, now, worker_id, wanted, popped, popped_type)
 
     def wait_and_claim(
@@ -83,6 +83,11 @@ class WorkerStore:
         pipe.lpush(self.keys.wake(worker_id), 1, 1)
         pipe.pexpire(self.keys.wake(worker_id), 60_000)
         pipe.execute()
+
+    def renew_lease(self, worker_id: str, now: int, lease_ms: int) -> None:
+        """Set the worker's lease for ``lease_ms`` more, as the upkeep tick does (one command:
+        the claim scripts and other workers' upkeep read it)."""
+        self.client.set(self.keys.worker_lease(worker_id), now, px=lease_ms)
 
     def forget_worker(self, worker_id: str) -> None:
         """Delete the worker's wake key and lease as it ends."""

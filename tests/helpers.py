@@ -39,3 +39,16 @@ def minute_with_room(room: float = 20.0) -> int:
     """
     wait_for(lambda: 60 - time.time() % 60 > room, timeout=room + 1, interval=0.05, message="a fresh minute")
     return int(time.time() // 60)
+
+
+def lease(queue: Any, worker_id: str, ms: int = 60_000) -> None:
+    """Give ``worker_id`` its lease, as its upkeep would: nothing is claimed for a worker without one."""
+    queue.client.set(queue.keys.worker_lease(worker_id), 1, px=ms)
+
+
+def claim_as(queue: Any, worker_id: str, wanted: dict[str, int]) -> list[Any]:
+    """Claim through claim_jobs.lua for a live worker (given its lease): the jobs claimed."""
+    from pykue.job import now_ms
+
+    lease(queue, worker_id)
+    return list(queue.scripts.claim_jobs(queue.client, now_ms(), worker_id, wanted).claimed)

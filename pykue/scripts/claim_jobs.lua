@@ -1,21 +1,25 @@
 --[[ Claim up to n inactive jobs of each given type for one worker process (see
-  includes/claim.lua). Consumes one wake-up token per job claimed beyond the tokens the
-  caller already popped.
-  KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] inactive set, KEYS[4] active set
+  includes/claim.lua), if it holds its lease (includes/lease.lua). Consumes one wake-up
+  token per job claimed beyond the tokens the caller already popped.
+  KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] inactive set, KEYS[4] active set,
+  KEYS[5] the worker's lease key
   Derived from the prefix: the claimed jobs' hashes, the types' sets and token lists.
   ARGV[1] now (ms), ARGV[2] worker process id, ARGV[3] tokens already popped (with ARGV[4]
        the type they were popped from, or ""), then pairs: type, n
-  Returns a flat list per claimed job: id, claim, n_fields, field, value, ...
+  Returns {flat list per claimed job: id, claim, n_fields, field, value, ...; status: 1 (DONE),
+  or -2 (NO_LEASE: the worker has no lease, nothing was claimed)}
 ]]
+--- @include "lease"
 --- @include "claim"
 local q = {base = KEYS[1], events = KEYS[2], states = {inactive = KEYS[3], active = KEYS[4]}}
 local now, wid = tonumber(ARGV[1]), ARGV[2]
 local popped, popped_type = tonumber(ARGV[3]), ARGV[4]
 local out = {}
+if not holds_lease(KEYS[5]) then return {out, NO_LEASE} end
 for a = 5, #ARGV, 2 do
   local jtype = ARGV[a]
   local extra = claim_type(q, now, wid, jtype, tonumber(ARGV[a + 1]), out)
   if jtype == popped_type then extra = extra - popped end
   if extra > 0 then redis.call("LTRIM", tokens_key(q.base, jtype), extra, -1) end
 end
-return out
+return {out, 1}

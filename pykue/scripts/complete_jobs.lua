@@ -3,18 +3,22 @@
   result, progress 100, complete state, attempts, removeOnComplete, `complete` event; for the
   batch, one work-time increment (Kue's stats:work-time) and one per-minute counter.
   Then, in the same call, the worker may refill the slots it just freed: up to n more jobs of
-  each given type are claimed for it, as claim_jobs does (one wake-up token each), which saves
-  the worker a round trip per batch and keeps its slots busy.
+  each given type are claimed for it, as claim_jobs does (one wake-up token each, and only
+  while it holds its lease), which saves the worker a round trip per batch and keeps its
+  slots busy. Completions need no lease: a claim that still holds is enough.
   KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] all jobs set, KEYS[4] work-time,
-  KEYS[5] this minute's completed counter (of ARGV[1]), KEYS[6..10] the five state sets
+  KEYS[5] this minute's completed counter (of ARGV[1]), KEYS[6..10] the five state sets,
+  KEYS[11] the worker's lease key (read only to refill)
   Derived from the prefix: the batch's jobs' hashes, logs and search entries (a batch of any
   size costs no key argument per job), the types' sets and token lists.
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""
-  Returns {replies, claimed}: per job 1 (DONE), or 0 (CLAIM_LOST: nothing was changed for that
-  job), and claim_jobs' flat list for the jobs claimed.
+  Returns {replies, claimed, refill status}: per job 1 (DONE), or 0 (CLAIM_LOST: nothing was
+  changed for that job); claim_jobs' flat list for the jobs claimed; 1 (DONE), or -2
+  (NO_LEASE: a refill was asked for a worker without a lease, and nothing was claimed).
 ]]
+--- @include "lease"
 --- @include "claims"
 --- @include "remove"
 --- @include "claim"
@@ -50,9 +54,10 @@ if completed > 0 then
   count_metric(KEYS[5], completed)
 end
 local claimed = {}
+if k > 0 and not holds_lease(KEYS[11]) then return {replies, claimed, NO_LEASE} end
 for a = 5, 4 + 2 * k, 2 do
   local jtype = ARGV[a]
   local got = claim_type(q, claimed_at, wid, jtype, tonumber(ARGV[a + 1]), claimed)
   if got > 0 then redis.call("LTRIM", tokens_key(q.base, jtype), got, -1) end
 end
-return {replies, claimed}
+return {replies, claimed, 1}

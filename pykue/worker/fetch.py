@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import redis
 
 from ..job import now_ms
-from ..replies import Claimed, Woken
+from ..replies import Claimed, ReplyCode, Woken
 from .outage import backoff_seconds, pause_after_error
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ class WakeUp:
 
 class Fetcher:
     """Fetches for the worker ``worker_id`` into ``slots``; ``dispatch(claimed, claimed_at)``
-    starts what it claims and returns what arrived unwanted. In ``burst`` mode it returns once
+    starts what it claims and returns what arrived unwanted; ``regain_lease()`` renews the
+    worker's lease when a claim was refused for want of it. In ``burst`` mode it returns once
     nothing is running and nothing is left to take."""
 
     def __init__(
@@ -65,6 +66,7 @@ class Fetcher:
         worker_id: str,
         stopping: threading.Event,
         *,
+        regain_lease: Callable[[], None],
         burst: bool,
         block_timeout: float,
     ) -> None:
@@ -72,6 +74,7 @@ class Fetcher:
         self._store = store
         self._slots = slots
         self._dispatch = dispatch
+        self._regain_lease = regain_lease
         self._worker_id = worker_id
         self._stopping = stopping
         self._burst = burst
@@ -141,9 +144,14 @@ class Fetcher:
             ask = {t: n for t, n in wanted.items() if self._burst or t not in self._drained or t == popped_type}
         if not ask:
             return []
-        claimed = self._store.claim_jobs(now_ms(), self._worker_id, ask, popped, popped_type)
-        self.take(ask, claimed)
-        return claimed
+        claims = self._store.claim_jobs(now_ms(), self._worker_id, ask, popped, popped_type)
+        if claims.status is ReplyCode.NO_LEASE:  # frozen past its lease: renew it, then claim
+            self._regain_lease()
+            claims = self._store.claim_jobs(now_ms(), self._worker_id, ask, popped, popped_type)
+            if claims.status is ReplyCode.NO_LEASE:  # gone again at once: the next round retries
+                return []
+        self.take(ask, claims.claimed)
+        return claims.claimed
 
     def _wait_for_work(self, wanted: dict[str, int]) -> None:
         """Wait for a wake-up token and claim in the same round trip, until jobs were claimed
@@ -159,9 +167,13 @@ class Fetcher:
                 )
             finally:
                 self._slots.end_wait()
-            claimed = self._settle_woken(woken, token_types.get(woken.popped_key or "", ""), wanted)
+            popped = token_types.get(woken.popped_key or "", "")
+            claimed = self._settle_woken(woken, popped, wanted)
             if woken.error is not None:
                 raise woken.error  # after the jobs it claimed were started: the fetch loop backs off
+            if woken.status is ReplyCode.NO_LEASE:  # frozen past its lease: renew it, claim again
+                self._regain_lease()  # (its token went back: the popped type counts as not drained)
+                claimed = self._claim(self._slots.free(), 0, popped)
             if claimed or self._stopping.is_set() or self._slots.free() != wanted:
                 return
 
@@ -170,8 +182,8 @@ class Fetcher:
         That claim consumed a token for each job it took where it found one, so the token
         BLPOP popped is one too many when that type's claim had found all of its own; it is
         owed back, too, when the claim did not run or stood aside for a wake-up of this
-        worker's. Without the script (NOSCRIPT), claim now, counting the popped token, as a
-        plain wake-up would."""
+        worker's, or claimed nothing for want of a lease. Without the script (NOSCRIPT), claim
+        now, counting the popped token, as a plain wake-up would."""
         if woken.claimed is None and woken.error is None:
             return self._claim(wanted, 1 if popped else 0, popped)
         claimed = woken.claimed or []
@@ -183,7 +195,7 @@ class Fetcher:
 
     @staticmethod
     def _tokens_owed(woken: Woken, popped: str) -> int:
-        if woken.claimed is None or woken.claimed_at == -1:
+        if woken.claimed is None or woken.claimed_at == -1 or woken.status is ReplyCode.NO_LEASE:
             return 1
         got, consumed = woken.counts.get(popped, (0, 0))
         return consumed - max(got - 1, 0)

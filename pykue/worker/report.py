@@ -23,6 +23,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..job import now_ms
+from ..replies import Completion, ReplyCode
 from .execution import Outcome, failure_text
 from .outage import pause_after_error
 from .report_args import report_args
@@ -52,7 +53,8 @@ class _InFlight:
 
 class Reporter:
     """Reports what arrives in ``inbox`` for the worker ``worker_id``. ``refilled(asked,
-    claimed, claimed_at)`` starts the jobs a report claimed for the slots it freed."""
+    claimed, claimed_at)`` starts the jobs a report claimed for the slots it freed;
+    ``regain_lease()`` renews the worker's lease when a refill was refused for want of it."""
 
     def __init__(
         self,
@@ -63,6 +65,7 @@ class Reporter:
         inbox: Inbox,
         worker_id: str,
         refilled: Refilled,
+        regain_lease: Callable[[], None],
     ) -> None:
         self._queue = queue
         self._store = store
@@ -71,6 +74,7 @@ class Reporter:
         self._inbox = inbox
         self._worker_id = worker_id
         self._refilled = refilled
+        self._regain_lease = regain_lease
         self._in_flight: deque[_InFlight] = deque()
         self._thread = threading.Thread(target=self._loop, name="pykue-finisher", daemon=True)
         self.processed = 0
@@ -172,7 +176,8 @@ class Reporter:
             self._in_flight.appendleft(sent)
             self._report_lost()
             return
-        self._settled(sent.outcomes, completion.replies, sent.refill, completion.claimed, sent.claimed_at)
+        refill = self._refill_granted(completion, sent.refill)
+        self._settled(sent.outcomes, completion.replies, refill, completion.claimed, sent.claimed_at)
 
     def _report_lost(self) -> None:
         """Calls whose replies were lost may have run: report them again without their refills
@@ -192,7 +197,7 @@ class Reporter:
         while True:
             try:
                 claimed_at = claimed_at or now_ms()  # not the outcomes' time: after an outage they can be old
-                replies, claimed = self._store_outcomes(outcomes, refill, claimed_at)
+                replies, claimed, refill = self._store_outcomes(outcomes, refill, claimed_at)
                 break
             except redis.RedisError as error:
                 refill, claimed_at = {}, 0  # jobs a lost reply had claimed are requeued as orphans by the upkeep tick
@@ -217,17 +222,30 @@ class Reporter:
 
     def _store_outcomes(
         self, outcomes: list[Outcome], refill: dict[str, int], claimed_at: int = 0
-    ) -> tuple[list[Any], list[Claimed]]:
+    ) -> tuple[list[Any], list[Claimed], dict[str, int]]:
         """One round trip: a single complete_jobs call for the successes (claiming the refill),
-        fail_job per failure. Returns the reply per outcome and the jobs claimed."""
+        fail_job per failure. Returns the reply per outcome, the jobs claimed and the refill
+        they were claimed for."""
         args = report_args(self._queue, outcomes, self._worker_id, refill, claimed_at)
         if not args.failed:
             completion = self._store.complete_jobs(
                 args.now, args.done, args.refill_for, args.refill, args.claimed_at or None
             )
-            return list(completion.replies), completion.claimed
+            return list(completion.replies), completion.claimed, self._refill_granted(completion, refill)
         completion, fail_replies = self._store.complete_and_fail(args.now, args.done, args.failed)
-        return args.merge(list(completion.replies), list(fail_replies)), []
+        return args.merge(list(completion.replies), list(fail_replies)), [], refill
+
+    def _refill_granted(self, completion: Completion, refill: dict[str, int]) -> dict[str, int]:
+        """The refill as asked, or none when it was refused for want of a lease: the lease is
+        renewed, and the slots are freed for the fetch loop to claim (their types are not
+        taken for drained)."""
+        if completion.refill_status is not ReplyCode.NO_LEASE:
+            return refill
+        try:
+            self._regain_lease()
+        except redis.RedisError as error:  # the upkeep tick renews it too
+            self._queue.report_error(error)
+        return {}
 
     def _fail_plainly(self, outcomes: list[Outcome], error: Exception) -> list[Any]:
         """Outcomes that cannot be stored as they are: fail each job with a plain ASCII error,

@@ -27,6 +27,7 @@ from ..exceptions import ConfigurationError, TaskNotFoundError
 from .dispatch import Dispatcher
 from .execution import Executor, failure_text
 from .fetch import Fetcher, WakeUp
+from .lease import Lease
 from .report import Inbox, Reporter
 from .report_line import ReportLine
 from .slots import RunKey, Running, Slots, run_key
@@ -71,6 +72,7 @@ class Worker:
         self._stopping = threading.Event()
         self._finished = threading.Event()
         self._wake_up = WakeUp(queue, self._store, self.id)
+        self.lease = Lease(self._store, self.id, stalled_timeout)
         self.slots = Slots(self.limits, claim_batch, self._stopping, self._wake_up.push)
         self._outcomes: Inbox = queue_module.SimpleQueue()
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
@@ -83,11 +85,14 @@ class Worker:
             dispatcher.dispatch,
             self.id,
             self._stopping,
+            regain_lease=self.lease.regain,
             burst=burst,
             block_timeout=self.block_timeout,
         )
         line = ReportLine(self._store)
-        self.reporter = Reporter(queue, self._store, line, self.slots, self._outcomes, self.id, self.fetcher.take)
+        self.reporter = Reporter(
+            queue, self._store, line, self.slots, self._outcomes, self.id, self.fetcher.take, self.lease.regain
+        )
         self.upkeep = Upkeep(
             queue,
             self._store,
@@ -138,7 +143,10 @@ class Worker:
         return self._stopping.is_set()
 
     def _prepare(self) -> None:
+        """Take the lease before anything claims (a claim without it is refused), and load the
+        claim sent behind each BLPOP."""
         try:
+            self.lease.renew()
             self._store.load_claim_woken()
         except redis.RedisError as error:  # the fetch loop meets the outage and retries
             self.queue.report_error(error)

@@ -14,6 +14,7 @@ import redis
 
 from ..job import Job, now_ms
 from .execution import failure_text
+from .lease import lease_ms
 from .report_args import fail_args
 from .slots import run_key
 from .supervisor import supervisor_gone
@@ -63,7 +64,7 @@ class Upkeep:
         self._measure_clock = measure_clock
         self._abandon = abandon
         self.interval = interval
-        self.lease_ms = int(stalled_timeout * 800)
+        self.lease_ms = lease_ms(stalled_timeout)
         self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
         self.reconcile_every = max(1, int(30 / interval))
         self.orphan_age_ms = int(1000 * max(2 * interval, min(10.0, stalled_timeout / 3)))

@@ -20,8 +20,9 @@ WAKE = "q:pykue:wake:w1"
 
 @pytest.fixture(autouse=True)
 def loaded(client):
-    """The script in Redis, as a worker loads it when it starts."""
+    """The script in Redis, as a worker loads it when it starts, and w1's lease."""
     client.script_load(source("claim_woken"))
+    client.set("q:pykue:worker:w1", 1, px=60_000)
 
 
 def wait_and_claim(queue, wanted, timeout=1.0, offset_ms=0, keys=(EMAIL_TOKENS, WAKE)):

@@ -4,11 +4,11 @@ same call (the slots it frees are claimed again without a round trip of their ow
 from __future__ import annotations
 
 from pykue.job import now_ms
-from tests.helpers import wait_for
+from tests.helpers import claim_as, wait_for
 
 
 def claim_one(queue, worker_id="w1", job_type="email"):
-    [claimed] = queue.scripts.claim_jobs(queue.client, now_ms(), worker_id, {job_type: 1})
+    [claimed] = claim_as(queue, worker_id, {job_type: 1})
     return claimed
 
 
@@ -107,7 +107,7 @@ def test_a_claim_that_meets_a_job_whose_hash_moved_on_drops_it_from_both_inactiv
     client.zadd("q:jobs:email:complete", {member: 0})
     good = queue.create("email", {"n": 2}).save()
     # When a worker claims
-    [(job_id, _, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 2})
+    [(job_id, _, _)] = claim_as(queue, "w1", {"email": 2})
     # Then it took the good job, and the complete one is counted as complete only
     assert job_id == good.id
     assert client.zscore("q:jobs:inactive", member) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pykue import JobNotFoundError, PykueError
-from pykue.job import now_ms
+from tests.helpers import claim_as
 from tests.redis_probe import events, snapshot  # noqa: F401
 
 
@@ -76,7 +76,7 @@ def test_logs_of_an_unknown_job_are_empty(queue):
 def test_a_worker_whose_claim_is_gone_logs_nothing(queue, client):
     # Given a run that lost its claim (its TTL expired and a retry holds the job now)
     queue.create("email").save()
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    [(job_id, claim, _)] = claim_as(queue, "w1", {"email": 1})
     stale, current = queue.get_job(job_id), queue.get_job(job_id)
     stale.claim = claim
     client.hset(f"q:job:{job_id}", "pykue_claim", "w1/1/2")

@@ -9,7 +9,7 @@ import pytest
 
 from pykue import InvalidJobError, JobNotFoundError
 from pykue.job import now_ms
-from tests.helpers import wait_for
+from tests.helpers import claim_as, wait_for
 from tests.redis_probe import events, snapshot, zid  # noqa: F401
 
 
@@ -128,7 +128,7 @@ def test_a_worker_whose_claim_is_gone_writes_nothing(queue, client, events):
 
 def test_the_current_claim_holder_may_write(queue, client):
     queue.create("email").save()
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    [(job_id, claim, _)] = claim_as(queue, "w1", {"email": 1})
     job = queue.get_job(job_id)
     job.claim = claim
 
@@ -139,7 +139,7 @@ def test_the_current_claim_holder_may_write(queue, client):
 
 def test_a_claim_left_behind_when_node_kue_took_the_job_over_does_not_hold(queue, client):
     queue.create("email").save()
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    [(job_id, claim, _)] = claim_as(queue, "w1", {"email": 1})
     stale = queue.get_job(job_id)
     stale.claim = claim
     # Node Kue re-activates the job: it rewrites workerId but knows nothing of pykue_claim

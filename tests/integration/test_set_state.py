@@ -8,6 +8,7 @@ import pytest
 
 from pykue import InvalidStateError, JobNotFoundError, JobState
 from pykue.job import now_ms
+from tests.helpers import claim_as
 from tests.redis_probe import assert_placed, enqueue, events, snapshot, tokens, zid  # noqa: F401
 
 
@@ -144,7 +145,7 @@ def test_heals_a_zid_left_in_several_state_sets(queue, client):
 
 def test_revokes_a_worker_claim(queue, client):
     queue.create("email").save()
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+    [(job_id, claim, _)] = claim_as(queue, "w1", {"email": 1})
     job = queue.get_job(job_id)
 
     job.set_state("active")  # the state it already has: the running worker keeps its claim

@@ -14,7 +14,9 @@ WID = "pykue:host:1:abcdef"
 
 @pytest.fixture
 def store(queue):
-    return queue.store.for_worker()
+    store = queue.store.for_worker()
+    store.renew_lease(WID, now_ms(), 60_000)  # a live worker's: claims need it
+    return store
 
 
 def test_the_queue_store_reads_what_jobs_wrote(queue, client):
@@ -36,7 +38,7 @@ def test_the_queue_store_reads_what_jobs_wrote(queue, client):
 
 def test_a_claim_completed_and_refilled_through_the_worker_store(queue, store, client):
     first, second = queue.create("email").save(), queue.create("email").save()
-    [claimed] = store.claim_jobs(now_ms(), WID, {"email": 1})
+    [claimed] = store.claim_jobs(now_ms(), WID, {"email": 1}).claimed
     assert claimed.id == first.id and client.hget(f"q:job:{first.id}", "state") == "active"
     completion = store.complete_jobs(now_ms(), [(claimed.id, claimed.claim, '"ok"')], WID, {"email": 1})
     assert completion.replies == [ReplyCode.DONE]
@@ -47,7 +49,7 @@ def test_a_claim_completed_and_refilled_through_the_worker_store(queue, store, c
 
 def test_completions_in_flight_on_a_held_connection(queue, store):
     jobs = [queue.create("email").save() for _ in range(4)]
-    claimed = store.claim_jobs(now_ms(), WID, {"email": 4})
+    claimed = store.claim_jobs(now_ms(), WID, {"email": 4}).claimed
     line = store.calls_in_flight()
     try:
         for batch in (claimed[:2], claimed[2:]):
@@ -65,7 +67,7 @@ def test_completions_in_flight_on_a_held_connection(queue, store):
 
 def test_failures_and_successes_in_one_round_trip(queue, store, client):
     ok, bad = queue.create("email").save(), queue.create("email").attempts(2).save()
-    a, b = store.claim_jobs(now_ms(), WID, {"email": 2})
+    a, b = store.claim_jobs(now_ms(), WID, {"email": 2}).claimed
     failure = Failure(b.id, b.claim, now_ms(), "Error: no", "Error: no", '"no"', 0)
     completion, fail_replies = store.complete_and_fail(now_ms(), [(a.id, a.claim, "")], [failure])
     assert completion.replies == [1] and fail_replies == [2]  # one attempt left: requeued at once
@@ -87,7 +89,7 @@ def test_upkeep_wake_ups_and_tokens(queue, store, client):
     assert client.llen(queue.keys.wake(WID)) == 2
     woken = store.wait_and_claim(["sms"], 0.1, WID, 0, {"sms": 1})
     assert woken.popped_key == queue.keys.wake(WID) and woken.claimed == [] and woken.claimed_at == -1
-    [(job_id, claim, _)] = store.claim_jobs(now_ms(), WID, {"email": 1})
+    [(job_id, claim, _)] = store.claim_jobs(now_ms(), WID, {"email": 1}).claimed
     assert store.claims([job_id, 99]) == [claim, None]
     assert store.job_fields(job_id)["pykue_claim"] == claim
     store.forget_worker(WID)

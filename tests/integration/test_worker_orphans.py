@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from pykue.job import now_ms
 from pykue.worker import Worker
-from tests.helpers import wait_for
+from tests.helpers import claim_as, wait_for
 
 
 def test_a_job_claimed_for_this_worker_but_never_received_is_requeued_and_run(queue, client):
@@ -21,7 +20,7 @@ def test_a_job_claimed_for_this_worker_but_never_received_is_requeued_and_run(qu
     send.delay(to="tj")
     worker = Worker(queue, promote_interval=0.05, stalled_timeout=1.5)
     # Given: the claim ran in Redis for this worker, but its reply was lost.
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), worker.id, {"email": 1})
+    [(job_id, claim, _)] = claim_as(queue, worker.id, {"email": 1})
     assert client.hget(f"q:job:{job_id}", "state") == "active"
 
     thread = threading.Thread(target=worker.run)

@@ -13,7 +13,7 @@ import pytest
 
 import pykue
 from pykue.job import now_ms
-from tests.helpers import wait_for
+from tests.helpers import claim_as, wait_for
 from tests.workerapp.support import EventLog, runs
 
 EARLY_MS, LATE_MS = 15, 200
@@ -323,8 +323,9 @@ def test_an_async_task_past_its_ttl_is_cancelled(app_queue, client, workers, cap
 
 
 def claim_for_a_dead_worker(queue, job_type):
-    """Claim a job as a worker process that has no lease (it died right after claiming)."""
-    [(job_id, claim, _)] = queue.scripts.claim_jobs(queue.client, now_ms(), "pykue:gone:1:dead00", {job_type: 1})
+    """Claim a job as a worker process that then died (its lease is gone)."""
+    [(job_id, claim, _)] = claim_as(queue, "pykue:gone:1:dead00", {job_type: 1})
+    queue.client.delete(queue.keys.worker_lease("pykue:gone:1:dead00"))
     return job_id
 
 

@@ -2,3 +2,8 @@
 local function renew_lease(key, now, ms)
   if key ~= "" then redis.call("SET", key, now, "PX", ms) end
 end
+-- Nothing is claimed for a worker without a lease (ReplyCode.NO_LEASE): other workers
+-- recover its jobs as stalled, so a claim run for it while it is frozen (the one queued
+-- behind its BLPOP) would only make them stall again. The worker renews it when told so.
+local NO_LEASE = -2
+local function holds_lease(key) return redis.call("EXISTS", key) == 1 end
