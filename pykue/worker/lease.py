@@ -46,8 +46,8 @@ class Lease:
             self._regained_at = time.monotonic()
         if not quiet:
             log.warning(
-                "worker %s had lost its lease (the process was paused longer than %.1f s?): "
-                "renewed it; jobs recovered from it meanwhile run again",
+                "worker %s lost its lease (the process was paused longer than %.1f s, or Redis was "
+                "down when it started): renewed it; jobs recovered from it meanwhile run again",
                 self._worker_id,
                 self.ms / 1000,
             )
