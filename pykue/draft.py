@@ -33,13 +33,16 @@ def _stored_field(name: str) -> Any:
 class JobDraft(OptionMethods):
     """What ``queue.create`` returns: a job's type, data and options, until ``save()``."""
 
+    _job: Job | None = None  # the job it was saved as
+    _listeners: list[tuple[str, Callable[..., Any]]] | tuple[()] = ()  # job.on(...) before saving
+
     def __init__(self, queue: DraftQueue[JobDraft, Job], type: str, data: Any = None) -> None:
         self.queue = queue
         self.type = check_type(type)
         self._data: Any = {} if data is None else data
-        self._options = Options(queue.job_events)
-        self._listeners: list[tuple[str, Callable[..., Any]]] = []
-        self._job: Job | None = None
+        self._options = options = Options()
+        if not queue.job_events:
+            options.events = False
 
     @property
     def data(self) -> Any:
@@ -126,7 +129,7 @@ class JobDraft(OptionMethods):
     def stored(self, job_id: int, fields: dict[str, str]) -> Job:
         """The job this draft became once saved as ``fields``; its listeners start hearing it."""
         self._job = Job(self.queue, job_id, self.type, self._data, self._options, fields)
-        if self.hears_own_events:
+        if self._listeners and self._options.events:
             self.queue.events.on_new_job(job_id, self._listeners)
         return self._job
 
@@ -178,7 +181,7 @@ class JobDraft(OptionMethods):
             self._job.on(event, fn)
         else:
             check_listener(event, fn)
-            self._listeners.append((event, fn))
+            self._listeners = [*self._listeners, (event, fn)]
         return self
 
     def wait(self, timeout: float | None = None) -> Any:

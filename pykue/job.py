@@ -44,7 +44,9 @@ class Job(OptionMethods):
     @classmethod
     def from_hash(cls, queue: JobQueue, job_id: int, fields: dict[str, str]) -> Job:
         """The job a hash read from Redis holds (a stored type is text Redis took: no check)."""
-        job = cls(queue, int(job_id), fields.get("type", "?"), {}, Options(queue.job_events), {})
+        options = Options()
+        options.events = queue.job_events
+        job = cls(queue, int(job_id), fields.get("type", "?"), {}, options, {})
         job._load(fields)
         return job
 

@@ -21,19 +21,17 @@ MISSING: Any = object()
 
 
 class Options:
-    """The values the fluent methods set; ``events`` is Kue's ``jobEvents`` (not stored)."""
+    """The values the fluent methods set; ``events`` is Kue's ``jobEvents`` (not stored).
+    Unset options read the class defaults (a draft per enqueue: making one stays cheap)."""
 
-    __slots__ = ("priority", "max_attempts", "backoff", "delay", "ttl", "remove_on_complete", "search_keys", "events")
-
-    def __init__(self, events: bool) -> None:
-        self.priority = 0
-        self.max_attempts = 1
-        self.backoff: Any = None
-        self.delay: int | None = None
-        self.ttl: int | None = None
-        self.remove_on_complete = False
-        self.search_keys: list[str] | None = None
-        self.events = events
+    priority: int = 0
+    max_attempts: int = 1
+    backoff: Any = None
+    delay: int | None = None
+    ttl: int | None = None
+    remove_on_complete: bool = False
+    search_keys: list[str] | None = None
+    events: bool = True
 
 
 class OptionMethods:

@@ -34,17 +34,6 @@ class TestMode:
     def clear(self) -> None:
         self.jobs.clear()
 
-    @property
-    def writes(self) -> bool:
-        """Whether saved jobs reach Redis (always, unless recording without ``process``)."""
-        return not self.active or self.process
-
-    def keep(self, jobs: list[Job]) -> list[Job]:
-        """Record jobs saved for real while active (``process=True``)."""
-        if self.active:
-            self.jobs.extend(jobs)
-        return jobs
-
     def record(self, drafts: list[JobDraft]) -> list[Job]:
         """Keep the drafts as jobs that never reach Redis, with Kue's ids (lodash.uniqueId():
         a string counter)."""
