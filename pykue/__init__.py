@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .context import current_job
+from .draft import JobDraft
 from .exceptions import (
     ConfigurationError,
     InvalidJobError,
@@ -12,7 +13,8 @@ from .exceptions import (
     PykueError,
     TaskNotFoundError,
 )
-from .job import Attempts, Job
+from .job import Job
+from .job_hash import Attempts
 from .queue import Queue
 from .states import PRIORITIES, JobState
 from .task import Task
@@ -25,6 +27,7 @@ __all__ = [
     "InvalidJobError",
     "InvalidStateError",
     "Job",
+    "JobDraft",
     "JobFailedError",
     "JobNotFoundError",
     "JobState",

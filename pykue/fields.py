@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 from typing import Any, TypeGuard
 
 from .exceptions import InvalidJobError
+from .job_hash import dumps
 
 JS_MAX_SAFE_INTEGER = 2**53 - 1  # the largest integer JavaScript (Kue) and Lua hold exactly
 MAX_ATTEMPTS = JS_MAX_SAFE_INTEGER
@@ -119,3 +121,52 @@ def check_search_keys(keys: Any) -> list[str]:
     if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
         raise InvalidJobError("search_keys", keys, "expected a list of strings")
     return list(keys)
+
+
+def check_json(field: str, value: Any) -> str:
+    """``value`` as the JSON text a hash field holds (e.g. progress data)."""
+    try:
+        text = dumps(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidJobError(field, value, f"not JSON-serialisable ({error})") from None
+    except RecursionError:
+        raise InvalidJobError(field, value, "nested too deeply to serialise") from None
+    if not encodes_utf8(text):
+        raise InvalidJobError(field, value, "not valid UTF-8 text (it holds a lone surrogate)")
+    return text
+
+
+def progress_percent(done: Any, total: Any) -> int:
+    for name, value in (("progress", done), ("progress total", total)):
+        if not is_finite(value):
+            raise InvalidJobError(name, value, "expected a finite number")
+    if total == 0:
+        return 0
+    try:
+        percent = done * 100 / total
+    except OverflowError:  # int / int beyond a float
+        percent = math.inf
+    if not math.isfinite(percent):
+        raise InvalidJobError("progress", done, "done * 100 / total is too large for a number")
+    return min(100, int(percent))  # Kue: min(100, x | 0), no lower clamp
+
+
+def kue_int(field: str, value: Any) -> int:
+    """Kue's ``parseInt`` of an option: "3", "3.7" and 3.7 are 3; anything else is refused."""
+    match = re.match(r"\s*([+-]?[0-9]{1,16})", value) if isinstance(value, str) else None
+    if match:  # ASCII digits only, as parseInt; a longer run would exceed MAX_ATTEMPTS anyway
+        return int(match.group(1))
+    if is_finite(value):
+        return int(value)
+    raise InvalidJobError(field, value, "expected an integer")
+
+
+def kue_number(field: str, value: Any) -> Any:
+    """Options reach Kue through JavaScript, where "5000" is as good as 5000."""
+    if not isinstance(value, str):
+        return value
+    try:
+        number = float(value)
+    except ValueError:
+        raise InvalidJobError(field, value, "expected a number of milliseconds") from None
+    return int(number) if number.is_integer() else number

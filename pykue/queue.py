@@ -10,18 +10,20 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import redis
 
 from . import search as search_index
 from .connection import RedisSpec, connect
+from .draft import JobDraft
 from .events import EventHub, check_listener
 from .exceptions import InvalidJobError, JobNotFoundError
-from .fields import check_count, check_list, check_prefix, check_seconds, check_text
-from .job import Job, check_type, now_ms
+from .fields import check_count, check_list, check_prefix, check_seconds, check_text, check_type
+from .job import Job
 from .keys import Keys
+from .saving import save_drafts
 from .scripts import Scripts
 from .states import check_state
 from .store import Store
@@ -58,52 +60,27 @@ class Queue:
 
     # -- creating -------------------------------------------------------------------------------
 
-    def create(self, type: str, data: Any = None) -> Job:
-        """An unsaved job; chain its options, then ``save()``."""
-        return Job(self, type, data)
+    def create(self, type: str, data: Any = None) -> JobDraft:
+        """A job to build: chain its options, then ``save()``, which returns the stored Job."""
+        return JobDraft(self, type, data)
 
     create_job = create
 
-    def create_many(self, jobs: Iterable[Job | tuple[str, Any]]) -> list[Job]:
+    def create_many(self, jobs: Iterable[JobDraft | tuple[str, Any]]) -> list[Job]:
         """Save many jobs in one round trip, in order; each one is still atomic on its own."""
         items = check_list("jobs", jobs, "a list of Jobs or (type, data) pairs")
-        return self.save_jobs([self._as_job(item) for item in items])
+        return self.save_jobs([self._as_draft(item) for item in items])
 
-    def _as_job(self, item: Any) -> Job:
-        if isinstance(item, Job):
-            return item
+    def _as_draft(self, item: Any) -> JobDraft | Job:
+        if isinstance(item, (JobDraft, Job)):
+            return item  # a Job is refused by save_jobs, as already saved
         if not isinstance(item, (tuple, list)) or not 1 <= len(item) <= 2:
             raise InvalidJobError("job", item, "expected a Job or a (type, data) pair")
-        return Job(self, *item)
+        return JobDraft(self, *item)
 
-    def save_jobs(self, jobs: list[Job]) -> list[Job]:
-        if any(job.id is not None for job in jobs):
-            raise InvalidJobError("job", [j.id for j in jobs if j.id is not None], "already saved")
-        encoded = [job.encode() for job in jobs]  # validates every job before any write
-        if self.test_mode.active:
-            kept = [(job, args) for job, args in zip(jobs, encoded) if not self.test_mode.record(job)]
-            to_store, encoded = [job for job, _ in kept], [args for _, args in kept]
-        else:
-            to_store = jobs
-        if not to_store:
-            return jobs
-        if any(job._listeners and job._events for job in to_store):
-            self.events.ensure_subscribed()
-        now = now_ms()
-        stored: list[dict[str, str]] = []
-
-        def describe() -> None:  # the stored hashes, made while Redis writes them
-            stored[:] = [Job.stored_fields(args, now) for args in encoded]
-
-        if len(encoded) == 1:
-            ids = self.store.save_jobs(now, encoded)
-            describe()
-        else:
-            chunks = [encoded[start : start + SAVE_CHUNK] for start in range(0, len(encoded), SAVE_CHUNK)]
-            ids = self.store.save_job_chunks(now, chunks, describe)
-        for job, job_id, fields in zip(to_store, ids, stored, strict=True):
-            job._saved(job_id, fields)
-        return jobs
+    def save_jobs(self, jobs: Sequence[JobDraft | Job]) -> list[Job]:
+        """Save drafts in order (see ``create_many``); returns the stored jobs."""
+        return save_drafts(self.store, self.events, self.test_mode, jobs, SAVE_CHUNK)
 
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:
         return search_index.index_words(data, search_keys) if self.search_enabled else []
@@ -252,7 +229,7 @@ class Queue:
             if not isinstance(value, int) or isinstance(value, bool) or not -(2**63) <= value < 2**63:
                 raise InvalidJobError(name, value, "expected an integer rank (negative: from the end)")
         ids = self.store.ranked_ids(start, stop, state, type)
-        jobs = sorted(self.get_jobs(ids), key=lambda job: job.id or 0)
+        jobs = sorted(self.get_jobs(ids), key=lambda job: job.id)
         return jobs[::-1] if order == "desc" else jobs
 
     def types(self) -> list[str]:

@@ -32,6 +32,7 @@ from .interfaces import TaskQueue
 from .states import priority_value
 
 if TYPE_CHECKING:
+    from .draft import JobDraft
     from .job import Job
 
 R = TypeVar("R")
@@ -66,7 +67,7 @@ class TaskOptions:
 
 @dataclass
 class Task(Generic[R]):
-    queue: TaskQueue[Job]
+    queue: TaskQueue[JobDraft, Job]
     fn: Callable[..., R]
     type: str
     concurrency: int = 1
@@ -106,8 +107,8 @@ class Task(Generic[R]):
             raise InvalidJobError("option", sorted(unknown), f"expected some of {known}")
         return replace(self, options=replace(self.options, **options).validate())
 
-    def build(self, *args: Any, **kwargs: Any) -> Job:
-        """The unsaved job that ``delay`` would save."""
+    def build(self, *args: Any, **kwargs: Any) -> JobDraft:
+        """The draft that ``delay`` would save."""
         data = dict(kwargs)
         if args:
             data["args"] = list(args)
@@ -138,7 +139,7 @@ class Task(Generic[R]):
 
     def delay_many(self, calls: Iterable[dict[str, Any] | tuple[tuple[Any, ...], dict[str, Any]]]) -> list[Job]:
         """Save many jobs in one round trip: each call is a kwargs dict or an (args, kwargs) pair."""
-        jobs = []
+        jobs: list[JobDraft] = []
         for call in check_list("calls", calls, "a list of kwargs dicts or (args, kwargs) pairs"):
             args, kwargs = _call_arguments(call)
             jobs.append(self.build(*args, **kwargs))

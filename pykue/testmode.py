@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING
 from .interfaces import JobQueue
 
 if TYPE_CHECKING:
+    from .draft import JobDraft
     from .job import Job
 
 
 class TestMode:
     __test__ = False  # not a pytest class
 
-    def __init__(self, queue: JobQueue[Job]) -> None:
+    def __init__(self, queue: JobQueue) -> None:
         self.queue = queue
         self.jobs: list[Job] = []
         self.active = False
@@ -33,11 +34,9 @@ class TestMode:
     def clear(self) -> None:
         self.jobs.clear()
 
-    def record(self, job: Job) -> bool:
-        """Keep the job; True when it must not reach Redis."""
-        self.jobs.append(job)
-        if self.process:
-            return False
-        job.id = str(next(self._ids))  # type: ignore[assignment]  # Kue's lodash.uniqueId(): a string counter
-        job.test_only = True  # never in Redis: its own Redis operations refuse to run
-        return True
+    def record(self, drafts: list[JobDraft]) -> list[Job]:
+        """Keep the drafts as jobs that never reach Redis, with Kue's ids (lodash.uniqueId():
+        a string counter)."""
+        jobs = [draft.recorded(str(next(self._ids))) for draft in drafts]
+        self.jobs.extend(jobs)
+        return jobs

@@ -17,7 +17,7 @@ from typing import Any
 
 from werkzeug.routing import BaseConverter
 
-from ..job import encodes_utf8
+from ..fields import encodes_utf8
 
 _JS_INT = re.compile(r"\s*([+-]?)([0-9]+)")
 #: parseInt reads longer digit runs as Infinity (JavaScript's largest number has 309 digits).

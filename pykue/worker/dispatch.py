@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..job import Job, now_ms
+from ..job import Job
+from ..job_hash import now_ms
 from ..scripts import Claimed
 from .execution import Outcome, failure_text, json_error
 from .job_context import WorkerContext

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..context import reset_current_job, set_current_job
-from ..job import dumps, encodes_utf8
+from ..fields import encodes_utf8
+from ..job_hash import dumps
 
 if TYPE_CHECKING:
     from ..job import Job

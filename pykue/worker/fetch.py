@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from ..job import now_ms
+from ..job_hash import now_ms
 from ..replies import Claimed, ReplyCode, Woken
 from .outage import backoff_seconds, pause_after_error
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import redis
 from redis.exceptions import NoScriptError
 
-from ..job import now_ms
+from ..job_hash import now_ms
 from ..replies import Completion, ReplyCode
 from .execution import Outcome, failure_text
 from .outage import pause_after_error

@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from ..backoff import decode_backoff, kue_delay, strategy_delay
-from ..job import dumps
+from ..job_hash import dumps
 from ..worker_store import Failure
 from .slots import run_key
 
@@ -78,7 +78,7 @@ def retry_delay(queue: Queue, job: Job) -> int:
     if made + 1 >= maximum:
         return 0  # this failure is the last: no strategy is asked for a delay nobody waits
     attempts = made + 1
-    stored = decode_backoff(job._hash.get("backoff"))
+    stored = decode_backoff(job.stored_field("backoff"))
     task = queue.tasks.get(job.type)  # the tick hands this worker jobs of any type
     strategy = task.backoff_strategy if task is not None and stored is None else None  # a job's own wins
     try:

@@ -29,15 +29,12 @@ log = logging.getLogger("pykue.worker")
 
 
 # A run's key, (job id, claim): a job retried at once can start again before its last run is
-# released. Job.id is optional (an unsaved job has none), but a job that runs always has one.
-RunKey = tuple[int | None, str]
+# released.
+RunKey = tuple[int, str]
 
 
-def run_key(job: Job) -> tuple[int, str]:
-    """A run's key with the id it surely has, for calls that need it."""
-    job_id = job.id
-    assert job_id is not None
-    return job_id, job.claim
+def run_key(job: Job) -> RunKey:
+    return job.id, job.claim
 
 
 @dataclass

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import redis
 
-from ..job import Job, now_ms
+from ..job import Job
+from ..job_hash import now_ms
 from .execution import failure_text
 from .lease import lease_ms
 from .report_args import fail_args
