@@ -1,6 +1,6 @@
 """Reading Redis from the outside in tests of the core: key snapshots, Kue's indexes, events.
 
-Nothing here uses pykue to check pykue: keys are spelled out from kue-reference.md section 1,
+Nothing here uses pykue to check pykue: keys are spelled out as Kue's lib/queue/job.js writes them,
 and events are read by a plain redis-py pubsub on ``<prefix>:events``.
 """
 

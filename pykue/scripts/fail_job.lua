@@ -1,7 +1,7 @@
 --[[ A failed attempt, only if the given claim still holds. Stores the error, logs its
   summary, publishes `error`, counts the attempt, then either schedules the retry (delayed
   with the backoff delay, or inactive at once) and publishes `failed attempt`, or fails the
-  job for good and publishes `failed` (Kue's events and order, section 4.2).
+  job for good and publishes `failed` (Kue's events and order: lib/queue/worker.js).
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] its log, KEYS[4] events channel,
   KEYS[5] this minute's failed counter (of ARGV[3]), KEYS[6..10] the five state sets
   Derived from the prefix: the job's type's sets and token list.

@@ -1,4 +1,4 @@
-"""Kue 0.11's JSON API, route for route (kue-reference.md section 7).
+"""Kue 0.11's JSON API, route for route (Kue's lib/http/routes/json.js).
 
 Kue's clients read errors as ``200 {"error": ...}`` on every route but ``POST /job``, so
 those status codes stay. What pykue changes is what Kue got wrong: invalid states and

@@ -15,7 +15,7 @@ from tests.redis_probe import events  # noqa: F401
 
 
 def kue_publishes(client, job_id, event, *args):
-    """What a Node Kue process puts on the wire (reference section 4.1)."""
+    """What a Node Kue process puts on the wire (exports.emit in Kue's lib/queue/events.js)."""
     client.publish("q:events", json.dumps({"id": job_id, "event": event, "args": [event, *args]}))
 
 

@@ -1,7 +1,7 @@
 """pykue and real Node Kue 0.11.6 sharing one Redis: each reads what the other wrote.
 
 Node Kue runs through the harness in ``tests/kue_node.py``. What must hold is what
-kue-reference.md promises: the same job hash, indexes, JSON shape and event messages, so
+docs/compatibility.md promises: the same job hash, indexes, JSON shape and event messages, so
 either side can be the producer, the reader or the listener.
 """
 
@@ -436,8 +436,9 @@ def test_pykue_listeners_receive_kues_events(kue_node, pykue_queue):
 
 # --- the same call on both sides stores the same thing -----------------------------------------------
 
-# job.log(...) arguments, JSON-able so Node gets the same values (reference 2 and 9: Kue stores
-# util.format's rendering, or util.inspect's when the first argument is not a string).
+# job.log(...) arguments, JSON-able so Node gets the same values (Job.prototype.log in Kue's
+# lib/queue/job.js stores util.format's rendering, or util.inspect's when the first argument is
+# not a string).
 LOG_CALLS = [
     ["plain line"],
     ["hi %s", "tj"],

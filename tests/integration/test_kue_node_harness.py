@@ -1,4 +1,5 @@
-"""The Node Kue harness itself, checked against kue-reference.md sections 1, 2 and 4.
+"""The Node Kue harness itself, checked against Kue's source: the keys and job hash of
+lib/queue/job.js and the event messages of lib/queue/events.js.
 
 These tests involve no pykue code: real Kue writes to the private redis-server and we read
 the raw keys. If they fail, the interop tests built on the harness cannot be trusted.
@@ -17,7 +18,7 @@ from tests.kue_node import kue_node, kue_node_modules  # noqa: F401  (pytest fix
 
 pytestmark = pytest.mark.node
 
-# toJSON's key order (reference section 2); keys whose value is undefined are left out.
+# Job.prototype.toJSON's key order (Kue's lib/queue/job.js); keys whose value is undefined are left out.
 TO_JSON_ORDER = [
     "id",
     "type",
@@ -50,7 +51,7 @@ def assert_recent_ms(value: str, before: int) -> None:
     assert before - 5 <= int(value) <= now_ms() + 5
 
 
-def test_a_kue_job_hash_has_exactly_the_reference_fields(kue_node, client):
+def test_a_kue_job_hash_has_exactly_kues_fields(kue_node, client):
     # Given Kue saves a job with every option a producer usually sets
     before = now_ms()
     [job_id] = kue_node.create_jobs(
@@ -67,7 +68,7 @@ def test_a_kue_job_hash_has_exactly_the_reference_fields(kue_node, client):
         ]
     )
 
-    # Then the hash holds section 2's fields, encoded as Kue encodes them
+    # Then the hash holds the fields Kue's Job.prototype.save writes, encoded as Kue encodes them
     assert job_id == 1
     job = client.hgetall("q:job:1")
     assert set(job) == {
@@ -96,7 +97,7 @@ def test_a_kue_job_hash_has_exactly_the_reference_fields(kue_node, client):
     assert job["promote_at"] == job["created_at"]
     assert int(job["updated_at"]) >= int(job["created_at"])
 
-    # And the indexes of section 1.2: zid members, priority scores, one wake-up token
+    # And Kue's indexes (Job.prototype.state): zid members, priority scores, one wake-up token
     assert client.get("q:ids") == "1"
     assert client.smembers("q:job:types") == {"email"}
     for key in ("q:jobs", "q:jobs:inactive", "q:jobs:email:inactive"):
@@ -132,7 +133,7 @@ def test_zids_keep_fifo_order_past_nine(kue_node, client):
     assert client.zrange("q:jobs:email:inactive", 0, -1) == [f"01|{n}" for n in range(1, 10)] + ["02|10"]
 
 
-def test_kue_reads_a_job_back_in_the_reference_to_json_shape(kue_node):
+def test_kue_reads_a_job_back_in_kues_to_json_shape(kue_node):
     [job_id] = kue_node.create_jobs(
         [
             {
@@ -219,7 +220,8 @@ def test_a_kue_worker_completes_a_job_and_reports_progress_logs_and_events(kue_n
     assert client.lrange(f"q:job:{job_id}:log", 0, -1) == ["sending to tj"]
 
     # The creator's `enqueue` travels on another Kue connection and may reach the worker after
-    # it stopped listening (reference 1.3), so only the worker's own ordered messages count.
+    # it stopped listening (Kue publishes on lib/redis.js's shared client, not the job's), so only
+    # the worker's own ordered messages count.
     events = [(e["event"], e["args"]) for e in result["events"]]
     assert [event for event in events if event[0] != "job enqueue"] == [
         ("job start", [job_id, "email", None]),
@@ -229,7 +231,7 @@ def test_a_kue_worker_completes_a_job_and_reports_progress_logs_and_events(kue_n
     ]
 
 
-def test_a_kue_worker_retries_then_fails_with_the_reference_events(kue_node, client):
+def test_a_kue_worker_retries_then_fails_with_kues_events(kue_node, client):
     with kue_node.start_worker(["email"], max_jobs=1) as worker:
         [job_id] = kue_node.create_jobs(
             [
@@ -258,7 +260,7 @@ def test_the_events_listener_decodes_a_raw_kue_message(kue_node, client):
     # Given a listener that Kue has subscribed
     listener = kue_node.start_events(count=1, events=["job complete"])
 
-    # When a message in section 4.1's format is published by anyone
+    # When a message in Kue's format (exports.emit in lib/queue/events.js) is published by anyone
     client.publish("q:events", json.dumps({"id": 7, "event": "complete", "args": ["complete", {"x": 1}, None]}))
 
     # Then Kue's queue-level listener got (id, result, null)

@@ -1,6 +1,6 @@
 """Kue's JSON API served by pykue's dashboard, route by route, against a real redis-server.
 
-Kue's own shapes come from kue-reference.md section 7 and, where Node is at hand, from
+Kue's own shapes come from Kue's lib/http/routes/json.js and, where Node is at hand, from
 Node Kue itself reading the same Redis (``tests/kue_node.py``).
 """
 

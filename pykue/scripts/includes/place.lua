@@ -1,6 +1,6 @@
 --- @include "keys"
 --- @include "zid"
--- Kue's score of a job in the global set of `state` (section 1.2 of the reference).
+-- Kue's score of a job in the global set of `state` (Job.prototype.state in Kue's lib/queue/job.js).
 local function state_score(state, priority, promote_at, ttl, now)
   if state == "delayed" then return tonumber(promote_at) or now end
   if state == "active" then
