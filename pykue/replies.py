@@ -58,6 +58,7 @@ class Tick(NamedTuple):
     stalled: list[tuple[int, str]]
     paused: set[str]
     mine: list[tuple[int, str]]
+    lease_lapsed: bool = False  # the worker's lease key was missing until this tick renewed it
 
 
 def parse_claimed(flat: list[Any]) -> list[Claimed]:
@@ -83,8 +84,8 @@ def parse_completion(reply: list[Any]) -> Completion:
 
 
 def parse_tick(reply: list[Any]) -> Tick:
-    promoted, expired, stalled, paused, mine = reply
-    return Tick(int(promoted), _pairs(expired), _pairs(stalled), set(paused), _pairs(mine))
+    promoted, expired, stalled, paused, mine, lapsed = reply
+    return Tick(int(promoted), _pairs(expired), _pairs(stalled), set(paused), _pairs(mine), lapsed == 1)
 
 
 def parse_woken(popped: Any, reply: Any) -> Woken:

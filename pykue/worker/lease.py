@@ -3,7 +3,9 @@ leaves the jobs it claimed alone, and the claim scripts claim for it; without it
 nothing (``ReplyCode.NO_LEASE``). The upkeep tick renews it every interval. A process frozen
 longer than the lease (SIGSTOP, a long GC pause, a laptop asleep) loses it, and other workers
 requeue its jobs: the first thread that hears of it (a refused claim) renews it at once, then
-claims again; the jobs it still runs whose claims nobody took complete as usual."""
+claims again; the jobs it still runs whose claims nobody took complete as usual. No claim may
+be refused at all (the upkeep's renewal can reach Redis first), so the tick also says when it
+found the key missing: either way the operator reads one line."""
 
 from __future__ import annotations
 
@@ -32,18 +34,23 @@ class Lease:
         self._worker_id = worker_id
         self.ms = lease_ms(stalled_timeout)
         self._lock = threading.Lock()
-        self._regained_at = -float("inf")
+        self._reported_at = -float("inf")
 
     def renew(self) -> None:
         self._store.renew_lease(self._worker_id, now_ms(), self.ms)
 
     def regain(self) -> None:
-        """A claim was refused for want of the lease: renew it now (the fetch loop and the
-        reporter may both hear of it; one line is logged per lease period)."""
+        """A claim was refused for want of the lease: renew it now, and say it had lapsed."""
         self.renew()
+        self.lapsed()
+
+    def lapsed(self) -> None:
+        """Tell the operator the lease had lapsed (it is renewed by now). The fetch loop, the
+        reporter and the upkeep tick may all learn of the same lapse, in any order: one line
+        is logged per lease period."""
         with self._lock:
-            quiet = time.monotonic() - self._regained_at < self.ms / 1000
-            self._regained_at = time.monotonic()
+            quiet = time.monotonic() - self._reported_at < self.ms / 1000
+            self._reported_at = time.monotonic()
         if not quiet:
             log.warning(
                 "worker %s lost its lease (the process was paused longer than %.1f s, or Redis was "

@@ -103,6 +103,7 @@ class Worker:
             stop=self.stop,
             measure_clock=self.fetcher.measure_clock,
             abandon=self._abandon,
+            lease_lapsed=self.lease.lapsed,
             interval=promote_interval,
             stalled_timeout=stalled_timeout,
         )

@@ -34,7 +34,8 @@ class Upkeep:
     """Ticks every ``interval`` seconds for the worker ``worker_id`` of ``types``, following
     pauses into ``slots``. ``stop()`` stops the worker (its supervisor is gone),
     ``measure_clock()`` measures its clock against Redis's, ``abandon(job_id, claim)`` gives
-    up on a job it runs whose claim was failed here or taken away elsewhere."""
+    up on a job it runs whose claim was failed here or taken away elsewhere, ``lease_lapsed()``
+    reports that the tick found the worker's lease gone (and renewed it)."""
 
     def __init__(
         self,
@@ -48,6 +49,7 @@ class Upkeep:
         stop: Callable[[], None],
         measure_clock: Callable[[], None],
         abandon: Callable[[int, str], None],
+        lease_lapsed: Callable[[], None],
         interval: float,
         stalled_timeout: float,
     ) -> None:
@@ -64,6 +66,7 @@ class Upkeep:
         self._stop_worker = stop
         self._measure_clock = measure_clock
         self._abandon = abandon
+        self._lease_lapsed = lease_lapsed
         self.interval = interval
         self.lease_ms = lease_ms(stalled_timeout)
         self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
@@ -109,6 +112,8 @@ class Upkeep:
         tick = self._store.tick(
             now_ms(), 1000, self._worker_id, self.lease_ms, self.ticks % self.stalled_every == 0, reconcile
         )
+        if tick.lease_lapsed:
+            self._lease_lapsed()
         if tick.promoted:
             log.debug("promoted %d delayed jobs", tick.promoted)
         self._slots.set_paused(tick.paused)

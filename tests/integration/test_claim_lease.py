@@ -134,3 +134,35 @@ def test_a_worker_that_lost_its_lease_renews_it_and_runs_the_job(queue, client, 
     finally:
         worker.stop(1)
         thread.join(10)
+
+
+def test_the_upkeep_tick_says_when_it_found_the_lease_gone(queue, client):
+    store = queue.store.for_worker()
+    tick = store.tick(now_ms(), 100, WID, 5_000, False, [])
+    assert tick.lease_lapsed and client.pttl(queue.keys.worker_lease(WID)) > 0  # missing: lapsed, renewed
+    assert not store.tick(now_ms(), 100, WID, 5_000, False, []).lease_lapsed
+
+
+def test_a_worker_whose_lease_lapsed_with_no_claim_refused_says_so_once(queue, client, caplog):
+    # Given an idle worker (nothing to claim, so no claim of its is ever refused), ticking often
+    @queue.task("email")
+    def send():
+        pass
+
+    worker = Worker(queue, promote_interval=0.05, stalled_timeout=30, block_timeout=5)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        wait_for(lambda: worker.slots.fetch_blocked, 5, message="the worker to wait for tokens")
+        caplog.set_level(logging.WARNING, "pykue.worker")
+        # When its lease is gone (as after a freeze the upkeep's renewal outran every claim)
+        client.delete(queue.keys.worker_lease(worker.id))
+        # Then its next tick renews it and says the lease had lapsed, once
+        wait_for(lambda: "lost its lease" in caplog.text, 5, message="the lapse to be reported")
+        ticks = worker.upkeep.ticks
+        wait_for(lambda: worker.upkeep.ticks >= ticks + 3, 5, message="three more ticks")
+        assert caplog.text.count("lost its lease") == 1
+        assert client.pttl(queue.keys.worker_lease(worker.id)) > 20_000
+    finally:
+        worker.stop(1)
+        thread.join(10)

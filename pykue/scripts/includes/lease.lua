@@ -1,6 +1,11 @@
 -- A worker's lease: its key says the worker lives, for `ms` more; no key, no lease.
+-- Returns false when the key was missing: the lease had lapsed (a worker frozen past it,
+-- whose jobs others may have recovered) or was never taken (Redis down as it started).
 local function renew_lease(key, now, ms)
-  if key ~= "" then redis.call("SET", key, now, "PX", ms) end
+  if key == "" then return true end
+  local held = redis.call("EXISTS", key) == 1
+  redis.call("SET", key, now, "PX", ms)
+  return held
 end
 -- Nothing is claimed for a worker without a lease (ReplyCode.NO_LEASE): other workers
 -- recover its jobs as stalled, so a claim run for it while it is frozen (the one queued
