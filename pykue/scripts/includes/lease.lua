@@ -1,7 +1,5 @@
 -- A worker's lease: its key says the worker lives, for `ms` more; no key, no lease.
-local function renew_lease(key, now, ms)
-  if key ~= "" then redis.call("SET", key, now, "PX", ms) end
-end
+local function renew_lease(key, now, ms) redis.call("SET", key, now, "PX", ms) end
 -- Nothing is claimed for a worker without a lease (ReplyCode.NO_LEASE): other workers
 -- recover its jobs as stalled, so a claim run for it while it is frozen (the one queued
 -- behind its BLPOP) would only make them stall again. The worker renews it when told so.
