@@ -298,13 +298,14 @@ class Scripts:
         now: int,
         limit: int,
         worker_id: str,
-        lease_key: str,
         lease_ms: int,
         find_stalled: bool,
         reconcile_types: list[str],
     ) -> Tick:
+        """One upkeep tick for the worker ``worker_id``, which renews its lease: the lease key
+        is the worker's own, never one a caller names (nor an empty one for none)."""
         k = self.keys
-        keys = (k.base, k.events, k.paused, lease_key, *k.states)
+        keys = (k.base, k.events, k.paused, k.worker_lease(worker_id), *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
         return parse_tick(transport.call(client, self._tick, keys, args))
 
