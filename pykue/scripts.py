@@ -271,8 +271,9 @@ class Scripts:
         transport.queue_in(pipe, self._complete_jobs, self._completion(now, "").keys, args)
 
     def _completion(self, now: int, worker_id: str) -> transport.Fixed:
-        """complete_jobs' call for ``now`` and the worker (its lease key): its keys change with
-        the minute (its counter)."""
+        """complete_jobs' call for ``now`` and the worker (its lease key, declared only for a
+        worker: no call declares a key that names nothing): its keys change with the minute
+        (its counter)."""
         minute, call = self._complete_calls.get(worker_id, (-1, None))
         if call is None or minute != now // 60000:
             k = self.keys
@@ -283,7 +284,7 @@ class Scripts:
                 k.work_time,
                 k.metric_at("complete", now),
                 *k.states,
-                k.worker_lease(worker_id),
+                *((k.worker_lease(worker_id),) if worker_id else ()),
             )
             call = transport.Fixed(self._complete_jobs, keys)
             self._complete_calls[worker_id] = (now // 60000, call)
@@ -297,13 +298,14 @@ class Scripts:
         now: int,
         limit: int,
         worker_id: str,
-        lease_key: str,
         lease_ms: int,
         find_stalled: bool,
         reconcile_types: list[str],
     ) -> Tick:
+        """One upkeep tick for the worker ``worker_id``, which renews its lease: the lease key
+        is the worker's own, never one a caller names (nor an empty one for none)."""
         k = self.keys
-        keys = (k.base, k.events, k.paused, lease_key, *k.states)
+        keys = (k.base, k.events, k.paused, k.worker_lease(worker_id), *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
         return parse_tick(transport.call(client, self._tick, keys, args))
 

@@ -152,8 +152,7 @@ class WorkerStore:
     def tick(
         self, now: int, limit: int, worker_id: str, lease_ms: int, find_stalled: bool, reconcile_types: list[str]
     ) -> Tick:
-        lease = self.keys.worker_lease(worker_id)
-        return self.scripts.tick(self.client, now, limit, worker_id, lease, lease_ms, find_stalled, reconcile_types)
+        return self.scripts.tick(self.client, now, limit, worker_id, lease_ms, find_stalled, reconcile_types)
 
     def job_fields(self, job_id: int) -> dict[str, str]:
         return cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))

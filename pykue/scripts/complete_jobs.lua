@@ -8,9 +8,10 @@
   slots busy. Completions need no lease: a claim that still holds is enough.
   KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] all jobs set, KEYS[4] work-time,
   KEYS[5] this minute's completed counter (of ARGV[1]), KEYS[6..10] the five state sets,
-  KEYS[11] the worker's lease key (read only to refill)
-  Derived from the prefix: the batch's jobs' hashes, logs and search entries (a batch of any
-  size costs no key argument per job), the types' sets and token lists.
+  KEYS[11] the worker's lease key (read only to refill; declared only with a worker id)
+  Derived from the prefix: the batch's jobs' hashes, logs and search entries and their words'
+  sets (a batch of any size costs no key argument per job), the hashes of the jobs claimed to
+  refill, the types' sets and token lists.
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""

@@ -3,7 +3,7 @@
   list TTL-expired jobs to fail; find stalled jobs (when asked); push missing wake-up tokens
   for the given types; read the paused types.
   KEYS[1] key prefix ("q:"), KEYS[2] events channel, KEYS[3] paused types set,
-  KEYS[4] this worker's lease key ("": no lease), KEYS[5..9] the five state sets (STATES order)
+  KEYS[4] this worker's lease key, KEYS[5..9] the five state sets (STATES order)
   Derived from the prefix: the hashes, logs and per-type sets and token lists of the jobs and
   types met, and the lease keys of the workers whose claims are found.
   ARGV[1] now (ms), ARGV[2] limit per step, ARGV[3] lease ms, ARGV[4] "1" to look for stalled

@@ -2,7 +2,6 @@
 -- Returns false when the key was missing: the lease had lapsed (a worker frozen past it,
 -- whose jobs others may have recovered) or was never taken (Redis down as it started).
 local function renew_lease(key, now, ms)
-  if key == "" then return true end
   local held = redis.call("EXISTS", key) == 1
   redis.call("SET", key, now, "PX", ms)
   return held
