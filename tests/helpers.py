@@ -52,3 +52,28 @@ def claim_as(queue: Any, worker_id: str, wanted: dict[str, int]) -> list[Any]:
 
     lease(queue, worker_id)
     return list(queue.scripts.claim_jobs(queue.client, now_ms(), worker_id, wanted).claimed)
+
+
+# Job.prototype.toJSON's key order (Kue's lib/queue/job.js), spelled out here so that tests
+# check pykue against Kue rather than against pykue; keys whose value is undefined are left out.
+KUE_TO_JSON_ORDER = [
+    "id",
+    "type",
+    "data",
+    "result",
+    "priority",
+    "progress",
+    "progress_data",
+    "state",
+    "error",
+    "created_at",
+    "promote_at",
+    "updated_at",
+    "failed_at",
+    "started_at",
+    "duration",
+    "delay",
+    "workerId",
+    "ttl",
+    "attempts",
+]

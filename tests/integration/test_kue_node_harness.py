@@ -14,32 +14,10 @@ import time
 import pytest
 
 from tests import kue_node as harness
+from tests.helpers import KUE_TO_JSON_ORDER
 from tests.kue_node import kue_node, kue_node_modules  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.node
-
-# Job.prototype.toJSON's key order (Kue's lib/queue/job.js); keys whose value is undefined are left out.
-TO_JSON_ORDER = [
-    "id",
-    "type",
-    "data",
-    "result",
-    "priority",
-    "progress",
-    "progress_data",
-    "state",
-    "error",
-    "created_at",
-    "promote_at",
-    "updated_at",
-    "failed_at",
-    "started_at",
-    "duration",
-    "delay",
-    "workerId",
-    "ttl",
-    "attempts",
-]
 
 
 def now_ms() -> int:
@@ -149,7 +127,7 @@ def test_kue_reads_a_job_back_in_kues_to_json_shape(kue_node):
     entry = kue_node.get_job(job_id)
     job = entry["json"]
 
-    assert list(job) == [key for key in TO_JSON_ORDER if key in job]
+    assert list(job) == [key for key in KUE_TO_JSON_ORDER if key in job]
     assert job["id"] == job_id
     assert job["priority"] == -10
     assert job["progress"] == 0

@@ -22,7 +22,7 @@ from pykue import PRIORITIES, Queue
 from pykue.web import BasicAuth, create_app
 from pykue.web.app import UI_DIR
 from pykue.web.command import dashboard
-from tests.helpers import minute_with_room
+from tests.helpers import KUE_TO_JSON_ORDER, minute_with_room
 from tests.kue_app import kue_http, serve_kue_app
 
 try:  # Node Kue interop helpers (another module of the suite); absent means no interop tests
@@ -40,27 +40,6 @@ AJAX = {"X-Requested-With": "XMLHttpRequest"}
 #: What a page on a DNS-rebound name sends: to the browser it is same-origin with itself.
 REBOUND = {"Host": "evil.example:3000", "Origin": "http://evil.example:3000", "Sec-Fetch-Site": "same-origin"}
 LOOPBACK = ["localhost", "127.0.0.1", "[::1]"]
-JOB_KEYS_ORDER = [
-    "id",
-    "type",
-    "data",
-    "result",
-    "priority",
-    "progress",
-    "progress_data",
-    "state",
-    "error",
-    "created_at",
-    "promote_at",
-    "updated_at",
-    "failed_at",
-    "started_at",
-    "duration",
-    "delay",
-    "workerId",
-    "ttl",
-    "attempts",
-]
 
 
 @pytest.fixture
@@ -96,7 +75,7 @@ def snapshot(client):
 
 
 def in_order(keys):
-    positions = [JOB_KEYS_ORDER.index(k) for k in keys]
+    positions = [KUE_TO_JSON_ORDER.index(k) for k in keys]
     return positions == sorted(positions)
 
 

@@ -8,28 +8,7 @@ from typing import Any
 import pytest
 
 from pykue import Attempts, InvalidJobError, Job, Queue
-
-ORDER = [
-    "id",
-    "type",
-    "data",
-    "result",
-    "priority",
-    "progress",
-    "progress_data",
-    "state",
-    "error",
-    "created_at",
-    "promote_at",
-    "updated_at",
-    "failed_at",
-    "started_at",
-    "duration",
-    "delay",
-    "workerId",
-    "ttl",
-    "attempts",
-]
+from tests.helpers import KUE_TO_JSON_ORDER
 
 
 @pytest.fixture
@@ -90,7 +69,7 @@ def test_every_field_in_kues_order_with_kues_types(offline_queue: Any) -> None:
     }
     out = Job.from_hash(offline_queue, 9, fields).to_json()
 
-    assert list(out) == ORDER
+    assert list(out) == KUE_TO_JSON_ORDER
     assert out["id"] == 9 and out["data"] == [1, 2] and out["result"] == {"ok": True}
     assert out["priority"] == 5 and out["progress"] == "100" and out["progress_data"] == {"s": 1}
     for name in (
