@@ -14,7 +14,7 @@ import click
 import redis
 
 from . import __version__
-from .cliparams import Seconds, job_types, not_empty
+from .cliparams import Seconds, job_types, not_empty, prefix_option
 from .connection import DEFAULT_URL, describe
 from .exceptions import PykueError
 from .queue import Queue
@@ -289,15 +289,7 @@ def _pause_command(name: str, summary: str) -> None:
         callback=not_empty,
         help=REDIS_HELP,
     )
-    @click.option(
-        "--prefix",
-        default="q",
-        show_default=True,
-        envvar="PYKUE_PREFIX",
-        show_envvar=True,
-        callback=not_empty,
-        help="Key prefix of the queue.",
-    )
+    @prefix_option()
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
         getattr(queue, name)(job_type)

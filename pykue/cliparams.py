@@ -4,7 +4,8 @@ library would refuse (or silently misread) is a usage error naming the option in
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -46,3 +47,20 @@ def job_types(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     if not names:
         raise click.BadParameter("names no job type (expected T1,T2)", ctx=ctx, param=param)
     return names
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def prefix_option(*aliases: str) -> Callable[[F], F]:
+    """``--prefix`` as the dashboard and the admin commands take it: ``PYKUE_PREFIX``, Kue's ``q``."""
+    return click.option(
+        *aliases,
+        "--prefix",
+        default="q",
+        show_default=True,
+        envvar="PYKUE_PREFIX",
+        show_envvar=True,
+        callback=not_empty,
+        help="Key prefix of the queue.",
+    )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..cliparams import PORT, not_empty
+from ..cliparams import PORT, not_empty, prefix_option
 from ..connection import DEFAULT_URL, unreachable
 from .auth import BasicAuth, parse_credentials
 from .hosts import AllowedHosts, dashboard_allowed_hosts
@@ -64,16 +64,7 @@ def build_app(
     callback=not_empty,
     help="Redis URL (redis://, rediss://, unix://, embedded://PATH).",
 )
-@click.option(
-    "-q",
-    "--prefix",
-    default="q",
-    show_default=True,
-    envvar="PYKUE_PREFIX",
-    show_envvar=True,
-    callback=not_empty,
-    help="Key prefix of the queue.",
-)
+@prefix_option("-q")
 @click.option(
     "--host",
     default="127.0.0.1",
