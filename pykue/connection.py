@@ -16,57 +16,63 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from . import topology
 from .embedded import ensure_embedded_server
 from .exceptions import ConfigurationError
+from .redis_url import check_options, redact
+from .transport.follow import follower_of
+
+__all__ = ["DEFAULT_URL", "RedisSpec", "connect", "default_url", "describe", "redact", "unreachable"]
 
 DEFAULT_URL = "redis://127.0.0.1:6379/0"
-RedisSpec = str | dict[str, Any] | redis.Redis | Callable[[], redis.Redis] | None
+Client = redis.Redis | redis.RedisCluster
+RedisSpec = str | dict[str, Any] | Client | Callable[[], Client] | None
 
 _URL_SCHEMES = ("redis", "rediss", "unix")
-_CLIENT_OPTIONS = {
-    "socket_timeout",
-    "socket_connect_timeout",
-    "socket_keepalive",
-    "health_check_interval",
-    "retry_on_timeout",
-    "max_connections",
-    "client_name",
-    "username",
-    "password",
-    "ssl_cert_reqs",
-    "ssl_ca_certs",
-    "ssl_certfile",
-    "ssl_keyfile",
-    "db",
-    "protocol",
-    "encoding",
-}
 
 
 def default_url() -> str:
     return os.environ.get("PYKUE_REDIS_URL") or DEFAULT_URL
 
 
-def connect(spec: RedisSpec = None) -> redis.Redis:
-    """A client with ``decode_responses=True``, which every part of pykue expects."""
+def connect(spec: RedisSpec = None, prefix: str | None = None) -> redis.Redis:
+    """A client with ``decode_responses=True``, which every part of pykue expects. On a Redis
+    Cluster it talks to the master of ``prefix``'s slot (default ``$PYKUE_PREFIX``, else ``q``)."""
     if spec is None:
         spec = default_url()
+    if prefix is None:
+        prefix = os.environ.get("PYKUE_PREFIX") or "q"
     if isinstance(spec, str):
-        return _from_url(spec)
+        return _from_url(spec, prefix)
     if isinstance(spec, dict):
         return _from_kue_options(spec)
-    if isinstance(spec, redis.Redis):
-        return _decoding(spec)
+    if isinstance(spec, (redis.Redis, redis.RedisCluster)):
+        return _from_client(spec, prefix)
     if callable(spec):
         client = spec()
-        if not isinstance(client, redis.Redis):
-            raise ConfigurationError(f"redis factory returned {type(client).__name__}, expected redis.Redis")
-        return _decoding(client)
-    raise ConfigurationError(f"redis must be a URL, a dict, a redis.Redis or a factory, not {type(spec).__name__}")
+        if not isinstance(client, (redis.Redis, redis.RedisCluster)):
+            raise ConfigurationError(
+                f"redis factory returned {type(client).__name__}, expected redis.Redis or redis.RedisCluster"
+            )
+        return _from_client(client, prefix)
+    raise ConfigurationError(
+        f"redis must be a URL, a dict, a redis.Redis, a redis.RedisCluster or a factory, not {type(spec).__name__}"
+    )
+
+
+def _from_client(client: Client, prefix: str) -> redis.Redis:
+    if isinstance(client, redis.RedisCluster):
+        return topology.cluster_from_client(client, prefix)
+    if isinstance(client.connection_pool, topology.SentinelConnectionPool):
+        return topology.sentinel_from_client(client)
+    return topology.rebound(_decoding(client), prefix)
 
 
 def describe(client: redis.Redis) -> str:
     """Where a client points, without its password (for logs and banners)."""
+    follower = follower_of(client)
+    if follower is not None:
+        return f"{follower.topology.describe()}, master {follower.address[0]}:{follower.address[1]}"
     kwargs = client.connection_pool.connection_kwargs
     if kwargs.get("path"):
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
@@ -92,31 +98,21 @@ def unreachable(client: redis.Redis, timeout: float = 2.0) -> str | None:
     return None
 
 
-def redact(url: str) -> str:
-    """The URL with its password masked: messages about a URL end up in logs."""
-    head, mark, query = url.partition("?")
-    netloc = urlsplit(head).netloc
-    if "@" in netloc and ":" in netloc.rsplit("@", 1)[0]:
-        userinfo = netloc.rsplit("@", 1)[0]
-        head = head.replace(f"//{userinfo}@", f"//{userinfo.split(':', 1)[0]}:***@", 1)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if any(name == "password" for name, _ in pairs):
-        query = "&".join(f"{name}={'***' if name == 'password' else value}" for name, value in pairs)
-    return head + mark + query
-
-
-def _from_url(url: str) -> redis.Redis:
+def _from_url(url: str, prefix: str) -> redis.Redis:
+    if url.split("://", 1)[0].lower() in topology.SENTINEL_SCHEMES:
+        return topology.sentinel_from_url(url)
+    if url.split("://", 1)[0].lower() in topology.CLUSTER_SCHEMES:
+        return topology.cluster_from_url(url, prefix)
     parts = urlsplit(url)
     if parts.scheme == "embedded":
         return _from_embedded_url(url, parts.netloc + parts.path, parts.query)
     if parts.scheme not in _URL_SCHEMES:
         raise ConfigurationError(
-            f"redis URL {redact(url)!r} must start with redis://, rediss://, unix:// or embedded://"
+            f"redis URL {redact(url)!r} must start with redis://, rediss://, unix://, embedded://, "
+            "redis+sentinel://, redis+cluster:// (or rediss+...)"
         )
     query = parse_qsl(parts.query, keep_blank_values=True)
-    unknown = {name for name, _ in query} - _CLIENT_OPTIONS
-    if unknown:
-        raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {redact(url)!r}")
+    check_options(url, query)
     db_path = unquote(parts.path).strip("/")
     if parts.scheme != "unix" and db_path:  # a unix:// path is the socket's
         _check_db(url, db_path, "path")

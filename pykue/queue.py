@@ -29,6 +29,7 @@ from .states import check_state
 from .store import Store
 from .task import Task, TaskOptions, default_type
 from .testmode import TestMode
+from .topology import rebound
 
 log = logging.getLogger("pykue")
 SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next is sent, and no call blocks it long
@@ -44,7 +45,7 @@ class Queue:
             prefix = os.environ.get("PYKUE_PREFIX") or "q"
         self.prefix = check_prefix(prefix)
         self.keys = Keys(prefix)
-        self.client = connect(redis)
+        self.client = connect(redis, prefix)
         self.scripts = Scripts(self.keys)
         self.store = Store(self.client, self.keys, self.scripts)
         self.search_enabled = search
@@ -141,8 +142,7 @@ class Queue:
         if prefix:
             self.prefix, self.keys = check_prefix(prefix), Keys(prefix)
             self.scripts = Scripts(self.keys)
-        if redis is not None:
-            self.client = connect(redis)
+        self.client = connect(redis, self.prefix) if redis is not None else rebound(self.client, self.prefix)
         self.store = Store(self.client, self.keys, self.scripts)
         self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self
