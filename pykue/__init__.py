@@ -6,6 +6,7 @@ from .context import current_job
 from .draft import JobDraft
 from .exceptions import (
     ConfigurationError,
+    DurabilityError,
     InvalidJobError,
     InvalidStateError,
     JobFailedError,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Attempts",
     "ConfigurationError",
+    "DurabilityError",
     "InvalidJobError",
     "InvalidStateError",
     "Job",

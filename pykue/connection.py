@@ -19,7 +19,7 @@ from redis.retry import Retry
 from . import topology
 from .embedded import ensure_embedded_server
 from .exceptions import ConfigurationError
-from .redis_url import check_options, redact
+from .redis_url import check_options, redact, split_durability
 from .transport.follow import follower_of
 
 __all__ = ["DEFAULT_URL", "RedisSpec", "connect", "default_url", "describe", "redact", "unreachable"]
@@ -43,18 +43,21 @@ def connect(spec: RedisSpec = None, prefix: str | None = None) -> redis.Redis:
     if prefix is None:
         prefix = os.environ.get("PYKUE_PREFIX") or "q"
     if isinstance(spec, str):
-        return _from_url(spec, prefix)
+        url, durability = split_durability(spec)
+        client = _from_url(url, prefix)
+        replicas = durability.get("durable_replicas")
+        return topology.Durability(replicas, durability.get("durable_timeout_ms", 1000)).applied(client)
     if isinstance(spec, dict):
         return _from_kue_options(spec)
     if isinstance(spec, (redis.Redis, redis.RedisCluster)):
         return _from_client(spec, prefix)
     if callable(spec):
-        client = spec()
-        if not isinstance(client, (redis.Redis, redis.RedisCluster)):
+        made = spec()
+        if not isinstance(made, (redis.Redis, redis.RedisCluster)):
             raise ConfigurationError(
-                f"redis factory returned {type(client).__name__}, expected redis.Redis or redis.RedisCluster"
+                f"redis factory returned {type(made).__name__}, expected redis.Redis or redis.RedisCluster"
             )
-        return _from_client(client, prefix)
+        return _from_client(made, prefix)
     raise ConfigurationError(
         f"redis must be a URL, a dict, a redis.Redis, a redis.RedisCluster or a factory, not {type(spec).__name__}"
     )

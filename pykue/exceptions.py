@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import redis
+
 
 class PykueError(Exception):
     """Base class of every error pykue raises."""
@@ -58,3 +60,9 @@ class ConfigurationError(PykueError, ValueError):
 
 class TaskNotFoundError(PykueError, LookupError):
     pass
+
+
+class DurabilityError(PykueError, redis.ConnectionError):
+    """Fewer replicas than ``durable_replicas`` acknowledged a write in time: it is on the
+    master only, and a failover now could lose it. A ``redis.ConnectionError`` too, so that
+    the worker retries its report as through any outage."""

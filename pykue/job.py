@@ -180,7 +180,8 @@ class Job(OptionMethods):
         hub = self.queue.events
         pairs = [("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed)]
         hub.on_new_job(job_id, pairs)  # with the outcome this process saw before anyone listened
-        poll = self._outcome_poller(waiter)
+        created = self._hash.get("created_at")
+        poll = self._outcome_poller(waiter, created)
         try:
             outcome = waiter.outcome or poll() or (waiter.outcome if waiter.wait(timeout, poll=poll) else None)
         finally:
@@ -188,6 +189,7 @@ class Job(OptionMethods):
                 hub.off_job(job_id, name, fn)
         if outcome is None:
             raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
+        self._check_same_job(created, self.queue.store.job_fields(job_id).get("created_at"))
         kind, value = outcome
         if kind == "complete":
             return value
@@ -202,7 +204,15 @@ class Job(OptionMethods):
             "queue.events.ensure_subscribed() before saving it)",
         )
 
-    def _outcome_poller(self, waiter: Waiter) -> Callable[[], tuple[str, Any] | None]:
+    def _check_same_job(self, created: str | None, now_created: str | None) -> None:
+        """A failover that rolled ``q:ids`` back gives this job's id to another job: its
+        outcome is not this job's (the job itself was lost)."""
+        if created is not None and now_created is not None and now_created != created:
+            raise JobNotFoundError(
+                self.id, "it was lost in a Redis failover and its id now belongs to another job (see durable_replicas)"
+            )
+
+    def _outcome_poller(self, waiter: Waiter, created: str | None = None) -> Callable[[], tuple[str, Any] | None]:
         """The outcome Redis shows, if final. `failed` with attempts left counts only when seen
         twice: a Node Kue worker shows `failed` for a moment before it schedules the retry."""
         failures_seen: set[str | None] = set()
@@ -212,6 +222,7 @@ class Job(OptionMethods):
                 self.refresh()
             except JobNotFoundError:  # removed on completion: its events may still be on their way
                 return waiter.outcome if waiter.done.wait(0.25) else ("remove", None)
+            self._check_same_job(created, self._hash.get("created_at"))
             if self.state == "complete":
                 return ("complete", self.result)
             if self.state == "failed":

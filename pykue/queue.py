@@ -29,7 +29,7 @@ from .states import check_state
 from .store import Store
 from .task import Task, TaskOptions, default_type
 from .testmode import TestMode
-from .topology import rebound
+from .topology import Durability, rebound
 
 log = logging.getLogger("pykue")
 SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next is sent, and no call blocks it long
@@ -37,15 +37,26 @@ SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next i
 
 class Queue:
     def __init__(
-        self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False, job_events: bool = True
+        self,
+        redis: RedisSpec = None,
+        prefix: str | None = None,
+        *,
+        search: bool = False,
+        job_events: bool = True,
+        durable_replicas: int | None = None,
+        durable_timeout_ms: int = 1000,
     ) -> None:
         """``redis`` defaults to ``$PYKUE_REDIS_URL`` and ``prefix`` to ``$PYKUE_PREFIX``, else
-        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
+        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments.
+        ``durable_replicas``: each save and transition waits for that many replicas to hold it
+        (``WAIT``), else raises DurabilityError (see docs/production.md); None: as the URL
+        says (``?durable_replicas=1``), else not."""
         if prefix is None:
             prefix = os.environ.get("PYKUE_PREFIX") or "q"
         self.prefix = check_prefix(prefix)
         self.keys = Keys(prefix)
-        self.client = connect(redis, prefix)
+        self.durability = Durability(durable_replicas, durable_timeout_ms)
+        self.client = self.durability.applied(connect(redis, prefix))
         self.scripts = Scripts(self.keys)
         self.store = Store(self.client, self.keys, self.scripts)
         self.search_enabled = search
@@ -142,7 +153,8 @@ class Queue:
         if prefix:
             self.prefix, self.keys = check_prefix(prefix), Keys(prefix)
             self.scripts = Scripts(self.keys)
-        self.client = connect(redis, self.prefix) if redis is not None else rebound(self.client, self.prefix)
+        client = connect(redis, self.prefix) if redis is not None else rebound(self.client, self.prefix)
+        self.client = self.durability.applied(client)
         self.store = Store(self.client, self.keys, self.scripts)
         self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self

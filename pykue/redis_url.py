@@ -36,6 +36,27 @@ def check_options(url: str, options: dict[str, str] | list[tuple[str, str]]) -> 
         raise ConfigurationError(f"unknown option(s) {sorted(unknown)} in redis URL {redact(url)!r}")
 
 
+DURABILITY_OPTIONS = ("durable_replicas", "durable_timeout_ms")
+
+
+def split_durability(url: str) -> tuple[str, dict[str, int]]:
+    """The URL without ``durable_replicas``/``durable_timeout_ms``, and their values: options
+    of pykue's, not of the connection, so that ``--redis`` and ``$PYKUE_REDIS_URL`` can ask
+    for durable writes too."""
+    head, mark, query = url.partition("?")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    found = {name: value for name, value in pairs if name in DURABILITY_OPTIONS}
+    if not found:
+        return url, {}
+    rest = "&".join(f"{name}={value}" for name, value in pairs if name not in DURABILITY_OPTIONS)
+    values = {}
+    for name, value in found.items():
+        if not (value.isascii() and value.isdigit()):
+            raise ConfigurationError(f"redis URL {redact(url)!r}: {name} must be a whole number, not {value!r}")
+        values[name] = int(value)
+    return head + (mark + rest if rest else ""), values
+
+
 def redact(url: str) -> str:
     """The URL with its passwords masked: messages about a URL end up in logs."""
     head, mark, query = url.partition("?")

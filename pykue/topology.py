@@ -24,6 +24,7 @@ __all__ = ["CLUSTER_SCHEMES", "SENTINEL_SCHEMES", "SentinelConnectionPool", "que
 from .exceptions import ConfigurationError
 from .keys import Keys
 from .redis_url import check_options, redact
+from .transport import durable
 from .transport.follow import Address, following_client
 
 SENTINEL_SCHEMES = ("redis+sentinel", "rediss+sentinel")
@@ -229,6 +230,26 @@ def rebound(client: redis.Redis, prefix: str) -> redis.Redis:
     kwargs = _copied_kwargs(client.connection_pool.connection_kwargs)
     ssl = issubclass(client.connection_pool.connection_class, redis.SSLConnection)
     return following_client(topology.for_slot(slot), ssl=ssl, **kwargs)
+
+
+class Durability:
+    """A queue's ``durable_replicas`` and ``durable_timeout_ms`` (see ``transport/durable.py``)."""
+
+    def __init__(self, replicas: int | None, timeout_ms: int) -> None:
+        self.replicas = None if replicas is None else _whole("durable_replicas", replicas, 0, 100)
+        self.timeout_ms = _whole("durable_timeout_ms", timeout_ms, 1, 3_600_000)
+
+    def applied(self, client: redis.Redis) -> redis.Redis:
+        """``client``, its writes waiting for replicas from now on (None: as its URL said)."""
+        if self.replicas is not None:
+            durable.require(client, self.replicas, self.timeout_ms)
+        return client
+
+
+def _whole(name: str, value: object, least: int, most: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise ConfigurationError(f"{name} must be an integer from {least} to {most}, not {value!r}")
+    return value
 
 
 # -- parsing --------------------------------------------------------------------------------------

@@ -77,6 +77,17 @@ class ClusterServers:
     def client(self, node: RedisServer) -> redis.Redis:
         return redis.Redis(port=node.port, decode_responses=True, socket_timeout=5)
 
+    def healthy(self) -> bool:
+        """Every node up, the cluster ok, and each master with a replica in sync."""
+        try:
+            return (
+                all(n.process is not None for n in self.nodes)
+                and self._ok()
+                and all(_in_sync(self.client(m)) for m in self.masters())
+            )
+        except redis.RedisError:
+            return False
+
     def node_at(self, port: int) -> RedisServer:
         return next(n for n in self.nodes if n.port == port)
 
@@ -104,6 +115,18 @@ class ClusterServers:
     def stop(self) -> None:
         for node in self.nodes:
             node.stop()
+
+
+def _in_sync(master: redis.Redis) -> bool:
+    info = master.info("replication")
+    return bool(info.get("connected_slaves") and info.get("slave0", {}).get("state") == "online")
+
+
+def _named_master(sentinel: Sentinel) -> int | None:
+    try:
+        return int(sentinel.client().sentinel_get_master_addr_by_name("mymaster")[1])
+    except redis.ConnectionError:
+        return None
 
 
 class Sentinel:
@@ -173,8 +196,13 @@ class SentinelServers:
         return self.replica_in_sync()
 
     def replica_in_sync(self) -> bool:
-        info = self.client(self.master()).info("replication")
-        return bool(info.get("connected_slaves") and info.get("slave0", {}).get("state") == "online")
+        return _in_sync(self.client(self.master()))
+
+    def healthy(self) -> bool:
+        try:
+            return self.first.process is not None and self.second.process is not None and self._ok()
+        except redis.RedisError:
+            return False
 
     def client(self, node: RedisServer) -> redis.Redis:
         return redis.Redis(port=node.port, decode_responses=True, socket_timeout=5)
@@ -195,8 +223,9 @@ class SentinelServers:
         return self.second if self.master() is self.first else self.first
 
     def wait_for_new_master(self, old_port: int, timeout: float = 30.0) -> None:
+        """Until every sentinel names another master than ``old_port``."""
         deadline = time.monotonic() + timeout
-        while self.master_port() == old_port:
+        while any(_named_master(s) in (None, old_port) for s in self.sentinels):
             if time.monotonic() > deadline:
                 raise AssertionError("no failover")
             time.sleep(0.1)

@@ -22,6 +22,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..lua import LuaScript
+from . import durable
 from .lane import _SEND_ERRORS, checkin, checkout, ready, spares_a_connection
 
 __all__ = [
@@ -123,6 +124,7 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
     lost while waiting for the reply raises, since the script may have run (a retried save
     could store the job twice)."""
     pool = client.connection_pool
+    need = durable.required(pool)
     for attempt in (1, 2):
         lane, conn = checkout(pool)
         try:
@@ -134,6 +136,8 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
                     raise
                 continue
             reply = conn.read_response()
+            if need is not None:
+                durable.confirm(conn, need)
         except redis.ResponseError:
             raise
         except BaseException:
@@ -193,6 +197,9 @@ def _many(client: redis.Redis, commands: list[tuple[Any, ...]], meanwhile: Calla
             if meanwhile is not None:
                 meanwhile()
             replies = [_read(conn) for _ in commands]
+            need = durable.required(pool)
+            if need is not None:
+                durable.confirm(conn, need)
         except BaseException:
             conn.disconnect()
             raise
@@ -248,10 +255,16 @@ def queue_in(pipe: Any, script: LuaScript, keys: Sequence[str], args: Sequence[A
 def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
     """Run a non-transactional pipeline of EVALSHA calls, loading scripts it found missing.
 
-    A NOSCRIPT reply means that call did nothing, so only those calls are sent again.
+    A NOSCRIPT reply means that call did nothing, so only those calls are sent again. With
+    durable writes on, a WAIT ends each round on the pipeline's connection.
     """
     stack = list(pipe.command_stack)
+    need = durable.required(pipe.connection_pool)
+    if need is not None:
+        pipe.execute_command(*durable.wait_command(need))
     results = pipe.execute(raise_on_error=False)
+    if need is not None:
+        durable.check(results.pop(), need)
     missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
     if missing:
         for script in scripts:
@@ -260,7 +273,12 @@ def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
         for i in missing:
             args, options = stack[i]  # redis-py keeps (args, options) tuples
             pipe.execute_command(*args, **options)
-        for i, value in zip(missing, pipe.execute(raise_on_error=False)):
+        if need is not None:
+            pipe.execute_command(*durable.wait_command(need))
+        again = pipe.execute(raise_on_error=False)
+        if need is not None:
+            durable.check(again.pop(), need)
+        for i, value in zip(missing, again):
             results[i] = value
     for value in results:
         if isinstance(value, Exception):

@@ -31,7 +31,7 @@ Address = tuple[str, int]
 
 #: Replies that mean the server is no master of the data (any more), or is between masters:
 #: the command did not run. redis-py parses the first ones into classes; the others by prefix.
-_MOVED_CLASSES = (
+FAILOVER_ERRORS = (
     redis.exceptions.AskError,  # and MovedError
     redis.exceptions.ReadOnlyError,
     redis.exceptions.ClusterDownError,
@@ -48,7 +48,7 @@ class MasterMovedError(redis.ConnectionError):
 
 
 def is_failover_reply(error: BaseException) -> bool:
-    if isinstance(error, _MOVED_CLASSES):
+    if isinstance(error, FAILOVER_ERRORS):
         return True
     return isinstance(error, redis.ResponseError) and str(error).startswith(_MOVED_PREFIXES)
 

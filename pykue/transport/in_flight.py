@@ -13,6 +13,7 @@ from typing import Any
 
 import redis
 
+from . import durable
 from .lane import ready, spares_a_connection
 
 Write = Callable[[Any, bool], None]
@@ -24,9 +25,10 @@ class CallsInFlight:
         self._pool = client.connection_pool
         self._conn: Any = None
         self._out = 0  # calls sent whose replies are unread
-        self.possible = spares_a_connection(self._pool)
-        """False for a small or blocking pool, which cannot spare the connection: call one at
-        a time through the client there."""
+        self.possible = spares_a_connection(self._pool) and durable.required(self._pool) is None
+        """False for a small or blocking pool, which cannot spare the connection, or with
+        durable writes on (each call waits for its replicas): call one at a time through the
+        client there."""
 
     def send(self, write: Write) -> None:
         """Raises if the call was not sent whole: it did not run, and the replies of the calls

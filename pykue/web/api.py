@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..exceptions import InvalidJobError, JobNotFoundError, PykueError
+from ..transport.follow import FAILOVER_ERRORS
 from .forgery import guarded
 from .parsing import InvalidInputError, is_job_id, js_truthy, parse_body, parse_int, ranks, shorten, shown
 from .presenters import job_json, stats_json
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 View = Callable[..., Response]
 
 #: Redis out of reach: ``503`` rather than an error body (see ``Dashboard.redis_unavailable``).
-REDIS_DOWN = (RedisConnectionError, RedisTimeoutError)
+REDIS_DOWN = (RedisConnectionError, RedisTimeoutError, *FAILOVER_ERRORS)  # MOVED, READONLY...: a failover
 #: The most jobs ``/pykue/jobs?ids=`` answers with at once.
 MAX_IDS = 500
 #: ``count_metric`` (scripts/includes/publish.lua) expires each minute's counters after 7200 s.
