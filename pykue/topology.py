@@ -54,22 +54,32 @@ class SentinelTopology:
     def describe(self) -> str:
         return self.shown
 
-    def switch_notices(self) -> Iterator[None]:
-        """Sentinel publishes ``+switch-master`` the moment it has promoted a replica; a held
-        connection must leave the old master before that one is demoted and resynced."""
+    def switch_notices(self) -> Iterator[Address | None]:
+        """Sentinel publishes ``+selected-slave`` as it picks the replica to promote: a client
+        that leaves the old master then loses no write to it (it is demoted and resynced
+        later, its last writes dropped). ``-failover-abort-*``: back to asking."""
         while True:
             for sentinel in list(self.sentinel.sentinels):
                 pubsub = sentinel.pubsub(ignore_subscribe_messages=True)
                 try:
-                    pubsub.subscribe("+switch-master")
+                    pubsub.subscribe("+selected-slave", "+switch-master")
+                    pubsub.psubscribe("-failover-abort-*")
                     while True:
-                        pubsub.get_message(timeout=1.0)
-                        yield None
+                        yield self._chosen(pubsub.get_message(timeout=1.0))
                 except redis.RedisError:
                     yield None
                 finally:
                     pubsub.close()
             time.sleep(1.0)
+
+    def _chosen(self, message: dict[str, Any] | None) -> Address | None:
+        """The replica picked for our master, from ``slave <name> <ip> <port> @ <master> ...``."""
+        if message is None or message.get("channel") not in ("+selected-slave", b"+selected-slave"):
+            return None
+        words = _text(message["data"]).split()
+        if len(words) >= 6 and words[4] == "@" and words[5] == self.service and words[3].isdigit():
+            return words[2], int(words[3])
+        return None
 
 
 def sentinel_from_url(url: str) -> redis.Redis:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -64,9 +65,10 @@ class Topology(Protocol):
         """The deployment, without passwords (for logs, banners and the dashboard)."""
         ...
 
-    def switch_notices(self) -> Iterator[None] | None:
-        """Yields at once when the deployment announces a new master (Sentinel's
-        ``+switch-master``) and at least every second; None when it announces nothing."""
+    def switch_notices(self) -> Iterator[Address | None] | None:
+        """Yields the address of the master to be, at once when the deployment picks it
+        (Sentinel's ``+selected-slave``), and None at least every second or when a failover
+        ended; None when the deployment announces nothing."""
         ...
 
 
@@ -81,6 +83,7 @@ class Follower:
         self._noticed = threading.Event()
         self._lock = threading.Lock()
         self._watcher_pid = 0
+        self._held: tuple[Address, float] | None = None  # (the master left, until when)
         self.switches = 0
 
     def attach(self, pool: Any) -> None:
@@ -108,6 +111,22 @@ class Follower:
         except redis.RedisError as error:
             log.debug("cannot look up the master of %s: %s", self.topology.describe(), error)
             return False
+        if self._held is not None:
+            left, until = self._held
+            if address == left and time.monotonic() < until:
+                return False  # the deployment has not switched yet
+            self._held = None
+        return self._move(address)
+
+    def leave_for(self, address: Address, seconds: float = 10.0) -> None:
+        """The deployment is promoting ``address``: leave the master now, before it is demoted
+        (writes it takes from now on are lost), and refuse to go back to it for ``seconds``
+        unless the failover is called off. Until the promotion, writes meet READONLY."""
+        left = self.address
+        if self._move(address):
+            self._held = (left, time.monotonic() + seconds)
+
+    def _move(self, address: Address) -> bool:
         if address == self.address:
             return False
         log.warning("the master of %s moved from %s:%s to %s:%s", self.topology.describe(), *self.address, *address)
@@ -123,18 +142,22 @@ class Follower:
 
 def _watch(ref: weakref.ref[Follower]) -> None:
     """The follower's thread: ends soon after the follower is gone (its client closed and collected)."""
-    notices: Iterator[None] | None = None
+    notices: Iterator[Address | None] | None = None
     while True:
         follower = ref()
         if follower is None:
             return
         if notices is None:
             notices = follower.topology.switch_notices()
+        chosen = None
         if notices is not None:
-            next(notices, None)
+            chosen = next(notices, None)
         else:
             follower.wait()
-        follower.check()
+        if chosen is not None:
+            follower.leave_for(chosen)
+        else:
+            follower.check()
         del follower
 
 

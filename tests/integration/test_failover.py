@@ -24,7 +24,7 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def sentinels():
+def sentinel():
     servers = SentinelServers().start()
     yield servers
     servers.stop()
@@ -79,21 +79,21 @@ def run(url: str, spawn_worker, fail, durable: bool):
     return result
 
 
-@pytest.mark.parametrize("durable", [True, False], ids=["durable", "async"])
-@pytest.mark.parametrize("kind", ["crash", "planned"])
-def test_cluster_failover(cluster, spawn_worker, kind, durable):
-    wait_for(cluster.healthy, 60, 0.2, "the cluster to have a replica in sync for each master")
-    fail = crash_cluster_master if kind == "crash" else planned_cluster_failover
-    result = run(cluster.url, spawn_worker, lambda: fail(cluster), durable)
-    if durable:
-        assert result.lost == [], result
+FAILOVERS = {
+    ("cluster", "crash"): crash_cluster_master,
+    ("cluster", "planned"): planned_cluster_failover,
+    ("sentinel", "crash"): crash_sentinel_master,
+    ("sentinel", "planned"): planned_sentinel_failover,
+}
 
 
 @pytest.mark.parametrize("durable", [True, False], ids=["durable", "async"])
 @pytest.mark.parametrize("kind", ["crash", "planned"])
-def test_sentinel_failover(sentinels, spawn_worker, kind, durable):
-    wait_for(sentinels.healthy, 60, 0.2, "the master to have a replica in sync")
-    fail = crash_sentinel_master if kind == "crash" else planned_sentinel_failover
-    result = run(sentinels.url, spawn_worker, lambda: fail(sentinels), durable)
+@pytest.mark.parametrize("deployment", ["cluster", "sentinel"])
+def test_a_failover_mid_run(request, spawn_worker, deployment, kind, durable):
+    servers = request.getfixturevalue(deployment)
+    wait_for(servers.healthy, 60, 0.2, "each master to have a replica in sync")
+    result = run(servers.url, spawn_worker, lambda: FAILOVERS[deployment, kind](servers), durable)
+    request.node.user_properties.append(("failover", f"{deployment} {kind}: {result}"))
     if durable:
         assert result.lost == [], result
