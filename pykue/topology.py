@@ -10,6 +10,7 @@ to: every key of a queue lives in that slot, so every script runs whole on that 
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -309,4 +310,15 @@ def _client_kwargs(url: str, scheme: str, userinfo: str, options: dict[str, str]
 
 
 def _copied_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in kwargs.items() if k not in _DROPPED_KWARGS}
+    """The settings of another client's connections that a connection and a client both
+    take (a cluster node's pool also holds routing objects of redis-py's own)."""
+    return {k: v for k, v in kwargs.items() if k in _SHARED_KWARGS and k not in _DROPPED_KWARGS}
+
+
+def _parameters(function: Any) -> set[str]:
+    return set(inspect.signature(function).parameters)
+
+
+_SHARED_KWARGS = _parameters(redis.Redis.__init__) & (
+    _parameters(redis.Connection.__init__) | _parameters(redis.SSLConnection.__init__)
+)

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 from .. import __version__
 from ..connection import describe
 from ..queue import Queue
+from ..transport.follow import FAILOVER_ERRORS
 from . import api, parsing, responses, views
 from .hosts import AllowedHosts, normalize_hosts
 from .site import Site
@@ -134,6 +135,8 @@ class Dashboard:
         """503, as a page or as JSON; Redis going away is an outage, not a bug, so no traceback."""
         where = describe(self.queue.client)
         reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+        if isinstance(error, FAILOVER_ERRORS):  # redis-py's MOVED text is only "<slot> <address>"
+            reason = f"{type(error).__name__}: {reason}"
         log.warning("%s %s: Redis at %s is unavailable: %s", request.method, request.path, where, reason)
         if page:
             response = self.render(

@@ -194,3 +194,23 @@ def spawn_worker(redis_server, tmp_path):
     yield spawn
     for worker in started:
         worker.kill()
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """A private Redis Cluster: three masters, a replica each (tests/ha_servers.py)."""
+    from tests.ha_servers import ClusterServers
+
+    servers = ClusterServers().start()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def sentinel():
+    """A private master, its replica and three sentinels (tests/ha_servers.py)."""
+    from tests.ha_servers import SentinelServers
+
+    servers = SentinelServers().start()
+    yield servers
+    servers.stop()

@@ -16,20 +16,6 @@ PREFIX = "{ha}"
 HA_APP = "tests.workerapp.ha_app"
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    servers = ClusterServers().start()
-    yield servers
-    servers.stop()
-
-
-@pytest.fixture(scope="module")
-def sentinel():
-    servers = SentinelServers().start()
-    yield servers
-    servers.stop()
-
-
 def crash_cluster_master(cluster: ClusterServers) -> None:
     master = cluster.master_of(PREFIX)
     replica = cluster.replicas_of(master)[0]
