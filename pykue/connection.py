@@ -75,7 +75,8 @@ def describe(client: redis.Redis) -> str:
     """Where a client points, without its password (for logs and banners)."""
     follower = follower_of(client)
     if follower is not None:
-        return f"{follower.topology.describe()}, master {follower.address[0]}:{follower.address[1]}"
+        where = "not looked up yet" if follower.address is None else "{}:{}".format(*follower.address)
+        return f"{follower.topology.describe()}, master {where}"
     kwargs = client.connection_pool.connection_kwargs
     if kwargs.get("path"):
         return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 
 import redis
 from redis.crc import key_slot
-from redis.sentinel import Sentinel, SentinelConnectionPool
+from redis.sentinel import MasterNotFoundError, Sentinel, SentinelConnectionPool
 
 __all__ = ["CLUSTER_SCHEMES", "SENTINEL_SCHEMES", "SentinelConnectionPool", "queue_slot", "rebound"]
 
@@ -49,7 +49,12 @@ class SentinelTopology:
         self.shown = shown
 
     def master(self) -> Address:
-        host, port = self.sentinel.discover_master(self.service)  # MasterNotFoundError is a ConnectionError
+        try:
+            host, port = self.sentinel.discover_master(self.service)
+        except MasterNotFoundError as error:  # its text holds a repr of each sentinel's client
+            last = str(error).rsplit(" - ", 1)[-1]
+            shown = f"no master {self.service!r} known to the sentinels of {self.shown}: {last}"
+            raise MasterNotFoundError(shown) from None
         return str(host), int(port)
 
     def describe(self) -> str:

@@ -78,13 +78,19 @@ class Follower:
     def __init__(self, topology: Topology, interval: float = 1.0) -> None:
         self.topology = topology
         self.interval = interval
-        self.address = topology.master()
+        self.address: Address | None = None  # looked up at the first connection, not before
         self._pools: weakref.WeakSet[Any] = weakref.WeakSet()
         self._noticed = threading.Event()
         self._lock = threading.Lock()
         self._watcher_pid = 0
         self._held: tuple[Address, float] | None = None  # (the master left, until when)
         self.switches = 0
+
+    def master(self) -> Address:
+        """Where to connect: the master last seen, else the one the deployment names now."""
+        if self.address is None:
+            self.address = self.topology.master()
+        return self.address
 
     def attach(self, pool: Any) -> None:
         self._pools.add(pool)
@@ -123,11 +129,14 @@ class Follower:
         (writes it takes from now on are lost), and refuse to go back to it for ``seconds``
         unless the failover is called off. Until the promotion, writes meet READONLY."""
         left = self.address
-        if self._move(address):
+        if self._move(address) and left is not None:
             self._held = (left, time.monotonic() + seconds)
 
     def _move(self, address: Address) -> bool:
         if address == self.address:
+            return False
+        if self.address is None:
+            self.address = address
             return False
         log.warning("the master of %s moved from %s:%s to %s:%s", self.topology.describe(), *self.address, *address)
         self.address = address
@@ -166,9 +175,9 @@ def following_class(base: type[redis.Connection], follower: Follower) -> type[re
 
     class MasterConnection(base):  # type: ignore[valid-type,misc]
         def connect_check_health(self, *args: Any, **kwargs: Any) -> Any:
-            self.host, self.port = follower.address
             follower.ensure_watching()
             try:
+                self.host, self.port = follower.master()
                 return super().connect_check_health(*args, **kwargs)
             except redis.ConnectionError:
                 follower.notice()
@@ -200,10 +209,7 @@ def following_client(topology: Topology, ssl: bool = False, **kwargs: Any) -> re
     """A ``decode_responses`` client on a plain pool whose connections follow the master."""
     follower = Follower(topology)
     base = redis.SSLConnection if ssl else redis.Connection
-    host, port = follower.address
-    pool = redis.ConnectionPool(
-        connection_class=following_class(base, follower), host=host, port=port, decode_responses=True, **kwargs
-    )
+    pool = redis.ConnectionPool(connection_class=following_class(base, follower), decode_responses=True, **kwargs)
     follower.attach(pool)
     follower.ensure_watching()
     return redis.Redis(connection_pool=pool)
