@@ -132,6 +132,15 @@ class ClusterTopology:
         self.probe_kwargs = probe_kwargs
         self.shown = shown
         self.slot = slot
+        self._probes: dict[Address, redis.Redis] = {}
+
+    def _probe(self, host: str, port: int) -> redis.Redis:
+        """A client of its own for each node asked: looking up once a second must not open
+        and close a connection each time."""
+        probe = self._probes.get((host, port))
+        if probe is None:
+            probe = self._probes[host, port] = redis.Redis(host=host, port=port, **self.probe_kwargs)
+        return probe
 
     def for_slot(self, slot: int) -> ClusterTopology:
         return ClusterTopology(self.seeds, self.probe_kwargs, self.shown, slot)
@@ -139,14 +148,13 @@ class ClusterTopology:
     def master(self) -> Address:
         errors = []
         for host, port in list(self.seeds):
-            probe = redis.Redis(host=host, port=port, **self.probe_kwargs)
+            probe = self._probe(host, port)
             try:
                 ranges = probe.execute_command("CLUSTER SLOTS")  # type: ignore[no-untyped-call]
             except redis.RedisError as error:
+                probe.connection_pool.disconnect()
                 errors.append(f"{host}:{port}: {error}")
                 continue
-            finally:
-                probe.close()
             found = self._owner(ranges, host)
             if found is not None:
                 return found
