@@ -112,3 +112,13 @@ def test_a_redis_cluster_client_and_a_sentinel_master_client_are_accepted(cluste
     finally:
         from_cluster.close()
         from_sentinel.close()
+
+
+def test_a_queue_pointed_at_another_prefix_follows_that_prefixs_master(cluster):
+    queue = Queue(cluster.url, "{a}")
+    try:
+        queue.configure(prefix="{b}")  # as `pykue worker --prefix` does
+        job = queue.create("email", {}).save()
+        assert cluster.client(cluster.master_of("{b}")).hget(f"{{b}}:job:{job.id}", "type") == "email"
+    finally:
+        queue.close()
