@@ -25,12 +25,13 @@ class RunResult:
     acknowledged: int = 0
     save_errors: int = 0
     lost: list[int] = field(default_factory=list)  # the n of each acknowledged job lost
+    why: dict[str, int] = field(default_factory=dict)  # lost jobs by what their id holds now
     stuck_active: int = 0
     seconds: float = 0.0
 
     def __str__(self) -> str:
         return (
-            f"{self.acknowledged} acknowledged, {len(self.lost)} lost, {self.stuck_active} stuck active, "
+            f"{self.acknowledged} acknowledged, {len(self.lost)} lost {self.why}, {self.stuck_active} stuck active, "
             f"{self.save_errors} saves refused during the failover, {self.seconds:.1f} s"
         )
 
@@ -52,6 +53,10 @@ def failover_run(
     result.acknowledged = len(acked)
     wait_for(lambda: _settled(queue, acked), 90, 0.5, "every acknowledged job to complete (or be lost)")
     result.lost = [n for job_id, n in acked if not _completed(queue, job_id, n)]
+    for job_id, n in acked:
+        if not _completed(queue, job_id, n):
+            why = _why(queue.store.job_fields(job_id), n)
+            result.why[why] = result.why.get(why, 0) + 1
     result.stuck_active = queue.active_count()
     result.seconds = time.monotonic() - started
     return result
@@ -72,6 +77,14 @@ def _save(queue: Queue, n: int, result: RunResult) -> int:
 def _completed(queue: Queue, job_id: int, n: int) -> bool:
     fields = queue.store.job_fields(job_id)
     return fields.get("state") == "complete" and fields.get("data") == f'{{"n":{n}}}'
+
+
+def _why(fields: dict[str, str], n: int) -> str:
+    if not fields:
+        return "missing"
+    if fields.get("data") != f'{{"n":{n}}}':
+        return "id reused"
+    return str(fields.get("state"))
 
 
 def _settled(queue: Queue, acked: list[tuple[int, int]]) -> bool:

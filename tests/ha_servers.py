@@ -21,6 +21,7 @@ from pykue.embedded import find_redis_server, wait_until
 from tests.redis_server import RedisServer, free_port, terminate
 
 NODE_TIMEOUT_MS = 1000
+SENTINEL_DOWN_AFTER_MS = 2000  # a loaded 2-core machine can keep a master from answering for a second
 
 
 def cluster_port() -> int:
@@ -83,7 +84,7 @@ class ClusterServers:
             return (
                 all(n.process is not None for n in self.nodes)
                 and self._ok()
-                and all(_in_sync(self.client(m)) for m in self.masters())
+                and all(in_sync(self.client(m)) for m in self.masters())
             )
         except redis.RedisError:
             return False
@@ -117,7 +118,7 @@ class ClusterServers:
             node.stop()
 
 
-def _in_sync(master: redis.Redis) -> bool:
+def in_sync(master: redis.Redis) -> bool:
     info = master.info("replication")
     return bool(info.get("connected_slaves") and info.get("slave0", {}).get("state") == "online")
 
@@ -139,7 +140,7 @@ class Sentinel:
         self.config.write_text(
             f"port {self.port}\nbind 127.0.0.1\ndir {workdir}\n"
             f"sentinel monitor mymaster 127.0.0.1 {master_port} {quorum}\n"
-            f"sentinel down-after-milliseconds mymaster {NODE_TIMEOUT_MS}\n"
+            f"sentinel down-after-milliseconds mymaster {SENTINEL_DOWN_AFTER_MS}\n"
             "sentinel failover-timeout mymaster 5000\n"
             "sentinel parallel-syncs mymaster 1\n"
         )
@@ -196,7 +197,7 @@ class SentinelServers:
         return self.replica_in_sync()
 
     def replica_in_sync(self) -> bool:
-        return _in_sync(self.client(self.master()))
+        return in_sync(self.client(self.master()))
 
     def healthy(self) -> bool:
         try:

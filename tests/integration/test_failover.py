@@ -16,7 +16,7 @@ import redis
 
 from pykue import Queue
 from tests.failover_run import failover_run
-from tests.ha_servers import ClusterServers, SentinelServers
+from tests.ha_servers import ClusterServers, SentinelServers, in_sync
 from tests.helpers import wait_for
 
 PREFIX = "{ha}"
@@ -51,7 +51,31 @@ def crash_cluster_master(cluster: ClusterServers, lag: float = 0.0) -> None:
     with lagging(master, replica, lag):
         kill(master)
     wait_for(lambda: cluster.role(replica) == "master", 30, 0.1, "the replica to take over")
-    master.start()  # it rejoins as the new master's replica
+    restart_empty(master, ["--cluster-replica-no-failover", "yes"])  # it rejoins as the new master's replica
+    master.extra_args = _without(master.extra_args, {"--cluster-replica-no-failover": 1})  # for its next restart
+    wait_for(lambda: in_sync(cluster.client(replica)), 30, 0.1, "the restarted node to resync")
+    cluster.client(master).config_set("cluster-replica-no-failover", "no")
+
+
+def restart_empty(node, args: list[str]) -> None:
+    """As an operator would restart a node that lost its data: as a replica that cannot be
+    promoted until it has resynced (an empty node promoted would wipe the data, and on a
+    loaded machine a busy master can look down for a second)."""
+    node.extra_args = [*_without(node.extra_args, {"--replicaof": 2, "--replica-priority": 1}), *args]
+    node.start()
+
+
+def _without(args: list[str], options: dict[str, int]) -> list[str]:
+    """``args`` without the given options and their values (``{option: how many values}``)."""
+    kept, skip = [], 0
+    for arg in args:
+        if skip:
+            skip -= 1
+        elif arg in options:
+            skip = options[arg]
+        else:
+            kept.append(arg)
+    return kept
 
 
 def planned_cluster_failover(cluster: ClusterServers) -> None:
@@ -66,10 +90,9 @@ def crash_sentinel_master(sentinels: SentinelServers, lag: float = 0.0) -> None:
     with lagging(master, sentinels.replica(), lag):
         kill(master)
     sentinels.wait_for_new_master(old_port)
-    # as an operator would: a node restarted without its data comes back as a replica (an
-    # empty node that came back as a master could be elected again, and wipe the data)
-    master.extra_args = [*master.extra_args[:4], "--replicaof", "127.0.0.1", str(sentinels.master_port())]
-    master.start()
+    restart_empty(master, ["--replicaof", "127.0.0.1", str(sentinels.master_port()), "--replica-priority", "0"])
+    wait_for(sentinels.replica_in_sync, 30, 0.1, "the restarted node to resync")
+    sentinels.client(master).config_set("replica-priority", 100)
 
 
 def planned_sentinel_failover(sentinels: SentinelServers) -> None:
