@@ -55,6 +55,19 @@ def _switches(pids: list[int]) -> int:
     return total
 
 
+def _run_delay(pids: list[int]) -> float:
+    """Seconds the threads spent runnable, waiting for a CPU."""
+    total = 0
+    for pid in pids:
+        try:
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
+                    total += int(fh.read().split()[1])
+        except OSError:
+            pass
+    return total / 1e9
+
+
 def _pids(root_pid: int) -> list[int]:
     """The worker and its children (a supervisor's processes)."""
     out = subprocess.run(["pgrep", "-P", str(root_pid)], capture_output=True, text=True).stdout.split()
@@ -97,12 +110,14 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
             time.sleep(0.002)
         pids = _pids(proc.pid)
         t0, c0, s0, r0 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
+        w0 = _run_delay(pids)
         k0, done0 = client.info("stats")["total_commands_processed"], client.hlen(RUNS)
         polls = 0
         while client.hlen(RUNS) < args.n:
             polls += 1
             time.sleep(0.01)
         t1, c1, s1, r1 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
+        w1 = _run_delay(pids)
         k1 = client.info("stats")["total_commands_processed"]
     finally:
         proc.terminate()
@@ -114,6 +129,7 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
         "redis_cpu_us": (r1 - r0) / jobs * 1e6,
         "commands": (k1 - k0 - polls - 3) / jobs,
         "switches": (s1 - s0) / jobs,
+        "runnable_share": (w1 - w0) / (t1 - t0),  # waited for a CPU, per second
     }
 
 

@@ -116,11 +116,11 @@ def main() -> None:
     help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up (0: exit at once).",
 )
 @click.option(
-    "--pin-cpu",
-    is_flag=True,
+    "--pin-cpu/--no-pin-cpu",
+    default=None,
     help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
-    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
-    "threads in parallel.",
+    "under SCHED_BATCH. Default: pinned where Linux allows, and unpinned again if the CPU turns "
+    "out contested (tasks whose C code runs threads in parallel, a busy neighbour).",
 )
 def worker(
     app: str,
@@ -135,7 +135,7 @@ def worker(
     loglevel: str,
     burst: bool,
     wait_for_redis: float,
-    pin_cpu: bool,
+    pin_cpu: bool | None,
 ) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
@@ -160,8 +160,9 @@ def worker(
 
         child_argv = _without_processes(sys.argv[1:])
         raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
-    if pin_cpu:
-        logging.getLogger("pykue.worker").info("pinned to CPU %d", affinity.pin_to_cpu())
+    if pin_cpu or (pin_cpu is None and affinity.supported()):
+        cpu = affinity.pin_to_cpu(watch=pin_cpu is None)
+        logging.getLogger("pykue.worker").info("pinned to CPU %d", cpu)
     _run_workers(workers)
 
 

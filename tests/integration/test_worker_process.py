@@ -318,6 +318,25 @@ def test_pin_cpu_keeps_a_worker_and_all_its_threads_on_one_cpu(app_queue, client
     assert "pinned to CPU" in worker.output()
 
 
+def test_a_worker_is_pinned_by_default_and_not_with_no_pin_cpu(app_queue, client, spawn_worker):
+    allowed = sorted(os.sched_getaffinity(0))
+    # Given a worker started with no flag, and one with --no-pin-cpu
+    pinned = spawn_worker("--concurrency", "3")
+    free = spawn_worker("--concurrency", "3", "--no-pin-cpu")
+    for job in [app_queue.tasks["long"].delay(seconds=0.2) for _ in range(6)]:  # task threads start too
+        job.wait(10)
+    # Then the first runs all its threads on one CPU it may use, under SCHED_BATCH
+    (cpu,) = _thread_cpus(pinned.pid)
+    assert int(cpu) in allowed
+    assert _thread_policies(pinned.pid) == {os.SCHED_BATCH}
+    assert "pinned to CPU" in pinned.output()
+    # And the second is left where the kernel puts it
+    assert _thread_policies(free.pid) == {os.SCHED_OTHER}
+    assert "pinned to CPU" not in free.output()
+    if len(allowed) > 1:
+        assert _thread_cpus(free.pid) != {cpu}
+
+
 def test_pin_cpu_with_processes_gives_each_child_its_own_cpu(app_queue, client, spawn_worker):
     allowed = sorted(os.sched_getaffinity(0))
     supervisor = spawn_worker("--processes", "2", "--pin-cpu", ready=False).wait_ready(count=2)
