@@ -41,31 +41,33 @@ def _cpu(pids: list[int]) -> float:
     return total / TICK
 
 
-def _switches(pids: list[int]) -> int:
-    total = 0
+def _per_thread(pids: list[int], name: str, read) -> float:
+    """The sum of ``read(text)`` over /proc/<pid>/task/<tid>/<name> of every thread."""
+    total = 0.0
     for pid in pids:
         try:
             for tid in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{tid}/status") as fh:
-                    for line in fh:
-                        if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt")):
-                            total += int(line.split()[1])
+                with open(f"/proc/{pid}/task/{tid}/{name}") as fh:
+                    total += read(fh.read())
         except OSError:
             pass
     return total
 
 
+def _switches(pids: list[int]) -> float:
+    def read(text: str) -> int:
+        return sum(
+            int(line.split()[1])
+            for line in text.splitlines()
+            if line.startswith(("voluntary_ctxt", "nonvoluntary_ctxt"))
+        )
+
+    return _per_thread(pids, "status", read)
+
+
 def _run_delay(pids: list[int]) -> float:
     """Seconds the threads spent runnable, waiting for a CPU."""
-    total = 0
-    for pid in pids:
-        try:
-            for tid in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{tid}/schedstat") as fh:
-                    total += int(fh.read().split()[1])
-        except OSError:
-            pass
-    return total / 1e9
+    return _per_thread(pids, "schedstat", lambda text: int(text.split()[1]) / 1e9)
 
 
 def _pids(root_pid: int) -> list[int]:
