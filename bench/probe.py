@@ -3,7 +3,7 @@
 Wall-clock jobs/s move with whatever else runs; the CPU a job costs the worker process and
 Redis, the commands it sends and the context switches it makes move far less. This queues N
 jobs of the benchmark's task (bulk), starts one worker of the given pykue tree, and reports
-those per job, measured from the first job's write to the last (start-up excluded)::
+those per job, measured from the first job's completion to the last (start-up excluded)::
 
     .venv/bin/python bench/probe.py --root /path/to/other/tree --concurrency 10 [--flags=--pin-cpu]
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -25,7 +26,7 @@ sys.path.insert(0, HERE)
 
 from redis_server import RedisServer  # noqa: E402
 
-RUNS = "bench:runs"
+DONE = "q:jobs:complete"  # the adapter's prefix: jobs count once complete (BENCH_TASK=empty writes nothing)
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -108,14 +109,14 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
     client = server.client
     proc = subprocess.Popen(argv, env=env, cwd=os.path.join(HERE, "systems"), stdout=subprocess.DEVNULL)
     try:
-        while not client.hlen(RUNS):
+        while not client.zcard(DONE):
             time.sleep(0.002)
         pids = _pids(proc.pid)
         t0, c0, s0, r0 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
         w0 = _run_delay(pids)
-        k0, done0 = client.info("stats")["total_commands_processed"], client.hlen(RUNS)
+        k0, done0 = client.info("stats")["total_commands_processed"], client.zcard(DONE)
         polls = 0
-        while client.hlen(RUNS) < args.n:
+        while client.zcard(DONE) < args.n:
             polls += 1
             time.sleep(0.01)
         t1, c1, s1, r1 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
@@ -145,6 +146,7 @@ def main() -> None:
     parser.add_argument("--flags", default="", help="extra worker options, e.g. --flags=--pin-cpu")
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the worker and the server on the way out
     with RedisServer() as server:
         results = [one(server, args) for _ in range(args.runs)]
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
