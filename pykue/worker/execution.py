@@ -245,10 +245,14 @@ class Executor:
         self.on_done(outcome)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started by the first async job (the fetch loop and the reporter both
+        start jobs: one loop for both)."""
         if self._loop is None:
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
-            self._loop = loop
+            with self._lock:
+                if self._loop is None:
+                    loop = asyncio.new_event_loop()
+                    threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
+                    self._loop = loop
         return self._loop
 
     def shutdown(self) -> None:
