@@ -151,19 +151,29 @@ def worker(
         queues = load_queues(app)
     except LoadError as error:
         raise AppError(str(error)) from None
-    workers = _build_workers(
-        app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval, stalled_timeout
-    )  # checks --types, for children too
+    settings = (app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval)
+    workers = _build_workers(*settings, stalled_timeout)  # checks --types, for children too
     _reach_redis(workers, wait_for_redis)
+
+    def run_child() -> None:  # a forked child: its own workers (ids, clients), pinned to its slot's CPU
+        _pin(pin_cpu)
+        _run_workers(_build_workers(*settings, stalled_timeout))
+
     if processes > 1:
         from .worker.supervisor import Supervisor
 
         child_argv = _without_processes(sys.argv[1:])
-        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
+        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst, run_child).run())
+    _pin(pin_cpu)
+    _run_workers(workers)
+
+
+def _pin(pin_cpu: bool | None) -> None:
+    from .worker import affinity
+
     if pin_cpu or (pin_cpu is None and affinity.supported()):
         cpu = affinity.pin_to_cpu(watch=pin_cpu is None)
         logging.getLogger("pykue.worker").info("pinned to CPU %d", cpu)
-    _run_workers(workers)
 
 
 def _without_processes(argv: list[str]) -> list[str]:
