@@ -1,13 +1,14 @@
 """``--processes N``: run N worker processes, restart one that dies, pass signals on.
 
-Where the platform can fork, a child is forked from the supervisor, which has imported the
-app already: it starts its worker at once, where a fresh interpreter would import redis-py,
-pykue and the app again (about 0.3 s of CPU here, paid by every child at the same time while
-the queue waits). A forked child builds its own workers (its own ids, clients and lanes), as
-Celery's prefork pool and RQ's forks do after loading the app. A supervisor that runs a
-thread of its own by then (an app that listens to queue events at import, say) does not fork,
-since a fork keeps only the thread that forks; nor where the platform has no fork: there the
-children are ``python -m pykue`` with the same arguments, each importing everything anew.
+On Linux, a child is forked from the supervisor, which has imported the app already: it
+starts its worker at once, where a fresh interpreter would import redis-py, pykue and the app
+again (about 0.3 s of CPU here, paid by every child at the same time while the queue waits).
+A forked child builds its own workers (its own ids, clients and lanes), as Celery's prefork
+pool and RQ's forks do after loading the app. A supervisor that runs a thread of its own by
+then (an app that listens to queue events at import, say) does not fork, since a fork keeps
+only the thread that forks; nor off Linux (macOS frameworks may not survive a fork, which is
+why multiprocessing spawns there). Those children are ``python -m pykue`` with the same
+arguments, each importing everything anew.
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class Supervisor:
         self.processes = processes
         self.shutdown_timeout = shutdown_timeout
         self.burst = burst  # a child exiting 0 drained the queue: not restarted
-        self.run_child = run_child if hasattr(os, "fork") else None
+        # macOS: frameworks a process has loaded may not survive a fork (why multiprocessing spawns there)
+        self.run_child = run_child if sys.platform.startswith("linux") else None
         self.children: list[Child] = []
         self.stopping = False
         self.restarts = 0
