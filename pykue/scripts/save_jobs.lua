@@ -2,16 +2,21 @@
   KEYS[1] key prefix ("q:"), KEYS[2] the id counter, KEYS[3] the job types set, KEYS[4] all
   jobs set, KEYS[5] inactive set, KEYS[6] delayed set, KEYS[7] events channel
   Derived from the prefix: the new jobs' hashes and search entries (their ids are only known
-  here), their types' sets and token lists, the search words' sets.
-  ARGV[1] now (ms), then for each job, 9 values and its words:
+  here), their types' sets and token lists, the search words' sets, unique jobs' keys.
+  ARGV[1] now (ms), then for each job, 13 values and its words:
     type, data JSON, priority, max attempts, delay ms ("0": none), ttl ms ("0": none),
-    backoff ("" or true/JSON), removeOnComplete ("" or "true"), n_words, word, ...
+    backoff ("" or true/JSON), removeOnComplete ("" or "true"), unique key ("": none),
+    unique for ms after the job ends, retention when complete and when failed ("" or
+    "<count>:<age ms>"), n_words, word, ...
   Kue's hash: created_at = updated_at = now, promote_at = now + delay; a job with a delay
   is saved delayed, any other inactive with a wake-up token and an `enqueue` event.
+  A unique job whose key is held by a job that still exists is not created: its place in
+  the reply holds minus that job's id (the key is set here, atomically: of two producers
+  racing, one creates the job and the other gets it back).
   The index writes of a batch are grouped (one ZADD per sorted set, one LPUSH per token
   list), which is what makes bulk saves cheap for Redis; a single job (task.delay) writes
   them straight, which saves it the grouping tables (about 15% of the script's time).
-  Returns the new ids, in order.
+  Returns the new ids (or minus the ids of the jobs that unique ones duplicate), in order.
 ]]
 --- @include "keys"
 --- @include "zid"
@@ -21,12 +26,24 @@ local now = tonumber(now_text)
 local count, i = 0, 2
 while i <= #ARGV do
   count = count + 1
-  i = i + 9 + tonumber(ARGV[i + 8])
+  i = i + 13 + tonumber(ARGV[i + 12])
 end
 local next_id = redis.call("INCRBY", KEYS[2], count) - count
 
 local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
 local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
+
+-- The id of the job that holds job i's unique key, if it still exists; else the key is
+-- taken for the id job i is about to get.
+local function duplicated(i)
+  local ukey = ARGV[i + 8]
+  if ukey == "" then return nil end
+  local key = unique_key(base, ukey)
+  local holder = redis.call("GET", key)
+  if holder and redis.call("EXISTS", job_key(base, holder)) == 1 then return holder end
+  redis.call("SET", key, string.format("%d", next_id + 1))
+  return nil
+end
 
 -- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
 -- given: Redis need not format numbers) and delay.
@@ -48,9 +65,12 @@ local function write_job(i)
     if ARGV[i + 7] ~= "" then extra[#extra + 1] = "removeOnComplete"; extra[#extra + 1] = ARGV[i + 7] end
     redis.call("HSET", jkey, unpack(extra))
   end
-  local n_words = tonumber(ARGV[i + 8])
+  if ARGV[i + 8] ~= "" then redis.call("HSET", jkey, "pykue_unique", ARGV[i + 8], "pykue_unique_for", ARGV[i + 9]) end
+  if ARGV[i + 10] ~= "" then redis.call("HSET", jkey, "pykue_keep_complete", ARGV[i + 10]) end
+  if ARGV[i + 11] ~= "" then redis.call("HSET", jkey, "pykue_keep_failed", ARGV[i + 11]) end
+  local n_words = tonumber(ARGV[i + 12])
   for w = 1, n_words do
-    local word = ARGV[i + 8 + w]
+    local word = ARGV[i + 12 + w]
     redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
     redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
   end
@@ -59,11 +79,13 @@ local function write_job(i)
     if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
     publish(KEYS[7], id_text, "enqueue", tail)
   end
-  return id, zid(id_text), state, priority_text, delay, i + 9 + n_words
+  return id, zid(id_text), state, priority_text, delay, i + 13 + n_words
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
   local jtype = ARGV[2]
+  local holder = duplicated(2)
+  if holder then return {-tonumber(holder)} end
   local id, member, state, priority, delay = write_job(2)
   redis.call("ZADD", KEYS[4], priority, member)
   redis.call("ZADD", state_sets[state], (delay > 0) and (now + delay) or priority, member)
@@ -82,15 +104,21 @@ local function add(key, score, member)
 end
 i = 2
 while i <= #ARGV do
-  local jtype = ARGV[i]
-  local id, member, state, priority, delay, after = write_job(i)
-  types[jtype] = true
-  add(KEYS[4], priority, member)
-  add(state_sets[state], (delay > 0) and (now + delay) or priority, member)
-  add(type_state_key(base, jtype, state), priority, member)
-  if state == "inactive" then tokens[jtype] = (tokens[jtype] or 0) + 1 end
-  ids[#ids + 1] = id
-  i = after
+  local holder = duplicated(i)
+  if holder then
+    ids[#ids + 1] = -tonumber(holder)
+    i = i + 13 + tonumber(ARGV[i + 12])
+  else
+    local jtype = ARGV[i]
+    local id, member, state, priority, delay, after = write_job(i)
+    types[jtype] = true
+    add(KEYS[4], priority, member)
+    add(state_sets[state], (delay > 0) and (now + delay) or priority, member)
+    add(type_state_key(base, jtype, state), priority, member)
+    if state == "inactive" then tokens[jtype] = (tokens[jtype] or 0) + 1 end
+    ids[#ids + 1] = id
+    i = after
+  end
 end
 for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
 for jtype in pairs(types) do redis.call("SADD", KEYS[3], jtype) end

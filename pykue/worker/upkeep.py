@@ -124,6 +124,7 @@ class Upkeep:
         for job_id, claim in tick.mine:
             self.release_orphan(job_id, claim)
         self.check_claims()
+        self.stop_cancelled()
 
     def _clock_stepped(self) -> bool:
         """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""
@@ -150,6 +151,17 @@ class Upkeep:
         if self._store.fail_job(fail_args(self._queue, failure_text(job, message), ttl=ttl)):
             log.warning("job %s %s: %s", job_id, job.type, message)
         self._abandon(job_id, claim)
+
+    def stop_cancelled(self) -> None:
+        """Jobs cancelled while this worker runs them (cancel_job.lua failed them already):
+        an async task is cancelled, a def task's next progress/log raises JobCancelled; their
+        slots are freed now."""
+        cancelled = self._store.take_cancel_requests(self._worker_id)
+        for job in self._slots.live_jobs() if cancelled else ():
+            if job.id in cancelled:
+                job.mark_cancelled(self._store.job_fields(job.id).get("error") or "Cancelled")
+                log.info("job %s %s was cancelled: stopping it", job.id, job.type)
+                self._abandon(job.id, job.claim)
 
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""

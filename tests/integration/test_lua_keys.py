@@ -29,6 +29,9 @@ LUA_TWINS = {
     "search_object_key": ([ID], lambda k, i, t: k.search_object(i)),
     "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
     "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
+    "unique_key": ([WORD], lambda k, i, t: k.unique(WORD)),
+    "cancel_key": ([WORKER], lambda k, i, t: k.cancel_requests(WORKER)),
+    "finished_key": ([TYPE, STATE], lambda k, i, t: k.finished(t, STATE)),
 }
 
 
