@@ -6,7 +6,7 @@
   jobs set, KEYS[4] events channel, KEYS[5..9] the five state sets
   Derived from the prefix (by includes/remove.lua): the removed jobs' hashes, logs, search
   entries, types' sets, unique keys and retention indexes.
-  ARGV[1] state, ARGV[2] cutoff (ms: updated_at before it), ARGV[3] rank to start at,
+  ARGV[1] state, ARGV[2] cutoff (ms: updated_at at or before it), ARGV[3] rank to start at,
   ARGV[4] page size, ARGV[5] most jobs to remove
   Returns {rank to go on from (-1: the end), jobs removed}.
 ]]
@@ -20,7 +20,7 @@ for n, member in ipairs(members) do
   if removed >= most then return {start + n - 1 - removed, removed} end
   local id = zid_id(member)
   local h = redis.call("HMGET", job_key(q.base, id), "state", "type", "updated_at")
-  if h[1] == state and h[2] and (tonumber(h[3]) or 0) < cutoff then
+  if h[1] == state and h[2] and (tonumber(h[3]) or 0) <= cutoff then
     remove_job(q, id, h[2])
     removed = removed + 1
   end
