@@ -136,3 +136,13 @@ def test_two_producer_processes_racing_make_one_job(queue: Queue, redis_server) 
     # Then exactly one job was created, by one of them
     assert sorted(created) == [0, 1]
     assert queue.count("inactive", "nightly") == 1
+
+
+def test_a_key_left_by_a_job_that_ended_outside_pykue_is_stale(queue: Queue, tasks) -> None:
+    # a Node Kue worker completing the job, or a state set by hand, releases nothing
+    report, _ = tasks
+    job = report.delay(day="mon")
+    job.set_state("complete")
+    again = report.delay(day="mon")
+    assert again.duplicate_of is None and again.id != job.id
+    assert report.delay(day="mon").id == again.id
