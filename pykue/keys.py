@@ -83,5 +83,6 @@ class Keys:
         return f"{self.own}cancel:{worker_id}"
 
     def finished(self, job_type: str, state: str) -> str:
-        """Jobs of a type kept under a retention rule in ``state`` (complete, failed), by finish time."""
+        """The zids of a type's jobs kept under a retention rule in ``state`` (complete, failed),
+        scored by finish time."""
         return f"{self.own}finished:{job_type}:{state}"

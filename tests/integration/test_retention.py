@@ -9,6 +9,8 @@ import time
 import pytest
 
 from pykue import InvalidJobError, Queue
+from pykue.job_hash import now_ms
+from tests.helpers import lease
 from tests.workerapp.support import pykue_cli
 
 
@@ -29,6 +31,18 @@ def test_a_count_keeps_exactly_the_latest_completed_jobs(queue: Queue, client, w
     assert not client.exists(*[f"q:job:{job.id}" for job in jobs[:7]])
     assert client.zcard("q:pykue:finished:keep3:complete") == 3
     assert queue.get_job(kept[0]).remove_on_complete() == 3
+
+
+def test_jobs_ending_in_one_batch_are_kept_by_id(queue: Queue, client) -> None:
+    # Given twelve jobs (ids 1..12: "10" sorts before "9" as text) completed in one call, one ms
+    jobs = queue.create_many([queue.create("batch", {}).remove_on_complete(4) for _ in range(12)])
+    store = queue.store.for_worker()
+    lease(queue, "w1")
+    claimed = store.claim_jobs(now_ms(), "w1", {"batch": 12}).claimed
+    completion = store.complete_jobs(now_ms(), [(c.id, c.claim, "") for c in claimed])
+    # Then the four with the highest ids are the ones kept
+    assert completion.replies == [1] * 12
+    assert ids_in(queue, "complete", "batch") == [job.id for job in jobs[-4:]]
 
 
 def test_an_age_removes_jobs_older_than_it_as_others_finish(queue: Queue, workers) -> None:

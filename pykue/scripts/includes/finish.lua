@@ -1,4 +1,5 @@
 --- @include "keys"
+--- @include "zid"
 --- @include "remove"
 -- pykue's rules for a job that has just ended for good (complete, or failed with no retry
 -- left, or cancelled): its unique key is kept `pykue_unique_for` ms more, or released at
@@ -15,12 +16,14 @@ local function release_unique(base, id, ukey, ttl)
   if ms > 0 then redis.call("PEXPIRE", key, ms) else redis.call("DEL", key) end
 end
 
--- Removes the jobs of `ids` still in `state` (an id whose job moved on, requeued by hand, is
--- only dropped from the index). `q`: {base, jobs, events, states}.
-local function remove_finished(q, index, state, ids)
-  for _, vid in ipairs(ids) do
+-- Removes the jobs of `members` (zids: jobs that ended in the same ms, a batch, sort by id)
+-- still in `state`; one that moved on (requeued by hand) is only dropped from the index.
+-- `q`: {base, jobs, events, states}.
+local function remove_finished(q, index, state, members)
+  for _, member in ipairs(members) do
+    local vid = zid_id(member)
     local h = redis.call("HMGET", job_key(q.base, vid), "state", "type")
-    if h[1] == state and h[2] then remove_job(q, vid, h[2]) else redis.call("ZREM", index, vid) end
+    if h[1] == state and h[2] then remove_job(q, vid, h[2]) else redis.call("ZREM", index, member) end
   end
 end
 
@@ -28,7 +31,7 @@ local function retain(q, id, jtype, state, keep, now)
   local count, age = string.match(keep, "^(%d*):(%d*)$")
   count, age = tonumber(count), tonumber(age)
   local index = finished_key(q.base, jtype, state)
-  redis.call("ZADD", index, now, id)
+  redis.call("ZADD", index, now, zid(id))
   if age then
     remove_finished(q, index, state, redis.call("ZRANGEBYSCORE", index, "-inf", "(" .. string.format("%d", now - age), "LIMIT", 0, TRIM_MAX))
   end

@@ -11,8 +11,8 @@ local function remove_job(q, id, jtype)
     redis.call("ZREM", q.states[s], member)
     redis.call("ZREM", type_state_key(q.base, jtype, s), member)
   end
-  redis.call("ZREM", finished_key(q.base, jtype, "complete"), id)
-  redis.call("ZREM", finished_key(q.base, jtype, "failed"), id)
+  redis.call("ZREM", finished_key(q.base, jtype, "complete"), member)
+  redis.call("ZREM", finished_key(q.base, jtype, "failed"), member)
   local okey = search_object_key(q.base, id)
   for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
     redis.call("ZREM", search_word_key(q.base, word), id)
