@@ -65,8 +65,13 @@ def test_a_queued_job_fails_cancelled_and_never_runs(queue: Queue, client, event
 
 
 def test_a_delayed_job_fails_cancelled_and_is_never_promoted(queue: Queue, client) -> None:
+    heard: list[tuple] = []
+    queue.on("job cancelled", lambda *args: heard.append(args))
+    queue.events.ensure_subscribed()
     job = queue.create("step", {}).delay(60_000).save()
     assert job.cancel("changed my mind") is CancelResult.CANCELLED
+    wait_for(lambda: heard, 5, message="the cancelled event")
+    assert heard == [(job.id, "Cancelled: changed my mind")]
     job.refresh()
     assert (job.state, job.error) == ("failed", "Cancelled: changed my mind")
     assert queue.count("delayed") == 0 and queue.count("failed", "step") == 1
