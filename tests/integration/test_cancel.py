@@ -121,16 +121,17 @@ def test_a_running_job_is_stopped_within_about_a_second(queue: Queue, client, sp
 
 def test_a_result_returned_after_cancelling_is_discarded(queue: Queue, client, spawn_worker) -> None:
     # Given a def task that never checks whether it was cancelled
-    worker = spawn_worker("--types", "deaf", "--concurrency", "1", app=APP)
-    job = queue.create("deaf", {"seconds": 2.0}).attempts(3).save()
+    worker = spawn_worker("--types", "deaf", "--concurrency", "1", "--loglevel", "debug", app=APP)
+    job = queue.create("deaf", {"seconds": 4.0}).attempts(3).save()
     wait_for(lambda: _started(client, job), 20, message="the job to start")
     # When it is cancelled while it runs, and then returns its result
     assert job.cancel() is CancelResult.STOPPING
     after = queue.create("deaf", {"seconds": 0.01}).save()
     assert after.wait(timeout=20) == "late result"  # its slot was freed before it returned
     wait_for(lambda: "finished" in marks(client, job.id), 10, message="the task to return")
+    discarded = f"job {job.id} deaf: its cancelled task's outcome discarded"
+    wait_for(lambda: discarded in worker.output(), 10, message="the late result to be reported")
     # Then the job stays failed, cancelled, with no result and no retry
-    time.sleep(0.3)  # the late report goes out right after the mark
     job.refresh()
     assert (job.state, job.error, job.result) == ("failed", "Cancelled: by request", None)
     assert job.attempts().made == 1

@@ -46,14 +46,14 @@ def test_jobs_ending_in_one_batch_are_kept_by_id(queue: Queue, client) -> None:
 
 
 def test_an_age_removes_jobs_older_than_it_as_others_finish(queue: Queue, workers) -> None:
-    @queue.task("young", remove_on_complete={"age": 1})
+    @queue.task("young", remove_on_complete={"age": 3})
     def young(n: int) -> int:
         return n
 
     old = young.delay_many([{"n": i} for i in range(4)])
     workers.burst(queue)
     assert ids_in(queue, "complete", "young") == [job.id for job in old]
-    time.sleep(1.1)
+    time.sleep(3.1)
     new = young.delay(n=9)
     workers.burst(queue)
     assert ids_in(queue, "complete", "young") == [new.id]

@@ -65,13 +65,14 @@ def test_the_key_is_kept_while_running_and_released_at_the_end(queue: Queue, tas
 
 def test_unique_for_keeps_the_key_after_the_job_ended(queue: Queue, tasks, workers) -> None:
     report, _ = tasks
-    keyed = report.with_options(unique_key="monday", unique_for=1.5)
+    keyed = report.with_options(unique_key="monday", unique_for=5)
     job = keyed.delay(day="mon")
     assert keyed.delay(day="other data, same key").id == job.id
     workers.burst(queue)
     assert job.refresh().state == "complete"
     assert keyed.delay(day="mon").duplicate_of == job.id  # within unique_for of its end
-    wait_for(lambda: keyed.delay(day="mon").duplicate_of is None, 10, message="the key to expire")
+    assert 0 < queue.client.pttl("q:pykue:unique:report:monday") <= 5000
+    wait_for(lambda: keyed.delay(day="mon").duplicate_of is None, 15, message="the key to expire")
     assert queue.count("complete", "report") == 1 and queue.count("inactive", "report") == 1
 
 
