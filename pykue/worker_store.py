@@ -157,11 +157,12 @@ class WorkerStore:
     def job_fields(self, job_id: int) -> dict[str, str]:
         return cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))
 
-    def take_cancel_requests(self, worker_id: str) -> set[int]:
-        """The ids of running jobs cancelled since the last call (cancel_job.lua adds them),
+    def take_cancel_requests(self, worker_id: str) -> set[tuple[int, str]]:
+        """The runs, (job id, claim), cancelled since the last call (cancel_job.lua adds them),
         popped at once: SPOP is one command."""
         popped = cast("list[str]", self.client.spop(self.keys.cancel_requests(worker_id), 1000))
-        return {int(i) for i in popped or ()}
+        runs = (entry.split(" ", 1) for entry in popped or ())
+        return {(int(job_id), claim) for job_id, claim in runs}
 
     def claims(self, job_ids: Sequence[int]) -> list[str | None]:
         """Each job's current claim token (None: none), in one round trip."""

@@ -1,8 +1,8 @@
 --[[ Cancel a job: a queued, delayed or running job fails for good with the given error, and
   is never retried (Kue's `failed` event, then pykue's `cancelled`). A running job loses its
   claim here, so its worker's late result or failure changes nothing; a pykue worker holding
-  it finds its id in its cancel set (keys.py's cancel_requests, derived from the claim) at its
-  next upkeep tick and stops the task. A finished job is left as it is.
+  it finds "<id> <claim>" in its cancel set (keys.py's cancel_requests, derived from the
+  claim) at its next upkeep tick and stops that run. A finished job is left as it is.
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] its log, KEYS[4] events channel,
   KEYS[5] this minute's failed counter (of ARGV[2]), KEYS[6..10] the five state sets,
   KEYS[11] all jobs set (for a job its retention rule removes)
@@ -40,7 +40,7 @@ finish_job(q, id, jtype, "failed", now)
 if old ~= "active" then return 1 end
 if claim then
   local requests = cancel_key(q.base, claim_worker(claim))
-  redis.call("SADD", requests, id)
+  redis.call("SADD", requests, id .. " " .. claim)
   redis.call("PEXPIRE", requests, 3600000)
 end
 return 3

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pykue.worker")
 TTL_MESSAGE = "TTL exceeded"
 STALLED_MESSAGE = "Stalled: the worker running this job stopped (no heartbeat)"
+CANCEL_TICKS = 5  # ticks a cancelled run not found running is looked for (claimed, not yet started)
 
 
 class Upkeep:
@@ -76,6 +77,7 @@ class Upkeep:
         self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
         self.ticks = 0
         self._wall_minus_monotonic = time.time() - time.monotonic()
+        self._cancels_pending: dict[tuple[int, str], int] = {}
 
     def start(self) -> None:
         self._tick_safely()
@@ -153,15 +155,19 @@ class Upkeep:
         self._abandon(job_id, claim)
 
     def stop_cancelled(self) -> None:
-        """Jobs cancelled while this worker runs them (cancel_job.lua failed them already):
-        an async task is cancelled, a def task's next progress/log raises JobCancelled; their
-        slots are freed now."""
-        cancelled = self._store.take_cancel_requests(self._worker_id)
-        for job in self._slots.live_jobs() if cancelled else ():
-            if job.id in cancelled:
+        """Runs cancelled while this worker holds them (cancel_job.lua failed their jobs
+        already): an async task is cancelled, a def task's next progress/log raises
+        JobCancelled; their slots are freed now. A run claimed but not started yet is looked
+        for again at the next few ticks."""
+        wanted = self._store.take_cancel_requests(self._worker_id) | self._cancels_pending.keys()
+        for job in self._slots.live_jobs() if wanted else ():
+            if run_key(job) in wanted:
+                wanted.discard(run_key(job))
                 job.mark_cancelled(self._store.job_fields(job.id).get("error") or "Cancelled")
                 log.info("job %s %s was cancelled: stopping it", job.id, job.type)
-                self._abandon(job.id, job.claim)
+                self._abandon(*run_key(job))
+        self._cancels_pending = {run: self._cancels_pending.get(run, CANCEL_TICKS) - 1 for run in wanted}
+        self._cancels_pending = {run: n for run, n in self._cancels_pending.items() if n > 0}
 
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""
