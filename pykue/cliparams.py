@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 
 import click
 
+from .connection import DEFAULT_URL
+
 #: ``0`` asks the OS for a free port (the test suite's dashboards use it).
 PORT = click.IntRange(0, 65535)
 
@@ -63,4 +65,19 @@ def prefix_option(*aliases: str) -> Callable[[F], F]:
         show_envvar=True,
         callback=not_empty,
         help="Key prefix of the queue.",
+    )
+
+
+def redis_option(help: str) -> Callable[[F], F]:
+    """``--redis`` as the admin commands take it: ``PYKUE_REDIS_URL``, else the local default."""
+    return click.option(
+        "--redis",
+        "redis_url",
+        envvar="PYKUE_REDIS_URL",
+        show_envvar=True,
+        metavar="URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        callback=not_empty,
+        help=help,
     )

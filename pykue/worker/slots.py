@@ -70,11 +70,25 @@ class Slots:
         self._paused: set[str] = set()  # by the queue (Kue's pause), as the upkeep tick reads it
         self._paused_here: set[str] = set()  # by a running job's ctx.pause, in this process
         self._waiting_on: set[str] | None = None  # the types whose tokens the fetch loop blocks on
+        self._held: dict[str, float] = {}  # by a fleet-wide limit: type -> until when (monotonic)
 
     # -- the one rule for a type's intake ---------------------------------------------------
 
     def _takes(self, job_type: str) -> bool:
-        return job_type not in self._paused and job_type not in self._paused_here
+        return (
+            job_type not in self._paused
+            and job_type not in self._paused_here
+            and not (self._held and self._is_held(job_type))
+        )
+
+    def _is_held(self, job_type: str) -> bool:
+        until = self._held.get(job_type)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self._held[job_type]
+        return False
 
     def _free(self, job_type: str) -> int:
         if not self._takes(job_type):
@@ -180,6 +194,28 @@ class Slots:
         with self._cond:
             self._paused_here.discard(job_type)
         self.wake()
+
+    # -- fleet-wide limits ----------------------------------------------------------------------
+
+    def hold(self, waits: dict[str, int]) -> None:
+        """Types whose fleet-wide limits (rate, global concurrency) left jobs waiting: ask for
+        none of them for the milliseconds the claim said, rather than poll Redis meanwhile."""
+        now = time.monotonic()
+        with self._cond:
+            for job_type, ms in waits.items():
+                self._held[job_type] = now + ms / 1000
+
+    def holding(self) -> bool:
+        with self._cond:
+            return any(self._is_held(t) for t in list(self._held))
+
+    def timeout(self, longest: float) -> float:
+        """How long the fetch loop may wait: no longer than until a held type may be asked again."""
+        with self._cond:
+            if not self._held:
+                return longest
+            left = min(self._held.values()) - time.monotonic()
+        return max(0.005, min(longest, left))
 
     # -- waiting --------------------------------------------------------------------------------
 
