@@ -75,11 +75,7 @@ class Slots:
     # -- the one rule for a type's intake ---------------------------------------------------
 
     def _takes(self, job_type: str) -> bool:
-        return (
-            job_type not in self._paused
-            and job_type not in self._paused_here
-            and not (self._held and self._is_held(job_type))
-        )
+        return job_type not in self._paused and job_type not in self._paused_here
 
     def _is_held(self, job_type: str) -> bool:
         until = self._held.get(job_type)
@@ -91,7 +87,9 @@ class Slots:
         return False
 
     def _free(self, job_type: str) -> int:
-        if not self._takes(job_type):
+        """Slots to ask for: none while paused, or while a fleet-wide limit holds the type
+        back (its jobs claimed meanwhile, by a report's refill, still start)."""
+        if not self._takes(job_type) or (self._held and self._is_held(job_type)):
             return 0
         return max(0, self._limits.get(job_type, 0) - self._busy[job_type])
 

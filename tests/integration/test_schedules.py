@@ -1,0 +1,126 @@
+"""Periodic jobs: exactly one job per due time across the fleet, decided in Redis; a
+schedule missed while no worker ran fires once; cron expressions in a timezone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from pykue import Queue
+from pykue.cron import Periodic
+from pykue.exceptions import InvalidJobError
+from pykue.schedules import fire_due
+from tests.helpers import wait_for
+from tests.workerapp.support import pykue_cli
+
+FLOW = "tests.workerapp.flow"
+
+
+def ms(text: str) -> int:
+    return int(datetime.fromisoformat(text).timestamp() * 1000)
+
+
+def test_a_five_field_cron_expression_gives_the_next_run_in_its_timezone():
+    assert Periodic("*/5 * * * *").next_after(ms("2026-01-01T00:03:10+00:00")) == ms("2026-01-01T00:05:00+00:00")
+    assert Periodic("*/5 * * * *").next_after(ms("2026-01-01T00:05:00+00:00")) == ms("2026-01-01T00:10:00+00:00")
+    paris = Periodic("0 9 * * 1-5", timezone="Europe/Paris")  # weekdays 9:00 in Paris (CEST in July)
+    assert paris.next_after(ms("2026-07-03T08:00:00+00:00")) == ms("2026-07-06T07:00:00+00:00")  # Fri 10:00 -> Mon
+    assert Periodic("*/3 * * * * *").next_after(ms("2026-01-01T00:00:01.500+00:00")) == ms("2026-01-01T00:00:03+00:00")
+
+
+def test_every_skips_the_steps_missed_and_keeps_its_phase():
+    every = Periodic(every=10)
+    assert every.next_after(1_000_000, None) == 1_010_000
+    assert every.next_after(1_000_000, 1_000_000) == 1_010_000
+    assert every.next_after(1_095_000, 1_000_000) == 1_100_000  # nine steps missed: one run, then on the step
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"cron": "* * * * *", "every": 5}, {"cron": "61 * * * *"}, {"cron": "* *"}, {"every": 0}, {"every": "5"}]
+    + [{"cron": "* * * * *", "timezone": "Mars/Olympus"}],
+)
+def test_a_bad_schedule_is_refused_and_nothing_is_stored(redis_server, client, options):
+    q = Queue(redis_server.url, "q")
+    try:
+        with pytest.raises(InvalidJobError):
+            q.add_schedule("report", "report", **options)
+        assert q.schedules() == []
+    finally:
+        q.close()
+
+
+def test_racing_firers_make_one_job_per_due_time_and_a_missed_schedule_fires_once(redis_server, client):
+    # Given a schedule due every second, added with data, missed for 3 s (no worker ran)
+    q = Queue(redis_server.url, "q")
+    try:
+        added = q.add_schedule("ping", "ping", every=1, data={"to": "ops"})
+        assert added.next_run > datetime.now(timezone.utc)
+        time.sleep(3.2)
+        # When eight workers' upkeeps try to fire it at once
+        made: list[int] = []
+        barrier = threading.Barrier(8)
+
+        def fire() -> None:
+            barrier.wait()
+            made.extend(fire_due(q.store))
+
+        threads = [threading.Thread(target=fire) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        # Then exactly one job was made, an ordinary Kue job with the schedule's data
+        assert len(made) == 1
+        job = q.get_job(made[0])
+        assert (job.type, job.data, job.state) == ("ping", {"to": "ops"}, "inactive")
+        assert client.llen("q:ping:jobs") == 1
+        # and the next run is the first step after now, not one per step missed
+        (schedule,) = q.schedules()
+        assert 0 < (schedule.next_run - datetime.now(timezone.utc)).total_seconds() <= 1.05
+        assert fire_due(q.store) == []
+    finally:
+        q.close()
+
+
+def test_three_worker_processes_make_one_job_per_due_time(redis_server, client, spawn_worker):
+    # Given three workers of an app whose "beat" task runs every second
+    q = Queue(redis_server.url, "q")
+    try:
+        env = {"FLOW_BEAT_EVERY": "1"}
+        for _ in range(3):
+            spawn_worker(app=FLOW, env=env)
+        # When they run for 12 s
+        wait_for(lambda: q.complete_count("beat") >= 12, 30, 0.2, "12 beats")
+        # Then every due time made one job: created a second apart, none twice, none skipped
+        jobs = sorted(q.range_by_type("beat", "complete", 0, -1), key=lambda job: job.id)
+        created = [int(job.created_at) for job in jobs]
+        steps = [b - a for a, b in zip(created, created[1:])]
+        assert all(900 <= step <= 1200 for step in steps), steps
+        assert q.count("failed", "beat") == 0
+        # and the CLI lists the schedule, named after the task's type
+        listed = pykue_cli("schedules", redis_url=redis_server.url)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.startswith("beat\tbeat\tevery 1s\tnext ")
+    finally:
+        q.close()
+
+
+def test_the_same_schedule_again_keeps_its_due_time_and_a_removed_one_fires_no_more(redis_server, client):
+    q = Queue(redis_server.url, "q")
+    try:
+        first = q.add_schedule("nightly", "report", cron="0 3 * * *", timezone="Europe/London")
+        again = q.add_schedule("nightly", "report", cron="0 3 * * *", timezone="Europe/London")
+        assert again.next_run == first.next_run and len(q.schedules()) == 1
+        moved = q.add_schedule("nightly", "report", cron="0 4 * * *", timezone="Europe/London")
+        assert moved.next_run != first.next_run
+        removed = pykue_cli("schedules", "--remove", "nightly", redis_url=redis_server.url)
+        assert removed.returncode == 0 and q.schedules() == []
+        assert q.remove_schedule("nightly") is False
+        missing = pykue_cli("schedules", "--remove", "nightly", redis_url=redis_server.url)
+        assert missing.returncode == 1 and "no schedule named 'nightly'" in missing.stderr
+    finally:
+        q.close()
