@@ -24,10 +24,10 @@ for a = 2, #ARGV, 3 do
     if not string.find(flags, "r", 1, true) then n, w = dn, dw end
     if not string.find(flags, "c", 1, true) then c = dc end
   elseif origin == "queue" then
-    if rn then n, w = rn, rw; flags = string.gsub(flags, "-", "") .. (string.find(flags, "r", 1, true) and "" or "r") end
+    if rn then n, w = rn, rw; flags = string.gsub(flags, "%-", "") .. (string.find(flags, "r", 1, true) and "" or "r") end
     if concurrency ~= "" then
       c = concurrency
-      flags = string.gsub(flags, "-", "") .. (string.find(flags, "c", 1, true) and "" or "c")
+      flags = string.gsub(flags, "%-", "") .. (string.find(flags, "c", 1, true) and "" or "c")
     end
   else
     n, w, c, flags = dn, dw, dc, "-"

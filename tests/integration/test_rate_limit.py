@@ -23,12 +23,13 @@ def test_two_worker_processes_hold_a_rate_of_20_per_second(redis_server, client,
         spawn_worker(app=FLOW)
         # When they run them all
         wait_for(lambda: q.complete_count("limited") == 200, 40, 0.2, "200 rate-limited jobs to complete")
-        # Then no window of one second (10 ms allowed for the workers' clocks against Redis's)
-        # holds more than 20 starts, and none failed or spent more than its one attempt
+        # Then no window of one second holds more than 20 starts (the limit holds on Redis's
+        # clock; started_at is the worker's time as it sent the claim: 50 ms allowed for the
+        # gap), and none failed or spent more than its one attempt
         jobs = q.range_by_type("limited", "complete", 0, -1)
         starts = sorted(int(job.started_at) for job in jobs)
         tightest = min(starts[i + 20] - starts[i] for i in range(len(starts) - 20))
-        assert tightest >= 990, f"21 starts within {tightest} ms"
+        assert tightest >= 950, f"21 starts within {tightest} ms"
         assert starts[-1] - starts[0] >= 9 * 1000 - 10  # 200 at 20/s: at least 9 s from first to last
         assert q.failed_count("limited") == 0
         assert {job.attempts().made for job in jobs} == {1}
