@@ -31,6 +31,8 @@ log = logging.getLogger("pykue.worker")
 # A run's key, (job id, claim): a job retried at once can start again before its last run is
 # released.
 RunKey = tuple[int, str]
+#: The longest a worker waits before asking again for a type a fleet-wide limit held back.
+MAX_HOLD = 1.0
 
 
 def run_key(job: Job) -> RunKey:
@@ -197,11 +199,12 @@ class Slots:
 
     def hold(self, waits: dict[str, int]) -> None:
         """Types whose fleet-wide limits (rate, global concurrency) left jobs waiting: ask for
-        none of them for the milliseconds the claim said, rather than poll Redis meanwhile."""
+        none of them for the milliseconds the claim said, rather than poll Redis meanwhile,
+        but for MAX_HOLD at most: a limit raised or lifted meanwhile takes effect that soon."""
         now = time.monotonic()
         with self._cond:
             for job_type, ms in waits.items():
-                self._held[job_type] = now + ms / 1000
+                self._held[job_type] = now + min(ms / 1000, MAX_HOLD)
 
     def holding(self) -> bool:
         with self._cond:
@@ -210,9 +213,11 @@ class Slots:
     def timeout(self, longest: float) -> float:
         """How long the fetch loop may wait: no longer than until a held type may be asked again."""
         with self._cond:
+            now = time.monotonic()
+            self._held = {t: until for t, until in self._held.items() if until > now}
             if not self._held:
                 return longest
-            left = min(self._held.values()) - time.monotonic()
+            left = min(self._held.values()) - now
         return max(0.005, min(longest, left))
 
     # -- waiting --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
 promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
-and notice when another process took one of our running jobs away."""
+notice when another process took one of our running jobs away, and fire due schedules
+(schedules.py)."""
 
 from __future__ import annotations
 

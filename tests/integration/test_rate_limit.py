@@ -106,3 +106,27 @@ def test_a_run_time_limit_wins_over_what_a_starting_worker_declares(redis_server
         assert q.limits()["mail"].rate_limit == "5/s"
     finally:
         q.close()
+
+
+def test_a_limit_lifted_at_run_time_frees_a_held_back_worker_within_about_a_second(redis_server, client, workers):
+    # Given a running worker of a type limited to 1 per minute, with 5 jobs queued: 1 ran
+    q = Queue(redis_server.url, "q")
+
+    @q.task("report", concurrency=5, rate_limit="1/m")
+    def report(n: int) -> int:
+        return n
+
+    try:
+        report.delay_many([{"n": i} for i in range(5)])
+        workers.start(q)
+        wait_for(lambda: q.complete_count("report") == 1, 10, 0.05, "the first job")
+        time.sleep(0.5)
+        assert q.complete_count("report") == 1 and q.inactive_count("report") == 4
+        # When the limit is lifted for the fleet
+        lifted = time.monotonic()
+        q.set_rate_limit("report", None)
+        # Then the worker runs the others within about a second, not a minute
+        wait_for(lambda: q.complete_count("report") == 5, 10, 0.05, "the other 4 jobs")
+        assert time.monotonic() - lifted < 3
+    finally:
+        q.close()
