@@ -1,4 +1,5 @@
-"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+"""The ``pykue`` command: ``worker``, ``pause``/``resume``, ``schedules`` (cli_schedules.py) and
+(from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
 
 from __future__ import annotations

@@ -181,3 +181,19 @@ def test_the_dashboard_api_lists_schedules_and_limits(redis_server, client):
         }
     finally:
         q.close()
+
+
+def test_a_worker_whose_clock_runs_ahead_cannot_fire_early(redis_server, client):
+    # Given a schedule due in a minute by Redis's clock
+    q = Queue(redis_server.url, "q")
+    try:
+        added = q.add_schedule("hourly", "report", every=60)
+        due = round(added.next_run.timestamp() * 1000)
+        # When a worker whose clock is a minute ahead believes it due and tries to fire it
+        made = q.scripts.fire_schedule(q.client, "hourly", due, due + 60_000)
+        # Then Redis's clock decides: no job, and the due time is unchanged
+        assert made is None
+        assert q.count("inactive", "report") == 0
+        assert q.schedules()[0].next_run == added.next_run
+    finally:
+        q.close()
