@@ -1,4 +1,4 @@
-"""The workloads W1-W6, each a function of (system, server, options) returning plain numbers.
+"""The workloads W1-W7, each a function of (system, server, options) returning plain numbers.
 
 Every system gets the same private Redis, FLUSHALL before each workload, and the same task:
 job i does ``HINCRBY bench:runs i 1`` (latency jobs: ``HSET bench:lat i <ms>``).
