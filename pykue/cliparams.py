@@ -9,8 +9,6 @@ from typing import Any, TypeVar
 
 import click
 
-from .connection import DEFAULT_URL
-
 #: ``0`` asks the OS for a free port (the test suite's dashboards use it).
 PORT = click.IntRange(0, 65535)
 
@@ -69,7 +67,9 @@ def prefix_option(*aliases: str) -> Callable[[F], F]:
 
 
 def redis_option(help: str) -> Callable[[F], F]:
-    """``--redis`` as the admin commands take it: ``PYKUE_REDIS_URL``, else the local default."""
+    """``--redis`` as the dashboard-free admin commands take it: ``PYKUE_REDIS_URL``, else the default URL."""
+    from .connection import DEFAULT_URL
+
     return click.option(
         "--redis",
         "redis_url",
