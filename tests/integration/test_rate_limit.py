@@ -130,3 +130,24 @@ def test_a_limit_lifted_at_run_time_frees_a_held_back_worker_within_about_a_seco
         assert time.monotonic() - lifted < 3
     finally:
         q.close()
+
+
+def test_a_held_back_worker_keeps_one_wake_up_token_per_queued_job(redis_server, client, workers):
+    # Given a running worker of a type limited to 1 per minute, 4 jobs queued: 1 ran
+    q = Queue(redis_server.url, "q")
+
+    @q.task("digest", concurrency=4, rate_limit="1/m")
+    def digest(n: int) -> int:
+        return n
+
+    try:
+        digest.delay_many([{"n": i} for i in range(4)])
+        workers.start(q)
+        wait_for(lambda: q.complete_count("digest") == 1, 10, 0.05, "the first job")
+        # When it waits on the type's tokens through several of its 1 s holds
+        time.sleep(3.5)
+        # Then each BLPOP's token went back: still one per queued job (Node workers rely on it)
+        assert q.inactive_count("digest") == 3
+        assert client.llen("q:digest:jobs") == 3
+    finally:
+        q.close()
