@@ -1,4 +1,5 @@
-"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+"""The ``pykue`` command: ``worker``, ``pause``/``resume``, ``schedules`` (cli_schedules.py) and
+(from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import redis
 
 from . import __version__
 from .cli_jobs import cancel, clean
+from .cli_schedules import schedules as schedules_command
 from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
 from .connection import describe
 from .exceptions import PykueError
@@ -304,6 +306,7 @@ _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs 
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
 main.add_command(cancel)
 main.add_command(clean)
+main.add_command(schedules_command)
 
 
 def configure_logging(level: str) -> None:

@@ -197,3 +197,17 @@ def check_retention(field: str, value: Any) -> bool | int | dict[str, Any]:
 
 def check_unique_key(value: Any) -> str:
     return check_text("unique_key", value, "a unique key")
+
+
+RATE_UNITS = {"s": 1000, "m": 60_000, "h": 3_600_000}
+_RATE = re.compile(r"\s*([0-9]{1,9})\s*/\s*(s|m|h)\s*")
+
+
+def check_rate_limit(value: Any) -> tuple[int, int] | None:
+    """A rate limit as "<n>/s", "/m" or "/h" (None: no limit): (n, window ms)."""
+    if value is None:
+        return None
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) < 1:
+        raise InvalidJobError("rate_limit", value, 'expected "<n>/s", "<n>/m" or "<n>/h" with n >= 1, or None')
+    return int(match.group(1)), RATE_UNITS[match.group(2)]

@@ -38,6 +38,9 @@ class Keys:
         self.own = self.base + "pykue:"
         self.workers = self.own + "workers"
         self.paused = self.own + "paused"
+        self.limits = self.own + "limits"  # fleet-wide rate and concurrency limits, by type
+        self.schedules = self.own + "schedules"  # periodic jobs: name -> spec (JSON)
+        self.schedules_due = self.own + "schedules:due"  # name -> next due time (ms)
         self.states = tuple(self.state(s) for s in STATES)  # the five state sets, as scripts take them
 
     def job(self, job_id: int | str) -> str:
@@ -86,3 +89,7 @@ class Keys:
         """The zids of a type's jobs kept under a retention rule in ``state`` (complete, failed),
         scored by finish time."""
         return f"{self.own}finished:{job_type}:{state}"
+
+    def rate(self, job_type: str) -> str:
+        """The starts of ``job_type`` in its rate limit's sliding window."""
+        return f"{self.own}rate:{job_type}"

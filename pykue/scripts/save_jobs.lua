@@ -18,9 +18,7 @@
   them straight, which saves it the grouping tables (about 15% of the script's time).
   Returns the new ids (or minus the ids of the jobs that unique ones duplicate), in order.
 ]]
---- @include "keys"
---- @include "zid"
---- @include "publish"
+--- @include "write_job"
 local base, now_text = KEYS[1], ARGV[1]
 local now = tonumber(now_text)
 local count, i = 0, 2
@@ -29,9 +27,6 @@ while i <= #ARGV do
   i = i + 13 + tonumber(ARGV[i + 12])
 end
 local next_id = redis.call("INCRBY", KEYS[2], count) - count
-
-local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
-local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
 
 -- The id of the job that holds job i's unique key: one that exists and waits or runs, or
 -- ended less than its unique_for ago (the key's expiry). A key left by a job that ended
@@ -48,55 +43,16 @@ local function duplicated(i)
   return nil
 end
 
--- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
--- given: Redis need not format numbers) and delay.
-local function write_job(i)
-  local jtype, priority_text = ARGV[i], ARGV[i + 2]
-  local delay = tonumber(ARGV[i + 4])
-  local state = (delay > 0) and "delayed" or "inactive"
-  next_id = next_id + 1
-  local id = next_id
-  local id_text = string.format("%d", id)  -- tostring would write 1e+14 from there on
-  local jkey = job_key(base, id_text)
-  redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
-    "created_at", now_text, "promote_at", (delay > 0) and (now + delay) or now_text, "updated_at", now_text, "state", state)
-  if delay > 0 or ARGV[i + 5] ~= "0" or ARGV[i + 6] ~= "" or ARGV[i + 7] ~= "" then
-    local extra = {}
-    if delay > 0 then extra[#extra + 1] = "delay"; extra[#extra + 1] = delay end
-    if ARGV[i + 5] ~= "0" then extra[#extra + 1] = "ttl"; extra[#extra + 1] = ARGV[i + 5] end
-    if ARGV[i + 6] ~= "" then extra[#extra + 1] = "backoff"; extra[#extra + 1] = ARGV[i + 6] end
-    if ARGV[i + 7] ~= "" then extra[#extra + 1] = "removeOnComplete"; extra[#extra + 1] = ARGV[i + 7] end
-    redis.call("HSET", jkey, unpack(extra))
-  end
-  if ARGV[i + 8] ~= "" then redis.call("HSET", jkey, "pykue_unique", ARGV[i + 8], "pykue_unique_for", ARGV[i + 9]) end
-  if ARGV[i + 10] ~= "" then redis.call("HSET", jkey, "pykue_keep_complete", ARGV[i + 10]) end
-  if ARGV[i + 11] ~= "" then redis.call("HSET", jkey, "pykue_keep_failed", ARGV[i + 11]) end
-  local n_words = tonumber(ARGV[i + 12])
-  for w = 1, n_words do
-    local word = ARGV[i + 12 + w]
-    redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
-    redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
-  end
-  if state == "inactive" then
-    local tail = enqueue_tails[jtype]
-    if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
-    publish(KEYS[7], id_text, "enqueue", tail)
-  end
-  return id, zid(id_text), state, priority_text, delay, i + 13 + n_words
-end
-
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
-  local jtype = ARGV[2]
   local holder = duplicated(2)
   if holder then return {-tonumber(holder)} end
-  local id, member, state, priority, delay = write_job(2)
-  redis.call("ZADD", KEYS[4], priority, member)
-  redis.call("ZADD", state_sets[state], (delay > 0) and (now + delay) or priority, member)
-  redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
-  redis.call("SADD", KEYS[3], jtype)
-  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
-  return {id}
+  local k = {jobs = KEYS[4], types = KEYS[3], inactive = KEYS[5], delayed = KEYS[6], events = KEYS[7]}
+  save_one(base, k, ARGV, 2, next_id + 1, now_text)
+  return {next_id + 1}
 end
+
+local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
+local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
 
 local ids, adds, tokens, types = {}, {}, {}, {}
 local function add(key, score, member)
@@ -113,7 +69,9 @@ while i <= #ARGV do
     i = i + 13 + tonumber(ARGV[i + 12])
   else
     local jtype = ARGV[i]
-    local id, member, state, priority, delay, after = write_job(i)
+    next_id = next_id + 1
+    local id = next_id
+    local member, state, priority, delay, after = write_job(base, KEYS[7], ARGV, i, id, now_text, enqueue_tails)
     types[jtype] = true
     add(KEYS[4], priority, member)
     add(state_sets[state], (delay > 0) and (now + delay) or priority, member)

@@ -32,6 +32,8 @@ LUA_TWINS = {
     "unique_key": ([WORD], lambda k, i, t: k.unique(WORD)),
     "cancel_key": ([WORKER], lambda k, i, t: k.cancel_requests(WORKER)),
     "finished_key": ([TYPE, STATE], lambda k, i, t: k.finished(t, STATE)),
+    "limits_key": ([], lambda k, i, t: k.limits),
+    "rate_key": ([TYPE], lambda k, i, t: k.rate(t)),
 }
 
 

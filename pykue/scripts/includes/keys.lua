@@ -21,3 +21,6 @@ local function state_keys(first)
   for i, state in ipairs(STATES) do keys[state] = KEYS[first + i - 1] end
   return keys
 end
+-- pykue's fleet-wide limits: the hash of every limited type, and one type's rate window.
+local function limits_key(base) return base .. "pykue:limits" end
+local function rate_key(base, jtype) return base .. "pykue:rate:" .. jtype end
