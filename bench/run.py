@@ -206,6 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             except (OSError, RuntimeError) as exc:
                 result["limits"] = {"error": str(exc)}
             result["task_body"] = task_bodies(specs, server, log_dir, args.n, install_errors)
+            try:
+                result["limited_claim"] = workloads.limited_claim(server)  # W7
+            except (ImportError, OSError, RuntimeError) as exc:
+                result["limited_claim"] = {"error": str(exc)}
             budget_end = started + args.budget_minutes * 60 if args.budget_minutes else float("inf")
             runs = [System(spec, server.url, log_dir) for spec in specs]
             if not args.no_variants:
