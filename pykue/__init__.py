@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .canvas import Signature, chain, chord, group
 from .context import current_job
 from .draft import JobDraft
 from .exceptions import (
@@ -18,6 +19,7 @@ from .job_hash import Attempts
 from .queue import Queue
 from .states import PRIORITIES, JobState
 from .task import Task
+from .workflow import WorkflowHandle
 
 __version__ = "0.1.0"
 
@@ -34,8 +36,13 @@ __all__ = [
     "PRIORITIES",
     "PykueError",
     "Queue",
+    "Signature",
     "Task",
     "TaskNotFoundError",
+    "WorkflowHandle",
     "__version__",
+    "chain",
+    "chord",
     "current_job",
+    "group",
 ]

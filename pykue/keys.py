@@ -73,3 +73,7 @@ class Keys:
 
     def wake(self, worker_id: str) -> str:
         return f"{self.own}wake:{worker_id}"
+
+    def flow(self, job_id: int | str) -> str:
+        """A workflow's links (pykue/canvas.py), named by its first step's job id."""
+        return f"{self.own}flow:{job_id}"

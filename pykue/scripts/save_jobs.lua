@@ -13,9 +13,7 @@
   them straight, which saves it the grouping tables (about 15% of the script's time).
   Returns the new ids, in order.
 ]]
---- @include "keys"
---- @include "zid"
---- @include "publish"
+--- @include "write_job"
 local base, now_text = KEYS[1], ARGV[1]
 local now = tonumber(now_text)
 local count, i = 0, 2
@@ -28,48 +26,21 @@ local next_id = redis.call("INCRBY", KEYS[2], count) - count
 local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
 local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
 
--- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
--- given: Redis need not format numbers) and delay.
-local function write_job(i)
-  local jtype, priority_text = ARGV[i], ARGV[i + 2]
-  local delay = tonumber(ARGV[i + 4])
-  local state = (delay > 0) and "delayed" or "inactive"
+-- Writes the job whose arguments start at ARGV[i] (includes/write_job.lua); returns its id,
+-- zid, state, priority (text, as given: Redis need not format numbers), delay and the index
+-- of the next job's arguments.
+local function write_next(i)
   next_id = next_id + 1
-  local id = next_id
-  local id_text = string.format("%d", id)  -- tostring would write 1e+14 from there on
-  local jkey = job_key(base, id_text)
-  redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
-    "created_at", now_text, "promote_at", (delay > 0) and (now + delay) or now_text, "updated_at", now_text, "state", state)
-  if delay > 0 or ARGV[i + 5] ~= "0" or ARGV[i + 6] ~= "" or ARGV[i + 7] ~= "" then
-    local extra = {}
-    if delay > 0 then extra[#extra + 1] = "delay"; extra[#extra + 1] = delay end
-    if ARGV[i + 5] ~= "0" then extra[#extra + 1] = "ttl"; extra[#extra + 1] = ARGV[i + 5] end
-    if ARGV[i + 6] ~= "" then extra[#extra + 1] = "backoff"; extra[#extra + 1] = ARGV[i + 6] end
-    if ARGV[i + 7] ~= "" then extra[#extra + 1] = "removeOnComplete"; extra[#extra + 1] = ARGV[i + 7] end
-    redis.call("HSET", jkey, unpack(extra))
-  end
-  local n_words = tonumber(ARGV[i + 8])
-  for w = 1, n_words do
-    local word = ARGV[i + 8 + w]
-    redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
-    redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
-  end
-  if state == "inactive" then
-    local tail = enqueue_tails[jtype]
-    if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
-    publish(KEYS[7], id_text, "enqueue", tail)
-  end
-  return id, zid(id_text), state, priority_text, delay, i + 9 + n_words
+  local id_text = string.format("%d", next_id)  -- tostring would write 1e+14 from there on
+  local state, delay, after = write_job(base, KEYS[7], ARGV, i, id_text, now, now_text, enqueue_tails)
+  return next_id, zid(id_text), state, ARGV[i + 2], delay, after
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
   local jtype = ARGV[2]
-  local id, member, state, priority, delay = write_job(2)
-  redis.call("ZADD", KEYS[4], priority, member)
-  redis.call("ZADD", state_sets[state], (delay > 0) and (now + delay) or priority, member)
-  redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
+  local id, member, state, priority, delay = write_next(2)
+  index_new_job(base, KEYS[4], state_sets[state], jtype, member, state, priority, (delay > 0) and (now + delay) or priority)
   redis.call("SADD", KEYS[3], jtype)
-  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
   return {id}
 end
 
@@ -83,7 +54,7 @@ end
 i = 2
 while i <= #ARGV do
   local jtype = ARGV[i]
-  local id, member, state, priority, delay, after = write_job(i)
+  local id, member, state, priority, delay, after = write_next(i)
   types[jtype] = true
   add(KEYS[4], priority, member)
   add(state_sets[state], (delay > 0) and (now + delay) or priority, member)

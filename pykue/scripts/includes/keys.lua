@@ -18,3 +18,5 @@ local function state_keys(first)
   for i, state in ipairs(STATES) do keys[state] = KEYS[first + i - 1] end
   return keys
 end
+local function all_jobs_key(base) return base .. "jobs" end
+local function flow_key(base, fid) return base .. "pykue:flow:" .. fid end

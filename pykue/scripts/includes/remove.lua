@@ -1,8 +1,9 @@
 --- @include "keys"
 --- @include "zid"
 --- @include "publish"
+--- @include "flow"
 -- Delete a job for good: its zid from every index, its search entries, its hash and log,
--- then publish Kue's `remove` event. `q`: {base, jobs, events, states}.
+-- and its place in a workflow (flow.lua), then publish Kue's `remove` event. `q`: {base, jobs, events, states}.
 local function remove_job(q, id, jtype)
   local member = zid(id)
   redis.call("ZREM", q.jobs, member)
@@ -10,6 +11,7 @@ local function remove_job(q, id, jtype)
     redis.call("ZREM", q.states[s], member)
     redis.call("ZREM", type_state_key(q.base, jtype, s), member)
   end
+  flow_forget(q.base, job_key(q.base, id))
   local okey = search_object_key(q.base, id)
   for _, word in ipairs(redis.call("ZRANGE", okey, 0, -1)) do
     redis.call("ZREM", search_word_key(q.base, word), id)
