@@ -8,8 +8,11 @@ import os
 import signal
 
 import pytest
+from werkzeug.test import Client
+from werkzeug.wrappers import Response
 
 from pykue import InvalidJobError, JobFailedError, JobNotFoundError, Queue, WorkflowHandle, chain, chord, group
+from pykue.web import create_app
 from tests.helpers import wait_for
 from tests.kue_node import kue_node, kue_node_modules  # noqa: F401  (pytest fixtures)
 from tests.workerapp.flows import build
@@ -225,3 +228,29 @@ def test_a_task_used_in_chains_still_runs_node_kue_jobs_of_plain_data(kue_node, 
         ("flow_add", "complete", 7),
     ]
     assert entries[1]["json"]["data"] == {"y": 4, "args": [3]}
+
+
+def test_the_json_api_names_a_steps_workflow(flows, client):
+    add, *_ = tasks(flows)
+    handle = chord([add.s(1, 1), add.s(2, 2)], add.s()).delay()
+    plain = flows.create("flow_add", {"x": 1}).save()
+    http = Client(create_app(flows), Response)
+    accept = {"Accept": "application/json"}
+    # A step's workflow: every step with its state (the callback not created yet) and links
+    body = http.get(f"/pykue/job/{handle.job_ids[1]}/workflow", headers=accept).json
+    a, b, callback = handle.job_ids
+    assert body == {
+        "workflow": {
+            "id": a,
+            "kind": "chord",
+            "failed": None,
+            "steps": [
+                {"step": 1, "id": a, "type": "flow_add", "state": "inactive", "parents": [], "children": [callback]},
+                {"step": 2, "id": b, "type": "flow_add", "state": "inactive", "parents": [], "children": [callback]},
+                {"step": 3, "id": callback, "type": "flow_add", "state": "waiting", "parents": [a, b], "children": []},
+            ],
+        }
+    }
+    # A job in no workflow, and an id that names no job, have none
+    assert http.get(f"/pykue/job/{plain.id}/workflow", headers=accept).json == {"workflow": None}
+    assert http.get("/pykue/job/x1/workflow", headers=accept).json == {"workflow": None}
