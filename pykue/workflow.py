@@ -104,10 +104,24 @@ class WorkflowHandle:
         return True, (results if self.shape.group else results[0])
 
     def cancel(self, reason: str = "") -> None:
-        """Cancel the workflow's steps: needs job cancellation (issue 17), which this build
-        lacks; the hook is here so that code written against it fails loudly, not silently."""
+        """Cancel every step that has a job and has not finished (queued, delayed, running),
+        with job cancellation (``queue.cancel``, issue 17); the steps still to come are then
+        created failed by the script that cancels their parent (includes/workflow.lua's
+        ``flow_failed``, called with "cancelled"). A step a completing parent creates meanwhile
+        is caught by the next round. Without job cancellation in this pykue it raises."""
         cancel = getattr(self.queue, "cancel", None)
         if cancel is None:
-            raise PykueError("cancelling a workflow needs job cancellation (queue.cancel), not in this pykue")
+            raise PykueError("cancelling a workflow needs job cancellation (queue.cancel), not in this pykue yet")
+        while running := self._unfinished():
+            for job_id in running:
+                try:
+                    cancel(job_id, reason)
+                except JobNotFoundError:  # removed meanwhile
+                    pass
+
+    def _unfinished(self) -> list[int]:
+        pipe = self.queue.client.pipeline(transaction=False)
         for job_id in self.job_ids:
-            cancel(job_id)
+            pipe.hget(self.queue.keys.job(job_id), "state")
+        states = pipe.execute()
+        return [i for i, state in zip(self.job_ids, states) if state and state not in ("complete", "failed")]

@@ -52,17 +52,18 @@ local function flow_completed(q, jkey, result, now)
   end
 end
 
--- The job `jkey` (id `id`) failed for good: if it is a workflow's step, the steps below it
--- will never run, so each is created failed, naming the step that stopped them (and `failed`
--- events are published, for whoever waits on them); the flow remembers its first failure.
-local function flow_failed(q, jkey, id, now)
+-- The job `jkey` (id `id`) failed for good (`how`: "failed", or "cancelled" from a script that
+-- cancels jobs): if it is a workflow's step, the steps below it will never run, so each is
+-- created failed, naming the step that stopped them (and `failed` events are published, for
+-- whoever waits on them); the flow remembers its first failure.
+local function flow_failed(q, jkey, id, now, how)
   local fid, step, fkey = step_of(q.base, redis.call("HGET", jkey, "pykue_flow"))
   if not fid then return end
   local status = redis.call("HGET", fkey, "s:" .. step)
   if status ~= "c" and status ~= "d" then return end
   redis.call("HSET", fkey, "s:" .. step, "f")
   redis.call("HSETNX", fkey, "failed", step)
-  local why = "Workflow stopped: step " .. step .. " (job " .. id .. ") failed"
+  local why = "Workflow stopped: step " .. step .. " (job " .. id .. ") " .. (how or "failed")
   local message = cjson.encode(why)
   for _, s in ipairs(pending_below(fkey, step)) do
     local meta = cjson.decode(redis.call("HGET", fkey, "m:" .. s))
