@@ -254,3 +254,16 @@ def test_the_json_api_names_a_steps_workflow(flows, client):
     # A job in no workflow, and an id that names no job, have none
     assert http.get(f"/pykue/job/{plain.id}/workflow", headers=accept).json == {"workflow": None}
     assert http.get("/pykue/job/x1/workflow", headers=accept).json == {"workflow": None}
+
+
+def test_nested_workflows_pass_results_as_celery_does(flows, client, spawn_worker):
+    add, _, member, collect = tasks(flows)
+    spawn_worker(app=FLOWS)
+    # a chain through a group: each member gets the step before, the step after gets their list
+    fan = chain(add.s(1, 1), group(add.s(10), add.s(20)), collect.s(label="fan")).delay()
+    assert fan.wait(20) == {"n": 2, "results": [12, 22]}
+    # a group of chains returns the last result of each chain, in order
+    assert group(chain(add.s(1, 1), add.s(1)), add.s(5, 5)).delay().wait(20) == [3, 10]
+    # a chord whose header holds a chain gets that chain's last result in its place
+    nested = chord([chain(add.s(1, 1), add.s(100)), member.s(7)], collect.s(label="nested")).delay()
+    assert nested.wait(20)["results"] == [102, {"i": 7, "big": 2**60 + 7, "f": 0.1 * 7}]
