@@ -28,6 +28,12 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def redis_cpu(queue: Queue) -> float:
+    """Seconds of CPU the Redis server has used (its main thread and children)."""
+    info = queue.client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000, help="steps (or jobs) per workload")
@@ -69,18 +75,22 @@ def main() -> None:
     for _ in range(args.rounds):
         for label, make in save.items():
             queue.client.flushall()
+            cpu = redis_cpu(queue)
             figures.setdefault(f"save {label}", []).append(timed(make))
             figures.setdefault(f"run  {label}", []).append(timed(run_all))
+            figures.setdefault(f"cpu  {label}", []).append(redis_cpu(queue) - cpu)
             assert queue.count("complete") >= n, (label, queue.counts())
     queue.client.flushall()
     base_save = statistics.median(figures["save plain: task.delay each"])
     base_run = statistics.median(figures["run  plain: task.delay each"])
+    base_cpu = statistics.median(figures["cpu  plain: task.delay each"])
     print(f"n={n} steps or jobs each, chains of {k}, {args.rounds} rounds (medians), concurrency {args.concurrency}")
-    print("ratio: to the plain jobs saved one by one / run; serial rows: to the serial plain row")
+    print("save/run: wall time; cpu: the Redis server's CPU to save and run them")
+    print("ratio: to the plain jobs saved one by one; serial rows: to the serial plain row")
     print(f"{'workload':44} {'seconds':>8} {'µs/step':>8} {'ratio':>6}")
     for label, values in figures.items():
         median = statistics.median(values)
-        base = base_save if label.startswith("save") else base_run
+        base = {"save": base_save, "run ": base_run, "cpu ": base_cpu}[label[:4]]
         if "serial" in label:
             base = statistics.median(figures[f"{label[:4]} serial: plain, concurrency 1"])
         print(f"{label:44} {median:8.3f} {median / n * 1e6:8.0f} {median / base:6.2f}")
