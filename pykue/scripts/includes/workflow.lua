@@ -23,11 +23,14 @@ local function create_step(q, fid, fkey, step, meta, data, now, state)
   return id
 end
 
+-- The JSON list of the parents' kept results, in order (read 1000 at a time: unpack has a limit).
 local function parents_results(fkey, meta)
-  local fields = {}
-  for n, p in ipairs(meta.p) do fields[n] = "r:" .. p end
-  local results = redis.call("HMGET", fkey, unpack(fields))
-  for n = 1, #fields do results[n] = results[n] or "null" end
+  local results = {}
+  for first = 1, #meta.p, 1000 do
+    local fields = {}
+    for n = first, math.min(first + 999, #meta.p) do fields[#fields + 1] = "r:" .. meta.p[n] end
+    for _, r in ipairs(redis.call("HMGET", fkey, unpack(fields))) do results[#results + 1] = r or "null" end
+  end
   return "[" .. table.concat(results, ",") .. "]"
 end
 
