@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from pykue import InvalidJobError, JobFailedError, JobNotFoundError, Queue, WorkflowHandle, chain, chord, group
 from pykue.web import create_app
 from tests.helpers import wait_for
+from tests.integration.test_declared_keys import PREFIX, script_calls, unreal_keys
 from tests.kue_node import kue_node, kue_node_modules  # noqa: F401  (pytest fixtures)
 from tests.workerapp.flows import build
 from tests.workerapp.support import runs
@@ -267,3 +268,26 @@ def test_nested_workflows_pass_results_as_celery_does(flows, client, spawn_worke
     # a chord whose header holds a chain gets that chain's last result in its place
     nested = chord([chain(add.s(1, 1), add.s(100)), member.s(7)], collect.s(label="nested")).delay()
     assert nested.wait(20)["results"] == [102, {"i": 7, "big": 2**60 + 7, "f": 0.1 * 7}]
+
+
+def test_a_workflow_on_a_hash_tagged_prefix_declares_only_real_keys(redis_server, client, workers):
+    # Given a queue whose keys share one Redis Cluster slot
+    q = build(redis_server.url, PREFIX)
+    add, boom, member, collect = tasks(q)
+    try:
+        with script_calls(redis_server.url) as calls:
+            # When chains (one stopped by a failure) and a chord start and run to their end
+            done = chord([member.s(i) for i in range(5)], collect.s()).delay()
+            stopped = chain(add.s(1, 1), boom.s(), add.s(1)).delay()
+            workers.burst(q)
+        # Then they ran, every key a call declared is the queue's, and the flows live under it
+        assert done.wait(5)["n"] == 5
+        with pytest.raises(JobFailedError):
+            stopped.wait(5)
+        assert calls and unreal_keys(calls) == []
+        assert set(client.keys("*pykue:flow:*")) == {
+            f"{PREFIX}:pykue:flow:{done.id}",
+            f"{PREFIX}:pykue:flow:{stopped.id}",
+        }
+    finally:
+        q.close()
