@@ -101,12 +101,14 @@ def read_flow(client: redis.Redis, keys: Keys, flow_id: int) -> FlowView | None:
         meta, (jtype, state) = metas[s], hashes[s - 1]
         status = STATUS.get(fields.get(f"s:{s}"), "waiting")
         spec = meta.get("spec") or [""]
+        if status == "removed" or not state:  # no job (yet, or any more)
+            state = "removed" if status == "removed" else "waiting"
         steps.append(
             StepView(
                 step=s,
                 id=step_job_id(flow_id, s),
                 type=jtype or str(spec[0]),
-                state=state if state and status != "removed" else ("removed" if status == "removed" else "waiting"),
+                state=state,
                 parents=[step_job_id(flow_id, int(p)) for p in meta.get("p", [])],
                 children=[step_job_id(flow_id, int(c)) for c in meta.get("c", [])],
             )
