@@ -8,7 +8,7 @@ import pytest
 from pykue import chain
 from pykue.worker import Worker
 from tests.e2e.dashboard_process import DashboardProcess
-from tests.e2e.test_dashboard_browser import expect, row, screenshot
+from tests.e2e.test_dashboard_browser import ARTIFACTS, expect, row
 from tests.workerapp.flows import build
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,9 @@ def test_a_steps_detail_shows_its_workflow_linked(page, flows):
     child = block.locator(f'.flow-children a[data-job="{middle}"]')
     expect(child).to_have_text(f"#{middle} flow_boom failed")
     expect(block.locator(".flow-head")).to_contain_text(f"stopped by #{middle}")
-    screenshot(page, "workflow-detail.png")
+    block.locator("details summary").click()  # every step, for the picture
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    row(page, first).screenshot(path=str(ARTIFACTS / "workflow-detail.png"))
 
     # When the child's link is followed, its page opens on that job, with its own links
     child.click()
