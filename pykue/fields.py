@@ -170,3 +170,17 @@ def kue_number(field: str, value: Any) -> Any:
     except ValueError:
         raise InvalidJobError(field, value, "expected a number of milliseconds") from None
     return int(number) if number.is_integer() else number
+
+
+RATE_UNITS = {"s": 1000, "m": 60_000, "h": 3_600_000}
+_RATE = re.compile(r"\s*([0-9]{1,9})\s*/\s*(s|m|h)\s*")
+
+
+def check_rate_limit(value: Any) -> tuple[int, int] | None:
+    """A rate limit as "<n>/s", "/m" or "/h" (None: no limit): (n, window ms)."""
+    if value is None:
+        return None
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) < 1:
+        raise InvalidJobError("rate_limit", value, 'expected "<n>/s", "<n>/m" or "<n>/h" with n >= 1, or None')
+    return int(match.group(1)), RATE_UNITS[match.group(2)]

@@ -38,6 +38,9 @@ class Keys:
         self.own = self.base + "pykue:"
         self.workers = self.own + "workers"
         self.paused = self.own + "paused"
+        self.limits = self.own + "limits"  # fleet-wide rate and concurrency limits, by type
+        self.schedules = self.own + "schedules"  # periodic jobs: name -> spec (JSON)
+        self.schedules_due = self.own + "schedules:due"  # name -> next due time (ms)
         self.states = tuple(self.state(s) for s in STATES)  # the five state sets, as scripts take them
 
     def job(self, job_id: int | str) -> str:
@@ -73,6 +76,10 @@ class Keys:
 
     def wake(self, worker_id: str) -> str:
         return f"{self.own}wake:{worker_id}"
+
+    def rate(self, job_type: str) -> str:
+        """The starts of ``job_type`` in its rate limit's sliding window."""
+        return f"{self.own}rate:{job_type}"
 
     def flow(self, job_id: int | str) -> str:
         """A workflow's links (pykue/canvas.py), named by its first step's job id."""

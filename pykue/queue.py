@@ -15,8 +15,11 @@ from typing import Any
 
 import redis
 
+from . import limits as fleet_limits
+from . import schedules as periodic_jobs
 from . import search as search_index
 from .connection import RedisSpec, connect
+from .cron import Periodic
 from .draft import JobDraft
 from .events import EventHub, check_listener
 from .exceptions import InvalidJobError, JobNotFoundError
@@ -99,11 +102,19 @@ class Queue:
         remove_on_complete: bool = False,
         search_keys: list[str] | None = None,
         bind: bool = False,
+        rate_limit: str | None = None,
+        global_concurrency: int | None = None,
+        cron: str | None = None,
+        every: float | None = None,
+        timezone: str = "UTC",
     ) -> Any:
         """Register a function as a task: ``@queue.task("email", concurrency=20, attempts=5)``.
 
-        The type defaults to the function's module-qualified name.
+        The type defaults to the function's module-qualified name. ``rate_limit`` ("100/s")
+        and ``global_concurrency`` hold across every worker; ``cron`` or ``every`` (seconds)
+        run the task with no arguments on a schedule, named after its type.
         """
+        periodic = Periodic(cron, every, timezone) if cron is not None or every is not None else None
         if type is not None and not callable(type):
             check_type(type)
 
@@ -117,7 +128,17 @@ class Queue:
                 remove_on_complete=remove_on_complete,
                 search_keys=search_keys,
             )
-            task = Task(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
+            task = Task(
+                self,
+                fn,
+                job_type,
+                concurrency=concurrency,
+                bind=bind,
+                options=options,
+                rate_limit=rate_limit,
+                global_concurrency=global_concurrency,
+                periodic=periodic,
+            )
             self.tasks[job_type] = task
             return task
 
@@ -135,6 +156,48 @@ class Queue:
 
     def paused_types(self) -> set[str]:
         return self.store.paused_types()
+
+    # -- fleet-wide limits and periodic jobs (limits.py, schedules.py) ----------------------------
+
+    def set_rate_limit(self, type: str, rate: str | None) -> None:
+        """At most ``rate`` ("10/s", "/m", "/h") jobs of ``type`` start per period on every
+        worker, from their next claim; None lifts it. Wins over tasks' ``rate_limit``."""
+        fleet_limits.set_rate_limit(self.store, type, rate)
+
+    def set_global_concurrency(self, type: str, limit: int | None) -> None:
+        """At most ``limit`` jobs of ``type`` active at once across every worker; None lifts it."""
+        fleet_limits.set_global_concurrency(self.store, type, limit)
+
+    def reset_limits(self, type: str) -> None:
+        """Forget run-time limits of ``type``: what its task declares holds again."""
+        fleet_limits.reset_limits(self.store, type)
+
+    def limits(self) -> dict[str, fleet_limits.Limits]:
+        """Every limited type's limits, as every worker reads them."""
+        return fleet_limits.read_limits(self.store)
+
+    def add_schedule(
+        self,
+        name: str,
+        task: Task[Any] | str,
+        *,
+        cron: str | None = None,
+        every: float | None = None,
+        data: dict[str, Any] | None = None,
+        timezone: str = "UTC",
+    ) -> periodic_jobs.Schedule:
+        """Add or replace the schedule ``name``: a job of ``task`` (a Task, with its options,
+        or a type) with ``data`` is created at each due time, once across every worker."""
+        draft = task.build(**(data or {})) if isinstance(task, Task) else self.create(check_type(task), data or {})
+        return periodic_jobs.add_schedule(self.store, name, draft.encode(), Periodic(cron, every, timezone), data or {})
+
+    def remove_schedule(self, name: str) -> bool:
+        """False when there was no such schedule."""
+        return periodic_jobs.remove_schedule(self.store, name)
+
+    def schedules(self) -> list[periodic_jobs.Schedule]:
+        """Every schedule, the next due first."""
+        return periodic_jobs.read_schedules(self.store)
 
     def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> Queue:
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""

@@ -75,6 +75,10 @@ class Scripts:
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
         self._complete_calls: dict[str, tuple[int, transport.Fixed]] = {}  # by worker id: (minute, its call)
+        self._set_limits = LuaScript("set_limits")
+        self._put_schedule = LuaScript("put_schedule")
+        self._remove_schedule = LuaScript("remove_schedule")
+        self._fire_schedule = LuaScript("fire_schedule")
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -317,6 +321,38 @@ class Scripts:
         keys = (k.base, k.events, k.paused, k.worker_lease(worker_id), *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
         return parse_tick(transport.call(client, self._tick, keys, args))
+
+    # -- fleet-wide limits and schedules ---------------------------------------------------------
+
+    def set_limits(self, client: redis.Redis, origin: str, limits: list[tuple[str, str, str]]) -> int:
+        """(type, rate "<n> <window ms>" or "", concurrency "<n>" or "") set by ``origin``:
+        "task", "queue" or "reset" (see set_limits.lua); how many types changed."""
+        args: list[Any] = [origin]
+        for item in limits:
+            args.extend(item)
+        return int(transport.call(client, self._set_limits, (self.keys.limits,), args))
+
+    def put_schedule(self, client: redis.Redis, name: str, spec_json: str, due_ms: int) -> tuple[bool, int]:
+        """(whether it was added or changed, its due time): the same spec keeps its due time."""
+        k = self.keys
+        changed, due = transport.call(
+            client, self._put_schedule, (k.schedules, k.schedules_due), [name, spec_json, due_ms]
+        )
+        return changed == 1, int(float(due))
+
+    def remove_schedule(self, client: redis.Redis, name: str) -> bool:
+        k = self.keys
+        return int(transport.call(client, self._remove_schedule, (k.schedules, k.schedules_due), [name])) == 1
+
+    def fire_schedule(self, client: redis.Redis, name: str, due_ms: int, next_due_ms: int) -> int | None:
+        """The id of the job made for the schedule's due time ``due_ms``; None when it was not
+        due by Redis's clock, or another worker fired it (or it changed, or is gone)."""
+        k = self.keys
+        keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
+        reply = transport.call(
+            client, self._fire_schedule, (*keys, k.schedules, k.schedules_due), [name, due_ms, next_due_ms]
+        )
+        return int(reply[1]) if reply[0] == 1 else None
 
 
 def _save_args(now: int, encoded_jobs: list[list[Any]]) -> list[Any]:

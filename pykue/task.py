@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from .backoff import encode_backoff, is_strategy
 from .canvas import Signature
 from .context import current_job
+from .cron import Periodic
 from .exceptions import InvalidJobError
 from .fields import (
     MAX_MS,
@@ -25,6 +26,7 @@ from .fields import (
     check_flag,
     check_list,
     check_ms,
+    check_rate_limit,
     check_search_keys,
     check_type,
     is_finite,
@@ -74,6 +76,9 @@ class Task(Generic[R]):
     concurrency: int = 1
     bind: bool = False
     options: TaskOptions = field(default_factory=TaskOptions)
+    rate_limit: str | None = None  # fleet-wide starts per period: "100/s", "/m", "/h" (limits.py)
+    global_concurrency: int | None = None  # fleet-wide jobs active at once (limits.py)
+    periodic: Periodic | None = None  # runs with no arguments on a schedule named after the type (schedules.py)
 
     def __post_init__(self) -> None:
         check_type(self.type)
@@ -82,6 +87,9 @@ class Task(Generic[R]):
         check_count("concurrency", self.concurrency, MAX_CONCURRENCY)
         check_flag("bind", self.bind)
         self.options = self.options.validate()
+        check_rate_limit(self.rate_limit)
+        if self.global_concurrency is not None:
+            check_count("global_concurrency", self.global_concurrency, MAX_CONCURRENCY)
         self.is_async = inspect.iscoroutinefunction(self.fn)
         self.__doc__ = self.fn.__doc__
         self.__name__ = getattr(self.fn, "__name__", self.type)

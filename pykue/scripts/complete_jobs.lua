@@ -11,8 +11,10 @@
   KEYS[11] the worker's lease key (read only to refill; declared only with a worker id)
   Derived from the prefix: the batch's jobs' hashes, logs and search entries and their words'
   sets (a batch of any size costs no key argument per job), the hashes of the jobs claimed to
-  refill, the types' sets and token lists; for a workflow's step, its flow's hash and the
-  next steps it creates (includes/workflow.lua: their hashes, indexes, tokens, search entries).
+  refill, the types' sets and token lists, the limits hash and the rate windows of limited
+  types (a refill stays within the fleet-wide limits, includes/limits.lua); for a workflow's
+  step, its flow's hash and the next steps it creates (includes/workflow.lua: their hashes,
+  indexes, tokens, search entries).
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""

@@ -23,26 +23,14 @@ while i <= #ARGV do
 end
 local next_id = redis.call("INCRBY", KEYS[2], count) - count
 
+if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
+  local k = {jobs = KEYS[4], types = KEYS[3], inactive = KEYS[5], delayed = KEYS[6], events = KEYS[7]}
+  save_one(base, k, ARGV, 2, next_id + 1, now_text)
+  return {next_id + 1}
+end
+
 local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
 local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
-
--- Writes the job whose arguments start at ARGV[i] (includes/write_job.lua); returns its id,
--- zid, state, priority (text, as given: Redis need not format numbers), delay and the index
--- of the next job's arguments.
-local function write_next(i)
-  next_id = next_id + 1
-  local id_text = string.format("%d", next_id)  -- tostring would write 1e+14 from there on
-  local state, delay, after = write_job(base, KEYS[7], ARGV, i, id_text, now, now_text, enqueue_tails)
-  return next_id, zid(id_text), state, ARGV[i + 2], delay, after
-end
-
-if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
-  local jtype = ARGV[2]
-  local id, member, state, priority, delay = write_next(2)
-  index_new_job(base, KEYS[4], state_sets[state], jtype, member, state, priority, (delay > 0) and (now + delay) or priority)
-  redis.call("SADD", KEYS[3], jtype)
-  return {id}
-end
 
 local ids, adds, tokens, types = {}, {}, {}, {}
 local function add(key, score, member)
@@ -54,7 +42,9 @@ end
 i = 2
 while i <= #ARGV do
   local jtype = ARGV[i]
-  local id, member, state, priority, delay, after = write_next(i)
+  next_id = next_id + 1
+  local id = next_id
+  local member, state, priority, delay, after = write_job(base, KEYS[7], ARGV, i, id, now_text, enqueue_tails)
   types[jtype] = true
   add(KEYS[4], priority, member)
   add(state_sets[state], (delay > 0) and (now + delay) or priority, member)

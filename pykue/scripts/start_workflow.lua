@@ -13,8 +13,7 @@
     arguments as save_jobs.lua takes them (type, data, ..., n_words, word, ...), else its type.
   Returns the flow's id: its first step's job id.
 ]]
---- @include "flow"
---- @include "write_job"
+--- @include "workflow"
 local base, now_text = KEYS[1], ARGV[1]
 local now, n = tonumber(now_text), tonumber(ARGV[2])
 local first = redis.call("INCRBY", KEYS[2], n) - n + 1
@@ -37,10 +36,9 @@ for step = 1, n do
   types[jtype] = true
   if parents == 0 then
     local id = step_id(fid, step)
-    local state, delay, after = write_job(base, KEYS[7], ARGV, i, id, now, now_text, tails)
+    local member, state, priority, delay, after = write_job(base, KEYS[7], ARGV, i, id, now_text, tails)
     redis.call("HSET", job_key(base, id), "pykue_flow", fid .. ":" .. step)
-    local priority = ARGV[i + 2]
-    index_new_job(base, KEYS[4], state_sets[state], jtype, zid(id), state, priority, (delay > 0) and (now + delay) or priority)
+    index_step(base, KEYS[4], state_sets[state], jtype, member, state, priority, delay, now)
     field("s:" .. step, "c")
     i = after
   else

@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..exceptions import InvalidJobError, JobNotFoundError, PykueError
+from . import periodic
 from .forgery import guarded
 from .parsing import InvalidInputError, is_job_id, js_truthy, parse_body, parse_int, ranks, shorten, shown
 from .presenters import job_json, stats_json
@@ -274,4 +275,5 @@ def rules() -> list[Rule]:
         Rule("/inactive/<job_id>", endpoint=requeue, methods=get),
         Rule("/pykue/metrics", endpoint=metrics, methods=get),
         Rule("/pykue/jobs", endpoint=jobs_by_id, methods=get),
+        Rule("/pykue/schedules", endpoint=json_route(periodic.schedules_and_limits), methods=get),
     ]

@@ -1,19 +1,22 @@
 """A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
 promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
-and notice when another process took one of our running jobs away."""
+notice when another process took one of our running jobs away, and fire due schedules
+(schedules.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from ..job import Job
 from ..job_hash import now_ms
+from ..limits import declare_limits
+from ..schedules import declare_schedules, fire_due
 from .execution import failure_text
 from .lease import lease_ms
 from .report_args import fail_args
@@ -22,6 +25,7 @@ from .supervisor import supervisor_gone
 
 if TYPE_CHECKING:
     from ..queue import Queue
+    from ..task import Task
     from ..worker_store import WorkerStore
     from .slots import Slots
 
@@ -124,6 +128,7 @@ class Upkeep:
         for job_id, claim in tick.mine:
             self.release_orphan(job_id, claim)
         self.check_claims()
+        fire_due(self._store)
 
     def _clock_stepped(self) -> bool:
         """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""
@@ -161,3 +166,10 @@ class Upkeep:
             if now_held != claim:
                 log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job_id, job.type)
                 self._abandon(job_id, claim)
+
+
+def declare_task_settings(store: WorkerStore, tasks: Iterable[Task[Any]]) -> None:
+    """What a starting worker's tasks declare for the whole fleet: their limits and schedules."""
+    tasks = list(tasks)
+    declare_limits(store, tasks)
+    declare_schedules(store, tasks)

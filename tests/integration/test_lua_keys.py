@@ -29,6 +29,8 @@ LUA_TWINS = {
     "search_object_key": ([ID], lambda k, i, t: k.search_object(i)),
     "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
     "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
+    "limits_key": ([], lambda k, i, t: k.limits),
+    "rate_key": ([TYPE], lambda k, i, t: k.rate(t)),
     "all_jobs_key": ([], lambda k, i, t: k.jobs),
     "flow_key": ([ID], lambda k, i, t: k.flow(i)),
 }

@@ -18,5 +18,8 @@ local function state_keys(first)
   for i, state in ipairs(STATES) do keys[state] = KEYS[first + i - 1] end
   return keys
 end
+-- pykue's fleet-wide limits: the hash of every limited type, and one type's rate window.
+local function limits_key(base) return base .. "pykue:limits" end
+local function rate_key(base, jtype) return base .. "pykue:rate:" .. jtype end
 local function all_jobs_key(base) return base .. "jobs" end
 local function flow_key(base, fid) return base .. "pykue:flow:" .. fid end

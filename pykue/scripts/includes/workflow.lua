@@ -8,17 +8,24 @@
 -- "one"), the JSON list of its parents' results in order (mode "all"), or nothing ("none"):
 -- results are spliced as the text the worker stored, never decoded and re-encoded here.
 
--- Creates step `step` (job id `id`) with `data`, in `state` (nil: inactive or delayed).
+-- A step's new job (written by write_job) in its indexes: all jobs, its state's global set
+-- (`state_set`) and type set, a wake-up token when inactive. Its type is in the job types
+-- set already: start_workflow.lua added every step's.
+local function index_step(base, all_jobs, state_set, jtype, member, state, priority, delay, now)
+  redis.call("ZADD", all_jobs, priority, member)
+  redis.call("ZADD", state_set, (state == "delayed") and (now + delay) or priority, member)
+  redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
+  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
+end
+
+-- Creates step `step` with `data`, in `state` (nil: inactive or delayed); returns its job id.
 local function create_step(q, fid, fkey, step, meta, data, now, state)
   local id = step_id(fid, step)
   local spec = meta.spec
   spec[2] = data
-  local now_text = string.format("%d", now)
-  local made, delay = write_job(q.base, q.events, spec, 1, id, now, now_text, {}, state)
+  local member, made, priority, delay = write_job(q.base, q.events, spec, 1, id, string.format("%d", now), {}, state)
   redis.call("HSET", job_key(q.base, id), "pykue_flow", fid .. ":" .. step)
-  local priority = spec[3]
-  local score = (made == "delayed") and (now + delay) or priority
-  index_new_job(q.base, all_jobs_key(q.base), q.states[made], spec[1], zid(id), made, priority, score)
+  index_step(q.base, all_jobs_key(q.base), q.states[made], spec[1], member, made, priority, delay, now)
   redis.call("HSET", fkey, "s:" .. step, "c")
   return id
 end
