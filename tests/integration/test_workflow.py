@@ -290,3 +290,30 @@ def test_a_workflow_on_a_hash_tagged_prefix_declares_only_real_keys(redis_server
         }
     finally:
         q.close()
+
+
+@pytest.mark.skipif(
+    not hasattr(Queue, "cancel"),
+    reason="job cancellation (issue 17, branch flow2) is not in this pykue yet; once merged, this test "
+    "checks the wiring (cancel_job.lua must call flow_failed(..., 'cancelled'), see docs/workflows.md)",
+)
+def test_cancelling_a_running_chain_stops_its_running_step_and_fails_the_rest(flows, client, spawn_worker):
+    add, loop = flows.tasks["flow_add"], flows.tasks["flow_loop"]
+    spawn_worker(app=FLOWS)
+    # Given a chain whose second step is running, beside a delayed step, in one group
+    handle = group(chain(add.s(1, 1), loop.s(), add.s(5), add.s(6)), add.with_options(delay=60_000).s(7, 7)).delay()
+    _, running, third, fourth, delayed = handle.job_ids
+    wait_for(lambda: runs(client, "flow_loop"), 20)
+    # When the handle is cancelled
+    handle.cancel("user asked")
+    # Then the running step stops, the delayed one is cancelled, and the rest never run
+    states = lambda: client_states(client, handle.job_ids)  # noqa: E731
+    wait_for(lambda: states() == ["complete", "failed", "failed", "failed", "failed"], 20, message=states)
+    jobs = {job.id: job for job in handle.jobs()}
+    assert jobs[running].error.startswith("Cancelled: user asked")
+    assert jobs[delayed].error.startswith("Cancelled: user asked")
+    assert jobs[third].error == jobs[fourth].error == f"Workflow stopped: step 2 (job {running}) cancelled"
+    with pytest.raises(JobFailedError) as raised:
+        handle.wait(5)
+    assert raised.value.job_id == running
+    assert len(runs(client, "flow_add")) == 1

@@ -46,6 +46,17 @@ def build(redis=None, prefix: str | None = None) -> Queue:
         note("flow_echo", args=list(args), kwargs=kwargs)
         return {"args": list(args), "kwargs": kwargs}
 
+    @q.task("flow_loop", bind=True)
+    def loop(job, previous=None, seconds=30.0):
+        """Runs until cancelled (job.check_cancelled raises: job cancellation, issue 17) or
+        ``seconds`` pass."""
+        note("flow_loop", previous=previous)
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            job.check_cancelled()
+            time.sleep(0.05)
+        return "not cancelled"
+
     return q
 
 
