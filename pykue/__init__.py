@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .cancel import CancelResult
 from .canvas import Signature, chain, chord, group
 from .context import current_job
 from .draft import JobDraft
@@ -9,6 +10,7 @@ from .exceptions import (
     ConfigurationError,
     InvalidJobError,
     InvalidStateError,
+    JobCancelled,
     JobFailedError,
     JobNotFoundError,
     PykueError,
@@ -25,10 +27,12 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Attempts",
+    "CancelResult",
     "ConfigurationError",
     "InvalidJobError",
     "InvalidStateError",
     "Job",
+    "JobCancelled",
     "JobDraft",
     "JobFailedError",
     "JobNotFoundError",

@@ -15,6 +15,7 @@ import click
 import redis
 
 from . import __version__
+from .cli_jobs import cancel, clean
 from .cli_schedules import schedules as schedules_command
 from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
 from .connection import describe
@@ -303,6 +304,8 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
+main.add_command(cancel)
+main.add_command(clean)
 main.add_command(schedules_command)
 
 

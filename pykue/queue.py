@@ -15,9 +15,11 @@ from typing import Any
 
 import redis
 
+from . import cleanup
 from . import limits as fleet_limits
 from . import schedules as periodic_jobs
 from . import search as search_index
+from .cancel import CancelResult, cancel_job
 from .connection import RedisSpec, connect
 from .cron import Periodic
 from .draft import JobDraft
@@ -39,10 +41,20 @@ SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next i
 
 class Queue:
     def __init__(
-        self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False, job_events: bool = True
+        self,
+        redis: RedisSpec = None,
+        prefix: str | None = None,
+        *,
+        search: bool = False,
+        job_events: bool = True,
+        remove_on_complete: Any = None,
+        remove_on_fail: Any = None,
     ) -> None:
         """``redis`` defaults to ``$PYKUE_REDIS_URL`` and ``prefix`` to ``$PYKUE_PREFIX``, else
-        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
+        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments.
+        ``remove_on_complete`` and ``remove_on_fail`` are the retention of the jobs this Queue
+        creates unless a task or job sets its own (docs/jobs.md, Retention)."""
+        self.retention = cleanup.Retention(remove_on_complete, remove_on_fail)
         if prefix is None:
             prefix = os.environ.get("PYKUE_PREFIX") or "q"
         self.prefix = check_prefix(prefix)
@@ -65,7 +77,7 @@ class Queue:
 
     def create(self, type: str, data: Any = None) -> JobDraft:
         """A job to build: chain its options, then ``save()``, which returns the stored Job."""
-        return JobDraft(self, type, data)
+        return self.retention.apply(JobDraft(self, type, data))
 
     create_job = create
 
@@ -99,7 +111,10 @@ class Queue:
         backoff: Any = None,
         priority: Any = "normal",
         ttl: int | None = None,
-        remove_on_complete: bool = False,
+        remove_on_complete: Any = None,
+        remove_on_fail: Any = None,
+        unique: bool = False,
+        unique_for: float = 0,
         search_keys: list[str] | None = None,
         bind: bool = False,
         rate_limit: str | None = None,
@@ -126,6 +141,9 @@ class Queue:
                 backoff=backoff,
                 ttl=ttl,
                 remove_on_complete=remove_on_complete,
+                remove_on_fail=remove_on_fail,
+                unique=unique,
+                unique_for=unique_for,
                 search_keys=search_keys,
             )
             task = Task(
@@ -218,6 +236,16 @@ class Queue:
         """Kue's ``Job.remove(id)``: remove a job by id (JobNotFoundError when missing)."""
         if self.store.remove_job(_job_id(job_id)) is None:
             raise JobNotFoundError(job_id)
+
+    def cancel(self, job_id: int | str, reason: str = "") -> CancelResult:
+        """Cancel a job by id (see ``Job.cancel``; JobNotFoundError when missing)."""
+        return cancel_job(self.store, _job_id(job_id), reason)
+
+    def clean(self, state: str, older_than: float = 0, type: str | None = None, limit: int | None = None) -> int:
+        """Remove the jobs of ``state`` (complete, failed, delayed, inactive) last updated more
+        than ``older_than`` seconds ago, of ``type`` or of every type, at most ``limit``;
+        returns how many were removed. Bounded calls: Redis is never blocked long."""
+        return cleanup.clean(self.store, check_state(state), older_than, check_type(type) if type else None, limit)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``

@@ -74,6 +74,8 @@ class Scripts:
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
+        self._cancel_job = LuaScript("cancel_job")
+        self._clean = LuaScript("clean")
         self._complete_calls: dict[str, tuple[int, transport.Fixed]] = {}  # by worker id: (minute, its call)
         self._set_limits = LuaScript("set_limits")
         self._put_schedule = LuaScript("put_schedule")
@@ -129,6 +131,23 @@ class Scripts:
         jtype: str | None = transport.call(client, self._remove_job, keys, [job_id])
         return jtype
 
+    def cancel_job(self, client: redis.Redis, job_id: int, now: int, error: str, message_json: str) -> int:
+        """cancel_job.lua's reply: 1 cancelled, 2 finished already, 3 running (stopping), -1 no such job."""
+        k = self.keys
+        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states, k.jobs)
+        return int(transport.call(client, self._cancel_job, keys, [job_id, now, error, message_json]))
+
+    def clean(
+        self, client: redis.Redis, state: str, job_type: str | None, cutoff: int, start: int, page: int, most: int
+    ) -> tuple[int, int]:
+        """One page of clean.lua over the jobs of ``state`` (of ``job_type``): (the rank to go
+        on from, -1 at the end; the jobs removed)."""
+        k = self.keys
+        walked = k.type_state(job_type, state) if job_type else k.state(state)
+        keys = (k.base, walked, k.jobs, k.events, *k.states)
+        reply = transport.call(client, self._clean, keys, [state, cutoff, start, page, most])
+        return int(reply[0]), int(reply[1])
+
     def log_job(self, client: redis.Redis, job_id: int, line: str, now: int, claim: str = "") -> ReplyCode:
         reply = transport.call(
             client, self._log_job, (self.keys.job(job_id), self.keys.log(job_id)), [line, now, claim]
@@ -169,7 +188,7 @@ class Scripts:
     ) -> None:
         """fail_job in a pipeline; its reply: attempts remaining + 1, or 0 (ReplyCode.CLAIM_LOST)."""
         k = self.keys
-        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states)
+        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states, k.jobs)
         transport.queue_in(
             pipe,
             self._fail_job,

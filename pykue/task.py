@@ -27,8 +27,11 @@ from .fields import (
     check_list,
     check_ms,
     check_rate_limit,
+    check_retention,
     check_search_keys,
+    check_seconds,
     check_type,
+    check_unique_key,
     is_finite,
 )
 from .interfaces import TaskQueue
@@ -49,7 +52,11 @@ class TaskOptions:
     backoff: Any = None
     ttl: int | None = None
     delay: Any = None
-    remove_on_complete: bool = False
+    remove_on_complete: Any = None  # None: the Queue's default
+    remove_on_fail: Any = None
+    unique: bool = False  # the key is the job's data
+    unique_key: str | None = None
+    unique_for: float = 0  # seconds
     search_keys: Sequence[str] | None = None
 
     def validate(self) -> TaskOptions:
@@ -57,7 +64,13 @@ class TaskOptions:
         declared, not at the first ``delay``), with search_keys as a tuple or None."""
         priority_value(self.priority)
         check_attempts(self.attempts)
-        check_flag("remove_on_complete", self.remove_on_complete)
+        for name in ("remove_on_complete", "remove_on_fail"):
+            if getattr(self, name) is not None:
+                check_retention(name, getattr(self, name))
+        check_flag("unique", self.unique)
+        if self.unique_key is not None:
+            check_unique_key(self.unique_key)
+        check_seconds("unique_for", self.unique_for)
         if not is_strategy(self.backoff):  # a callable is the task's own; anything else is stored
             encode_backoff(self.backoff)
         if self.ttl is not None:
@@ -130,8 +143,12 @@ class Task(Generic[R]):
             job.ttl(opts.ttl)
         if opts.delay:
             job.delay(opts.delay)
-        if opts.remove_on_complete:
-            job.remove_on_complete(True)
+        if opts.remove_on_complete is not None:
+            job.remove_on_complete(opts.remove_on_complete)
+        if opts.remove_on_fail is not None:
+            job.remove_on_fail(opts.remove_on_fail)
+        if opts.unique_key is not None or opts.unique:
+            job.unique(opts.unique_key if opts.unique_key is not None else True, opts.unique_for)
         if opts.search_keys:
             job.search_keys(list(opts.search_keys))
         return job

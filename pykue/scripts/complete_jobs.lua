@@ -1,6 +1,7 @@
 --[[ Finish jobs successfully, each only if its worker's claim still holds (a TTL-expired or
   recovered job cannot be completed by its stale worker). Per job, Kue's effects: duration,
-  result, progress 100, complete state, attempts, removeOnComplete, `complete` event; for the
+  result, progress 100, complete state, attempts, removeOnComplete, `complete` event, then
+  pykue's unique key and retention rules (includes/finish.lua); for the
   batch, one work-time increment (Kue's stats:work-time) and one per-minute counter.
   Then, in the same call, the worker may refill the slots it just freed: up to n more jobs of
   each given type are claimed for it, as claim_jobs does (one wake-up token each, and only
@@ -25,6 +26,7 @@
 --- @include "lease"
 --- @include "claims"
 --- @include "remove"
+--- @include "finish"
 --- @include "claim"
 --- @include "workflow"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
@@ -49,7 +51,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
     place(q, id, jtype, "active", "complete", priority, priority)
     publish(q.events, id, "complete", "," .. result .. ",null")
     flow_completed(q, jkey, result, now)
-    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) end
+    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) else finish_job(q, id, jtype, "complete", now) end
     work_time = work_time + duration
     completed = completed + 1
     replies[#replies + 1] = 1

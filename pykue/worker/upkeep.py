@@ -1,7 +1,7 @@
 """A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
 promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
-notice when another process took one of our running jobs away, and fire due schedules
-(schedules.py)."""
+notice when another process took one of our running jobs away, stop cancelled runs, and fire
+due schedules (schedules.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("pykue.worker")
 TTL_MESSAGE = "TTL exceeded"
 STALLED_MESSAGE = "Stalled: the worker running this job stopped (no heartbeat)"
+CANCEL_TICKS = 5  # ticks a cancelled run not found running is looked for (claimed, not yet started)
 
 
 class Upkeep:
@@ -80,6 +81,7 @@ class Upkeep:
         self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
         self.ticks = 0
         self._wall_minus_monotonic = time.time() - time.monotonic()
+        self._cancels_pending: dict[tuple[int, str], int] = {}
 
     def start(self) -> None:
         self._tick_safely()
@@ -128,6 +130,7 @@ class Upkeep:
         for job_id, claim in tick.mine:
             self.release_orphan(job_id, claim)
         self.check_claims()
+        self.stop_cancelled()
         fire_due(self._store)
 
     def _clock_stepped(self) -> bool:
@@ -155,6 +158,21 @@ class Upkeep:
         if self._store.fail_job(fail_args(self._queue, failure_text(job, message), ttl=ttl)):
             log.warning("job %s %s: %s", job_id, job.type, message)
         self._abandon(job_id, claim)
+
+    def stop_cancelled(self) -> None:
+        """Runs cancelled while this worker holds them (cancel_job.lua failed their jobs
+        already): an async task is cancelled, a def task's next progress/log raises
+        JobCancelled; their slots are freed now. A run claimed but not started yet is looked
+        for again at the next few ticks."""
+        wanted = self._store.take_cancel_requests(self._worker_id) | self._cancels_pending.keys()
+        for job in self._slots.live_jobs() if wanted else ():
+            if run_key(job) in wanted:
+                wanted.discard(run_key(job))
+                job.mark_cancelled(self._store.job_fields(job.id).get("error") or "Cancelled")
+                log.info("job %s %s was cancelled: stopping it", job.id, job.type)
+                self._abandon(*run_key(job))
+        self._cancels_pending = {run: self._cancels_pending.get(run, CANCEL_TICKS) - 1 for run in wanted}
+        self._cancels_pending = {run: n for run, n in self._cancels_pending.items() if n > 0}
 
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""

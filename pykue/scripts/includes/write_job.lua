@@ -3,11 +3,11 @@
 --- @include "publish"
 -- Writes one new job's hash, search words and (when it is inactive) `enqueue` event, from
 -- the values a save passes per job, read from `args` at `i` (save_jobs.lua's header: type,
--- data JSON, priority, ..., n_words, word, ...), under the id `id`. `tails` caches the JSON
--- of each type in the event. `state`, when given, overrides the delayed or inactive it would
--- get (a workflow's step that will never run is created failed: includes/workflow.lua).
--- Returns its zid, state, priority (text, as given: Redis need not format numbers), delay,
--- and where the next job's values start in `args`.
+-- data JSON, priority, ..., unique key, unique for, retention rules, n_words, word, ...), under
+-- the id `id`. `tails` caches the JSON of each type in the event. `state`, when given,
+-- overrides the delayed or inactive it would get (a workflow's step that will never run is
+-- created failed: includes/workflow.lua). Returns its zid, state, priority (text, as given:
+-- Redis need not format numbers), delay, and where the next job's values start in `args`.
 local function write_job(base, events, args, i, id, now_text, tails, state)
   local now = tonumber(now_text)
   local jtype, priority_text = args[i], args[i + 2]
@@ -25,9 +25,12 @@ local function write_job(base, events, args, i, id, now_text, tails, state)
     if args[i + 7] ~= "" then extra[#extra + 1] = "removeOnComplete"; extra[#extra + 1] = args[i + 7] end
     redis.call("HSET", jkey, unpack(extra))
   end
-  local n_words = tonumber(args[i + 8])
+  if args[i + 8] ~= "" then redis.call("HSET", jkey, "pykue_unique", args[i + 8], "pykue_unique_for", args[i + 9]) end
+  if args[i + 10] ~= "" then redis.call("HSET", jkey, "pykue_keep_complete", args[i + 10]) end
+  if args[i + 11] ~= "" then redis.call("HSET", jkey, "pykue_keep_failed", args[i + 11]) end
+  local n_words = tonumber(args[i + 12])
   for w = 1, n_words do
-    local word = args[i + 8 + w]
+    local word = args[i + 12 + w]
     redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
     redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
   end
@@ -36,7 +39,7 @@ local function write_job(base, events, args, i, id, now_text, tails, state)
     if not tail then tail = "," .. cjson.encode(jtype); tails[jtype] = tail end
     publish(events, id_text, "enqueue", tail)
   end
-  return zid(id_text), state, priority_text, delay, i + 9 + n_words
+  return zid(id_text), state, priority_text, delay, i + 13 + n_words
 end
 
 -- One new job (write_job) with its index writes made straight, not grouped: task.delay's
