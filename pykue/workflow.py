@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import redis
 
-from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, PykueError
+from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError
 from .fields import is_number
 from .job_hash import json_field
 from .keys import Keys
@@ -34,6 +34,8 @@ class FlowQueue(Protocol):
     def keys(self) -> Keys: ...
 
     def get_jobs(self, ids: list[int]) -> list[Job]: ...
+
+    def cancel(self, job_id: int, reason: str = "") -> Any: ...
 
 
 class WorkflowHandle:
@@ -104,18 +106,15 @@ class WorkflowHandle:
         return True, (results if self.shape.group else results[0])
 
     def cancel(self, reason: str = "") -> None:
-        """Cancel every step that has a job and has not finished (queued, delayed, running),
-        with job cancellation (``queue.cancel``, issue 17); the steps still to come are then
-        created failed by the script that cancels their parent (includes/workflow.lua's
-        ``flow_failed``, called with "cancelled"). A step a completing parent creates meanwhile
-        is caught by the next round. Without job cancellation in this pykue it raises."""
-        cancel = getattr(self.queue, "cancel", None)
-        if cancel is None:
-            raise PykueError("cancelling a workflow needs job cancellation (queue.cancel), not in this pykue yet")
+        """Cancel every step that has a job and has not finished (queued, delayed, running:
+        ``queue.cancel``); the steps still to come are created failed, ``Workflow stopped:
+        step N (job X) cancelled``, by the script that cancels their parent (cancel_job.lua
+        calls includes/workflow.lua's ``flow_failed``). A step that a completing parent
+        creates meanwhile is caught by the next round."""
         while running := self._unfinished():
             for job_id in running:
                 try:
-                    cancel(job_id, reason)
+                    self.queue.cancel(job_id, reason)
                 except JobNotFoundError:  # removed meanwhile
                     pass
 

@@ -292,11 +292,6 @@ def test_a_workflow_on_a_hash_tagged_prefix_declares_only_real_keys(redis_server
         q.close()
 
 
-@pytest.mark.skipif(
-    not hasattr(Queue, "cancel"),
-    reason="job cancellation (issue 17, branch flow2) is not in this pykue yet; once merged, this test "
-    "checks the wiring (cancel_job.lua must call flow_failed(..., 'cancelled'), see docs/workflows.md)",
-)
 def test_cancelling_a_running_chain_stops_its_running_step_and_fails_the_rest(flows, client, spawn_worker):
     add, loop = flows.tasks["flow_add"], flows.tasks["flow_loop"]
     spawn_worker(app=FLOWS)

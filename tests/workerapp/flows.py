@@ -48,8 +48,7 @@ def build(redis=None, prefix: str | None = None) -> Queue:
 
     @q.task("flow_loop", bind=True)
     def loop(job, previous=None, seconds=30.0):
-        """Runs until cancelled (job.check_cancelled raises: job cancellation, issue 17) or
-        ``seconds`` pass."""
+        """Runs until cancelled (job.check_cancelled raises) or ``seconds`` pass."""
         note("flow_loop", previous=previous)
         deadline = time.time() + seconds
         while time.time() < deadline:
