@@ -312,3 +312,19 @@ def test_cancelling_a_running_chain_stops_its_running_step_and_fails_the_rest(fl
         handle.wait(5)
     assert raised.value.job_id == running
     assert len(runs(client, "flow_add")) == 1
+
+
+def test_retention_trims_a_workflows_steps_and_then_its_keys(flows, client, spawn_worker):
+    add, *_ = tasks(flows)
+    spawn_worker(app=FLOWS)
+    # Given steps kept by a retention rule: only the last complete flow_add job stays
+    keep_one = add.with_options(remove_on_complete=1)
+    first = chain(keep_one.s(1, 1), keep_one.s(1), keep_one.s(1)).delay()
+    assert first.wait(20) == 4
+    # Then the trimmed steps are gone, and the flow's hash lives while its last step does
+    assert [job.id for job in first.jobs()] == [first.job_ids[2]]
+    assert client.exists(f"q:pykue:flow:{first.id}") == 1
+    # And when the next chain's steps trim the last one, the first flow's hash goes with it
+    second = chain(keep_one.s(2, 2), keep_one.s(2)).delay()
+    assert second.wait(20) == 6
+    assert client.keys("q:pykue:flow:*") == [f"q:pykue:flow:{second.id}"]
