@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .backoff import encode_backoff, is_strategy
+from .canvas import Signature
 from .context import current_job
 from .cron import Periodic
 from .exceptions import InvalidJobError
@@ -169,6 +170,15 @@ class Task(Generic[R]):
             args, kwargs = _call_arguments(call)
             jobs.append(self.build(*args, **kwargs))
         return self.queue.save_jobs(jobs)
+
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """A signature for workflows (pykue.canvas): this call, not yet saved; in a chain it
+        takes the previous step's result as its first positional argument."""
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: in a chain it ignores the previous step's result."""
+        return Signature(self, args, kwargs, immutable=True)
 
     def arguments(self, data: Any) -> tuple[list[Any], dict[str, Any]]:
         """How a job's data becomes the call: dict keys -> kwargs (``args`` -> positional)."""
