@@ -13,9 +13,9 @@ from typing import Any
 import click
 import redis
 
-from . import __version__
-from .cliparams import Seconds, job_types, not_empty, prefix_option
-from .connection import DEFAULT_URL, describe
+from . import __version__, fleet_cli
+from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
+from .connection import describe
 from .exceptions import PykueError
 from .queue import Queue
 from .redis_wait import DEFAULT_WAIT, transient, wait_for_redis
@@ -32,7 +32,6 @@ WORKER_REDIS_HELP = (
     "(a Queue given none reads $PYKUE_REDIS_URL)."
 )
 WORKER_PREFIX_HELP = "Key prefix overriding the app Queue's own (a Queue given none reads $PYKUE_PREFIX, else q)."
-REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH)."
 #: How many known job types a warning lists.
 MAX_TYPES_SHOWN = 10
 
@@ -278,17 +277,7 @@ def _run_workers(workers: list[Any]) -> None:
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
     @click.argument("job_type", callback=not_empty)
-    @click.option(
-        "--redis",
-        "redis_url",
-        envvar="PYKUE_REDIS_URL",
-        show_envvar=True,
-        metavar="URL",
-        default=DEFAULT_URL,
-        show_default=True,
-        callback=not_empty,
-        help=REDIS_HELP,
-    )
+    @redis_option
     @prefix_option()
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
@@ -311,6 +300,8 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
+main.add_command(fleet_cli.workers)
+main.add_command(fleet_cli.metrics)
 
 
 def configure_logging(level: str) -> None:

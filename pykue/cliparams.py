@@ -64,3 +64,20 @@ def prefix_option(*aliases: str) -> Callable[[F], F]:
         callback=not_empty,
         help="Key prefix of the queue.",
     )
+
+
+def redis_option(fn: F) -> F:
+    """``--redis`` as the admin commands take it: ``PYKUE_REDIS_URL``, else the local default."""
+    from .connection import DEFAULT_URL
+
+    return click.option(
+        "--redis",
+        "redis_url",
+        envvar="PYKUE_REDIS_URL",
+        show_envvar=True,
+        metavar="URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        callback=not_empty,
+        help="Redis URL (redis://, rediss://, unix://, embedded://PATH).",
+    )(fn)
