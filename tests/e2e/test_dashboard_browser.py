@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -466,7 +467,8 @@ def test_a_real_worker_moves_jobs_through_the_pages(page, dashboard, worker, que
     target.locator(".job-main").click()
     progress = target.locator('[data-fact="progress"] .progress')
     expect(progress).to_have_attribute("aria-valuenow", "0")
-    expect(target.locator('[data-fact="workerId"]')).to_contain_text("render")
+    # the worker running it, by host:pid, a link to it on the Workers page (its full workerId as the title)
+    expect(target.locator('[data-fact="workerId"] a')).to_have_attribute("title", re.compile(r"^pykue:.*:render$"))
 
     open_gate(1)
     expect(progress).to_have_attribute("aria-valuenow", "33")

@@ -450,7 +450,7 @@
     setFact(d, 'workerId', job.workerId || '');
     const worker = workerOf(job);
     if (worker && worker.id && job.state === 'active') {
-      d.facts.workerId.dd.replaceChildren(el('a', { href: `${settings.root}/workers#${enc(worker.id)}` }, job.workerId));
+      d.facts.workerId.dd.replaceChildren(el('a', { href: `${settings.root}/workers#${enc(worker.id)}`, title: job.workerId }, worker.name));
     }
     renderNotice(row);
     setFact(d, 'ttl', job.ttl ? formatDuration(num(job.ttl)) : '');

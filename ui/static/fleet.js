@@ -50,7 +50,7 @@
 
   /* "jobs/min over the last N minutes", or over the shorter time since the first job finished. */
   function renderRate(t) {
-    $(`rate-${t.window}`).textContent = rate(t.perMinute);
+    $(`rate-${t.window}`).replaceChildren(rate(t.perMinute), el('span', { class: 'unit' }, ' /min'));
     const finished = t.complete + t.failed;
     const span = t.young ? `the ${t.minutes} min since jobs began finishing` : `the last ${t.window} min`;
     $(`rate-${t.window}-sub`).textContent = finished
@@ -100,6 +100,7 @@
       svg.append(label);
     }
     const bw = plotW / n;
+    const labelEvery = [10, 15, 20, 30, 60].find((k) => k * bw >= 70) || 60;  // time labels never overlap
     minutes.forEach((minute, i) => {
       const c = m.complete[i] || 0, f = m.failed[i] || 0;
       const x = left + i * bw + 1;
@@ -112,7 +113,7 @@
       if (f) g.append(svgEl('rect', { x, y: y(c + f), width: w, height: y(c) - y(c + f), class: 'failed', rx: 1.5 }));
       svg.append(g);
       const fromEnd = n - 1 - i;
-      if (fromEnd % 10 === 0) {
+      if (fromEnd % labelEvery === 0) {
         const label = svgEl('text', { x: x + w / 2, y: H - 6, class: 'tick tick-x', 'text-anchor': fromEnd === 0 ? 'end' : 'middle' });
         label.textContent = fromEnd === 0 ? 'now' : hhmm(minute);
         svg.append(label);
