@@ -88,7 +88,7 @@ def banner(port: int) -> str:
             rule,
             f"  pykue demo   http://127.0.0.1:{port}/",
             "",
-            "  Overview, Workers and a page per job state; Prometheus metrics at /metrics.",
+            "  The Overview, the Workers page and a page per job state, all live.",
             "  2 worker processes; their lines and the jobs made: demo-data/demo.log",
             "  Ctrl-C to stop (the data stays in demo-data/ for next time).",
             rule,
