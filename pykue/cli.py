@@ -1,4 +1,5 @@
-"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+"""The ``pykue`` command: ``worker``, ``pause``/``resume``, ``schedules`` (cli_schedules.py) and
+(from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import click
 import redis
 
 from . import __version__, fleet_cli
+from .cli_jobs import cancel, clean
+from .cli_schedules import schedules as schedules_command
 from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
 from .connection import describe
 from .exceptions import PykueError
@@ -32,6 +35,7 @@ WORKER_REDIS_HELP = (
     "(a Queue given none reads $PYKUE_REDIS_URL)."
 )
 WORKER_PREFIX_HELP = "Key prefix overriding the app Queue's own (a Queue given none reads $PYKUE_PREFIX, else q)."
+REDIS_HELP = "Redis URL (redis://, rediss://, unix://, embedded://PATH)."
 #: How many known job types a warning lists.
 MAX_TYPES_SHOWN = 10
 
@@ -277,7 +281,7 @@ def _run_workers(workers: list[Any]) -> None:
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
     @click.argument("job_type", callback=not_empty)
-    @redis_option
+    @redis_option(REDIS_HELP)
     @prefix_option()
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
@@ -300,6 +304,9 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
+main.add_command(cancel)
+main.add_command(clean)
+main.add_command(schedules_command)
 main.add_command(fleet_cli.workers)
 main.add_command(fleet_cli.metrics)
 

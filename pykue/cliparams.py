@@ -66,8 +66,8 @@ def prefix_option(*aliases: str) -> Callable[[F], F]:
     )
 
 
-def redis_option(fn: F) -> F:
-    """``--redis`` as the admin commands take it: ``PYKUE_REDIS_URL``, else the local default."""
+def redis_option(help: str) -> Callable[[F], F]:
+    """``--redis`` as the dashboard-free admin commands take it: ``PYKUE_REDIS_URL``, else the default URL."""
     from .connection import DEFAULT_URL
 
     return click.option(
@@ -79,5 +79,5 @@ def redis_option(fn: F) -> F:
         default=DEFAULT_URL,
         show_default=True,
         callback=not_empty,
-        help="Redis URL (redis://, rediss://, unix://, embedded://PATH).",
-    )(fn)
+        help=help,
+    )

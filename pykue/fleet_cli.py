@@ -9,13 +9,14 @@ from typing import Any
 
 import click
 
+from .cli_jobs import REDIS_HELP
 from .cliparams import PORT, Seconds, prefix_option, redis_option
 from .queue import Queue
 from .registry import WorkerInfo
 
 
 @click.command("workers", context_settings={"help_option_names": ["-h", "--help"]})
-@redis_option
+@redis_option(REDIS_HELP)
 @prefix_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the workers as a JSON array (for scripts).")
 @click.option("--watch", is_flag=True, help="Refresh the table until interrupted.")
@@ -79,7 +80,7 @@ def span(ms: int) -> str:
 
 
 @click.command("metrics", context_settings={"help_option_names": ["-h", "--help"]})
-@redis_option
+@redis_option(REDIS_HELP)
 @prefix_option()
 @click.option("-p", "--port", type=PORT, default=9464, show_default=True, help="Port to serve /metrics on.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind (0.0.0.0: the network).")

@@ -30,6 +30,11 @@ LUA_TWINS = {
     "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
     "type_stats_key": ([TYPE], lambda k, i, t: k.type_stats(t)),
     "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
+    "unique_key": ([WORD], lambda k, i, t: k.unique(WORD)),
+    "cancel_key": ([WORKER], lambda k, i, t: k.cancel_requests(WORKER)),
+    "finished_key": ([TYPE, STATE], lambda k, i, t: k.finished(t, STATE)),
+    "limits_key": ([], lambda k, i, t: k.limits),
+    "rate_key": ([TYPE], lambda k, i, t: k.rate(t)),
 }
 
 
