@@ -17,8 +17,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from .exceptions import ConfigurationError
+from .exceptions import ConfigurationError, InvalidJobError
+from .fields import check_rate_limit
 from .keys import Keys
+from .limits import Limits
 from .registry import WorkerInfo, read_workers
 from .states import STATES
 
@@ -53,6 +55,7 @@ class Snapshot:
 
     types: dict[str, TypeStats]
     paused: set[str]
+    limits: dict[str, Limits]
     workers: list[WorkerInfo]
 
 
@@ -78,7 +81,7 @@ def read_snapshot(queue: Queue) -> Snapshot:
     pipe.smembers(keys.paused)
     types, paused = cast("tuple[set[str], set[str]]", tuple(pipe.execute()))
     names = sorted(types)
-    return Snapshot(_read_types(queue, keys, names), set(paused), read_workers(client, keys))
+    return Snapshot(_read_types(queue, keys, names), set(paused), queue.limits(), read_workers(client, keys))
 
 
 def _read_types(queue: Queue, keys: Keys, names: list[str]) -> dict[str, TypeStats]:
@@ -155,7 +158,34 @@ def fleet_families(snap: Snapshot) -> list[Any]:
         per_type.add_metric([name], sum(1 for w in live if name in w.types))
         slots.add_metric([name], sum(w.types.get(name, 0) for w in live))
         paused.add_metric([name], 1 if name in snap.paused else 0)
-    return [workers, stale, per_type, slots, paused]
+    return [workers, stale, per_type, slots, paused, *limit_families(snap)]
+
+
+def limit_families(snap: Snapshot) -> list[Any]:
+    """The fleet-wide limits in force (pykue/limits.py), for the types that have one."""
+    from prometheus_client.core import GaugeMetricFamily
+
+    rate = GaugeMetricFamily(
+        "pykue_type_rate_limit_per_second", "A type's fleet-wide rate limit, in starts per second.", labels=["type"]
+    )
+    concurrency = GaugeMetricFamily(
+        "pykue_type_concurrency_limit", "A type's fleet-wide limit of jobs active at once.", labels=["type"]
+    )
+    for name, limits in snap.limits.items():
+        per_second = _per_second(limits.rate_limit)
+        if per_second is not None:
+            rate.add_metric([name], per_second)
+        if limits.global_concurrency:
+            concurrency.add_metric([name], limits.global_concurrency)
+    return [rate, concurrency]
+
+
+def _per_second(rate_limit: str | None) -> float | None:
+    try:
+        n, window_ms = check_rate_limit(rate_limit) or (0, 0)
+    except InvalidJobError:  # a window no unit names ("1500ms"), written by hand
+        return None
+    return n * 1000 / window_ms if n else None
 
 
 def registry_for(queue: Queue) -> CollectorRegistry:

@@ -109,6 +109,8 @@ def test_metrics_count_jobs_per_state_and_type_and_time_them(app_queue, spawn_wo
     app_queue.create_many([("echo", {"n": i}) for i in range(5)])
     app_queue.create("boom", {}).save()
     app_queue.pause("slow")
+    app_queue.set_rate_limit("echo", "20/s")
+    app_queue.set_global_concurrency("boom", 3)
     app_queue.create_many([("slow", {"seconds": 0}) for _ in range(3)])
     worker = spawn_worker()
     wait_for(lambda: app_queue.complete_count("echo") == 5 and app_queue.failed_count("boom") == 1, 15)
@@ -128,6 +130,9 @@ def test_metrics_count_jobs_per_state_and_type_and_time_them(app_queue, spawn_wo
     assert got[("pykue_workers", ())] == 1
     assert got[("pykue_type_workers", (("type", "echo"),))] == 1
     assert got[("pykue_type_paused", (("type", "slow"),))] == 1
+    assert got[("pykue_type_rate_limit_per_second", (("type", "echo"),))] == 20
+    assert got[("pykue_type_concurrency_limit", (("type", "boom"),))] == 3
+    assert ("pykue_type_rate_limit_per_second", (("type", "boom"),)) not in got
     # And a second, separate serving process (pykue metrics) agrees: it is all in Redis
     port = free_port()
     server = subprocess.Popen(
