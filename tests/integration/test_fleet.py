@@ -151,6 +151,17 @@ def test_metrics_count_jobs_per_state_and_type_and_time_them(app_queue, spawn_wo
         worker.kill()
 
 
+def test_a_cancelled_job_counts_as_failed_for_good_in_the_metrics(app_queue):
+    # Given a queued job of a type that never failed
+    job = app_queue.create("slow", {"seconds": 0}).save()
+    # When it is cancelled
+    job.cancel("not needed")
+    # Then /metrics counts it as failed for good, like the failed list does
+    got = samples(Client(create_app(app_queue)).get("/metrics").get_data(as_text=True))
+    assert got[("pykue_jobs_failed_total", (("type", "slow"),))] == 1
+    assert got[("pykue_jobs", (("state", "failed"), ("type", "slow")))] == 1
+
+
 def _scrape(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as reply:
