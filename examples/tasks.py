@@ -46,3 +46,35 @@ async def remind(user: str, text: str) -> str:
 def build_report(month: str) -> None:
     """Always fails, to show failed jobs, their errors and retries."""
     raise ValueError(f"no data for {month}")
+
+
+@queue.task("thumbnail", concurrency=4)
+def thumbnail(photo: str, size: int = 128) -> dict:
+    """A chord's member (see producer.py): its result goes to the album, in order."""
+    time.sleep(random.uniform(0.05, 0.3))
+    return {"photo": photo, "thumbnail": f"{photo}@{size}px"}
+
+
+@queue.task("album")
+def make_album(thumbnails: list, title: str = "album") -> dict:
+    """A chord's callback: runs once, with every thumbnail's result (docs/workflows.md)."""
+    return {"title": title, "pages": [t["thumbnail"] for t in thumbnails]}
+
+
+@queue.task("import", concurrency=3, bind=True)
+def import_contacts(job: pykue.Job, source: str, batches: int = 30) -> dict:
+    """A long job (two minutes or so): it keeps the Active list and the Workers page busy."""
+    job.log("importing contacts from %s", source)
+    for batch in range(1, batches + 1):
+        time.sleep(random.uniform(2.0, 6.0))
+        if batch % 10 == 0:
+            job.log("imported %d contacts", batch * 500)
+        job.progress(batch, batches)
+    return {"source": source, "contacts": batches * 500}
+
+
+@queue.task("newsletter")
+def send_newsletter(issue: int, audience: str = "everyone") -> str:
+    """The demo pauses this type at start: its jobs wait in Queued until resumed (Overview)."""
+    time.sleep(0.2)
+    return f"issue {issue} sent to {audience}"

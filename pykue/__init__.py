@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .cancel import CancelResult
+from .canvas import Signature, chain, chord, group
 from .context import current_job
 from .draft import JobDraft
 from .exceptions import (
@@ -9,6 +11,7 @@ from .exceptions import (
     DurabilityError,
     InvalidJobError,
     InvalidStateError,
+    JobCancelled,
     JobFailedError,
     JobNotFoundError,
     PykueError,
@@ -19,16 +22,19 @@ from .job_hash import Attempts
 from .queue import Queue
 from .states import PRIORITIES, JobState
 from .task import Task
+from .workflow import WorkflowHandle
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Attempts",
+    "CancelResult",
     "ConfigurationError",
     "DurabilityError",
     "InvalidJobError",
     "InvalidStateError",
     "Job",
+    "JobCancelled",
     "JobDraft",
     "JobFailedError",
     "JobNotFoundError",
@@ -36,8 +42,13 @@ __all__ = [
     "PRIORITIES",
     "PykueError",
     "Queue",
+    "Signature",
     "Task",
     "TaskNotFoundError",
+    "WorkflowHandle",
     "__version__",
+    "chain",
+    "chord",
     "current_job",
+    "group",
 ]

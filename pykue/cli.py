@@ -1,4 +1,5 @@
-"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+"""The ``pykue`` command: ``worker``, ``pause``/``resume``, ``schedules`` (cli_schedules.py) and
+(from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import Any
 import click
 import redis
 
-from . import __version__
-from .cliparams import Seconds, job_types, not_empty, prefix_option
-from .connection import DEFAULT_URL, describe
+from . import __version__, fleet_cli
+from .cli_jobs import cancel, clean
+from .cli_schedules import schedules as schedules_command
+from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
+from .connection import describe
 from .exceptions import PykueError
 from .queue import Queue
 from .redis_wait import DEFAULT_WAIT, transient, wait_for_redis
@@ -116,11 +119,11 @@ def main() -> None:
     help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up (0: exit at once).",
 )
 @click.option(
-    "--pin-cpu",
-    is_flag=True,
+    "--pin-cpu/--no-pin-cpu",
+    default=None,
     help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
-    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
-    "threads in parallel.",
+    "under SCHED_BATCH. Default: pinned where Linux allows, and unpinned again if the CPU turns "
+    "out contested (tasks whose C code runs threads in parallel, a busy neighbour).",
 )
 def worker(
     app: str,
@@ -135,7 +138,7 @@ def worker(
     loglevel: str,
     burst: bool,
     wait_for_redis: float,
-    pin_cpu: bool,
+    pin_cpu: bool | None,
 ) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
@@ -151,18 +154,29 @@ def worker(
         queues = load_queues(app)
     except LoadError as error:
         raise AppError(str(error)) from None
-    workers = _build_workers(
-        app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval, stalled_timeout
-    )  # checks --types, for children too
+    settings = (app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval)
+    workers = _build_workers(*settings, stalled_timeout)  # checks --types, for children too
     _reach_redis(workers, wait_for_redis)
+
+    def run_child() -> None:  # a forked child: its own workers (ids, clients), pinned to its slot's CPU
+        _pin(pin_cpu)
+        _run_workers(_build_workers(*settings, stalled_timeout))
+
     if processes > 1:
         from .worker.supervisor import Supervisor
 
         child_argv = _without_processes(sys.argv[1:])
-        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
-    if pin_cpu:
-        logging.getLogger("pykue.worker").info("pinned to CPU %d", affinity.pin_to_cpu())
+        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst, run_child).run())
+    _pin(pin_cpu)
     _run_workers(workers)
+
+
+def _pin(pin_cpu: bool | None) -> None:
+    from .worker import affinity
+
+    if pin_cpu or (pin_cpu is None and affinity.supported()):
+        cpu = affinity.pin_to_cpu(watch=pin_cpu is None)
+        logging.getLogger("pykue.worker").info("pinned to CPU %d", cpu)
 
 
 def _without_processes(argv: list[str]) -> list[str]:
@@ -278,17 +292,7 @@ def _run_workers(workers: list[Any]) -> None:
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
     @click.argument("job_type", callback=not_empty)
-    @click.option(
-        "--redis",
-        "redis_url",
-        envvar="PYKUE_REDIS_URL",
-        show_envvar=True,
-        metavar="URL",
-        default=DEFAULT_URL,
-        show_default=True,
-        callback=not_empty,
-        help=REDIS_HELP,
-    )
+    @redis_option(REDIS_HELP)
     @prefix_option()
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
@@ -311,6 +315,11 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
+main.add_command(cancel)
+main.add_command(clean)
+main.add_command(schedules_command)
+main.add_command(fleet_cli.workers)
+main.add_command(fleet_cli.metrics)
 
 
 def configure_logging(level: str) -> None:

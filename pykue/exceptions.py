@@ -66,3 +66,14 @@ class DurabilityError(PykueError, redis.ConnectionError):
     """Fewer replicas than ``durable_replicas`` acknowledged a write in time: it is on the
     master only, and a failover now could lose it. A ``redis.ConnectionError`` too, so that
     the worker retries its report as through any outage."""
+
+
+class JobCancelled(PykueError):
+    """Raised in a running task by ``job.progress()``, ``job.log()`` or ``job.check_cancelled()``
+    once its job was cancelled: the job has already failed, and whatever the task does next
+    is discarded."""
+
+    def __init__(self, job_id: object, error: str) -> None:
+        self.job_id = job_id
+        self.error = error
+        super().__init__(f"job {job_id} was cancelled: {error}")

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 from typing import Any, Protocol, TypeVar
 
+import redis
+
 from .events import EventHub
+from .keys import Keys
+from .scripts import Scripts
 from .store import Store
 
 DraftT = TypeVar("DraftT")
@@ -53,3 +57,17 @@ class TaskQueue(Protocol[DraftT, JobT]):
     def create(self, type: str, data: Any = None) -> DraftT: ...
 
     def save_jobs(self, jobs: list[DraftT]) -> list[JobT]: ...
+
+
+class BoundStore(Protocol):
+    """A store bound to one queue's client, keys and scripts: ``Store`` or a worker's
+    ``WorkerStore`` (what limits.py and schedules.py read and write through)."""
+
+    @property
+    def client(self) -> redis.Redis: ...
+
+    @property
+    def keys(self) -> Keys: ...
+
+    @property
+    def scripts(self) -> Scripts: ...

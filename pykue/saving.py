@@ -37,7 +37,11 @@ def save_drafts(
         stored = [stored_fields(encoded[0], now)]
     else:
         ids, stored = _save_chunks(store, now, encoded, chunk)
-    saved_jobs = [draft.stored(i, fields) for draft, i, fields in zip(drafts, ids, stored, strict=True)]
+    duplicated = _duplicated_jobs(store, ids)
+    saved_jobs = [
+        draft.stored(i, fields) if i > 0 else draft.duplicate(-i, duplicated[-i])
+        for draft, i, fields in zip(drafts, ids, stored, strict=True)
+    ]
     if test_mode.active:  # with process=True: saved and recorded
         test_mode.jobs.extend(saved_jobs)
     return saved_jobs
@@ -54,3 +58,9 @@ def _save_chunks(
 
     chunks = [encoded[start : start + chunk] for start in range(0, len(encoded), chunk)]
     return store.save_job_chunks(now, chunks, describe), stored
+
+
+def _duplicated_jobs(store: Store, ids: list[int]) -> dict[int, dict[str, str]]:
+    """The hashes of the jobs that unique drafts duplicate (save_jobs.lua gave minus their ids)."""
+    held = sorted({-i for i in ids if i < 0})
+    return dict(zip(held, store.jobs_fields(held))) if held else {}

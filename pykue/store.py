@@ -37,6 +37,9 @@ class Store:
     ) -> list[int]:
         return self.scripts.save_job_chunks(self.client, now, chunks, meanwhile)
 
+    def start_workflow(self, now: int, shape_json: str, steps: list[list[Any]]) -> int:
+        return self.scripts.start_workflow(self.client, now, shape_json, steps)
+
     # -- one job's transitions ----------------------------------------------------------------
 
     def log_job(self, job_id: int, line: str, now: int, claim: str = "") -> ReplyCode:
@@ -56,6 +59,14 @@ class Store:
     def set_priority(self, job_id: int, priority: int, now: int) -> bool:
         """False when there is no such job."""
         return self.scripts.set_priority(self.client, job_id, priority, now)
+
+    def cancel_job(self, job_id: int, now: int, error: str, message_json: str) -> int:
+        return self.scripts.cancel_job(self.client, job_id, now, error, message_json)
+
+    def clean_page(
+        self, state: str, job_type: str | None, cutoff: int, start: int, page: int, most: int
+    ) -> tuple[int, int]:
+        return self.scripts.clean(self.client, state, job_type, cutoff, start, page, most)
 
     # -- reading jobs -------------------------------------------------------------------------
 

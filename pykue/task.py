@@ -14,7 +14,9 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .backoff import encode_backoff, is_strategy
+from .canvas import Signature
 from .context import current_job
+from .cron import Periodic
 from .exceptions import InvalidJobError
 from .fields import (
     MAX_MS,
@@ -24,8 +26,12 @@ from .fields import (
     check_flag,
     check_list,
     check_ms,
+    check_rate_limit,
+    check_retention,
     check_search_keys,
+    check_seconds,
     check_type,
+    check_unique_key,
     is_finite,
 )
 from .interfaces import TaskQueue
@@ -46,7 +52,11 @@ class TaskOptions:
     backoff: Any = None
     ttl: int | None = None
     delay: Any = None
-    remove_on_complete: bool = False
+    remove_on_complete: Any = None  # None: the Queue's default
+    remove_on_fail: Any = None
+    unique: bool = False  # the key is the job's data
+    unique_key: str | None = None
+    unique_for: float = 0  # seconds
     search_keys: Sequence[str] | None = None
 
     def validate(self) -> TaskOptions:
@@ -54,7 +64,13 @@ class TaskOptions:
         declared, not at the first ``delay``), with search_keys as a tuple or None."""
         priority_value(self.priority)
         check_attempts(self.attempts)
-        check_flag("remove_on_complete", self.remove_on_complete)
+        for name in ("remove_on_complete", "remove_on_fail"):
+            if getattr(self, name) is not None:
+                check_retention(name, getattr(self, name))
+        check_flag("unique", self.unique)
+        if self.unique_key is not None:
+            check_unique_key(self.unique_key)
+        check_seconds("unique_for", self.unique_for)
         if not is_strategy(self.backoff):  # a callable is the task's own; anything else is stored
             encode_backoff(self.backoff)
         if self.ttl is not None:
@@ -73,6 +89,9 @@ class Task(Generic[R]):
     concurrency: int = 1
     bind: bool = False
     options: TaskOptions = field(default_factory=TaskOptions)
+    rate_limit: str | None = None  # fleet-wide starts per period: "100/s", "/m", "/h" (limits.py)
+    global_concurrency: int | None = None  # fleet-wide jobs active at once (limits.py)
+    periodic: Periodic | None = None  # runs with no arguments on a schedule named after the type (schedules.py)
 
     def __post_init__(self) -> None:
         check_type(self.type)
@@ -81,6 +100,9 @@ class Task(Generic[R]):
         check_count("concurrency", self.concurrency, MAX_CONCURRENCY)
         check_flag("bind", self.bind)
         self.options = self.options.validate()
+        check_rate_limit(self.rate_limit)
+        if self.global_concurrency is not None:
+            check_count("global_concurrency", self.global_concurrency, MAX_CONCURRENCY)
         self.is_async = inspect.iscoroutinefunction(self.fn)
         self.__doc__ = self.fn.__doc__
         self.__name__ = getattr(self.fn, "__name__", self.type)
@@ -121,8 +143,12 @@ class Task(Generic[R]):
             job.ttl(opts.ttl)
         if opts.delay:
             job.delay(opts.delay)
-        if opts.remove_on_complete:
-            job.remove_on_complete(True)
+        if opts.remove_on_complete is not None:
+            job.remove_on_complete(opts.remove_on_complete)
+        if opts.remove_on_fail is not None:
+            job.remove_on_fail(opts.remove_on_fail)
+        if opts.unique_key is not None or opts.unique:
+            job.unique(opts.unique_key if opts.unique_key is not None else True, opts.unique_for)
         if opts.search_keys:
             job.search_keys(list(opts.search_keys))
         return job
@@ -144,6 +170,15 @@ class Task(Generic[R]):
             args, kwargs = _call_arguments(call)
             jobs.append(self.build(*args, **kwargs))
         return self.queue.save_jobs(jobs)
+
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """A signature for workflows (pykue.canvas): this call, not yet saved; in a chain it
+        takes the previous step's result as its first positional argument."""
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: in a chain it ignores the previous step's result."""
+        return Signature(self, args, kwargs, immutable=True)
 
     def arguments(self, data: Any) -> tuple[list[Any], dict[str, Any]]:
         """How a job's data becomes the call: dict keys -> kwargs (``args`` -> positional)."""

@@ -90,8 +90,15 @@ class WorkerStore:
         self.client.set(self.keys.worker_lease(worker_id), now, px=lease_ms)
 
     def forget_worker(self, worker_id: str) -> None:
-        """Delete the worker's wake key and lease as it ends."""
-        self.client.delete(self.keys.wake(worker_id), self.keys.worker_lease(worker_id))
+        """Delete the worker's wake key, lease and record as it ends."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(self.keys.wake(worker_id), self.keys.worker_lease(worker_id), self.keys.worker_record(worker_id))
+        pipe.zrem(self.keys.workers, worker_id)
+        pipe.execute()
+
+    def heartbeat(self, worker_id: str, lease_ms: int, record_json: str) -> int:
+        """Write the worker's record (pykue/registry.py) to live as long as its lease."""
+        return self.scripts.heartbeat_worker(self.client, worker_id, lease_ms, record_json)
 
     def ping(self) -> None:
         self.client.ping()
@@ -156,6 +163,13 @@ class WorkerStore:
 
     def job_fields(self, job_id: int) -> dict[str, str]:
         return cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))
+
+    def take_cancel_requests(self, worker_id: str) -> set[tuple[int, str]]:
+        """The runs, (job id, claim), cancelled since the last call (cancel_job.lua adds them),
+        popped at once: SPOP is one command."""
+        popped = cast("list[str]", self.client.spop(self.keys.cancel_requests(worker_id), 1000))
+        runs = (entry.split(" ", 1) for entry in popped or ())
+        return {(int(job_id), claim) for job_id, claim in runs}
 
     def claims(self, job_ids: Sequence[int]) -> list[str | None]:
         """Each job's current claim token (None: none), in one round trip."""

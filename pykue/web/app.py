@@ -31,7 +31,7 @@ from .. import __version__
 from ..connection import describe
 from ..queue import Queue
 from ..transport.follow import FAILOVER_ERRORS
-from . import api, parsing, responses, views
+from . import api, fleet, parsing, responses, views, workflow_api
 from .hosts import AllowedHosts, normalize_hosts
 from .site import Site
 
@@ -69,9 +69,11 @@ class Dashboard:
         self.owns_queue = owns_queue
         #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
         self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
-        api_rules = api.rules()
+        api_rules = [*api.rules(), *workflow_api.rules(), *fleet.api_rules()]
         self.url_map = Map(
-            [*api_rules, *views.rules()], converters={"range": parsing.RangeConverter}, strict_slashes=False
+            [*api_rules, *fleet.page_rules(), *views.rules()],
+            converters={"range": parsing.RangeConverter},
+            strict_slashes=False,
         )
         #: The API's first path segments (``job``, ``jobs``, ``stats``...): errors there are JSON.
         self.api_roots = frozenset(rule.rule.split("/")[1] for rule in api_rules)
