@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from . import backoff as backoff_rules
 from .events import Waiter, check_listener
@@ -24,8 +26,12 @@ from .logformat import render_log
 from .replies import ReplyCode
 from .states import check_state, priority_value
 
+R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
 
-class Job(OptionMethods):
+
+class Job(OptionMethods, Generic[R]):
+    """``Job[R]``: a job whose task returns ``R``, so ``wait()`` is typed (``Job`` alone: Any)."""
+
     claim: str = ""  # set by the worker that runs the job; fences its writes
     ctx: Any = None  # Kue's ctx (pause/resume) while a worker runs the job
     test_only: bool = False  # recorded by test mode, never in Redis
@@ -171,7 +177,7 @@ class Job(OptionMethods):
             self.queue.events.on_job(self.id, event, fn)
         return self
 
-    def wait(self, timeout: float | None = None) -> Any:
+    def wait(self, timeout: float | None = None) -> R:
         """Block until the job completes (its result) or fails for good (JobFailedError)."""
         if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
             raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
@@ -190,7 +196,7 @@ class Job(OptionMethods):
             raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
         kind, value = outcome
         if kind == "complete":
-            return value
+            return cast(R, value)
         if kind == "failed":
             error = self._hash.get("error") if self._hash.get("state") == "failed" else None
             raise JobFailedError(job_id, error or self._stored_error(value))

@@ -6,14 +6,16 @@ global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``)
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import Any, Literal, overload
 
 import redis
+from typing_extensions import ParamSpec, TypeVar, Unpack
 
 from . import search as search_index
 from .connection import RedisSpec, connect
@@ -27,10 +29,12 @@ from .saving import save_drafts
 from .scripts import Scripts
 from .states import check_state
 from .store import Store
-from .task import Task, TaskOptions, default_type
+from .task import AsyncTask, BoundTaskDecorator, Task, TaskDecorator, TaskOptions, TaskSettings, default_type
 from .testmode import TestMode
 
 log = logging.getLogger("pykue")
+P = ParamSpec("P")
+R = TypeVar("R")
 SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next is sent, and no call blocks it long
 
 
@@ -87,6 +91,19 @@ class Queue:
 
     # -- tasks --------------------------------------------------------------------------------
 
+    @overload
+    def task(self, type: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncTask[P, R]: ...
+    @overload
+    def task(self, type: Callable[P, R], /) -> Task[P, R]: ...
+    @overload
+    def task(
+        self, type: str | None = None, *, bind: Literal[False] = False, **options: Unpack[TaskSettings]
+    ) -> TaskDecorator: ...
+    @overload
+    def task(
+        self, type: str | None = None, *, bind: Literal[True], **options: Unpack[TaskSettings]
+    ) -> BoundTaskDecorator: ...
+
     def task(
         self,
         type: str | Callable[..., Any] | None = None,
@@ -102,12 +119,14 @@ class Queue:
     ) -> Any:
         """Register a function as a task: ``@queue.task("email", concurrency=20, attempts=5)``.
 
-        The type defaults to the function's module-qualified name.
+        The type defaults to the function's module-qualified name. The task is typed from the
+        function (``Task[P, R]``; ``AsyncTask`` for an ``async def``), so ``delay``'s arguments
+        and ``job.wait()``'s result are checked by mypy or pyright.
         """
         if type is not None and not callable(type):
             check_type(type)
 
-        def register(fn: Callable[..., Any]) -> Task[Any]:
+        def register(fn: Callable[..., Any]) -> Task[..., Any]:
             job_type = type if isinstance(type, str) else default_type(fn)
             options = TaskOptions(
                 priority=priority,
@@ -117,7 +136,8 @@ class Queue:
                 remove_on_complete=remove_on_complete,
                 search_keys=search_keys,
             )
-            task = Task(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
+            kind = AsyncTask if inspect.iscoroutinefunction(fn) else Task
+            task = kind(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
             self.tasks[job_type] = task
             return task
 
