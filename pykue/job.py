@@ -29,6 +29,11 @@ from .states import check_state, priority_value
 R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
 
 
+def check_wait_timeout(timeout: Any) -> None:
+    if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
+        raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
+
+
 class Job(OptionMethods, Generic[R]):
     """``Job[R]``: a job whose task returns ``R``, so ``wait()`` is typed (``Job`` alone: Any)."""
 
@@ -179,8 +184,7 @@ class Job(OptionMethods, Generic[R]):
 
     def wait(self, timeout: float | None = None) -> R:
         """Block until the job completes (its result) or fails for good (JobFailedError)."""
-        if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
-            raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
+        check_wait_timeout(timeout)
         job_id = self._require_id()
         waiter = Waiter()
         hub = self.queue.events
@@ -194,47 +198,60 @@ class Job(OptionMethods, Generic[R]):
                 hub.off_job(job_id, name, fn)
         if outcome is None:
             raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
+        if outcome[0] == "failed" and self.state != "failed":
+            try:
+                self.refresh()  # the stored error, in full
+            except JobNotFoundError:
+                pass
+        return self.result_of(outcome)
+
+    async def await_result(self, timeout: float | None = None) -> R:
+        """``wait`` for asyncio: the event loop runs on meanwhile (pykue/aio/results.py)."""
+        check_wait_timeout(timeout)
+        return cast(R, await self.queue.aio.await_result(self, timeout))
+
+    def result_of(self, outcome: tuple[str, Any]) -> R:
+        """The result of a final ``outcome``, or the error it means (the stored error, from the
+        job's hash as last read: the caller reads it again unless it shows the job failed)."""
         kind, value = outcome
         if kind == "complete":
             return cast(R, value)
         if kind == "failed":
-            error = self._hash.get("error") if self._hash.get("state") == "failed" else None
-            raise JobFailedError(job_id, error or self._stored_error(value))
+            raise JobFailedError(self.id, self._hash.get("error") or str(value))
         raise JobNotFoundError(
-            job_id,
+            self.id,
             "it was removed before its outcome could be read (a job saved with "
             "removeOnComplete keeps its result only in the `complete` event: to "
             "receive it, listen before the job ends, e.g. call "
             "queue.events.ensure_subscribed() before saving it)",
         )
 
+    def settled(self, fields: dict[str, str], failures_seen: set[str | None]) -> tuple[str, Any] | None:
+        """The final outcome ``fields`` (the job's hash read just now, loaded into this job)
+        show, if any. `failed` with attempts left counts only when seen twice: a Node Kue
+        worker shows `failed` for a moment before it schedules the retry."""
+        self._load(fields)
+        if self.state == "complete":
+            return ("complete", self.result)
+        if self.state == "failed":
+            made, _, maximum = self.attempts()
+            failed_at = self._hash.get("failed_at")
+            if made >= maximum or failed_at in failures_seen:
+                return ("failed", self.error)
+            failures_seen.add(failed_at)
+        return None
+
     def _outcome_poller(self, waiter: Waiter) -> Callable[[], tuple[str, Any] | None]:
-        """The outcome Redis shows, if final. `failed` with attempts left counts only when seen
-        twice: a Node Kue worker shows `failed` for a moment before it schedules the retry."""
+        """The outcome Redis shows, if final (see ``settled``)."""
         failures_seen: set[str | None] = set()
 
         def poll() -> tuple[str, Any] | None:
-            try:
-                self.refresh()
-            except JobNotFoundError:  # removed on completion: its events may still be on their way
+            fields = self.queue.store.job_fields(self._require_id())
+            if not fields.get("type"):  # removed on completion: its events may still be on their way
                 return waiter.outcome if waiter.done.wait(0.25) else ("remove", None)
-            if self.state == "complete":
-                return ("complete", self.result)
-            if self.state == "failed":
-                made, _, maximum = self.attempts()
-                failed_at = self._hash.get("failed_at")
-                if made >= maximum or failed_at in failures_seen:
-                    return ("failed", self.error)
-                failures_seen.add(failed_at)
-            return None
+            return self.settled(fields, failures_seen)
 
         return poll
-
-    def _stored_error(self, message: Any) -> str:
-        try:
-            return self.refresh().error or str(message)
-        except JobNotFoundError:
-            return str(message)
 
     def _require_id(self) -> int:
         """The id, unless test mode recorded this job instead of saving it."""

@@ -18,6 +18,8 @@ import redis
 from typing_extensions import ParamSpec, TypeVar, Unpack
 
 from . import search as search_index
+from .aio import AsyncProducer
+from .aio.clients import AsyncClientSpec
 from .connection import RedisSpec, connect
 from .draft import JobDraft
 from .events import EventHub, check_listener
@@ -58,6 +60,8 @@ class Queue:
         self.workers: list[Any] = []
         self._error_listeners: list[Callable[[BaseException], Any]] = []
         self.events = EventHub(self.client, self.keys.events, self.report_error)
+        self._aio: AsyncProducer | None = None
+        self._async_redis: AsyncClientSpec = None
 
     def __repr__(self) -> str:
         return f"<Queue prefix={self.prefix!r}>"
@@ -85,6 +89,24 @@ class Queue:
     def save_jobs(self, jobs: Sequence[JobDraft | Job]) -> list[Job]:
         """Save drafts in order (see ``create_many``); returns the stored jobs."""
         return save_drafts(self.store, self.events, self.test_mode, jobs, SAVE_CHUNK)
+
+    async def asave_jobs(self, jobs: Sequence[JobDraft | Job]) -> list[Job]:
+        """``save_jobs`` for asyncio (see ``aio``)."""
+        return await self.aio.save_jobs(jobs)
+
+    @property
+    def aio(self) -> AsyncProducer:
+        """The asyncio side (pykue/aio: ``task.adelay``, ``job.await_result``, ...), made on first
+        use from this queue's connection, or from ``use_async_redis``."""
+        if self._aio is None:
+            self._aio = AsyncProducer(self, self._async_redis, SAVE_CHUNK)
+        return self._aio
+
+    def use_async_redis(self, client: AsyncClientSpec) -> Queue:
+        """The redis.asyncio client ``aio`` uses instead of one mirroring this queue's (needed for
+        a connection it cannot mirror, e.g. Sentinel): a factory is called once per event loop."""
+        self._async_redis, self._aio = client, None
+        return self
 
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:
         return search_index.index_words(data, search_keys) if self.search_enabled else []
@@ -164,6 +186,7 @@ class Queue:
         if redis is not None:
             self.client = connect(redis)
         self.store = Store(self.client, self.keys, self.scripts)
+        self._aio = None  # made again for the new server or keys
         self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self
 
@@ -195,6 +218,14 @@ class Queue:
             raise JobNotFoundError(job_id)
         return Job.from_hash(self, number, fields)
 
+    async def aget_job(self, job_id: int | str) -> Job:
+        """``get_job`` for asyncio."""
+        number = _job_id(job_id)
+        fields = await self.aio.job_fields(number)
+        if not fields.get("type"):
+            raise JobNotFoundError(job_id)
+        return Job.from_hash(self, number, fields)
+
     def get_jobs(self, ids: Iterable[int]) -> list[Job]:
         """The jobs that still exist, in the order asked, in one round trip."""
         ids = [_job_id(i) for i in check_list("ids", ids, "a list of job ids")]
@@ -212,6 +243,10 @@ class Queue:
 
     def counts(self, type: str | None = None) -> dict[str, int]:
         return self.store.counts(check_type(type) if type else None)
+
+    async def acounts(self, type: str | None = None) -> dict[str, int]:
+        """``counts`` for asyncio: the jobs in each state, in one round trip."""
+        return await self.aio.counts(check_type(type) if type else None)
 
     def inactive_count(self, type: str | None = None) -> int:
         return self.count("inactive", type)
@@ -307,6 +342,11 @@ class Queue:
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+    async def aclose(self) -> None:
+        """Close the running event loop's asyncio connections (``close`` closes the sync ones)."""
+        if self._aio is not None:
+            await self._aio.aclose()
 
     def close(self) -> None:
         self.events.close()

@@ -1,5 +1,8 @@
 """Saving drafts: validate them all, then store them in as few round trips as Redis allows
-(or, in test mode, only record them), and hand back the stored jobs."""
+(or, in test mode, only record them), and hand back the stored jobs.
+
+The sync path is ``save_drafts``; the asyncio producer (aio/) shares every step but the
+round trip itself: ``encode_drafts`` before it, ``stored_jobs`` after it."""
 
 from __future__ import annotations
 
@@ -15,16 +18,21 @@ from .store import Store
 from .testmode import TestMode
 
 
+def encode_drafts(jobs: Sequence[JobDraft | Job]) -> tuple[list[JobDraft], list[list[Any]]]:
+    """The drafts and their save_jobs.lua arguments; raises before any write if one is invalid."""
+    saved = [job_id for job in jobs if (job_id := job.id) is not None]
+    if saved:
+        raise InvalidJobError("job", saved, "already saved")
+    drafts = cast("list[JobDraft]", jobs)  # none is a Job: every Job has an id
+    return drafts, [draft.encode() for draft in drafts]  # validates every job before any write
+
+
 def save_drafts(
     store: Store, events: EventHub, test_mode: TestMode, jobs: Sequence[JobDraft | Job], chunk: int
 ) -> list[Job]:
     """The jobs ``jobs`` became, in order; each is saved atomically, nothing if one is invalid.
     Many go out as pipelined calls of ``chunk`` jobs each."""
-    saved = [job_id for job in jobs if (job_id := job.id) is not None]
-    if saved:
-        raise InvalidJobError("job", saved, "already saved")
-    drafts = cast("list[JobDraft]", jobs)  # none is a Job: every Job has an id
-    encoded = [draft.encode() for draft in drafts]  # validates every job before any write
+    drafts, encoded = encode_drafts(jobs)
     if test_mode.active and not test_mode.process:
         return test_mode.record(drafts)
     if not drafts:
@@ -37,6 +45,11 @@ def save_drafts(
         stored = [stored_fields(encoded[0], now)]
     else:
         ids, stored = _save_chunks(store, now, encoded, chunk)
+    return stored_jobs(test_mode, drafts, ids, stored)
+
+
+def stored_jobs(test_mode: TestMode, drafts: list[JobDraft], ids: list[int], stored: list[dict[str, str]]) -> list[Job]:
+    """The jobs the drafts became once Redis gave them ``ids``, their hashes as ``stored``."""
     saved_jobs = [draft.stored(i, fields) for draft, i, fields in zip(drafts, ids, stored, strict=True)]
     if test_mode.active:  # with process=True: saved and recorded
         test_mode.jobs.extend(saved_jobs)
@@ -52,5 +65,8 @@ def _save_chunks(
     def describe() -> None:
         stored[:] = [stored_fields(args, now) for args in encoded]
 
-    chunks = [encoded[start : start + chunk] for start in range(0, len(encoded), chunk)]
-    return store.save_job_chunks(now, chunks, describe), stored
+    return store.save_job_chunks(now, chunks_of(encoded, chunk), describe), stored
+
+
+def chunks_of(encoded: list[list[Any]], chunk: int) -> list[list[list[Any]]]:
+    return [encoded[start : start + chunk] for start in range(0, len(encoded), chunk)]

@@ -172,6 +172,20 @@ class Task(Generic[P, R]):
             jobs.append(self._draft(*_call_arguments(call)))
         return jobs
 
+    async def adelay(self, *args: P.args, **kwargs: P.kwargs) -> Job[R]:
+        """``delay`` for asyncio (redis.asyncio, pykue/aio): the same checks, the same save."""
+        (job,) = await self.queue.asave_jobs([self._draft(args, kwargs)])
+        return job
+
+    async def aschedule(self, when: When, /, *args: P.args, **kwargs: P.kwargs) -> Job[R]:
+        """``schedule`` for asyncio."""
+        (job,) = await self.queue.asave_jobs([self.scheduled(when, *args, **kwargs)])
+        return job
+
+    async def adelay_many(self, calls: Iterable[Call]) -> list[Job[R]]:
+        """``delay_many`` for asyncio: one round trip for many jobs."""
+        return await self.queue.asave_jobs(self.build_many(calls))
+
     def arguments(self, data: Any) -> tuple[list[Any], dict[str, Any]]:
         """How a job's data becomes the call: dict keys -> kwargs (``args`` -> positional)."""
         if isinstance(data, dict):

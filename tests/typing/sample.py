@@ -46,7 +46,13 @@ async def accepted() -> None:
     text: str = remind.delay(user="tj", text="x").wait()
     from_node.delay(anything=1, goes="here")
     jobs: list[Job[dict[str, str]]] = send_email.delay_many([{"to": "a"}, {"to": "b"}])
-    print(result, inline, frames, reminded, text, jobs)
+    saved: Job[dict[str, str]] = await send_email.adelay(to="tj@example.com")
+    awaited: dict[str, str] = await saved.await_result(10)
+    later: Job[str] = await remind.aschedule(30, user="tj", text="x")
+    many: list[Job[dict[str, str]]] = await send_email.adelay_many([{"to": "a"}])
+    counts: dict[str, int] = await queue.acounts()
+    found: Job = await queue.aget_job(1)
+    print(result, inline, frames, reminded, text, jobs, awaited, later, many, counts, found)
 
 
 async def reported() -> None:
@@ -61,5 +67,7 @@ async def reported() -> None:
     await remind("tj")  # E: call-arg
     remind.delay(user="tj", text="x").wait().upper()
     number: int = remind.delay(user="tj", text="x").wait()  # E: assignment
+    await send_email.adelay(to=1)  # E: arg-type
+    await send_email.aschedule(60, wrong_kw=1)  # E: call-arg
     queue.task("email", concurency=20)  # E: call-overload
     print(count, number)
