@@ -69,11 +69,30 @@ def test_many_coroutines_share_the_producer_at_once(typed: TypedTasks, client: r
     async def main() -> list[int]:
         jobs = await asyncio.gather(*(typed.add.adelay(i, 1) for i in range(500)))
         assert len({job.id for job in jobs}) == 500
+        assert all(client.hget(f"q:job:{job.id}", "data") == f'{{"args":[{i},1]}}' for i, job in enumerate(jobs))
         return list(await asyncio.gather(*(job.await_result(30) for job in jobs[:100])))
 
     assert run(typed, main) == [i + 1 for i in range(100)]
     assert client.zcard("q:jobs") == 500
     assert client.info("clients")["connected_clients"] < 100  # a bounded pool, not one per coroutine
+
+
+def test_coroutines_cancelled_while_saving_leave_the_others_answers_in_order(
+    typed: TypedTasks, client: redis.Redis
+) -> None:
+    async def main() -> None:
+        saving = [asyncio.create_task(typed.add.adelay(i, 0)) for i in range(100)]
+        await asyncio.sleep(0)  # every save is in the batch on its way
+        for task in saving[::2]:
+            task.cancel()
+        kept = [await task for task in saving[1::2]]
+        assert [client.hget(f"q:job:{job.id}", "data") for job in kept] == [
+            f'{{"args":[{i},0]}}' for i in range(1, 100, 2)
+        ]  # each coroutine got its own job's id
+        after = await typed.add.adelay(7, 7)
+        assert client.hget(f"q:job:{after.id}", "data") == '{"args":[7,7]}'
+
+    run(typed, main)
 
 
 def test_awaiting_a_result_leaves_the_event_loop_free(typed: TypedTasks, spawn_worker: Any) -> None:
