@@ -6,7 +6,8 @@ beside arq's ``enqueue_job`` and SAQ's ``enqueue``, each against the same privat
 
 Two ways for each system: "serial", one call after the other (W1's way), and "concurrent",
 ``--in-flight`` coroutines enqueuing at once on one event loop (an asyncio app serving many
-requests; async producers only). After each run the jobs stored are counted: a run that did
+requests; async producers only), with the producer's CPU time per job beside the rate (it
+moves less than the rate on a busy machine). After each run the jobs stored are counted: a run that did
 not store exactly n jobs is reported as an error, not a figure. Medians of --repeat runs.
 Like every benchmark here: run it on a quiet machine (see docs/benchmarks.md).
 """
@@ -37,17 +38,20 @@ def stored(name: str, client) -> int:
     return client.llen("saq:bench:queued")
 
 
-def measure(system: System, server: RedisServer, mode: str, n: int, in_flight: int) -> float | str:
+def measure(system: System, server: RedisServer, mode: str, n: int, in_flight: int) -> tuple[float, float] | str:
+    """(jobs/s, producer CPU microseconds per job), or what went wrong."""
     server.flushall()
     try:
         if mode == "serial":
-            seconds = system.call("enqueue", n=n)["seconds"]
+            out = system.call("enqueue", n=n)
         else:
-            seconds = system.call("enqueue_concurrent", n=n, **{"in-flight": in_flight})["seconds"]
+            out = system.call("enqueue_concurrent", n=n, **{"in-flight": in_flight})
     except AdapterError as exc:
         return f"error: {exc}"
     count = stored(system.name, server.client)
-    return n / seconds if count == n else f"error: {count} of {n} jobs stored"
+    if count != n:
+        return f"error: {count} of {n} jobs stored"
+    return n / out["seconds"], out["cpu_seconds"] / n * 1e6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,14 +79,19 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     runs = [measure(system, server, mode, args.n, args.in_flight) for _ in range(args.repeat)]
                     failed = [r for r in runs if isinstance(r, str)]
-                    rows.append((spec.name, mode, failed[0] if failed else statistics.median(runs)))
+                    if failed:
+                        rows.append((spec.name, mode, failed[0]))
+                    else:
+                        medians = tuple(statistics.median(run[k] for run in runs) for k in (0, 1))
+                        rows.append((spec.name, mode, medians))
                     print(f"  {spec.name} {mode}: {rows[-1][2]}", file=sys.stderr, flush=True)
     finally:
         kill_all()
     print(f"\nW1a enqueue, n={args.n}, median of {args.repeat}, concurrent = {args.in_flight} coroutines\n")
-    print("| system | mode | jobs/s |\n|---|---|---|")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (figures from a loaded machine mean little)\n")
+    print("| system | mode | jobs/s | producer CPU us/job |\n|---|---|---|---|")
     for name, mode, value in rows:
-        shown = f"{value:,.0f}" if isinstance(value, float) else value
+        shown = f"{value[0]:,.0f} | {value[1]:.0f}" if isinstance(value, tuple) else f"{value} |"
         print(f"| {name} | {mode} | {shown} |")
     return 0
 

@@ -219,7 +219,14 @@ def check_arguments(signature: inspect.Signature, task: str, args: Sequence[Any]
         signature.bind(*args, **kwargs)
     except TypeError as error:
         field, value, reason = _misfit(signature, args, kwargs) or ("arguments", kwargs, str(error))
-        raise InvalidJobError(field, value, f"{reason}; the {task!r} task is {signature}") from None
+        raise InvalidJobError(field, value, f"{reason}; the {task!r} task takes {_plain(signature)}") from None
+
+
+def _plain(signature: inspect.Signature) -> inspect.Signature:
+    """The parameters without their annotations: the names and defaults are what matter here."""
+    empty = inspect.Parameter.empty
+    parameters = [p.replace(annotation=empty) for p in signature.parameters.values()]
+    return signature.replace(parameters=parameters, return_annotation=empty)
 
 
 def _misfit(signature: inspect.Signature, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, Any, str] | None:
