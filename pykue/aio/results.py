@@ -46,14 +46,16 @@ class JobEvents:
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    async def watch(self, job_id: int) -> Watch:
-        """A watch on ``job_id``, returned once the subscription is live (no later event is missed)."""
+    def watch(self, job_id: int) -> Watch:
+        """A watch on ``job_id``; its events are heard once ``subscribed()`` returns."""
         watch = Watch()
         self._watches[job_id].add(watch)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._listen(), name="pykue-aio-events")
-        await self._subscribed.wait()
         return watch
+
+    async def subscribed(self) -> None:
+        await self._subscribed.wait()
 
     def unwatch(self, job_id: int, watch: Watch) -> None:
         watches = self._watches.get(job_id)
@@ -117,9 +119,10 @@ async def await_result(
     JobNotFoundError if removed first, TimeoutError after ``timeout`` seconds."""
     loop = asyncio.get_running_loop()
     deadline = None if timeout is None else loop.time() + timeout
-    watch = await events.watch(job.id)
+    watch = events.watch(job.id)
     failures_seen: set[str | None] = set()
     try:
+        await asyncio.wait_for(events.subscribed(), timeout)  # from now on no final event is missed
         while True:
             outcome = await _outcome(client, job, key, watch, failures_seen)
             if outcome is not None:

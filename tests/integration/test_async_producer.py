@@ -12,8 +12,9 @@ from typing import Any, TypeVar
 import pytest
 import redis
 
-from pykue import ConfigurationError, InvalidJobError, JobFailedError, JobNotFoundError, Queue
+from pykue import ConfigurationError, InvalidJobError, Job, JobFailedError, JobNotFoundError, Queue
 from tests.redis_probe import snapshot
+from tests.redis_server import free_port
 from tests.workerapp.typed_app import TypedTasks
 
 APP = "tests.workerapp.typed_app"
@@ -165,6 +166,35 @@ def test_await_result_reports_failure_removal_and_timeout(typed: TypedTasks, spa
             await waiting
 
     run(typed, main)
+
+
+def test_the_result_of_a_job_removed_on_completion_comes_from_its_event(
+    typed: TypedTasks, client: redis.Redis, spawn_worker: Any
+) -> None:
+    spawn_worker(app=APP)
+
+    async def main() -> list[int]:
+        removed = typed.add.with_options(remove_on_complete=True)
+        jobs = [await removed.adelay(i, 10) for i in range(5)]
+        return list(await asyncio.gather(*(job.await_result(15) for job in jobs)))
+
+    assert run(typed, main) == [10, 11, 12, 13, 14]
+    assert client.zcard("q:jobs") == 0  # they were removed: the results came from the events
+
+
+def test_await_result_gives_up_in_time_when_redis_cannot_be_reached() -> None:
+    dead = Queue(f"redis://127.0.0.1:{free_port()}/0", "q")  # nothing listens there
+    job = Job.from_hash(dead, 1, {"type": "add", "state": "inactive"})
+
+    async def main() -> float:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await job.await_result(1.0)
+        await dead.aclose()
+        return time.monotonic() - started
+
+    assert asyncio.run(main()) < 5.0
+    dead.close()
 
 
 def test_async_reads(typed: TypedTasks) -> None:
