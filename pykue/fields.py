@@ -211,6 +211,27 @@ def kue_number(field: str, value: Any) -> Any:
     return int(number) if number.is_integer() else number
 
 
+class Parameters:
+    """A task function's parameters, prepared once, so that checking a call that fits (the
+    common one: keywords only, every one known) costs a set operation, not a bind."""
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        params = list(signature.parameters.values())
+        self.signature = signature
+        self.keywords = frozenset(p.name for p in params if p.kind in by_keyword)
+        self.required = frozenset(p.name for p in params if p.kind in by_keyword and p.default is p.empty)
+        self.any_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
+        self.keywords_only = all(p.kind in by_keyword or p.kind is p.VAR_KEYWORD for p in params)
+
+    def check(self, task: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        """``check_arguments``, with the shortcut."""
+        if not args and self.keywords_only and self.required.issubset(kwargs):
+            if self.any_keyword or self.keywords.issuperset(kwargs):
+                return
+        check_arguments(self.signature, task, args, kwargs)
+
+
 def check_arguments(signature: inspect.Signature, task: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
     """The call a worker will make from a job's data fits the task function's ``signature``:
     a mistake is refused here, naming the argument, not met by the worker as a TypeError

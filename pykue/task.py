@@ -25,7 +25,7 @@ from .context import current_job
 from .exceptions import InvalidJobError
 from .fields import (
     MAX_MS,
-    check_arguments,
+    Parameters,
     check_attempts,
     check_count,
     check_delay,
@@ -94,7 +94,8 @@ class Task(Generic[P, R]):
         check_flag("bind", self.bind)
         self.options = self.options.validate()
         self.is_async = inspect.iscoroutinefunction(self.fn)
-        self.signature = call_signature(self.fn, self.bind)
+        signature = call_signature(self.fn, self.bind)
+        self.parameters = Parameters(signature) if signature is not None else None
         self.__doc__ = self.fn.__doc__
         self.__name__ = getattr(self.fn, "__name__", self.type)
 
@@ -129,9 +130,9 @@ class Task(Generic[P, R]):
         data: dict[str, Any] = dict(kwargs)
         if args:
             data["args"] = list(args)
-        if self.signature is not None:
+        if self.parameters is not None:
             call_args, call_kwargs = self.arguments(data)
-            check_arguments(self.signature, self.type, call_args, call_kwargs)
+            self.parameters.check(self.type, call_args, call_kwargs)
         opts = self.options
         job = self.queue.create(self.type, data)
         job.priority(opts.priority).attempts(opts.attempts)
