@@ -73,6 +73,8 @@ class AsyncProducer:
             return []
         if any(draft.hears_own_events for draft in drafts):
             self.queue.events.ensure_subscribed()  # the sync hub delivers job.on(...) listeners
+        if any(draft.remove_on_complete() for draft in drafts):
+            await self._job_events().listen()  # their results live only in their events
         now = now_ms()
         calls = [self.queue.scripts.save_call(now, chunk) for chunk in chunks_of(encoded, self.chunk)]
         script, keys, _ = calls[0]
@@ -92,11 +94,15 @@ class AsyncProducer:
         return dict(zip(STATES, replies))
 
     async def await_result(self, job: Job, timeout: float | None) -> Any:
+        return await await_result(self._job_events(), self.client, job, self.queue.keys.job(job.id), timeout)
+
+    def _job_events(self) -> JobEvents:
+        """The running event loop's subscription to job events."""
         loop = asyncio.get_running_loop()
         events = self._events.get(loop)
         if events is None:
             events = self._events[loop] = JobEvents(self.client, self.queue.keys.events)
-        return await await_result(events, self.client, job, self.queue.keys.job(job.id), timeout)
+        return events
 
     async def aclose(self) -> None:
         """Close the running loop's subscription and client."""

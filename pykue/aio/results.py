@@ -12,13 +12,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING, Any, cast
 
 import redis
 import redis.asyncio
 
-from ..events import FINAL_EVENTS
+from ..events import FINAL_EVENTS, REPLAY_SECONDS
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -45,14 +45,32 @@ class JobEvents:
         self._watches: defaultdict[int, set[Watch]] = defaultdict(set)
         self._subscribed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._keep = False  # listen even while nobody awaits (see ``listen``)
+        self._unclaimed: deque[tuple[float, int, tuple[str, Any]]] = deque(maxlen=5_000)
 
     def watch(self, job_id: int) -> Watch:
-        """A watch on ``job_id``; its events are heard once ``subscribed()`` returns."""
+        """A watch on ``job_id``; its events are heard once ``subscribed()`` returns, and its
+        final event of the last REPLAY_SECONDS is there already if nobody was awaiting it."""
         watch = Watch()
+        horizon = asyncio.get_running_loop().time() - REPLAY_SECONDS
+        for at, unclaimed_id, outcome in self._unclaimed:
+            if unclaimed_id == job_id and at >= horizon and (watch.outcome is None or watch.outcome[0] == "remove"):
+                watch.outcome = outcome  # `complete` then `remove` (removeOnComplete): the result wins
         self._watches[job_id].add(watch)
+        self._start()
+        return watch
+
+    async def listen(self) -> None:
+        """Stay subscribed from now on (until ``close``), keeping the final events nobody
+        awaits yet: a job saved with removeOnComplete keeps its result only in its
+        ``complete`` event, which may come before anyone awaits it."""
+        self._keep = True
+        self._start()
+        await self._subscribed.wait()
+
+    def _start(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._listen(), name="pykue-aio-events")
-        return watch
 
     async def subscribed(self) -> None:
         await self._subscribed.wait()
@@ -74,11 +92,11 @@ class JobEvents:
     async def _listen(self) -> None:
         """Listen while anyone awaits a job; on a lost connection, subscribe again (the
         awaiting coroutines' polls cover the gap)."""
-        while self._watches:
+        while self._watches or self._keep:
             pubsub = self._client.pubsub()
             try:
                 await pubsub.subscribe(self._channel)
-                while self._watches:
+                while self._watches or self._keep:
                     message = await pubsub.get_message(timeout=POLL_SECONDS)
                     if message is None:
                         continue
@@ -102,8 +120,14 @@ class JobEvents:
             return
         if name not in FINAL_EVENTS:
             return
-        for watch in self._watches.get(job_id, ()):
-            watch.outcome = watch.outcome or (name, args[0] if args else None)
+        outcome = (name, args[0] if args else None)
+        watches = self._watches.get(job_id)
+        if not watches:
+            if self._keep:
+                self._unclaimed.append((asyncio.get_running_loop().time(), job_id, outcome))
+            return
+        for watch in watches:
+            watch.outcome = watch.outcome or outcome
             watch.woken.set()
 
     def _wake_all(self) -> None:

@@ -15,7 +15,7 @@ import pytest
 import redis
 from werkzeug.test import Client
 
-from tests.helpers import wait_for
+from tests.helpers import off_the_test_thread, run_async, wait_for
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MODULES = ("web_tasks", "fastapi_app", "flask_app")
@@ -68,7 +68,7 @@ def test_fastapi_enqueues_and_awaits_results_from_its_event_loop(recipes: Any, c
             assert (await web.get("/counts")).json()["complete"] == 21
         await recipes.queue.aclose()
 
-    asyncio.run(main())
+    run_async(main)
 
 
 def test_django_enqueues_on_commit_only_and_mounts_the_dashboard(
@@ -77,6 +77,10 @@ def test_django_enqueues_on_commit_only_and_mounts_the_dashboard(
     if "django_app" in sys.modules:
         pytest.fail("django_app configures Django's settings once per process: only this test may import it")
     monkeypatch.setenv("DJANGO_DB", str(tmp_path / "signups.sqlite3"))
+    off_the_test_thread(lambda: django_signups(recipes, client))  # as a WSGI server runs Django
+
+
+def django_signups(recipes: Any, client: redis.Redis) -> None:
     django_app = importlib.import_module("django_app")
     django_app.create_tables()
     web = Client(django_app.application)
