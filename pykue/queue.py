@@ -12,14 +12,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import redis
 from typing_extensions import ParamSpec, TypeVar, Unpack
 
 from . import search as search_index
-from .aio import AsyncProducer
-from .aio.clients import AsyncClientSpec
 from .connection import RedisSpec, connect
 from .draft import JobDraft
 from .events import EventHub, check_listener
@@ -33,6 +31,10 @@ from .states import check_state
 from .store import Store
 from .task import AsyncTask, BoundTaskDecorator, Task, TaskDecorator, TaskOptions, TaskSettings, default_type
 from .testmode import TestMode
+
+if TYPE_CHECKING:  # pykue.aio is imported on first use of Queue.aio: a worker never loads it
+    from .aio import AsyncProducer
+    from .aio.clients import AsyncClientSpec
 
 log = logging.getLogger("pykue")
 P = ParamSpec("P")
@@ -99,6 +101,8 @@ class Queue:
         """The asyncio side (pykue/aio: ``task.adelay``, ``job.await_result``, ...), made on first
         use from this queue's connection, or from ``use_async_redis``."""
         if self._aio is None:
+            from .aio import AsyncProducer
+
             self._aio = AsyncProducer(self, self._async_redis, SAVE_CHUNK)
         return self._aio
 
