@@ -3,10 +3,10 @@
 call sent again only when sending it failed, never once Redis may have run it (a retried
 save could store a job twice).
 
-Calls made by many coroutines in one turn of the event loop go out together: one write of
-all of them on one connection, their replies read in order (a pipeline made by hand, as
-the sync transport's lane). Fifty coroutines saving at once cost one round trip, not fifty
-connections each with its own."""
+Calls made by many coroutines go out together: one write of a batch of them on a connection
+a lane holds, their replies read in order (a pipeline made by hand, as the sync transport's
+lane). Fifty coroutines saving at once cost a round trip or two, not fifty connections each
+with its own."""
 
 from __future__ import annotations
 
@@ -57,65 +57,73 @@ async def call_many(
     return replies
 
 
+MAX_LANES = 4  # batches out at once per client: Python builds the next while Redis runs one
+
+
 class Batcher:
-    """Gathers the calls of one turn of the event loop into one round trip on one connection.
-    Each batch is sent by a task of its own, so a caller cancelled meanwhile leaves the
-    others' replies, and the connection, in order."""
+    """The lanes of one client. A call joins the pending batch; a lane takes the whole batch
+    and sends it, one write on a connection it holds (no pool round per call), then reads
+    the replies in order. While one lane's batch is out, the calls that arrive start another
+    lane (up to MAX_LANES), so Python prepares batches while Redis runs the last. Lanes are
+    tasks of their own, so a caller cancelled meanwhile leaves the others' replies, and the
+    connection, in order."""
 
     def __init__(self, client: redis.asyncio.Redis) -> None:
         self.client = client
         self._pending: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._lanes: set[asyncio.Task[None]] = set()
+        self._starting = False  # a lane is on its way that will take the pending calls
+        self._idle: list[Any] = []  # the lanes' connections, between their runs
 
     async def send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         """The replies to ``commands``, error replies as values."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Any]] = loop.create_future()
         self._pending.append((commands, future))
-        if len(self._pending) == 1:
-            loop.call_soon(self._flush)  # once every coroutine ready in this turn has added its calls
+        if not self._starting and len(self._lanes) < MAX_LANES:
+            self._starting = True  # it runs once this turn's coroutines have added their calls
+            lane = loop.create_task(self._run_lane(), name="pykue-aio-lane")
+            self._lanes.add(lane)  # held until done: the loop keeps only a weak reference
+            lane.add_done_callback(self._lanes.discard)
         return await future
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending, []
-        task = asyncio.get_running_loop().create_task(self._run(batch))
-        self._tasks.add(task)  # held until done: the loop keeps only a weak reference
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, batch: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]]) -> None:
+    async def _run_lane(self) -> None:
+        conn = self._idle.pop() if self._idle else None
         try:
-            replies = await _send(self.client, [command for commands, _ in batch for command in commands])
+            while self._pending:
+                self._starting = False  # calls from now on go to another lane, or to this one's next batch
+                batch, self._pending = self._pending, []
+                conn = await self._run(conn, batch)
+        finally:
+            if conn is not None:
+                self._idle.append(conn)
+
+    async def _run(self, conn: Any, batch: list[tuple[list[tuple[Any, ...]], asyncio.Future[list[Any]]]]) -> Any:
+        """Send ``batch`` and hand each caller its replies (or the error); returns the connection."""
+        try:
+            if conn is None:
+                conn = await self.client.connection_pool.get_connection()  # type: ignore[no-untyped-call]
+            replies = await _send(conn, [command for commands, _ in batch for command in commands])
         except BaseException as error:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error if isinstance(error, Exception) else asyncio.CancelledError())
             if not isinstance(error, Exception):
                 raise
-            return
+            return conn
         start = 0
         for commands, future in batch:
             if not future.done():  # a caller cancelled meanwhile: its calls ran, nobody reads them
                 future.set_result(replies[start : start + len(commands)])
             start += len(commands)
+        return conn
 
 
-_batchers: weakref.WeakKeyDictionary[redis.asyncio.Redis, Batcher] = weakref.WeakKeyDictionary()
-
-
-def _batcher(client: redis.asyncio.Redis) -> Batcher:
-    batcher = _batchers.get(client)
-    if batcher is None:
-        batcher = _batchers[client] = Batcher(client)
-    return batcher
-
-
-async def _send(client: redis.asyncio.Redis, commands: list[tuple[Any, ...]]) -> list[Any]:
+async def _send(conn: Any, commands: list[tuple[Any, ...]]) -> list[Any]:
     """Send every command, then read every reply (error replies returned, not raised). A
-    cancelled or failed read drops the connection: a reply left on it would answer the next
-    caller."""
-    pool = client.connection_pool
+    failed or cancelled read drops the connection (a reply left on it would answer the next
+    batch); it connects again for the next."""
     for attempt in (1, 2):
-        conn: Any = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             try:
                 await conn.send_packed_command(_pack(conn, commands))
@@ -128,9 +136,17 @@ async def _send(client: redis.asyncio.Redis, commands: list[tuple[Any, ...]]) ->
         except BaseException:
             await conn.disconnect()
             raise
-        finally:
-            await pool.release(conn)
     raise AssertionError("unreachable")
+
+
+_batchers: weakref.WeakKeyDictionary[redis.asyncio.Redis, Batcher] = weakref.WeakKeyDictionary()
+
+
+def _batcher(client: redis.asyncio.Redis) -> Batcher:
+    batcher = _batchers.get(client)
+    if batcher is None:
+        batcher = _batchers[client] = Batcher(client)
+    return batcher
 
 
 async def _read(conn: Any) -> Any:

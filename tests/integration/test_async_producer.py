@@ -187,6 +187,20 @@ def test_the_result_of_a_job_removed_on_completion_comes_from_its_event(
     assert run(typed, main) == [10, 11, 12, 13, 14]
 
 
+def test_a_save_to_a_redis_that_cannot_be_reached_raises_and_the_next_one_tries_again() -> None:
+    port = free_port()
+    dead = TypedTasks(f"redis://127.0.0.1:{port}/0")
+
+    async def main() -> None:
+        for _ in range(2):  # the lane that failed does not hold its callers, nor the next ones
+            with pytest.raises(redis.ConnectionError):
+                await asyncio.wait_for(asyncio.gather(*(dead.add.adelay(1, i) for i in range(3))), 10)
+        await dead.queue.aclose()
+
+    run_async(main)
+    dead.queue.close()
+
+
 def test_await_result_gives_up_in_time_when_redis_cannot_be_reached() -> None:
     dead = Queue(f"redis://127.0.0.1:{free_port()}/0", "q")  # nothing listens there
     job = Job.from_hash(dead, 1, {"type": "add", "state": "inactive"})
