@@ -180,6 +180,10 @@ def main(argv: list[str] | None = None) -> int:
             except (OSError, RuntimeError) as exc:
                 result["limits"] = {"error": str(exc)}
             result["task_body"] = task_bodies(specs, server, log_dir, args.n, install_errors)
+            try:
+                result["limited_claim"] = workloads.limited_claim(server)  # W7
+            except (ImportError, OSError, RuntimeError) as exc:
+                result["limited_claim"] = {"error": str(exc)}
             budget_end = started + args.budget_minutes * 60 if args.budget_minutes else float("inf")
             for k, spec in enumerate(specs):
                 print(f"{spec.name} ...", file=sys.stderr, flush=True)

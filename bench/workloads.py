@@ -1,4 +1,4 @@
-"""The workloads W1-W6, each a function of (system, server, options) returning plain numbers.
+"""The workloads W1-W7, each a function of (system, server, options) returning plain numbers.
 
 Every system gets the same private Redis, FLUSHALL before each workload, and the same task:
 job i does ``HINCRBY bench:runs i 1`` (latency jobs: ``HSET bench:lat i <ms>``).
@@ -181,3 +181,33 @@ def machine() -> dict:
     except OSError:
         node = None
     return {"cores": os.cpu_count(), "cpu": model, "memory_gib": round(mem, 1), "node": node}
+
+
+def limited_claim(server: RedisServer, n: int = 2000) -> dict:
+    """W7: what a fleet-wide limit costs a claim. n jobs each of a plain type, a type with a
+    rate limit and one with a global concurrency (both set far above what the run reaches,
+    so every claim passes the check), claimed one job per claim_jobs call, as a busy worker
+    refills one slot: Redis's time per call (INFO commandstats) and the caller's round trip."""
+    from pykue import Queue  # the project's own venv runs bench/run.py
+
+    server.flushall()
+    queue = Queue(server.url, "q")
+    queue.set_rate_limit("rated", "999999999/s")
+    queue.set_global_concurrency("capped", 2**31 - 1)
+    store = queue.store.for_worker()
+    store.renew_lease("bench", int(time.time() * 1000), 600_000)
+    out = {}
+    for job_type in ("plain", "rated", "capped"):
+        queue.create_many([(job_type, {"i": i}) for i in range(n)])
+        server.client.config_resetstat()
+        started = time.perf_counter()
+        for _ in range(n):
+            store.claim_jobs(int(time.time() * 1000), "bench", {job_type: 1})
+        elapsed = time.perf_counter() - started
+        stats = server.client.info("commandstats").get("cmdstat_evalsha", {})
+        out[f"{job_type} claim us (Redis)"] = round(float(stats.get("usec_per_call", 0.0)), 2)
+        out[f"{job_type} claim us (round trip)"] = round(elapsed / n * 1e6, 1)
+        out[f"{job_type} claimed"] = queue.count("active", job_type)
+    queue.close()
+    server.flushall()
+    return out

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from .cancel import CancelResult
 from .context import current_job
 from .draft import JobDraft
 from .exceptions import (
     ConfigurationError,
     InvalidJobError,
     InvalidStateError,
+    JobCancelled,
     JobFailedError,
     JobNotFoundError,
     PykueError,
@@ -24,10 +26,12 @@ __version__ = "0.1.0"
 __all__ = [
     "AsyncTask",
     "Attempts",
+    "CancelResult",
     "ConfigurationError",
     "InvalidJobError",
     "InvalidStateError",
     "Job",
+    "JobCancelled",
     "JobDraft",
     "JobFailedError",
     "JobNotFoundError",

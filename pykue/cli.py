@@ -1,4 +1,5 @@
-"""The ``pykue`` command: ``worker``, ``pause``/``resume`` and (from pykue.web) ``dashboard``.
+"""The ``pykue`` command: ``worker``, ``pause``/``resume``, ``schedules`` (cli_schedules.py) and
+(from pykue.web) ``dashboard``.
 Each command parses its options, then calls the library."""
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import click
 import redis
 
 from . import __version__
-from .cliparams import Seconds, job_types, not_empty, prefix_option
-from .connection import DEFAULT_URL, describe
+from .cli_jobs import cancel, clean
+from .cli_schedules import schedules as schedules_command
+from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
+from .connection import describe
 from .exceptions import PykueError
 from .queue import Queue
 from .redis_wait import DEFAULT_WAIT, transient, wait_for_redis
@@ -278,17 +281,7 @@ def _run_workers(workers: list[Any]) -> None:
 def _pause_command(name: str, summary: str) -> None:
     @main.command(name=name, help=summary)
     @click.argument("job_type", callback=not_empty)
-    @click.option(
-        "--redis",
-        "redis_url",
-        envvar="PYKUE_REDIS_URL",
-        show_envvar=True,
-        metavar="URL",
-        default=DEFAULT_URL,
-        show_default=True,
-        callback=not_empty,
-        help=REDIS_HELP,
-    )
+    @redis_option(REDIS_HELP)
     @prefix_option()
     def command(job_type: str, redis_url: str, prefix: str) -> None:
         queue = Queue(redis_url, prefix)
@@ -311,6 +304,9 @@ def unknown_type_warning(job_type: str, known: list[str], done: str, queue: Queu
 
 _pause_command("pause", "Stop every pykue worker on this Redis from taking jobs of JOB_TYPE.")
 _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
+main.add_command(cancel)
+main.add_command(clean)
+main.add_command(schedules_command)
 
 
 def configure_logging(level: str) -> None:

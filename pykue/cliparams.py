@@ -64,3 +64,20 @@ def prefix_option(*aliases: str) -> Callable[[F], F]:
         callback=not_empty,
         help="Key prefix of the queue.",
     )
+
+
+def redis_option(help: str) -> Callable[[F], F]:
+    """``--redis`` as the dashboard-free admin commands take it: ``PYKUE_REDIS_URL``, else the default URL."""
+    from .connection import DEFAULT_URL
+
+    return click.option(
+        "--redis",
+        "redis_url",
+        envvar="PYKUE_REDIS_URL",
+        show_envvar=True,
+        metavar="URL",
+        default=DEFAULT_URL,
+        show_default=True,
+        callback=not_empty,
+        help=help,
+    )

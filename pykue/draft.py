@@ -19,6 +19,8 @@ from .interfaces import DraftQueue
 from .job import Job
 from .job_hash import kue_json
 from .job_options import MISSING, OptionMethods, Options
+from .retention import encode_keep
+from .unique import unique_name
 
 
 def _stored_field(name: str) -> Any:
@@ -110,7 +112,11 @@ class JobDraft(OptionMethods):
             options.delay or 0,
             options.ttl or 0,
             stored_backoff,
-            "true" if options.remove_on_complete else "",
+            "true" if options.remove_on_complete is True else "",
+            unique_name(self.type, options.unique, self._data) if options.unique else "",
+            options.unique_for,
+            "" if options.remove_on_complete is True else encode_keep(options.remove_on_complete),
+            encode_keep(options.remove_on_fail),
             len(words),
             *words,
         ]
@@ -123,6 +129,14 @@ class JobDraft(OptionMethods):
     def stored(self, job_id: int, fields: dict[str, str]) -> Job:
         """The job this draft became once saved as ``fields``; its listeners start hearing it."""
         self._job = Job(self.queue, job_id, self.type, self._data, self._options, fields)
+        if self._listeners and self._options.events:
+            self.queue.events.on_new_job(job_id, self._listeners)
+        return self._job
+
+    def duplicate(self, job_id: int, fields: dict[str, str]) -> Job:
+        """The job this draft duplicates (a unique job saved as ``fields``): nothing was saved."""
+        self._job = Job.from_hash(self.queue, job_id, fields)
+        self._job.duplicate_of = job_id
         if self._listeners and self._options.events:
             self.queue.events.on_new_job(job_id, self._listeners)
         return self._job
@@ -157,6 +171,8 @@ class JobDraft(OptionMethods):
     worker_id = _stored_field("worker_id")
     result = _stored_field("result")
     progress_data = _stored_field("progress_data")
+    duplicate_of = _stored_field("duplicate_of")
+    cancelled = _stored_field("cancelled")
 
     def to_json(self) -> dict[str, Any]:
         if self._job is not None:
@@ -217,3 +233,6 @@ class JobDraft(OptionMethods):
     def set_priority(self, level: Any) -> JobDraft:
         self.saved().set_priority(level)
         return self
+
+    def cancel(self, reason: str = "") -> Any:
+        return self.saved().cancel(reason)

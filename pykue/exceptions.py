@@ -58,3 +58,14 @@ class ConfigurationError(PykueError, ValueError):
 
 class TaskNotFoundError(PykueError, LookupError):
     pass
+
+
+class JobCancelled(PykueError):
+    """Raised in a running task by ``job.progress()``, ``job.log()`` or ``job.check_cancelled()``
+    once its job was cancelled: the job has already failed, and whatever the task does next
+    is discarded."""
+
+    def __init__(self, job_id: object, error: str) -> None:
+        self.job_id = job_id
+        self.error = error
+        super().__init__(f"job {job_id} was cancelled: {error}")

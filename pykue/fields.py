@@ -211,6 +211,47 @@ def kue_number(field: str, value: Any) -> Any:
     return int(number) if number.is_integer() else number
 
 
+def check_retention(field: str, value: Any) -> bool | int | dict[str, Any]:
+    """``remove_on_complete`` / ``remove_on_fail``, in BullMQ's forms: True (remove at once),
+    False (keep), a count of the latest jobs to keep, or ``{"age": seconds, "count": n}``."""
+    if isinstance(value, bool):
+        return value
+    expected = 'expected True, False, a count of jobs to keep, or {"age": seconds, "count": n}'
+    if isinstance(value, int):
+        if not 0 <= value <= JS_MAX_SAFE_INTEGER:
+            raise InvalidJobError(field, value, expected)
+        return value
+    if not isinstance(value, dict) or not value or not set(value) <= {"age", "count"}:
+        raise InvalidJobError(field, value, expected)
+    rule: dict[str, Any] = {}
+    if "count" in value:
+        count = value["count"]
+        if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= JS_MAX_SAFE_INTEGER:
+            raise InvalidJobError(field, value, f"count: {expected}")
+        rule["count"] = count
+    if "age" in value:
+        rule["age"] = check_seconds(field, value["age"])
+    return rule
+
+
+def check_unique_key(value: Any) -> str:
+    return check_text("unique_key", value, "a unique key")
+
+
+RATE_UNITS = {"s": 1000, "m": 60_000, "h": 3_600_000}
+_RATE = re.compile(r"\s*([0-9]{1,9})\s*/\s*(s|m|h)\s*")
+
+
+def check_rate_limit(value: Any) -> tuple[int, int] | None:
+    """A rate limit as "<n>/s", "/m" or "/h" (None: no limit): (n, window ms)."""
+    if value is None:
+        return None
+    match = _RATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) < 1:
+        raise InvalidJobError("rate_limit", value, 'expected "<n>/s", "<n>/m" or "<n>/h" with n >= 1, or None')
+    return int(match.group(1)), RATE_UNITS[match.group(2)]
+
+
 class Parameters:
     """A task function's parameters, prepared once, so that checking a call that fits (the
     common one: keywords only, every one known) costs a set operation, not a bind."""

@@ -14,7 +14,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
+import redis
+
 from .events import EventHub
+from .keys import Keys
+from .scripts import Scripts
 from .store import Store
 
 DraftT = TypeVar("DraftT")
@@ -65,3 +69,17 @@ class TaskQueue(Protocol[DraftT, JobT]):
     def save_jobs(self, jobs: list[DraftT]) -> list[JobT]: ...
 
     def asave_jobs(self, jobs: list[DraftT]) -> Awaitable[list[JobT]]: ...
+
+
+class BoundStore(Protocol):
+    """A store bound to one queue's client, keys and scripts: ``Store`` or a worker's
+    ``WorkerStore`` (what limits.py and schedules.py read and write through)."""
+
+    @property
+    def client(self) -> redis.Redis: ...
+
+    @property
+    def keys(self) -> Keys: ...
+
+    @property
+    def scripts(self) -> Scripts: ...

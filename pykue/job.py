@@ -15,8 +15,9 @@ from typing import Any, Generic, cast
 from typing_extensions import TypeVar
 
 from . import backoff as backoff_rules
+from .cancel import CANCELLED_PREFIX, CancelResult, cancel_job
 from .events import Waiter, check_listener
-from .exceptions import InvalidJobError, JobFailedError, JobNotFoundError, PykueError
+from .exceptions import InvalidJobError, JobCancelled, JobFailedError, JobNotFoundError, PykueError
 from .fields import check_json, encodes_utf8, is_number, progress_percent
 from .interfaces import JobQueue
 from .job_hash import as_int, json_field, kue_json
@@ -24,6 +25,7 @@ from .job_hash import now_ms as now_ms  # re-exported: tests and older code impo
 from .job_options import MISSING, OptionMethods, Options
 from .logformat import render_log
 from .replies import ReplyCode
+from .retention import decode_keep
 from .states import check_state, priority_value
 
 R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
@@ -40,6 +42,8 @@ class Job(OptionMethods, Generic[R]):
     claim: str = ""  # set by the worker that runs the job; fences its writes
     ctx: Any = None  # Kue's ctx (pause/resume) while a worker runs the job
     test_only: bool = False  # recorded by test mode, never in Redis
+    duplicate_of: int | None = None  # a unique job's save found this job holding its key: nothing was saved
+    _cancelled: str | None = None  # the error its worker found it cancelled with, while running it
 
     def __init__(
         self, queue: JobQueue, job_id: int, type: str, data: Any, options: Options, fields: dict[str, str]
@@ -75,7 +79,14 @@ class Job(OptionMethods, Generic[R]):
         options.delay = as_int(fields.get("delay"))
         options.ttl = as_int(fields.get("ttl"))
         options.backoff = backoff_rules.decode_backoff(fields.get("backoff"))
-        options.remove_on_complete = bool(fields.get("removeOnComplete"))  # Kue: any non-empty value
+        # Kue: any non-empty value; else pykue's count or age rule
+        options.remove_on_complete = bool(fields.get("removeOnComplete")) or decode_keep(
+            fields.get("pykue_keep_complete")
+        )
+        options.remove_on_fail = decode_keep(fields.get("pykue_keep_failed"))
+        if fields.get("pykue_unique"):
+            options.unique = fields["pykue_unique"].split(":", 1)[-1]
+            options.unique_for = as_int(fields.get("pykue_unique_for")) or 0
 
     def _attempts_made(self) -> int:
         return as_int(self._hash.get("attempts")) or 0
@@ -117,7 +128,32 @@ class Job(OptionMethods, Generic[R]):
 
     # -- transitions --------------------------------------------------------------------------
 
+    # -- cancellation -------------------------------------------------------------------------
+
+    def cancel(self, reason: str = "") -> CancelResult:
+        """Fail this job for good with error ``Cancelled: <reason>``, never retried: a queued
+        or delayed job at once; a running one also stops, on whichever worker runs it, within
+        about a second (see docs/worker.md, Cancellation). A finished job is left as it is."""
+        return cancel_job(self.queue.store, self._require_id(), reason)
+
+    @property
+    def cancelled(self) -> bool:
+        """Cancelled: as its worker found it while running it, or as its hash last read says."""
+        error = self._hash.get("error") or ""
+        return self._cancelled is not None or (self.state == "failed" and error.startswith(CANCELLED_PREFIX))
+
+    def mark_cancelled(self, error: str) -> None:
+        """Its worker found it cancelled: the task's next ``progress``/``log``/``check_cancelled`` raises."""
+        self._cancelled = error
+
+    def check_cancelled(self) -> None:
+        """Raise ``JobCancelled`` once the job's worker has found it cancelled: a ``def`` task
+        calls it between steps to stop early."""
+        if self._cancelled is not None:
+            raise JobCancelled(self.id, self._cancelled)
+
     def log(self, fmt: Any, *args: Any) -> Job:
+        self.check_cancelled()
         line = render_log(fmt, args)
         if not encodes_utf8(line):
             raise InvalidJobError("log", line, "a log line must be valid UTF-8 text (no lone surrogates)")
@@ -131,6 +167,7 @@ class Job(OptionMethods, Generic[R]):
     def progress(self, done: Any = MISSING, total: Any = 100, data: Any = None) -> Any:
         if done is MISSING:
             return as_int(self._hash.get("progress")) or 0
+        self.check_cancelled()
         percent = progress_percent(done, total)
         data_json = "" if not data else check_json("progress data", data)
         result = self.queue.store.progress_job(self._require_id(), percent, data_json, now_ms(), self.claim)

@@ -88,6 +88,12 @@ def stored_fields(args: list[Any], now: int) -> dict[str, str]:
         fields["backoff"] = args[6]
     if args[7]:
         fields["removeOnComplete"] = args[7]
+    if args[8]:
+        fields["pykue_unique"], fields["pykue_unique_for"] = args[8], str(args[9])
+    if args[10]:
+        fields["pykue_keep_complete"] = args[10]
+    if args[11]:
+        fields["pykue_keep_failed"] = args[11]
     return fields
 
 

@@ -13,7 +13,16 @@ from typing import Any
 
 from . import backoff as backoff_rules
 from .exceptions import InvalidJobError
-from .fields import check_attempts, check_delay, check_flag, check_ms, check_search_keys
+from .fields import (
+    check_attempts,
+    check_delay,
+    check_flag,
+    check_ms,
+    check_retention,
+    check_search_keys,
+    check_seconds,
+    check_unique_key,
+)
 from .job_hash import Attempts
 from .states import priority_value
 
@@ -29,7 +38,10 @@ class Options:
     backoff: Any = None
     delay: int | None = None
     ttl: int | None = None
-    remove_on_complete: bool = False
+    remove_on_complete: Any = False  # True, False, a count to keep or {"age": s, "count": n}
+    remove_on_fail: Any = False
+    unique: str | bool = False  # True: the key is the job's data
+    unique_for: int = 0  # ms the unique key outlives the job's end
     search_keys: list[str] | None = None
     events: bool = True
 
@@ -89,9 +101,28 @@ class OptionMethods:
         return self
 
     def remove_on_complete(self, value: Any = MISSING) -> Any:
+        """True (Kue's removeOnComplete), False, a count of the latest completed jobs of the
+        type to keep, or ``{"age": seconds, "count": n}`` (see docs/jobs.md, Retention)."""
         if value is MISSING:
             return self._options.remove_on_complete
-        self._options.remove_on_complete = check_flag("remove_on_complete", value)
+        self._options.remove_on_complete = check_retention("remove_on_complete", value)
+        return self
+
+    def remove_on_fail(self, value: Any = MISSING) -> Any:
+        """``remove_on_complete``'s forms, for jobs that failed for good."""
+        if value is MISSING:
+            return self._options.remove_on_fail
+        self._options.remove_on_fail = check_retention("remove_on_fail", value)
+        return self
+
+    def unique(self, key: Any = MISSING, for_seconds: Any = 0) -> Any:
+        """While a job of this type with the same key (``True``: the same data) is queued,
+        delayed or running, and ``for_seconds`` after it ended, saving creates nothing and
+        returns that job (``job.duplicate_of``)."""
+        if key is MISSING:
+            return self._options.unique
+        self._options.unique = key if isinstance(key, bool) else check_unique_key(key)
+        self._options.unique_for = int(check_seconds("unique_for", for_seconds) * 1000)
         return self
 
     def search_keys(self, keys: Any = MISSING) -> Any:

@@ -38,6 +38,9 @@ class Keys:
         self.own = self.base + "pykue:"
         self.workers = self.own + "workers"
         self.paused = self.own + "paused"
+        self.limits = self.own + "limits"  # fleet-wide rate and concurrency limits, by type
+        self.schedules = self.own + "schedules"  # periodic jobs: name -> spec (JSON)
+        self.schedules_due = self.own + "schedules:due"  # name -> next due time (ms)
         self.states = tuple(self.state(s) for s in STATES)  # the five state sets, as scripts take them
 
     def job(self, job_id: int | str) -> str:
@@ -73,3 +76,20 @@ class Keys:
 
     def wake(self, worker_id: str) -> str:
         return f"{self.own}wake:{worker_id}"
+
+    def unique(self, key: str) -> str:
+        """A unique job's key (``<type>:<key>``), holding the id of the job that owns it."""
+        return f"{self.own}unique:{key}"
+
+    def cancel_requests(self, worker_id: str) -> str:
+        """The ids of jobs cancelled while a worker runs them, for it to stop (a set)."""
+        return f"{self.own}cancel:{worker_id}"
+
+    def finished(self, job_type: str, state: str) -> str:
+        """The zids of a type's jobs kept under a retention rule in ``state`` (complete, failed),
+        scored by finish time."""
+        return f"{self.own}finished:{job_type}:{state}"
+
+    def rate(self, job_type: str) -> str:
+        """The starts of ``job_type`` in its rate limit's sliding window."""
+        return f"{self.own}rate:{job_type}"

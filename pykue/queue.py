@@ -17,8 +17,13 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import redis
 from typing_extensions import ParamSpec, TypeVar, Unpack
 
+from . import cleanup
+from . import limits as fleet_limits
+from . import schedules as periodic_jobs
 from . import search as search_index
+from .cancel import CancelResult, cancel_job
 from .connection import RedisSpec, connect
+from .cron import Periodic
 from .draft import JobDraft
 from .events import EventHub, check_listener
 from .exceptions import InvalidJobError, JobNotFoundError
@@ -44,10 +49,20 @@ SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next i
 
 class Queue:
     def __init__(
-        self, redis: RedisSpec = None, prefix: str | None = None, *, search: bool = False, job_events: bool = True
+        self,
+        redis: RedisSpec = None,
+        prefix: str | None = None,
+        *,
+        search: bool = False,
+        job_events: bool = True,
+        remove_on_complete: Any = None,
+        remove_on_fail: Any = None,
     ) -> None:
         """``redis`` defaults to ``$PYKUE_REDIS_URL`` and ``prefix`` to ``$PYKUE_PREFIX``, else
-        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments."""
+        redis://127.0.0.1:6379/0 and Kue's ``q``: one app's code can serve several deployments.
+        ``remove_on_complete`` and ``remove_on_fail`` are the retention of the jobs this Queue
+        creates unless a task or job sets its own (docs/jobs.md, Retention)."""
+        self.retention = cleanup.Retention(remove_on_complete, remove_on_fail)
         if prefix is None:
             prefix = os.environ.get("PYKUE_PREFIX") or "q"
         self.prefix = check_prefix(prefix)
@@ -72,7 +87,7 @@ class Queue:
 
     def create(self, type: str, data: Any = None) -> JobDraft:
         """A job to build: chain its options, then ``save()``, which returns the stored Job."""
-        return JobDraft(self, type, data)
+        return self.retention.apply(JobDraft(self, type, data))
 
     create_job = create
 
@@ -139,16 +154,27 @@ class Queue:
         backoff: Any = None,
         priority: Any = "normal",
         ttl: int | None = None,
-        remove_on_complete: bool = False,
+        remove_on_complete: Any = None,
+        remove_on_fail: Any = None,
+        unique: bool = False,
+        unique_for: float = 0,
         search_keys: list[str] | None = None,
         bind: bool = False,
+        rate_limit: str | None = None,
+        global_concurrency: int | None = None,
+        cron: str | None = None,
+        every: float | None = None,
+        timezone: str = "UTC",
     ) -> Any:
         """Register a function as a task: ``@queue.task("email", concurrency=20, attempts=5)``.
 
-        The type defaults to the function's module-qualified name. The task is typed from the
-        function (``Task[P, R]``; ``AsyncTask`` for an ``async def``), so ``delay``'s arguments
-        and ``job.wait()``'s result are checked by mypy or pyright.
+        The type defaults to the function's module-qualified name. ``rate_limit`` ("100/s")
+        and ``global_concurrency`` hold across every worker; ``cron`` or ``every`` (seconds)
+        run the task with no arguments on a schedule, named after its type. The task is typed
+        from the function (``Task[P, R]``; ``AsyncTask`` for an ``async def``), so ``delay``'s
+        arguments and ``job.wait()``'s result are checked by mypy or pyright.
         """
+        periodic = Periodic(cron, every, timezone) if cron is not None or every is not None else None
         if type is not None and not callable(type):
             check_type(type)
 
@@ -160,10 +186,23 @@ class Queue:
                 backoff=backoff,
                 ttl=ttl,
                 remove_on_complete=remove_on_complete,
+                remove_on_fail=remove_on_fail,
+                unique=unique,
+                unique_for=unique_for,
                 search_keys=search_keys,
             )
             kind = AsyncTask if inspect.iscoroutinefunction(fn) else Task
-            task = kind(self, fn, job_type, concurrency=concurrency, bind=bind, options=options)
+            task = kind(
+                self,
+                fn,
+                job_type,
+                concurrency=concurrency,
+                bind=bind,
+                options=options,
+                rate_limit=rate_limit,
+                global_concurrency=global_concurrency,
+                periodic=periodic,
+            )
             self.tasks[job_type] = task
             return task
 
@@ -181,6 +220,48 @@ class Queue:
 
     def paused_types(self) -> set[str]:
         return self.store.paused_types()
+
+    # -- fleet-wide limits and periodic jobs (limits.py, schedules.py) ----------------------------
+
+    def set_rate_limit(self, type: str, rate: str | None) -> None:
+        """At most ``rate`` ("10/s", "/m", "/h") jobs of ``type`` start per period on every
+        worker, from their next claim; None lifts it. Wins over tasks' ``rate_limit``."""
+        fleet_limits.set_rate_limit(self.store, type, rate)
+
+    def set_global_concurrency(self, type: str, limit: int | None) -> None:
+        """At most ``limit`` jobs of ``type`` active at once across every worker; None lifts it."""
+        fleet_limits.set_global_concurrency(self.store, type, limit)
+
+    def reset_limits(self, type: str) -> None:
+        """Forget run-time limits of ``type``: what its task declares holds again."""
+        fleet_limits.reset_limits(self.store, type)
+
+    def limits(self) -> dict[str, fleet_limits.Limits]:
+        """Every limited type's limits, as every worker reads them."""
+        return fleet_limits.read_limits(self.store)
+
+    def add_schedule(
+        self,
+        name: str,
+        task: Task[Any] | str,
+        *,
+        cron: str | None = None,
+        every: float | None = None,
+        data: dict[str, Any] | None = None,
+        timezone: str = "UTC",
+    ) -> periodic_jobs.Schedule:
+        """Add or replace the schedule ``name``: a job of ``task`` (a Task, with its options,
+        or a type) with ``data`` is created at each due time, once across every worker."""
+        draft = task.build(**(data or {})) if isinstance(task, Task) else self.create(check_type(task), data or {})
+        return periodic_jobs.add_schedule(self.store, name, draft.encode(), Periodic(cron, every, timezone), data or {})
+
+    def remove_schedule(self, name: str) -> bool:
+        """False when there was no such schedule."""
+        return periodic_jobs.remove_schedule(self.store, name)
+
+    def schedules(self) -> list[periodic_jobs.Schedule]:
+        """Every schedule, the next due first."""
+        return periodic_jobs.read_schedules(self.store)
 
     def configure(self, redis: RedisSpec = None, prefix: str | None = None) -> Queue:
         """Point this queue elsewhere (the worker's --redis/--prefix); tasks stay registered."""
@@ -202,6 +283,16 @@ class Queue:
         """Kue's ``Job.remove(id)``: remove a job by id (JobNotFoundError when missing)."""
         if self.store.remove_job(_job_id(job_id)) is None:
             raise JobNotFoundError(job_id)
+
+    def cancel(self, job_id: int | str, reason: str = "") -> CancelResult:
+        """Cancel a job by id (see ``Job.cancel``; JobNotFoundError when missing)."""
+        return cancel_job(self.store, _job_id(job_id), reason)
+
+    def clean(self, state: str, older_than: float = 0, type: str | None = None, limit: int | None = None) -> int:
+        """Remove the jobs of ``state`` (complete, failed, delayed, inactive) last updated more
+        than ``older_than`` seconds ago, of ``type`` or of every type, at most ``limit``;
+        returns how many were removed. Bounded calls: Redis is never blocked long."""
+        return cleanup.clean(self.store, check_state(state), older_than, check_type(type) if type else None, limit)
 
     def shutdown(self, timeout: float = 10.0) -> None:
         """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``

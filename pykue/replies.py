@@ -35,6 +35,7 @@ class Claimed(NamedTuple):
 class Claims(NamedTuple):
     claimed: list[Claimed]
     status: ReplyCode  # DONE, or NO_LEASE: the worker must renew its lease, then claim again
+    waits: dict[str, int] = {}  # noqa: RUF012 (never mutated) per type a fleet-wide limit held back: ms to wait
 
 
 class Woken(NamedTuple):
@@ -44,6 +45,7 @@ class Woken(NamedTuple):
     claimed: list[Claimed] | None  # None: the script did not run (NOSCRIPT) or failed (error)
     error: redis.ResponseError | None = None  # the BLPOP's or the script's error reply
     status: ReplyCode = ReplyCode.DONE  # NO_LEASE: nothing was claimed, the worker has no lease
+    waits: dict[str, int] = {}  # noqa: RUF012 (never mutated) as in Claims
 
 
 class Completion(NamedTuple):
@@ -74,8 +76,8 @@ def parse_claimed(flat: list[Any]) -> list[Claimed]:
 
 def parse_claims(reply: list[Any]) -> Claims:
     """claim_jobs' reply: its flat list and its status."""
-    flat, status = reply
-    return Claims(parse_claimed(flat), _CODES[status])
+    flat, status, waits = reply
+    return Claims(parse_claimed(flat), _CODES[status], _waits(waits))
 
 
 def parse_completion(reply: list[Any]) -> Completion:
@@ -97,9 +99,14 @@ def parse_woken(popped: Any, reply: Any) -> Woken:
         return Woken(popped_key, 0, {}, None, error)
     if isinstance(reply, redis.ResponseError):
         return Woken(popped_key, 0, {}, None, reply)
-    now, counts, flat, status = reply
+    now, counts, flat, status, waits = reply
     per_type = {counts[i]: (int(counts[i + 1]), int(counts[i + 2])) for i in range(0, len(counts), 3)}
-    return Woken(popped_key, int(now), per_type, parse_claimed(flat), error, _CODES[status])
+    return Woken(popped_key, int(now), per_type, parse_claimed(flat), error, _CODES[status], _waits(waits))
+
+
+def _waits(flat: list[Any]) -> dict[str, int]:
+    """{type: ms} from a claim's flat list of the types its limits held back."""
+    return {flat[i]: int(flat[i + 1]) for i in range(0, len(flat), 2)} if flat else {}
 
 
 def _pairs(flat: list[Any]) -> list[tuple[int, str]]:

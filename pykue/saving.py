@@ -45,12 +45,23 @@ def save_drafts(
         stored = [stored_fields(encoded[0], now)]
     else:
         ids, stored = _save_chunks(store, now, encoded, chunk)
-    return stored_jobs(test_mode, drafts, ids, stored)
+    return stored_jobs(test_mode, drafts, ids, stored, _duplicated_jobs(store, ids))
 
 
-def stored_jobs(test_mode: TestMode, drafts: list[JobDraft], ids: list[int], stored: list[dict[str, str]]) -> list[Job]:
-    """The jobs the drafts became once Redis gave them ``ids``, their hashes as ``stored``."""
-    saved_jobs = [draft.stored(i, fields) for draft, i, fields in zip(drafts, ids, stored, strict=True)]
+def stored_jobs(
+    test_mode: TestMode,
+    drafts: list[JobDraft],
+    ids: list[int],
+    stored: list[dict[str, str]],
+    duplicated: dict[int, dict[str, str]],
+) -> list[Job]:
+    """The jobs the drafts became once Redis gave them ``ids``, their hashes as ``stored``; a
+    unique draft that an existing job holds back got minus that job's id, whose hash is in
+    ``duplicated``."""
+    saved_jobs = [
+        draft.stored(i, fields) if i > 0 else draft.duplicate(-i, duplicated[-i])
+        for draft, i, fields in zip(drafts, ids, stored, strict=True)
+    ]
     if test_mode.active:  # with process=True: saved and recorded
         test_mode.jobs.extend(saved_jobs)
     return saved_jobs
@@ -70,3 +81,13 @@ def _save_chunks(
 
 def chunks_of(encoded: list[list[Any]], chunk: int) -> list[list[list[Any]]]:
     return [encoded[start : start + chunk] for start in range(0, len(encoded), chunk)]
+
+
+def duplicated_ids(ids: list[int]) -> list[int]:
+    """The jobs that unique drafts duplicate (save_jobs.lua gave minus their ids)."""
+    return sorted({-i for i in ids if i < 0})
+
+
+def _duplicated_jobs(store: Store, ids: list[int]) -> dict[int, dict[str, str]]:
+    held = duplicated_ids(ids)
+    return dict(zip(held, store.jobs_fields(held))) if held else {}

@@ -73,7 +73,13 @@ class Scripts:
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
+        self._cancel_job = LuaScript("cancel_job")
+        self._clean = LuaScript("clean")
         self._complete_calls: dict[str, tuple[int, transport.Fixed]] = {}  # by worker id: (minute, its call)
+        self._set_limits = LuaScript("set_limits")
+        self._put_schedule = LuaScript("put_schedule")
+        self._remove_schedule = LuaScript("remove_schedule")
+        self._fire_schedule = LuaScript("fire_schedule")
 
     def all(self) -> list[LuaScript]:
         return [v for v in vars(self).values() if isinstance(v, LuaScript)]
@@ -121,6 +127,23 @@ class Scripts:
         jtype: str | None = transport.call(client, self._remove_job, keys, [job_id])
         return jtype
 
+    def cancel_job(self, client: redis.Redis, job_id: int, now: int, error: str, message_json: str) -> int:
+        """cancel_job.lua's reply: 1 cancelled, 2 finished already, 3 running (stopping), -1 no such job."""
+        k = self.keys
+        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states, k.jobs)
+        return int(transport.call(client, self._cancel_job, keys, [job_id, now, error, message_json]))
+
+    def clean(
+        self, client: redis.Redis, state: str, job_type: str | None, cutoff: int, start: int, page: int, most: int
+    ) -> tuple[int, int]:
+        """One page of clean.lua over the jobs of ``state`` (of ``job_type``): (the rank to go
+        on from, -1 at the end; the jobs removed)."""
+        k = self.keys
+        walked = k.type_state(job_type, state) if job_type else k.state(state)
+        keys = (k.base, walked, k.jobs, k.events, *k.states)
+        reply = transport.call(client, self._clean, keys, [state, cutoff, start, page, most])
+        return int(reply[0]), int(reply[1])
+
     def log_job(self, client: redis.Redis, job_id: int, line: str, now: int, claim: str = "") -> ReplyCode:
         reply = transport.call(
             client, self._log_job, (self.keys.job(job_id), self.keys.log(job_id)), [line, now, claim]
@@ -161,7 +184,7 @@ class Scripts:
     ) -> None:
         """fail_job in a pipeline; its reply: attempts remaining + 1, or 0 (ReplyCode.CLAIM_LOST)."""
         k = self.keys
-        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states)
+        keys = (k.base, k.job(job_id), k.log(job_id), k.events, k.metric_at("failed", now), *k.states, k.jobs)
         transport.queue_in(
             pipe,
             self._fail_job,
@@ -313,6 +336,38 @@ class Scripts:
         keys = (k.base, k.events, k.paused, k.worker_lease(worker_id), *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
         return parse_tick(transport.call(client, self._tick, keys, args))
+
+    # -- fleet-wide limits and schedules ---------------------------------------------------------
+
+    def set_limits(self, client: redis.Redis, origin: str, limits: list[tuple[str, str, str]]) -> int:
+        """(type, rate "<n> <window ms>" or "", concurrency "<n>" or "") set by ``origin``:
+        "task", "queue" or "reset" (see set_limits.lua); how many types changed."""
+        args: list[Any] = [origin]
+        for item in limits:
+            args.extend(item)
+        return int(transport.call(client, self._set_limits, (self.keys.limits,), args))
+
+    def put_schedule(self, client: redis.Redis, name: str, spec_json: str, due_ms: int) -> tuple[bool, int]:
+        """(whether it was added or changed, its due time): the same spec keeps its due time."""
+        k = self.keys
+        changed, due = transport.call(
+            client, self._put_schedule, (k.schedules, k.schedules_due), [name, spec_json, due_ms]
+        )
+        return changed == 1, int(float(due))
+
+    def remove_schedule(self, client: redis.Redis, name: str) -> bool:
+        k = self.keys
+        return int(transport.call(client, self._remove_schedule, (k.schedules, k.schedules_due), [name])) == 1
+
+    def fire_schedule(self, client: redis.Redis, name: str, due_ms: int, next_due_ms: int) -> int | None:
+        """The id of the job made for the schedule's due time ``due_ms``; None when it was not
+        due by Redis's clock, or another worker fired it (or it changed, or is gone)."""
+        k = self.keys
+        keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
+        reply = transport.call(
+            client, self._fire_schedule, (*keys, k.schedules, k.schedules_due), [name, due_ms, next_due_ms]
+        )
+        return int(reply[1]) if reply[0] == 1 else None
 
 
 def _save_args(now: int, encoded_jobs: list[list[Any]]) -> list[Any]:

@@ -57,6 +57,14 @@ class Store:
         """False when there is no such job."""
         return self.scripts.set_priority(self.client, job_id, priority, now)
 
+    def cancel_job(self, job_id: int, now: int, error: str, message_json: str) -> int:
+        return self.scripts.cancel_job(self.client, job_id, now, error, message_json)
+
+    def clean_page(
+        self, state: str, job_type: str | None, cutoff: int, start: int, page: int, most: int
+    ) -> tuple[int, int]:
+        return self.scripts.clean(self.client, state, job_type, cutoff, start, page, most)
+
     # -- reading jobs -------------------------------------------------------------------------
 
     def job_fields(self, job_id: int) -> dict[str, str]:

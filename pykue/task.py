@@ -22,6 +22,7 @@ from typing_extensions import ParamSpec, Self, TypeVar
 
 from .backoff import encode_backoff, is_strategy
 from .context import current_job
+from .cron import Periodic
 from .exceptions import InvalidJobError
 from .fields import (
     MAX_MS,
@@ -32,8 +33,12 @@ from .fields import (
     check_flag,
     check_list,
     check_ms,
+    check_rate_limit,
+    check_retention,
     check_search_keys,
+    check_seconds,
     check_type,
+    check_unique_key,
     is_finite,
 )
 from .interfaces import TaskQueue
@@ -56,7 +61,11 @@ class TaskOptions:
     backoff: Any = None
     ttl: int | None = None
     delay: Any = None
-    remove_on_complete: bool = False
+    remove_on_complete: Any = None  # None: the Queue's default
+    remove_on_fail: Any = None
+    unique: bool = False  # the key is the job's data
+    unique_key: str | None = None
+    unique_for: float = 0  # seconds
     search_keys: Sequence[str] | None = None
 
     def validate(self) -> TaskOptions:
@@ -64,7 +73,13 @@ class TaskOptions:
         declared, not at the first ``delay``), with search_keys as a tuple or None."""
         priority_value(self.priority)
         check_attempts(self.attempts)
-        check_flag("remove_on_complete", self.remove_on_complete)
+        for name in ("remove_on_complete", "remove_on_fail"):
+            if getattr(self, name) is not None:
+                check_retention(name, getattr(self, name))
+        check_flag("unique", self.unique)
+        if self.unique_key is not None:
+            check_unique_key(self.unique_key)
+        check_seconds("unique_for", self.unique_for)
         if not is_strategy(self.backoff):  # a callable is the task's own; anything else is stored
             encode_backoff(self.backoff)
         if self.ttl is not None:
@@ -85,6 +100,9 @@ class Task(Generic[P, R]):
     concurrency: int = 1
     bind: bool = False
     options: TaskOptions = field(default_factory=TaskOptions)
+    rate_limit: str | None = None  # fleet-wide starts per period: "100/s", "/m", "/h" (limits.py)
+    global_concurrency: int | None = None  # fleet-wide jobs active at once (limits.py)
+    periodic: Periodic | None = None  # runs with no arguments on a schedule named after the type (schedules.py)
 
     def __post_init__(self) -> None:
         check_type(self.type)
@@ -93,6 +111,9 @@ class Task(Generic[P, R]):
         check_count("concurrency", self.concurrency, MAX_CONCURRENCY)
         check_flag("bind", self.bind)
         self.options = self.options.validate()
+        check_rate_limit(self.rate_limit)
+        if self.global_concurrency is not None:
+            check_count("global_concurrency", self.global_concurrency, MAX_CONCURRENCY)
         self.is_async = inspect.iscoroutinefunction(self.fn)
         signature = call_signature(self.fn, self.bind)
         self.parameters = Parameters(signature) if signature is not None else None
@@ -142,8 +163,12 @@ class Task(Generic[P, R]):
             job.ttl(opts.ttl)
         if opts.delay:
             job.delay(opts.delay)
-        if opts.remove_on_complete:
-            job.remove_on_complete(True)
+        if opts.remove_on_complete is not None:
+            job.remove_on_complete(opts.remove_on_complete)
+        if opts.remove_on_fail is not None:
+            job.remove_on_fail(opts.remove_on_fail)
+        if opts.unique_key is not None or opts.unique:
+            job.unique(opts.unique_key if opts.unique_key is not None else True, opts.unique_for)
         if opts.search_keys:
             job.search_keys(list(opts.search_keys))
         return job
@@ -218,8 +243,16 @@ class TaskSettings(TypedDict, total=False):
     backoff: Any
     priority: Any
     ttl: int | None
-    remove_on_complete: bool
+    remove_on_complete: Any
+    remove_on_fail: Any
+    unique: bool
+    unique_for: float
     search_keys: list[str] | None
+    rate_limit: str | None
+    global_concurrency: int | None
+    cron: str | None
+    every: float | None
+    timezone: str
 
 
 class TaskDecorator(Protocol):

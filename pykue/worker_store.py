@@ -157,6 +157,13 @@ class WorkerStore:
     def job_fields(self, job_id: int) -> dict[str, str]:
         return cast("dict[str, str]", self.client.hgetall(self.keys.job(job_id)))
 
+    def take_cancel_requests(self, worker_id: str) -> set[tuple[int, str]]:
+        """The runs, (job id, claim), cancelled since the last call (cancel_job.lua adds them),
+        popped at once: SPOP is one command."""
+        popped = cast("list[str]", self.client.spop(self.keys.cancel_requests(worker_id), 1000))
+        runs = (entry.split(" ", 1) for entry in popped or ())
+        return {(int(job_id), claim) for job_id, claim in runs}
+
     def claims(self, job_ids: Sequence[int]) -> list[str | None]:
         """Each job's current claim token (None: none), in one round trip."""
         pipe = self.client.pipeline(transaction=False)

@@ -41,8 +41,9 @@ def _pykue_save() -> dict | None:
             "label": "pykue save_jobs.lua, one job",
             "source": source("save_jobs"),
             "keys": [k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events],
-            # now, then one job: type, data, priority, attempts, delay, ttl, backoff, removeOnComplete, n_words
-            "args": ["1700000000000", "task0", '{"i":__rand_int__}', "0", "1", "0", "0", "", "", "0"],
+            # now, then one job: type, data, priority, attempts, delay, ttl, backoff, removeOnComplete,
+            # unique key, unique for, keep complete, keep failed, n_words
+            "args": ["1700000000000", "task0", '{"i":__rand_int__}', "0", "1", "0", "0", "", "", "", "0", "", "", "0"],
         }
     except (ImportError, OSError):
         return None

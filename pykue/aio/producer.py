@@ -22,7 +22,7 @@ from ..events import EventHub
 from ..job import Job
 from ..job_hash import now_ms, stored_fields
 from ..keys import Keys
-from ..saving import chunks_of, encode_drafts, stored_jobs
+from ..saving import chunks_of, duplicated_ids, encode_drafts, stored_jobs
 from ..scripts import Scripts
 from ..states import STATES
 from ..testmode import TestMode
@@ -80,7 +80,18 @@ class AsyncProducer:
         script, keys, _ = calls[0]
         groups = await call_many(self.client, script, keys, [args for _, _, args in calls])
         ids = [int(i) for group in groups for i in group]
-        return stored_jobs(test_mode, drafts, ids, [stored_fields(args, now) for args in encoded])
+        stored = [stored_fields(args, now) for args in encoded]
+        return stored_jobs(test_mode, drafts, ids, stored, await self._duplicated(ids))
+
+    async def _duplicated(self, ids: list[int]) -> dict[int, dict[str, str]]:
+        """The hashes of the jobs unique drafts duplicate (saving.py's ``duplicated_ids``)."""
+        held = duplicated_ids(ids)
+        if not held:
+            return {}
+        async with self.client.pipeline(transaction=False) as pipe:
+            for job_id in held:
+                pipe.hgetall(self.queue.keys.job(job_id))
+            return dict(zip(held, await pipe.execute()))
 
     async def job_fields(self, job_id: int) -> dict[str, str]:
         return cast("dict[str, str]", await self.client.hgetall(self.queue.keys.job(job_id)))

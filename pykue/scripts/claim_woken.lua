@@ -14,26 +14,28 @@
   BLPOP is served all the same, and the claim behind it runs for that worker.
   KEYS[1] key prefix ("q:"), KEYS[2] the worker's wake key, KEYS[3] events channel,
   KEYS[4] inactive set, KEYS[5] active set, KEYS[6] the worker's lease key
-  Derived from the prefix: the claimed jobs' hashes, the types' sets and token lists.
+  Derived from the prefix: the claimed jobs' hashes, the types' sets and token lists, the
+  limits hash and the rate windows of limited types (includes/limits.lua).
   ARGV[1] worker process id, ARGV[2] the worker's clock minus Redis's (ms), then pairs: type, n
   Returns {now (ms, the worker's clock; -1: skipped for the worker's own wake-up, 0: nothing
   inactive or no lease), {type, claimed, tokens consumed, ...}, claim_jobs' flat list,
-  status: 1 (DONE), or -2 (NO_LEASE: the worker has no lease, nothing was claimed)}
+  status: 1 (DONE), or -2 (NO_LEASE: the worker has no lease, nothing was claimed),
+  {type, ms, ...}: the types whose fleet-wide limits left jobs waiting, and how long to wait}
 ]]
 --- @include "lease"
 --- @include "claim"
 if redis.replicate_commands then redis.replicate_commands() end  -- TIME then writes (Redis < 7)
-local q = {base = KEYS[1], events = KEYS[3], states = {inactive = KEYS[4], active = KEYS[5]}}
+local q = {base = KEYS[1], events = KEYS[3], states = {inactive = KEYS[4], active = KEYS[5]}, waits = {}}
 local wid, wake = ARGV[1], KEYS[2]
 local counts, out = {}, {}
 if redis.call("LPOP", wake) then
   redis.call("DEL", wake)
-  return {-1, counts, out, 1}
+  return {-1, counts, out, 1, q.waits}
 end
 local queued = {}
 for a = 3, #ARGV, 2 do queued[#queued + 1] = type_state_key(q.base, ARGV[a], "inactive") end
-if redis.call("EXISTS", unpack(queued)) == 0 then return {0, counts, out, 1} end
-if not holds_lease(KEYS[6]) then return {0, counts, out, NO_LEASE} end
+if redis.call("EXISTS", unpack(queued)) == 0 then return {0, counts, out, 1, q.waits} end
+if not holds_lease(KEYS[6]) then return {0, counts, out, NO_LEASE, q.waits} end
 local time = redis.call("TIME")
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000) + tonumber(ARGV[2])
 for a = 3, #ARGV, 2 do
@@ -48,4 +50,4 @@ for a = 3, #ARGV, 2 do
     counts[#counts + 1] = consumed
   end
 end
-return {now, counts, out, 1}
+return {now, counts, out, 1, q.waits}

@@ -1,6 +1,7 @@
 --[[ Finish jobs successfully, each only if its worker's claim still holds (a TTL-expired or
   recovered job cannot be completed by its stale worker). Per job, Kue's effects: duration,
-  result, progress 100, complete state, attempts, removeOnComplete, `complete` event; for the
+  result, progress 100, complete state, attempts, removeOnComplete, `complete` event, then
+  pykue's unique key and retention rules (includes/finish.lua); for the
   batch, one work-time increment (Kue's stats:work-time) and one per-minute counter.
   Then, in the same call, the worker may refill the slots it just freed: up to n more jobs of
   each given type are claimed for it, as claim_jobs does (one wake-up token each, and only
@@ -11,7 +12,8 @@
   KEYS[11] the worker's lease key (read only to refill; declared only with a worker id)
   Derived from the prefix: the batch's jobs' hashes, logs and search entries and their words'
   sets (a batch of any size costs no key argument per job), the hashes of the jobs claimed to
-  refill, the types' sets and token lists.
+  refill, the types' sets and token lists, the limits hash and the rate windows of limited
+  types (a refill stays within the fleet-wide limits, includes/limits.lua).
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""
@@ -22,6 +24,7 @@
 --- @include "lease"
 --- @include "claims"
 --- @include "remove"
+--- @include "finish"
 --- @include "claim"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
 local now, wid, claimed_at, k = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -44,7 +47,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
     redis.call("HDEL", jkey, "pykue_claim")
     place(q, id, jtype, "active", "complete", priority, priority)
     publish(q.events, id, "complete", "," .. result .. ",null")
-    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) end
+    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) else finish_job(q, id, jtype, "complete", now) end
     work_time = work_time + duration
     completed = completed + 1
     replies[#replies + 1] = 1

@@ -3,8 +3,10 @@
   with the backoff delay, or inactive at once) and publishes `failed attempt`, or fails the
   job for good and publishes `failed` (Kue's events and order: lib/queue/worker.js).
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] its log, KEYS[4] events channel,
-  KEYS[5] this minute's failed counter (of ARGV[3]), KEYS[6..10] the five state sets
-  Derived from the prefix: the job's type's sets and token list.
+  KEYS[5] this minute's failed counter (of ARGV[3]), KEYS[6..10] the five state sets,
+  KEYS[11] all jobs set (for a job its retention rule removes)
+  Derived from the prefix: the job's type's sets and token list; on a final failure, its
+  unique key and its type's retention index and the jobs that index drops (includes/finish.lua).
   ARGV[1] job id, ARGV[2] claim token, ARGV[3] now (ms), ARGV[4] error text,
   ARGV[5] log summary, ARGV[6] message JSON, ARGV[7] retry delay ms (0: retry at once),
   ARGV[8] "ttl" when the attempt ran out of time (then Kue's `ttl exceeded` comes first and
@@ -15,7 +17,8 @@
 --- @include "claims"
 --- @include "publish"
 --- @include "place"
-local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6)}
+--- @include "finish"
+local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6), jobs = KEYS[11]}
 local jkey = KEYS[2]
 local id, claim, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local message, delay = ARGV[6], tonumber(ARGV[7])
@@ -51,5 +54,6 @@ if remaining > 0 then
   publish(q.events, id, "failed attempt", "," .. message .. "," .. made)
 else
   publish(q.events, id, "failed", "," .. message .. ",null")
+  finish_job(q, id, jtype, "failed", now)
 end
 return remaining + 1

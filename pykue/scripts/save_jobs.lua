@@ -2,76 +2,57 @@
   KEYS[1] key prefix ("q:"), KEYS[2] the id counter, KEYS[3] the job types set, KEYS[4] all
   jobs set, KEYS[5] inactive set, KEYS[6] delayed set, KEYS[7] events channel
   Derived from the prefix: the new jobs' hashes and search entries (their ids are only known
-  here), their types' sets and token lists, the search words' sets.
-  ARGV[1] now (ms), then for each job, 9 values and its words:
+  here), their types' sets and token lists, the search words' sets, unique jobs' keys.
+  ARGV[1] now (ms), then for each job, 13 values and its words:
     type, data JSON, priority, max attempts, delay ms ("0": none), ttl ms ("0": none),
-    backoff ("" or true/JSON), removeOnComplete ("" or "true"), n_words, word, ...
+    backoff ("" or true/JSON), removeOnComplete ("" or "true"), unique key ("": none),
+    unique for ms after the job ends, retention when complete and when failed ("" or
+    "<count>:<age ms>"), n_words, word, ...
   Kue's hash: created_at = updated_at = now, promote_at = now + delay; a job with a delay
   is saved delayed, any other inactive with a wake-up token and an `enqueue` event.
+  A unique job whose key is held by a job that still exists is not created: its place in
+  the reply holds minus that job's id (the key is set here, atomically: of two producers
+  racing, one creates the job and the other gets it back).
   The index writes of a batch are grouped (one ZADD per sorted set, one LPUSH per token
   list), which is what makes bulk saves cheap for Redis; a single job (task.delay) writes
   them straight, which saves it the grouping tables (about 15% of the script's time).
-  Returns the new ids, in order.
+  Returns the new ids (or minus the ids of the jobs that unique ones duplicate), in order.
 ]]
---- @include "keys"
---- @include "zid"
---- @include "publish"
+--- @include "write_job"
 local base, now_text = KEYS[1], ARGV[1]
 local now = tonumber(now_text)
 local count, i = 0, 2
 while i <= #ARGV do
   count = count + 1
-  i = i + 9 + tonumber(ARGV[i + 8])
+  i = i + 13 + tonumber(ARGV[i + 12])
 end
 local next_id = redis.call("INCRBY", KEYS[2], count) - count
 
-local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
-local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
-
--- Writes one job's hash and search words; returns its id, zid, state, priority (text, as
--- given: Redis need not format numbers) and delay.
-local function write_job(i)
-  local jtype, priority_text = ARGV[i], ARGV[i + 2]
-  local delay = tonumber(ARGV[i + 4])
-  local state = (delay > 0) and "delayed" or "inactive"
-  next_id = next_id + 1
-  local id = next_id
-  local id_text = string.format("%d", id)  -- tostring would write 1e+14 from there on
-  local jkey = job_key(base, id_text)
-  redis.call("HSET", jkey, "type", jtype, "data", ARGV[i + 1], "priority", priority_text, "max_attempts", ARGV[i + 3],
-    "created_at", now_text, "promote_at", (delay > 0) and (now + delay) or now_text, "updated_at", now_text, "state", state)
-  if delay > 0 or ARGV[i + 5] ~= "0" or ARGV[i + 6] ~= "" or ARGV[i + 7] ~= "" then
-    local extra = {}
-    if delay > 0 then extra[#extra + 1] = "delay"; extra[#extra + 1] = delay end
-    if ARGV[i + 5] ~= "0" then extra[#extra + 1] = "ttl"; extra[#extra + 1] = ARGV[i + 5] end
-    if ARGV[i + 6] ~= "" then extra[#extra + 1] = "backoff"; extra[#extra + 1] = ARGV[i + 6] end
-    if ARGV[i + 7] ~= "" then extra[#extra + 1] = "removeOnComplete"; extra[#extra + 1] = ARGV[i + 7] end
-    redis.call("HSET", jkey, unpack(extra))
-  end
-  local n_words = tonumber(ARGV[i + 8])
-  for w = 1, n_words do
-    local word = ARGV[i + 8 + w]
-    redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
-    redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
-  end
-  if state == "inactive" then
-    local tail = enqueue_tails[jtype]
-    if not tail then tail = "," .. cjson.encode(jtype); enqueue_tails[jtype] = tail end
-    publish(KEYS[7], id_text, "enqueue", tail)
-  end
-  return id, zid(id_text), state, priority_text, delay, i + 9 + n_words
+-- The id of the job that holds job i's unique key: one that exists and waits or runs, or
+-- ended less than its unique_for ago (the key's expiry). A key left by a job that ended
+-- where no pykue script saw it (a Node Kue worker, a state set by hand), or was removed by
+-- Node, is stale: job i takes it, for the id it is about to get.
+local function duplicated(i)
+  local ukey = ARGV[i + 8]
+  if ukey == "" then return nil end
+  local key = unique_key(base, ukey)
+  local holder = redis.call("GET", key)
+  local state = holder and redis.call("HGET", job_key(base, holder), "state")
+  if state and (state ~= "complete" and state ~= "failed" or redis.call("PTTL", key) > 0) then return holder end
+  redis.call("SET", key, string.format("%d", next_id + 1))
+  return nil
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping
-  local jtype = ARGV[2]
-  local id, member, state, priority, delay = write_job(2)
-  redis.call("ZADD", KEYS[4], priority, member)
-  redis.call("ZADD", state_sets[state], (delay > 0) and (now + delay) or priority, member)
-  redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
-  redis.call("SADD", KEYS[3], jtype)
-  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
-  return {id}
+  local holder = duplicated(2)
+  if holder then return {-tonumber(holder)} end
+  local k = {jobs = KEYS[4], types = KEYS[3], inactive = KEYS[5], delayed = KEYS[6], events = KEYS[7]}
+  save_one(base, k, ARGV, 2, next_id + 1, now_text)
+  return {next_id + 1}
 end
+
+local state_sets = {inactive = KEYS[5], delayed = KEYS[6]}
+local enqueue_tails = {}  -- the JSON of each type in the `enqueue` event, made once per call
 
 local ids, adds, tokens, types = {}, {}, {}, {}
 local function add(key, score, member)
@@ -82,15 +63,23 @@ local function add(key, score, member)
 end
 i = 2
 while i <= #ARGV do
-  local jtype = ARGV[i]
-  local id, member, state, priority, delay, after = write_job(i)
-  types[jtype] = true
-  add(KEYS[4], priority, member)
-  add(state_sets[state], (delay > 0) and (now + delay) or priority, member)
-  add(type_state_key(base, jtype, state), priority, member)
-  if state == "inactive" then tokens[jtype] = (tokens[jtype] or 0) + 1 end
-  ids[#ids + 1] = id
-  i = after
+  local holder = duplicated(i)
+  if holder then
+    ids[#ids + 1] = -tonumber(holder)
+    i = i + 13 + tonumber(ARGV[i + 12])
+  else
+    local jtype = ARGV[i]
+    next_id = next_id + 1
+    local id = next_id
+    local member, state, priority, delay, after = write_job(base, KEYS[7], ARGV, i, id, now_text, enqueue_tails)
+    types[jtype] = true
+    add(KEYS[4], priority, member)
+    add(state_sets[state], (delay > 0) and (now + delay) or priority, member)
+    add(type_state_key(base, jtype, state), priority, member)
+    if state == "inactive" then tokens[jtype] = (tokens[jtype] or 0) + 1 end
+    ids[#ids + 1] = id
+    i = after
+  end
 end
 for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
 for jtype in pairs(types) do redis.call("SADD", KEYS[3], jtype) end

@@ -25,6 +25,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from ..exceptions import InvalidJobError, JobNotFoundError, PykueError
+from . import periodic
 from .forgery import guarded
 from .parsing import InvalidInputError, is_job_id, js_truthy, parse_body, parse_int, ranks, shorten, shown
 from .presenters import job_json, stats_json
@@ -196,6 +197,18 @@ def requeue(app: Site, request: Request, job_id: str) -> Response:
     return json_response({"message": f"job {job_id} inactive"})
 
 
+CANCEL_SAID = {"CANCELLED": "cancelled", "STOPPING": "cancelled; its worker stops it", "FINISHED": "already finished"}
+
+
+@json_route
+@guarded
+def cancel(app: Site, request: Request, job_id: str) -> Response:
+    """pykue's own: ``PUT /pykue/job/:id/cancel[?reason=...]``, Kue's bodiless PUT beside its
+    state route, and guarded as it is."""
+    result = app.queue.cancel(load_job(app, job_id).id, request.args.get("reason", ""))
+    return json_response({"message": f"job {job_id} {CANCEL_SAID[result.name]}", "result": result.name.lower()})
+
+
 @json_route
 @guarded
 def create(app: Site, request: Request) -> Response:
@@ -274,4 +287,6 @@ def rules() -> list[Rule]:
         Rule("/inactive/<job_id>", endpoint=requeue, methods=get),
         Rule("/pykue/metrics", endpoint=metrics, methods=get),
         Rule("/pykue/jobs", endpoint=jobs_by_id, methods=get),
+        Rule("/pykue/job/<job_id>/cancel", endpoint=cancel, methods=put),
+        Rule("/pykue/schedules", endpoint=json_route(periodic.schedules_and_limits), methods=get),
     ]

@@ -89,9 +89,9 @@ class Fetcher:
             idle = self._slots.idle()  # read before the slots: a job may end while we claim
             wanted = self._slots.free()
             if not wanted:
-                if self._burst and idle:
+                if self._burst and idle and not self._slots.holding():
                     return
-                self._slots.wait(0.5)
+                self._slots.wait(self._slots.timeout(0.5))
                 continue
             try:
                 if outage:  # one line for the outage's end (a claim may not reach Redis: ping)
@@ -100,9 +100,9 @@ class Fetcher:
                     outage = 0
                 claimed = self._claim(wanted)
                 if not claimed and self._burst:
-                    if idle:
+                    if idle and not self._slots.holding():
                         return
-                    self._slots.wait(0.05)
+                    self._slots.wait(self._slots.timeout(0.05))
                 elif not claimed:
                     self._wait_for_work(wanted)
                 errors = 0
@@ -150,6 +150,8 @@ class Fetcher:
             claims = self._store.claim_jobs(now_ms(), self._worker_id, ask, popped, popped_type)
             if claims.status is ReplyCode.NO_LEASE:  # gone again at once: the next round retries
                 return []
+        if claims.waits:
+            self._slots.hold(claims.waits)
         self.take(ask, claims.claimed)
         return claims.claimed
 
@@ -163,7 +165,11 @@ class Fetcher:
         while self._slots.begin_wait(wanted):  # false once a slot freed (or a pause, a stop): claim again first
             try:
                 woken = self._store.wait_and_claim(
-                    list(wanted), self._block_timeout, self._worker_id, self.clock_offset_ms, wanted
+                    list(wanted),
+                    self._slots.timeout(self._block_timeout),
+                    self._worker_id,
+                    self.clock_offset_ms,
+                    wanted,
                 )
             finally:
                 self._slots.end_wait()
@@ -187,6 +193,8 @@ class Fetcher:
         if woken.claimed is None and woken.error is None:
             return self._claim(wanted, 1 if popped else 0, popped)
         claimed = woken.claimed or []
+        if woken.waits:
+            self._slots.hold(woken.waits)
         if claimed:
             self.take(wanted, claimed, woken.claimed_at)
         if popped:
@@ -198,6 +206,8 @@ class Fetcher:
         if woken.claimed is None or woken.claimed_at == -1 or woken.status is ReplyCode.NO_LEASE:
             return 1
         got, consumed = woken.counts.get(popped, (0, 0))
+        if not got and popped in woken.waits:  # a limit left its job waiting: keep its token
+            return 1
         return consumed - max(got - 1, 0)
 
     def _return_tokens(self, job_type: str, count: int) -> None:

@@ -282,7 +282,7 @@ class Reporter:
     def _log_outcome(self, outcome: Outcome, reply: Any, started: float | None) -> None:
         job = outcome.job
         took = (time.monotonic() - started) * 1000 if started is not None else 0.0
-        if reply == 0 and outcome.cancelled:  # given up on (TTL, shutdown) and already failed: expected
+        if reply == 0 and (outcome.cancelled or job.cancelled):  # given up on (TTL, shutdown, cancel): expected
             log.debug("job %s %s: its cancelled task's outcome discarded", job.id, job.type)
         elif reply == 0:
             log.warning(

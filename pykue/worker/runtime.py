@@ -31,7 +31,7 @@ from .lease import Lease
 from .report import Inbox, Reporter
 from .report_line import ReportLine
 from .slots import RunKey, Running, Slots, run_key
-from .upkeep import Upkeep
+from .upkeep import Upkeep, declare_task_settings
 
 if TYPE_CHECKING:
     from ..queue import Queue
@@ -149,6 +149,7 @@ class Worker:
         try:
             self.lease.renew()
             self._store.load_claim_woken()
+            declare_task_settings(self._store, self.tasks.values())
         except redis.RedisError as error:  # the fetch loop meets the outage and retries
             self.queue.report_error(error)
 

@@ -31,6 +31,8 @@ log = logging.getLogger("pykue.worker")
 # A run's key, (job id, claim): a job retried at once can start again before its last run is
 # released.
 RunKey = tuple[int, str]
+#: The longest a worker waits before asking again for a type a fleet-wide limit held back.
+MAX_HOLD = 1.0
 
 
 def run_key(job: Job) -> RunKey:
@@ -70,14 +72,26 @@ class Slots:
         self._paused: set[str] = set()  # by the queue (Kue's pause), as the upkeep tick reads it
         self._paused_here: set[str] = set()  # by a running job's ctx.pause, in this process
         self._waiting_on: set[str] | None = None  # the types whose tokens the fetch loop blocks on
+        self._held: dict[str, float] = {}  # by a fleet-wide limit: type -> until when (monotonic)
 
     # -- the one rule for a type's intake ---------------------------------------------------
 
     def _takes(self, job_type: str) -> bool:
         return job_type not in self._paused and job_type not in self._paused_here
 
+    def _is_held(self, job_type: str) -> bool:
+        until = self._held.get(job_type)
+        if until is None:
+            return False
+        if until > time.monotonic():
+            return True
+        del self._held[job_type]
+        return False
+
     def _free(self, job_type: str) -> int:
-        if not self._takes(job_type):
+        """Slots to ask for: none while paused, or while a fleet-wide limit holds the type
+        back (its jobs claimed meanwhile, by a report's refill, still start)."""
+        if not self._takes(job_type) or (self._held and self._is_held(job_type)):
             return 0
         return max(0, self._limits.get(job_type, 0) - self._busy[job_type])
 
@@ -180,6 +194,31 @@ class Slots:
         with self._cond:
             self._paused_here.discard(job_type)
         self.wake()
+
+    # -- fleet-wide limits ----------------------------------------------------------------------
+
+    def hold(self, waits: dict[str, int]) -> None:
+        """Types whose fleet-wide limits (rate, global concurrency) left jobs waiting: ask for
+        none of them for the milliseconds the claim said, rather than poll Redis meanwhile,
+        but for MAX_HOLD at most: a limit raised or lifted meanwhile takes effect that soon."""
+        now = time.monotonic()
+        with self._cond:
+            for job_type, ms in waits.items():
+                self._held[job_type] = now + min(ms / 1000, MAX_HOLD)
+
+    def holding(self) -> bool:
+        with self._cond:
+            return any(self._is_held(t) for t in list(self._held))
+
+    def timeout(self, longest: float) -> float:
+        """How long the fetch loop may wait: no longer than until a held type may be asked again."""
+        with self._cond:
+            now = time.monotonic()
+            self._held = {t: until for t, until in self._held.items() if until > now}
+            if not self._held:
+                return longest
+            left = min(self._held.values()) - now
+        return max(0.005, min(longest, left))
 
     # -- waiting --------------------------------------------------------------------------------
 

@@ -1,19 +1,22 @@
 """A worker's periodic upkeep thread around the ``tick`` script (see scripts/tick.lua):
 promote delayed jobs, fail TTL-expired and stalled jobs, renew the lease, follow pauses,
-and notice when another process took one of our running jobs away."""
+notice when another process took one of our running jobs away, stop cancelled runs, and fire
+due schedules (schedules.py)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from ..job import Job
 from ..job_hash import now_ms
+from ..limits import declare_limits
+from ..schedules import declare_schedules, fire_due
 from .execution import failure_text
 from .lease import lease_ms
 from .report_args import fail_args
@@ -22,12 +25,14 @@ from .supervisor import supervisor_gone
 
 if TYPE_CHECKING:
     from ..queue import Queue
+    from ..task import Task
     from ..worker_store import WorkerStore
     from .slots import Slots
 
 log = logging.getLogger("pykue.worker")
 TTL_MESSAGE = "TTL exceeded"
 STALLED_MESSAGE = "Stalled: the worker running this job stopped (no heartbeat)"
+CANCEL_TICKS = 5  # ticks a cancelled run not found running is looked for (claimed, not yet started)
 
 
 class Upkeep:
@@ -76,6 +81,7 @@ class Upkeep:
         self._thread = threading.Thread(target=self._run, name="pykue-upkeep", daemon=True)
         self.ticks = 0
         self._wall_minus_monotonic = time.time() - time.monotonic()
+        self._cancels_pending: dict[tuple[int, str], int] = {}
 
     def start(self) -> None:
         self._tick_safely()
@@ -124,6 +130,8 @@ class Upkeep:
         for job_id, claim in tick.mine:
             self.release_orphan(job_id, claim)
         self.check_claims()
+        self.stop_cancelled()
+        fire_due(self._store)
 
     def _clock_stepped(self) -> bool:
         """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""
@@ -151,6 +159,21 @@ class Upkeep:
             log.warning("job %s %s: %s", job_id, job.type, message)
         self._abandon(job_id, claim)
 
+    def stop_cancelled(self) -> None:
+        """Runs cancelled while this worker holds them (cancel_job.lua failed their jobs
+        already): an async task is cancelled, a def task's next progress/log raises
+        JobCancelled; their slots are freed now. A run claimed but not started yet is looked
+        for again at the next few ticks."""
+        wanted = self._store.take_cancel_requests(self._worker_id) | self._cancels_pending.keys()
+        for job in self._slots.live_jobs() if wanted else ():
+            if run_key(job) in wanted:
+                wanted.discard(run_key(job))
+                job.mark_cancelled(self._store.job_fields(job.id).get("error") or "Cancelled")
+                log.info("job %s %s was cancelled: stopping it", job.id, job.type)
+                self._abandon(*run_key(job))
+        self._cancels_pending = {run: self._cancels_pending.get(run, CANCEL_TICKS) - 1 for run in wanted}
+        self._cancels_pending = {run: n for run, n in self._cancels_pending.items() if n > 0}
+
     def check_claims(self) -> None:
         """Running jobs with a TTL can be failed by another worker's tick: stop waiting for them."""
         watched = [job for job in self._slots.live_jobs() if job.ttl()]
@@ -161,3 +184,10 @@ class Upkeep:
             if now_held != claim:
                 log.warning("job %s %s was taken away (TTL exceeded elsewhere); abandoning it", job_id, job.type)
                 self._abandon(job_id, claim)
+
+
+def declare_task_settings(store: WorkerStore, tasks: Iterable[Task[Any]]) -> None:
+    """What a starting worker's tasks declare for the whole fleet: their limits and schedules."""
+    tasks = list(tasks)
+    declare_limits(store, tasks)
+    declare_schedules(store, tasks)

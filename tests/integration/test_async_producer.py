@@ -133,6 +133,18 @@ def test_aschedule_and_adelay_many(typed: TypedTasks, client: redis.Redis) -> No
     assert many[599].data == {"a": 599, "b": 599} and client.zcard("q:jobs:add:inactive") == 600
 
 
+def test_a_unique_async_save_answers_with_the_job_that_holds_it_back(typed: TypedTasks, client: redis.Redis) -> None:
+    unique_add = typed.add.with_options(unique=True)
+
+    async def main() -> list[Any]:
+        first = await unique_add.adelay(1, 2)
+        return [first, await unique_add.adelay(1, 2), *(await unique_add.adelay_many([((1, 2), {}), ((2, 2), {})]))]
+
+    first, again, in_batch, other = run(typed, main)
+    assert again.id == first.id and again.duplicate_of == first.id and in_batch.id == first.id
+    assert other.id != first.id and client.zcard("q:jobs") == 2
+
+
 def test_a_call_that_does_not_fit_is_refused_before_anything_is_saved(typed: TypedTasks, client: redis.Redis) -> None:
     typed.add.delay(1, 2)
     before = snapshot(client)

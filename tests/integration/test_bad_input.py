@@ -151,8 +151,12 @@ def test_data_nested_too_deeply_is_refused(
     assert snapshot(client) == seeded
 
 
-@pytest.mark.parametrize("setter", ["remove_on_complete", "events"])
-@pytest.mark.parametrize("bad", ["yes", 1, None, "false"])
+@pytest.mark.parametrize(
+    ("setter", "bad"),
+    # remove_on_complete also takes a count to keep (1) or {"age", "count"}: see test_retention.py
+    [("events", bad) for bad in ("yes", 1, None, "false")]
+    + [("remove_on_complete", bad) for bad in ("yes", -1, None, "false")],
+)
 def test_flags_take_only_booleans(
     queue: Queue, client: redis.Redis, seeded: dict[str, Any], setter: Any, bad: Any
 ) -> None:
@@ -278,7 +282,7 @@ def test_a_task_with_bad_options_is_refused_when_it_is_declared(queue: Queue, op
 def test_with_options_validates_what_it_changes(queue: Queue) -> None:
     task = queue.task("t")(lambda: None)
     with pytest.raises(InvalidJobError) as info:
-        task.with_options(remove_on_complete=1)
+        task.with_options(remove_on_complete=-1)
     assert info.value.field == "remove_on_complete"
 
 

@@ -100,3 +100,22 @@ def test_completing_and_ticking_declare_only_real_keys(redis_server: RedisServer
         assert unreal_keys(calls) == []
     finally:
         q.close()
+
+
+def test_cancelling_and_cleaning_declare_only_real_keys(redis_server: RedisServer) -> None:
+    # Given a queued job and a completed one
+    q = Queue(redis=redis_server.url, prefix=PREFIX)
+    try:
+        waiting = q.create("to_cancel", {}).save()
+        done = q.create("to_clean", {}).save()
+        done.set_state("complete")
+        with script_calls(redis_server.url) as calls:
+            # When one is cancelled and the other cleaned away
+            q.cancel(waiting.id)
+            assert q.clean("complete", type="to_clean") == 1
+            assert q.clean("failed", older_than=3600) == 0  # the cancelled job is younger
+        # Then every key their calls declared is one of the queue's
+        assert len(calls) >= 3  # a script's first call may be sent twice (NOSCRIPT, then loaded)
+        assert unreal_keys(calls) == []
+    finally:
+        q.close()

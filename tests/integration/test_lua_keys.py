@@ -29,6 +29,11 @@ LUA_TWINS = {
     "search_object_key": ([ID], lambda k, i, t: k.search_object(i)),
     "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
     "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
+    "unique_key": ([WORD], lambda k, i, t: k.unique(WORD)),
+    "cancel_key": ([WORKER], lambda k, i, t: k.cancel_requests(WORKER)),
+    "finished_key": ([TYPE, STATE], lambda k, i, t: k.finished(t, STATE)),
+    "limits_key": ([], lambda k, i, t: k.limits),
+    "rate_key": ([TYPE], lambda k, i, t: k.rate(t)),
 }
 
 

@@ -23,6 +23,7 @@ def every_key(keys: Keys) -> list[str]:
         "minute": 29000000,
         "now_ms": 1_700_000_000_000,
         "worker_id": "pykue:host:1:abc",
+        "key": "email:user:42",
     }
     for name, method in inspect.getmembers(keys, inspect.ismethod):
         if name.startswith("_"):

@@ -61,6 +61,7 @@
     const paths = {
       requeue: 'M4 10a6 6 0 1 0 2-4.47M4 3v3.5h3.5',
       remove: 'M5 5l10 10M15 5 5 15',
+      cancel: 'M4.5 4.5l11 11M17 10a7 7 0 1 1-14 0 7 7 0 0 1 14 0',
       chevron: 'm7 5 5 5-5 5',
     };
     const svg = svgEl('svg', { viewBox: '0 0 20 20', 'aria-hidden': 'true', class: 'icon' });
@@ -344,6 +345,7 @@
       time: el('span', { class: 'job-time' }),
       requeue: el('button', { type: 'button', class: 'icon-btn requeue', title: 'Requeue', 'aria-label': `Requeue job ${id}` }, icon('requeue')),
       remove: el('button', { type: 'button', class: 'icon-btn remove', title: 'Remove', 'aria-label': `Remove job ${id}` }, icon('remove')),
+      cancel: el('button', { type: 'button', class: 'icon-btn cancel', title: 'Cancel', 'aria-label': `Cancel job ${id}` }, icon('cancel')),
     };
     const main = el('button', { type: 'button', class: 'job-main', 'aria-expanded': 'false' },
       el('span', { class: 'job-heading' }, parts.id, parts.title),
@@ -355,11 +357,12 @@
         el('span', { class: 'col-priority' }, parts.priority),
         el('span', { class: 'col-status' }, parts.status),
         el('span', { class: 'col-time' }, parts.time),
-        el('span', { class: 'job-actions' }, parts.requeue, parts.remove)));
+        el('span', { class: 'job-actions' }, parts.cancel, parts.requeue, parts.remove)));
     const row = { id, li, main, parts, job: null, detail: null };
     main.addEventListener('click', () => toggleDetail(row));
     parts.requeue.addEventListener('click', () => act(() => requeue(id), `Job ${id} requeued`));
     parts.remove.addEventListener('click', () => act(() => removeJob(id), `Job ${id} removed`));
+    parts.cancel.addEventListener('click', () => act(() => cancelJob(id), `Job ${id} cancelled`));
     return row;
   }
 
@@ -378,6 +381,7 @@
     p.priority.className = `badge job-priority priority-${priorityName(job.priority)}`;
     row.li.dataset.state = job.state;
     p.requeue.hidden = !(job.state === 'failed' || job.state === 'delayed' || job.state === 'complete');
+    p.cancel.hidden = !cancellable(job);
     renderStatus(p.status, job);
     const stamp = job.updated_at || job.created_at;
     p.time.textContent = ago(stamp);
@@ -504,6 +508,7 @@
     };
     const actions = el('div', { class: 'detail-actions' },
       el('button', { type: 'button', class: 'btn detail-requeue', onclick: () => act(() => requeue(id), `Job ${id} requeued`) }, icon('requeue'), 'Requeue'),
+      el('button', { type: 'button', class: 'btn detail-cancel', onclick: () => act(() => cancelJob(id), `Job ${id} cancelled`) }, icon('cancel'), 'Cancel'),
       el('button', { type: 'button', class: 'btn btn-danger detail-remove', onclick: () => act(() => removeJob(id), `Job ${id} removed`) }, icon('remove'), 'Remove'));
     const node = el('div', { class: 'detail', role: 'region', 'aria-label': `Job ${id} details` },
       el('div', { class: 'detail-side' }, dl, actions),
@@ -554,6 +559,7 @@
     d.sections.progressData.hidden = job.progress_data === undefined;
     d.blocks.progressData.textContent = job.progress_data === undefined ? '' : pretty(job.progress_data);
     d.node.querySelector('.detail-requeue').hidden = job.state === 'inactive' || job.state === 'active';
+    d.node.querySelector('.detail-cancel').hidden = !cancellable(job);
   }
 
   function renderLog(d, lines) {
@@ -589,6 +595,9 @@
 
   const requeue = (id) => request('PUT', `/job/${enc(id)}/state/inactive`);
   const removeJob = (id) => request('DELETE', `/job/${enc(id)}`);
+  // pykue's own route: queued, delayed and running jobs fail as `Cancelled: ...`, never retried.
+  const cancelJob = (id) => request('PUT', `/pykue/job/${enc(id)}/cancel?reason=${enc('from the dashboard')}`);
+  const cancellable = (job) => job.state === 'inactive' || job.state === 'delayed' || job.state === 'active';
 
   async function act(action, success) {
     try {
@@ -637,6 +646,7 @@
     });
     $('bulk-clear').addEventListener('click', () => { selected.clear(); syncSelection(); });
     $('bulk-requeue').addEventListener('click', () => bulk('Requeued', requeue));
+    $('bulk-cancel').addEventListener('click', () => bulk('Cancelled', cancelJob));
     $('bulk-priority').addEventListener('change', (e) => {
       const value = e.target.value;
       e.target.value = '';

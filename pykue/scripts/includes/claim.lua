@@ -3,13 +3,14 @@
 --- @include "claims"
 --- @include "publish"
 --- @include "place"
+--- @include "limits"
 -- Claim up to `want` inactive jobs of one type for worker process `wid`: highest priority
 -- first, FIFO within a priority (ZPOPMIN: lowest score, then lowest zid). Each job becomes
 -- active in its hash and both indexes with a fencing claim token, and `start` is published.
 -- Appends per job to `out`: id, claim, n_fields, field, value, ... (the hash as it was before
 -- the claim; the caller applies the claim's changes). Returns how many jobs were claimed.
--- `q`: {base, events, states}.
-local function claim_type(q, now, wid, jtype, want, out)
+-- `rate`: nil, or the type's rate window ({key, Redis now}) to note each start in.
+local function claim_jobs_of(q, now, wid, jtype, want, out, rate)
   local got = 0
   local members = redis.call("ZPOPMIN", type_state_key(q.base, jtype, "inactive"), want)
   for m = 1, #members, 2 do
@@ -28,6 +29,7 @@ local function claim_type(q, now, wid, jtype, want, out)
       redis.call("HSET", jkey, "state", "active", "started_at", now, "updated_at", now,
         "workerId", wid .. ":" .. jtype, "pykue_claim", claim)
       publish(q.events, id, "start", "," .. cjson.encode(jtype) .. ",null")
+      if rate then redis.call("ZADD", rate[1], rate[2], id .. "/" .. claim) end
       out[#out + 1] = id
       out[#out + 1] = claim
       out[#out + 1] = #fields / 2
@@ -36,6 +38,26 @@ local function claim_type(q, now, wid, jtype, want, out)
     else  -- its hash moved on (or is gone) without this index: a stale Kue Job's write
       redis.call("ZREM", q.states.inactive, member)
     end
+  end
+  return got
+end
+
+-- claim_jobs_of within the type's fleet-wide limits (includes/limits.lua), which may allow
+-- fewer than `want`; when they stop the claim short of jobs that wait, q.waits (if given)
+-- gets the type and how long (ms) the worker should wait before asking again.
+-- `q`: {base, events, states, waits}.
+local function claim_type(q, now, wid, jtype, want, out)
+  local spec = redis.call("HGET", limits_key(q.base), jtype)
+  if not spec then return claim_jobs_of(q, now, wid, jtype, want, out, nil) end
+  local allowed, wait, rkey, rnow, window = limited(q.base, jtype, want, spec)
+  local got = 0
+  if allowed > 0 then
+    got = claim_jobs_of(q, now, wid, jtype, allowed, out, rkey and {rkey, rnow})
+    if rkey and got > 0 then redis.call("PEXPIRE", rkey, window) end
+  end
+  if allowed < want and got == allowed and q.waits then
+    q.waits[#q.waits + 1] = jtype
+    q.waits[#q.waits + 1] = wait
   end
   return got
 end

@@ -10,6 +10,9 @@ local function search_object_key(base, id) return base .. "search:object:" .. id
 local function search_word_key(base, word) return base .. "search:word:" .. word end
 local function state_key(base, state) return base .. "jobs:" .. state end  -- see state_keys
 local function worker_key(base, wid) return base .. "pykue:worker:" .. wid end
+local function unique_key(base, key) return base .. "pykue:unique:" .. key end
+local function cancel_key(base, wid) return base .. "pykue:cancel:" .. wid end
+local function finished_key(base, jtype, state) return base .. "pykue:finished:" .. jtype .. ":" .. state end
 local STATES = {"inactive", "active", "complete", "failed", "delayed"}
 -- The five global state sets, passed in KEYS from `first` on in STATES order, by state name
 -- (state_key names them only for a state outside Kue's five, written into a hash by hand).
@@ -18,3 +21,6 @@ local function state_keys(first)
   for i, state in ipairs(STATES) do keys[state] = KEYS[first + i - 1] end
   return keys
 end
+-- pykue's fleet-wide limits: the hash of every limited type, and one type's rate window.
+local function limits_key(base) return base .. "pykue:limits" end
+local function rate_key(base, jtype) return base .. "pykue:rate:" .. jtype end
