@@ -110,6 +110,106 @@ def _empty_task_table(systems: dict) -> list[str]:
     return lines
 
 
+PYTHON_PEERS = ("rq", "celery", "dramatiq", "huey", "arq", "saq")
+EQUAL_SYSTEMS = ("pykue", "kue", "bullmq")
+EQUAL_CONCURRENCY = (1, 10, 50)
+MAIN_CONCURRENCY = {"pykue": 10, "kue": 10, "bullmq": 50}  # as in systems/__init__.py
+
+
+def _median(row: dict | None, key: str) -> float | None:
+    if not row or "median" not in row:
+        return None
+    return row["median"].get(key)
+
+
+def _cell(result: dict, system: str, concurrency: int) -> dict | None:
+    """The row holding ``system``'s W2/W2b at ``concurrency``: the main table's own, or a variant's."""
+    if MAIN_CONCURRENCY.get(system) == concurrency:
+        return result["systems"].get(system)
+    return (result.get("variants") or {}).get(f"{system} c{concurrency}")
+
+
+def _best_python_peer(result: dict, key: str) -> tuple[str, float] | None:
+    figures = [(name, _median(result["systems"].get(name), key)) for name in PYTHON_PEERS]
+    figures = [(name, value) for name, value in figures if value]
+    return max(figures, key=lambda f: f[1]) if figures else None
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}x" if a and b else "n/a"
+
+
+def equal_settings(result: dict) -> list[str]:
+    """The headline: W2 and W2b of pykue, Kue and BullMQ at the same concurrency, each with
+    its defaults otherwise, and pykue's ratios to them and to the best Python peer (at its
+    documented defaults)."""
+    if not any(_cell(result, s, c) for s in EQUAL_SYSTEMS for c in EQUAL_CONCURRENCY):
+        return []
+    keys = (("process_1p_per_s", "W2"), ("process_2p_per_s", "W2b"))
+    head = " | ".join(f"{label} c={c}" for _, label in keys for c in EQUAL_CONCURRENCY)
+    lines = [
+        "",
+        "Equal settings: W2 (1 worker process) and W2b (2 processes), jobs/s, every system at "
+        "concurrency c and its defaults otherwise (pykue with no tuning flag):",
+        "",
+        f"| system | {head} |",
+        "|---|" + "---|" * (len(keys) * len(EQUAL_CONCURRENCY)),
+    ]
+    figures = {
+        (s, key, c): _median(_cell(result, s, c), key)
+        for s in EQUAL_SYSTEMS
+        for key, _ in keys
+        for c in EQUAL_CONCURRENCY
+    }
+    for s in EQUAL_SYSTEMS:
+        cells = " | ".join(_num(figures[s, key, c]) for key, _ in keys for c in EQUAL_CONCURRENCY)
+        lines.append(f"| {s} | {cells} |")
+    for other in ("kue", "bullmq"):
+        cells = " | ".join(
+            _ratio(figures["pykue", key, c], figures[other, key, c]) for key, _ in keys for c in EQUAL_CONCURRENCY
+        )
+        lines.append(f"| pykue / {other} | {cells} |")
+    best = {key: _best_python_peer(result, key) for key, _ in keys}
+    cells = " | ".join(
+        _ratio(figures["pykue", key, c], best[key][1] if best[key] else None)
+        for key, _ in keys
+        for c in EQUAL_CONCURRENCY
+    )
+    named = ", ".join(f"{label} {best[key][0]} {_num(best[key][1])}" for key, label in keys if best[key])
+    lines.append(f"| pykue / best Python peer ({named or 'none ran'}) | {cells} |")
+    return lines
+
+
+def variant_table(result: dict, table: str, title: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """W2/W2b rows of the variants of one table, beside the main rows named in ``extra``."""
+    rows = [
+        (name, row)
+        for name, row in (result.get("variants") or {}).items()
+        if row.get("variant", {}).get("table") == table
+    ]
+    if not rows:
+        return []
+    rows += [(name, result["systems"][name]) for name in extra if name in result["systems"]]
+    lines = [
+        "",
+        title,
+        "",
+        "| row | settings | W2 1 proc jobs/s | W2b 2 procs jobs/s | exactly once |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in rows:
+        if "error" in row:
+            lines.append(f"| {name} | n/a: {row['error'][:120]} | | | |")
+            continue
+        md = row["median"]
+        config = row["info"].get("config", "").replace("|", "/")
+        lines.append(
+            f"| {name} | {config} | {_num(md['process_1p_per_s'])} | {_num(md['process_2p_per_s'])} | "
+            f"{_once(md['exactly_once'])} |"
+        )
+    return lines
+
+
 def markdown(result: dict) -> str:
     args = result["args"]
     m = result["machine"]
@@ -118,6 +218,19 @@ def markdown(result: dict) -> str:
         f"Node {m.get('node') or 'absent'}; N={args['n']}, repeat={args['repeat']} (medians), "
         f"W3 {args['latency_n']} jobs at {args['rate']:.0f}/s, W6 over {args['idle_seconds']:.0f}s; "
         f"load average {m['loadavg_start'][0]:.1f} at start, {m['loadavg_end'][0]:.1f} at end.",
+        "",
+    ]
+    lines += equal_settings(result)
+    lines += variant_table(
+        result,
+        "async",
+        "async def tasks (the same write with redis.asyncio) beside the def task:",
+        ("pykue", "arq", "saq"),
+    )
+    lines += variant_table(result, "tuned", "pykue tuned (below the equal-settings table; each row says its settings):")
+    lines += [
+        "",
+        "Every workload, each system at the settings its row of docs/benchmarks.md gives:",
         "",
         HEADER,
         "|" + "---|" * HEADER.count(" | ") + "---|",
@@ -139,6 +252,11 @@ def markdown(result: dict) -> str:
         )
         notes += [f"- {name}: {err}" for err in md["errors"]]
         if md.get("repeats", args["repeat"]) < args["repeat"]:
+            notes.append(f"- {name}: {md['repeats']} of {args['repeat']} repeats (time budget)")
+    for name, row in (result.get("variants") or {}).items():
+        md = row.get("median") or {}
+        notes += [f"- {name}: {err}" for err in md.get("errors", [])]
+        if md and md.get("repeats", args["repeat"]) < args["repeat"]:
             notes.append(f"- {name}: {md['repeats']} of {args['repeat']} repeats (time budget)")
     limits = result.get("limits") or {}
     if limits:
@@ -180,7 +298,7 @@ def markdown(result: dict) -> str:
 
 if __name__ == "__main__":  # re-render a saved run: python bench/report.py bench/results/<stamp>.json
     saved = json.load(open(sys.argv[1]))
-    for row in saved["systems"].values():
+    for row in [*saved["systems"].values(), *(saved.get("variants") or {}).values()]:
         if "repeats" in row:
             row["median"] = summarise(row["repeats"], saved["args"]["n"])
     print(markdown(saved))

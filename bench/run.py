@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -27,7 +28,7 @@ import report  # noqa: E402
 import workloads  # noqa: E402
 from install import install  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
-from systems import BENCH, BY_NAME, SPECS, AdapterError, System, kill_all  # noqa: E402
+from systems import BENCH, BY_NAME, SPECS, VARIANTS, AdapterError, System, kill_all  # noqa: E402
 
 RESULTS = os.path.join(BENCH, "results")
 
@@ -52,12 +53,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--budget-minutes",
         type=float,
-        default=16.0,
+        default=20.0,
         help="fewer repeats for systems that would end the run later than this (0: no limit)",
     )
-    parser.add_argument("--quick", action="store_true", help="small smoke run: n=1000, repeat 1, 400 W3 jobs")
+    parser.add_argument(
+        "--no-variants",
+        action="store_true",
+        help="skip the equal-settings, async and tuned rows (W2/W2b of pykue, Kue and BullMQ at other settings)",
+    )
+    parser.add_argument("--quick", action="store_true", help="a ten-minute run: n=5000, repeat 1, 400 W3 jobs")
     args = parser.parse_args(argv)
-    quick = {"n": 1000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
+    quick = {"n": 5000, "repeat": 1, "latency_n": 400, "idle_seconds": 2.0, "limits_n": 10000}
     full = {"n": 20000, "repeat": 3, "latency_n": 2000, "idle_seconds": 3.0, "limits_n": 50000}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
@@ -69,7 +75,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def measure(system: System, server: RedisServer, args: argparse.Namespace, deadline: float) -> dict:
-    """All workloads for one system, --repeat times; a failing workload is recorded, not fatal.
+    """All workloads for one system (W2 and W2b only for a variant), --repeat times; a failing
+    workload is recorded, not fatal.
 
     A repeat that would end past ``deadline`` (the system's share of --budget-minutes) is
     skipped, so a slow or overloaded machine still finishes in time, with fewer repeats.
@@ -78,6 +85,16 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
         system.load_info()
     except Exception as exc:  # an adapter that cannot even describe itself: n/a, go on
         return {"error": _describe(exc)}
+    steps = _variant_steps(system, server, args) if system.variant else _steps(system, server, args)
+    repeats = _repeats(system, args, steps, deadline)
+    median = report.summarise(repeats, args.n)
+    if not system.info["bulk"] or system.variant:  # W1b then re-ran W1 only to queue W2b's jobs
+        median["bulk_enqueue_per_s"] = None
+    median["repeats"] = len(repeats)
+    return {"info": system.info, "repeats": repeats, "median": median}
+
+
+def _steps(system: System, server: RedisServer, args: argparse.Namespace) -> dict:
     steps = {
         "w1_w2": lambda: workloads.enqueue_and_process(
             system, server, args.n, bulk=False, processes=1, idle_seconds=args.idle_seconds
@@ -89,6 +106,19 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
     }
     if "completed_key" in system.info:
         steps["w2n"] = lambda: workloads.empty_task(system, server, args.n)
+    return steps
+
+
+def _variant_steps(system: System, server: RedisServer, args: argparse.Namespace) -> dict:
+    """W2 and W2b alone, each on jobs queued the fastest way the system has."""
+    bulk = bool(system.info["bulk"])
+    return {
+        "w1_w2": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=bulk, processes=1),
+        "w1b_w2b": lambda: workloads.enqueue_and_process(system, server, args.n, bulk=bulk, processes=2),
+    }
+
+
+def _repeats(system: System, args: argparse.Namespace, steps: dict, deadline: float) -> list[dict]:
     repeats = []
     started = time.monotonic()
     for r in range(args.repeat):
@@ -115,11 +145,7 @@ def measure(system: System, server: RedisServer, args: argparse.Namespace, deadl
                 flush=True,
             )
         repeats.append(one)
-    median = report.summarise(repeats, args.n)
-    if not system.info["bulk"]:  # W1b then re-ran W1 only to queue W2b's jobs
-        median["bulk_enqueue_per_s"] = None
-    median["repeats"] = len(repeats)
-    return {"info": system.info, "repeats": repeats, "median": median}
+    return repeats
 
 
 def _describe(exc: Exception) -> str:
@@ -185,13 +211,27 @@ def main(argv: list[str] | None = None) -> int:
             except (ImportError, OSError, RuntimeError) as exc:
                 result["limited_claim"] = {"error": str(exc)}
             budget_end = started + args.budget_minutes * 60 if args.budget_minutes else float("inf")
-            for k, spec in enumerate(specs):
-                print(f"{spec.name} ...", file=sys.stderr, flush=True)
-                if spec.name in install_errors:
-                    result["systems"][spec.name] = {"error": install_errors[spec.name]}
+            runs = [System(spec, server.url, log_dir) for spec in specs]
+            if not args.no_variants:
+                runs += [
+                    System(BY_NAME[v.system], server.url, log_dir, v)
+                    for v in VARIANTS
+                    if v.system in BY_NAME and BY_NAME[v.system] in specs
+                ]
+            result["variants"] = {}
+            for k, system in enumerate(runs):
+                print(f"{system.name} ...", file=sys.stderr, flush=True)
+                into = result["variants"] if system.variant else result["systems"]
+                if system.spec.name in install_errors:
+                    into[system.name] = {"error": install_errors[system.spec.name]}
                     continue
-                deadline = time.monotonic() + (budget_end - time.monotonic()) / (len(specs) - k)
-                result["systems"][spec.name] = measure(System(spec, server.url, log_dir), server, args, deadline)
+                # a variant runs two workloads, a system five: its share of the budget is smaller
+                weights = [2 if r.variant else 5 for r in runs[k:]]
+                share = weights[0] / sum(weights)
+                deadline = time.monotonic() + (budget_end - time.monotonic()) * share
+                into[system.name] = measure(system, server, args, deadline)
+                if system.variant:
+                    into[system.name]["variant"] = dataclasses.asdict(system.variant)
         finally:
             kill_all()
     result["machine"]["loadavg_end"] = os.getloadavg()

@@ -119,11 +119,11 @@ def main() -> None:
     help="Seconds to wait, retrying with backoff, for a Redis that is not reachable yet at start-up (0: exit at once).",
 )
 @click.option(
-    "--pin-cpu",
-    is_flag=True,
+    "--pin-cpu/--no-pin-cpu",
+    default=None,
     help="Keep each worker process on one CPU (process k on the k-th it may use), its threads "
-    "under SCHED_BATCH: faster for I/O-light def tasks; not for tasks whose C code runs "
-    "threads in parallel.",
+    "under SCHED_BATCH. Default: pinned where Linux allows, and unpinned again if the CPU turns "
+    "out contested (tasks whose C code runs threads in parallel, a busy neighbour).",
 )
 def worker(
     app: str,
@@ -138,7 +138,7 @@ def worker(
     loglevel: str,
     burst: bool,
     wait_for_redis: float,
-    pin_cpu: bool,
+    pin_cpu: bool | None,
 ) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
@@ -154,18 +154,29 @@ def worker(
         queues = load_queues(app)
     except LoadError as error:
         raise AppError(str(error)) from None
-    workers = _build_workers(
-        app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval, stalled_timeout
-    )  # checks --types, for children too
+    settings = (app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval)
+    workers = _build_workers(*settings, stalled_timeout)  # checks --types, for children too
     _reach_redis(workers, wait_for_redis)
+
+    def run_child() -> None:  # a forked child: its own workers (ids, clients), pinned to its slot's CPU
+        _pin(pin_cpu)
+        _run_workers(_build_workers(*settings, stalled_timeout))
+
     if processes > 1:
         from .worker.supervisor import Supervisor
 
         child_argv = _without_processes(sys.argv[1:])
-        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst).run())
-    if pin_cpu:
-        logging.getLogger("pykue.worker").info("pinned to CPU %d", affinity.pin_to_cpu())
+        raise SystemExit(Supervisor(child_argv, processes, shutdown_timeout, burst, run_child).run())
+    _pin(pin_cpu)
     _run_workers(workers)
+
+
+def _pin(pin_cpu: bool | None) -> None:
+    from .worker import affinity
+
+    if pin_cpu or (pin_cpu is None and affinity.supported()):
+        cpu = affinity.pin_to_cpu(watch=pin_cpu is None)
+        logging.getLogger("pykue.worker").info("pinned to CPU %d", cpu)
 
 
 def _without_processes(argv: list[str]) -> list[str]:

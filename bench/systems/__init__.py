@@ -56,6 +56,49 @@ SPECS = [
 EXTRA_SPECS = [Spec("pykue-async", "pykue_async_", own_venv=False)]
 BY_NAME = {spec.name: spec for spec in SPECS + EXTRA_SPECS}
 
+
+@dataclass(frozen=True)
+class Variant:
+    """A system run again with other settings, for W2 and W2b only (the equal-settings,
+    async and tuned tables). ``env`` reaches its adapter (BENCH_CONCURRENCY, BENCH_TASK_KIND,
+    BENCH_WORKER_FLAGS); ``table`` says which table its row goes in."""
+
+    system: str
+    concurrency: int
+    table: str = "equal"  # "equal" | "async" | "tuned"
+    kind: str = "sync"
+    flags: str = ""
+
+    @property
+    def name(self) -> str:
+        extra = (" async" if self.kind == "async" else "") + (f" {self.flags}" if self.flags else "")
+        return f"{self.system} c{self.concurrency}{extra}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "BENCH_CONCURRENCY": str(self.concurrency),
+            "BENCH_TASK_KIND": self.kind,
+            "BENCH_WORKER_FLAGS": self.flags,
+        }
+
+
+#: The concurrencies of the equal-settings table, for pykue, Kue and BullMQ alike.
+EQUAL_CONCURRENCY = (1, 10, 50)
+#: The concurrency each adapter runs at in the main table (its documented or advised setting).
+MAIN_CONCURRENCY = {"pykue": 10, "kue": 10, "bullmq": 50}
+VARIANTS = [
+    *(
+        Variant(name, c)
+        for name in ("pykue", "kue", "bullmq")
+        for c in EQUAL_CONCURRENCY
+        if c != MAIN_CONCURRENCY[name]  # that cell is the main table's own W2/W2b
+    ),
+    Variant("pykue", 10, table="async", kind="async"),
+    Variant("pykue", 20, table="tuned", flags="--pin-cpu"),
+    Variant("pykue", 50, table="tuned", flags="--pin-cpu"),
+]
+
 _live: list[subprocess.Popen] = []  # every worker process group still running
 
 
@@ -101,19 +144,23 @@ class Workers:
 class System:
     """One system bound to the run's Redis URL."""
 
-    def __init__(self, spec: Spec, url: str, log_dir: str) -> None:
+    def __init__(self, spec: Spec, url: str, log_dir: str, variant: Variant | None = None) -> None:
         self.spec = spec
         self.url = url
         self.log_dir = log_dir
+        self.variant = variant
         self.info: dict = {}
 
     @property
     def name(self) -> str:
-        return self.spec.name
+        return self.variant.name if self.variant else self.spec.name
 
     def env(self) -> dict:
         env = dict(os.environ, BENCH_REDIS_URL=self.url, PYTHONPATH=HERE, PYTHONUNBUFFERED="1")
-        env.pop("BENCH_TASK", None)  # only W2n's workers get it
+        for key in ("BENCH_TASK", "BENCH_CONCURRENCY", "BENCH_TASK_KIND", "BENCH_WORKER_FLAGS"):
+            env.pop(key, None)  # only W2n's workers get BENCH_TASK; variants their own settings
+        if self.variant is not None:
+            env.update(self.variant.env)
         if self.spec.runtime == "node":
             env["NODE_PATH"] = os.path.join(NODE_DIR, "node_modules")
         else:
@@ -176,7 +223,7 @@ class System:
         workers = Workers()
         env = dict(self.env(), **env)
         for k, argv in enumerate(self.info["workers"][str(processes)]):
-            log = open(os.path.join(self.log_dir, f"{self.name}-{tag}-{k}.log"), "ab")
+            log = open(os.path.join(self.log_dir, f"{self.name.replace(' ', '_')}-{tag}-{k}.log"), "ab")
             proc = subprocess.Popen(
                 argv,
                 cwd=HERE,

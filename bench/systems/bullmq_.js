@@ -1,9 +1,10 @@
-// BullMQ adapter: one queue, one Worker with concurrency 50 (the value its docs show for I/O-bound jobs).
+// BullMQ adapter: one queue, one Worker; concurrency BENCH_CONCURRENCY, 50 unless set (the value its
+// docs show for I/O-bound jobs).
 'use strict';
 const path = require('path');
 const { record, redisOptions } = require('./_bench');
 
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 50;
 let queue;
 
 module.exports = {

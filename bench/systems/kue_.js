@@ -1,9 +1,9 @@
-// Kue 0.11.6 adapter: queue.process(type, 10, fn) for each of the ten types.
+// Kue 0.11.6 adapter: queue.process(type, C, fn) for each of the ten types; C is BENCH_CONCURRENCY (10).
 'use strict';
 const path = require('path');
 const { TASK_TYPES, record, redisOptions } = require('./_bench');
 
-const CONCURRENCY = 10;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY) || 10;
 let queue;
 
 function createQueue() {
@@ -12,6 +12,7 @@ function createQueue() {
 }
 
 module.exports = {
+  CONCURRENCY,
   INFO: {
     version: require('kue/package.json').version,
     config: `queue.process(type, ${CONCURRENCY}, fn) for each of the 10 types; W2b: two such processes`,

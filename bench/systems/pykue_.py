@@ -1,5 +1,9 @@
-"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency 20 --processes N --pin-cpu``
-(docs/worker.md advises a concurrency of 20-50 and --pin-cpu for I/O-light def tasks).
+"""pykue adapter: the Celery-style API, ``pykue worker -A pykue_ --concurrency C --processes N``.
+
+The run sets its settings through the environment (bench/systems/__init__.py, ``Variant``):
+``BENCH_CONCURRENCY`` (default 10), ``BENCH_TASK_KIND=async`` for an ``async def`` task doing
+the same write with ``redis.asyncio``, and ``BENCH_WORKER_FLAGS`` for extra worker options
+(the tuned rows, say ``--pin-cpu``).
 
 Runs in the project's own .venv against the working tree. Until pykue's worker lands, the
 import below fails and run.py reports pykue as n/a; ``lua_transition`` works regardless.
@@ -9,15 +13,17 @@ from __future__ import annotations
 
 import os
 
-from _bench import TASK_TYPES, URL, bin_path, record
+from _bench import TASK_TYPES, URL, arecord, bin_path, record
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONCURRENCY = 20
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY") or 10)
+ASYNC = os.environ.get("BENCH_TASK_KIND") == "async"
+FLAGS = os.environ.get("BENCH_WORKER_FLAGS", "").split()
 PREFIX = "q"
 
 INFO = {
-    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N --pin-cpu --loglevel warning "
-    "(threads for def tasks)",
+    "config": f"pykue worker --concurrency {CONCURRENCY} --processes N {' '.join(FLAGS + [''])}--loglevel warning "
+    + ("(async def tasks, redis.asyncio)" if ASYNC else "(threads for def tasks)"),
     "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
@@ -72,6 +78,7 @@ try:
     INFO["version"] = pykue.__version__
     queue = Queue(redis=URL, prefix=PREFIX)
     _conn = None
+    _aconn = None
 
     def _client():
         global _conn
@@ -81,12 +88,24 @@ try:
             _conn = redis.Redis.from_url(URL)
         return _conn
 
+    def _aclient():
+        global _aconn
+        if _aconn is None:
+            import redis.asyncio
+
+            _aconn = redis.asyncio.Redis.from_url(URL)
+        return _aconn
+
     def _make(name):
         def body(i, t=None):
             record(_client(), i, t)
 
-        body.__name__ = body.__qualname__ = name
-        return queue.task(name, concurrency=CONCURRENCY)(body)
+        async def abody(i, t=None):
+            await arecord(_aclient(), i, t)
+
+        fn = abody if ASYNC else body
+        fn.__name__ = fn.__qualname__ = name
+        return queue.task(name, concurrency=CONCURRENCY)(fn)
 
     for _name in TASK_TYPES:
         globals()[_name] = _make(_name)
@@ -115,7 +134,7 @@ try:
                 str(CONCURRENCY),
                 "--processes",
                 str(processes),
-                "--pin-cpu",
+                *FLAGS,
                 "--loglevel",
                 "warning",
             ]

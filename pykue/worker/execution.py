@@ -4,8 +4,6 @@ asyncio loop, and the outcome (result JSON, or Kue's error text) handed back to 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import functools
 import json
 import queue
 import threading
@@ -69,6 +67,10 @@ def failure_text(job: Job, message: str) -> Outcome:
     return Outcome(job, False, time.time(), error=message, summary=message, message=message)
 
 
+def _cancelled(job: Job) -> Outcome:
+    return replace(failure_text(job, "Cancelled"), cancelled=True)
+
+
 def encode_result(result: Any) -> str:
     """JSON of the result; what Kue stores for a result JSON cannot hold."""
     if result is None:
@@ -114,16 +116,32 @@ class Executor:
         self._detached: set[Job] = set()
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._futures: dict[Job, concurrent.futures.Future[Any]] = {}
+        self._coroutines: dict[Job, asyncio.Task[Any]] = {}
+        self._to_start: list[tuple[Task[Any], Job]] = []  # async jobs the loop has yet to start
 
     def submit(self, task: Task[Any], job: Job) -> None:
         if task.is_async:
-            future = asyncio.run_coroutine_threadsafe(self._run_async(task, job), self._event_loop())
-            self._futures[job] = future
-            future.add_done_callback(functools.partial(self._async_done, job))
+            self._submit_async(task, job)
         else:
             self._inbox.put((task, job))
             self._grow()
+
+    def _submit_async(self, task: Task[Any], job: Job) -> None:
+        """Queue an async job for the loop; the jobs submitted before the loop gets to them
+        start together, for one wake-up of its thread (a self-pipe write and a GIL hand-off)."""
+        loop = self._event_loop()
+        with self._lock:
+            self._to_start.append((task, job))
+            if len(self._to_start) > 1:
+                return  # a wake-up is on its way
+        loop.call_soon_threadsafe(self._start_async)
+
+    def _start_async(self) -> None:
+        with self._lock:
+            batch, self._to_start = self._to_start, []
+        loop = self._event_loop()
+        for task, job in batch:
+            self._coroutines[job] = loop.create_task(self._run_async(task, job))
 
     def _grow(self) -> None:
         """Threads start on demand, up to the limit, and then live as long as the worker."""
@@ -175,8 +193,29 @@ class Executor:
 
     def cancel(self, job: Job) -> bool:
         """Cancel an async task (a thread cannot be stopped; its late result is discarded)."""
-        future = self._futures.get(job)
-        return bool(future and future.cancel())
+        with self._lock:
+            waiting = next((item for item in self._to_start if item[1] is job), None)
+            if waiting is not None:
+                self._to_start.remove(waiting)
+        if waiting is not None:  # never started: reported as a cancelled one is
+            self.on_done(_cancelled(job))
+            return True
+        coroutine = self._coroutines.get(job)
+        if coroutine is None or coroutine.done() or self._loop is None:
+            return False
+        self._loop.call_soon_threadsafe(self._cancel_on_loop, job, coroutine)
+        return True
+
+    def _cancel_on_loop(self, job: Job, coroutine: asyncio.Task[Any]) -> None:
+        """A coroutine cancelled before its first step never enters ``_run_async``'s try: it
+        is reported here."""
+        if coroutine.cancel():
+            coroutine.add_done_callback(lambda done: self._never_ran(job, done))
+
+    def _never_ran(self, job: Job, coroutine: asyncio.Task[Any]) -> None:
+        if coroutine.cancelled():
+            self._coroutines.pop(job, None)
+            self.on_done(_cancelled(job))
 
     def _run_sync(self, task: Task[Any], job: Job) -> None:
         token = set_current_job(job)
@@ -189,28 +228,31 @@ class Executor:
             reset_current_job(token)
         self.on_done(outcome)
 
-    async def _run_async(self, task: Task[Any], job: Job) -> Any:
+    async def _run_async(self, task: Task[Any], job: Job) -> None:
+        """Run an async job and report it, on the loop: no future between the two."""
         set_current_job(job)  # this coroutine runs in its own asyncio Task context
-        args, kwargs = task.arguments(job.data)
-        if task.bind:
-            return await task.fn(job, *args, **kwargs)
-        return await task.fn(*args, **kwargs)
-
-    def _async_done(self, job: Job, future: concurrent.futures.Future[Any]) -> None:
-        self._futures.pop(job, None)
-        if future.cancelled():
-            outcome = replace(failure_text(job, "Cancelled"), cancelled=True)
-        elif (error := future.exception()) is not None:
-            outcome = failure(job, error)
+        try:
+            args, kwargs = task.arguments(job.data)
+            result = await (task.fn(job, *args, **kwargs) if task.bind else task.fn(*args, **kwargs))
+        except asyncio.CancelledError:
+            outcome = _cancelled(job)
+        except BaseException as exc:  # the task's failure is the job's failure, whatever it is
+            outcome = failure(job, exc)
         else:
-            outcome = success(job, future.result())
+            outcome = success(job, result)
+        finally:
+            self._coroutines.pop(job, None)
         self.on_done(outcome)
 
     def _event_loop(self) -> asyncio.AbstractEventLoop:
+        """The loop, started by the first async job (the fetch loop and the reporter both
+        start jobs: one loop for both)."""
         if self._loop is None:
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
-            self._loop = loop
+            with self._lock:
+                if self._loop is None:
+                    loop = asyncio.new_event_loop()
+                    threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
+                    self._loop = loop
         return self._loop
 
     def shutdown(self) -> None:

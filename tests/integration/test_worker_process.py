@@ -175,6 +175,9 @@ def test_processes_2_runs_two_children_and_replaces_a_killed_one(app_queue, clie
         job.wait(10)
     children = {r["pid"] for r in runs(client, "long_start")}
     assert len(children) == 2 and supervisor.pid not in children
+    # each its own worker, named after its own process (a forked child builds its own)
+    worker_ids = {client.hget(f"q:job:{job.id}", "workerId") for job in jobs}  # pykue:<host>:<pid>:<id>:<type>
+    assert len(worker_ids) == 2 and {int(w.split(":")[-3]) for w in worker_ids} == children
     # When one child is killed
     victim = children.pop()
     os.kill(victim, signal.SIGKILL)
@@ -318,16 +321,33 @@ def test_pin_cpu_keeps_a_worker_and_all_its_threads_on_one_cpu(app_queue, client
     assert "pinned to CPU" in worker.output()
 
 
+def test_a_worker_is_pinned_by_default_and_not_with_no_pin_cpu(app_queue, client, spawn_worker):
+    allowed = sorted(os.sched_getaffinity(0))
+    # Given a worker started with no flag, and one with --no-pin-cpu
+    pinned = spawn_worker("--concurrency", "3")
+    free = spawn_worker("--concurrency", "3", "--no-pin-cpu")
+    for job in [app_queue.tasks["long"].delay(seconds=0.2) for _ in range(6)]:  # task threads start too
+        job.wait(10)
+    # Then the first runs all its threads on one CPU it may use, under SCHED_BATCH
+    (cpu,) = _thread_cpus(pinned.pid)
+    assert int(cpu) in allowed
+    assert _thread_policies(pinned.pid) == {os.SCHED_BATCH}
+    assert "pinned to CPU" in pinned.output()
+    # And the second is left where the kernel puts it
+    assert _thread_policies(free.pid) == {os.SCHED_OTHER}
+    assert "pinned to CPU" not in free.output()
+    if len(allowed) > 1:
+        assert _thread_cpus(free.pid) != {cpu}
+
+
 def test_pin_cpu_with_processes_gives_each_child_its_own_cpu(app_queue, client, spawn_worker):
     allowed = sorted(os.sched_getaffinity(0))
     supervisor = spawn_worker("--processes", "2", "--pin-cpu", ready=False).wait_ready(count=2)
     children = [int(pid) for pid in open(f"/proc/{supervisor.pid}/task/{supervisor.pid}/children").read().split()]
     assert len(children) == 2
+    cpus = [_thread_cpus(pid) for pid in children]
+    assert sorted(c for (c,) in cpus) == sorted(str(allowed[slot % len(allowed)]) for slot in range(2))
     for pid in children:
-        with open(f"/proc/{pid}/environ", "rb") as env:
-            environ = dict(item.split(b"=", 1) for item in env.read().split(b"\0") if b"=" in item)
-        slot = int(environ[b"PYKUE_WORKER_SLOT"])
-        assert _thread_cpus(pid) == {str(allowed[slot % len(allowed)])}
         assert _thread_policies(pid) == {os.SCHED_BATCH}
     assert _thread_cpus(supervisor.pid) != {str(allowed[0])} or len(allowed) == 1  # the supervisor is not pinned
     assert _thread_policies(supervisor.pid) == {os.SCHED_OTHER}
