@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import random
 
-from tasks import build_report, convert_video, queue, remind, send_email
+from tasks import build_report, convert_video, make_album, queue, remind, send_email, thumbnail
+
+from pykue import chord
 
 TITLES = ["holiday", "conference talk", "cat compilation", "product demo", "wedding"]
 
@@ -29,6 +31,9 @@ def produce(rounds: int = 1) -> list:
             .delay(2000)
             .save()
         )
+        # A workflow: three thumbnails in parallel, then the album once, with their results
+        photos = [thumbnail.s(f"{random.choice(TITLES)}-{n}.jpg") for n in range(3)]
+        jobs.extend(chord(photos, make_album.s(title="holiday")).delay().jobs())
     return jobs
 
 

@@ -46,3 +46,16 @@ async def remind(user: str, text: str) -> str:
 def build_report(month: str) -> None:
     """Always fails, to show failed jobs, their errors and retries."""
     raise ValueError(f"no data for {month}")
+
+
+@queue.task("thumbnail", concurrency=4)
+def thumbnail(photo: str, size: int = 128) -> dict:
+    """A chord's member (see producer.py): its result goes to the album, in order."""
+    time.sleep(random.uniform(0.05, 0.3))
+    return {"photo": photo, "thumbnail": f"{photo}@{size}px"}
+
+
+@queue.task("album")
+def make_album(thumbnails: list, title: str = "album") -> dict:
+    """A chord's callback: runs once, with every thumbnail's result (docs/workflows.md)."""
+    return {"title": title, "pages": [t["thumbnail"] for t in thumbnails]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .cancel import CancelResult
+from .canvas import Signature, chain, chord, group
 from .context import current_job
 from .draft import JobDraft
 from .exceptions import (
@@ -20,6 +21,7 @@ from .job_hash import Attempts
 from .queue import Queue
 from .states import PRIORITIES, JobState
 from .task import AsyncTask, Task
+from .workflow import WorkflowHandle
 
 __version__ = "0.1.0"
 
@@ -39,8 +41,13 @@ __all__ = [
     "PRIORITIES",
     "PykueError",
     "Queue",
+    "Signature",
     "Task",
     "TaskNotFoundError",
+    "WorkflowHandle",
     "__version__",
+    "chain",
+    "chord",
     "current_job",
+    "group",
 ]

@@ -93,3 +93,7 @@ class Keys:
     def rate(self, job_type: str) -> str:
         """The starts of ``job_type`` in its rate limit's sliding window."""
         return f"{self.own}rate:{job_type}"
+
+    def flow(self, job_id: int | str) -> str:
+        """A workflow's links (pykue/canvas.py), named by its first step's job id."""
+        return f"{self.own}flow:{job_id}"

@@ -60,6 +60,7 @@ class Scripts:
         self._save_jobs = LuaScript("save_jobs")
         self._save_keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
         self._save_one = transport.Fixed(self._save_jobs, self._save_keys)
+        self._start_workflow = LuaScript("start_workflow")
         self._set_state = LuaScript("set_state")
         self._set_priority = LuaScript("set_priority")
         self._remove_job = LuaScript("remove_job")
@@ -104,6 +105,14 @@ class Scripts:
         """save_jobs.lua's script, keys and arguments for one call, for a caller that sends it
         on a client of its own (the asyncio producer, pykue/aio)."""
         return self._save_jobs, self._save_keys, _save_args(now, encoded_jobs)
+
+    def start_workflow(self, client: redis.Redis, now: int, shape_json: str, steps: list[list[Any]]) -> int:
+        """Reserve the ids of a workflow's steps, create the first ones, store the links of the
+        rest; its id (its first step's job id)."""
+        args: list[Any] = [now, len(steps), shape_json]
+        for step in steps:
+            args.extend(step)
+        return int(transport.call(client, self._start_workflow, self._save_keys, args))
 
     # -- one job's transitions --------------------------------------------------------------
 

@@ -37,6 +37,9 @@ class Store:
     ) -> list[int]:
         return self.scripts.save_job_chunks(self.client, now, chunks, meanwhile)
 
+    def start_workflow(self, now: int, shape_json: str, steps: list[list[Any]]) -> int:
+        return self.scripts.start_workflow(self.client, now, shape_json, steps)
+
     # -- one job's transitions ----------------------------------------------------------------
 
     def log_job(self, job_id: int, line: str, now: int, claim: str = "") -> ReplyCode:

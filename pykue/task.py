@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Concatenate, Generic, Protocol, TypedDict, cast, overload
 
 from typing_extensions import ParamSpec, Self, TypeVar
 
 from .backoff import encode_backoff, is_strategy
+from .canvas import Signature
 from .context import current_job
 from .cron import Periodic
 from .exceptions import InvalidJobError
@@ -147,13 +148,20 @@ class Task(Generic[P, R]):
         signature as the worker will call it (from the job's data)."""
         return self._draft(args, kwargs)
 
-    def _draft(self, args: Sequence[Any], kwargs: dict[str, Any]) -> JobDraft:
+    def step_draft(self, args: Sequence[Any], kwargs: Mapping[str, Any], result_first: bool) -> JobDraft:
+        """The draft of a workflow step (pykue/canvas.py); ``result_first``: the worker will
+        call it with its parent's result (or their list) before ``args``."""
+        return self._draft(args, dict(kwargs), 1 if result_first else 0)
+
+    def _draft(self, args: Sequence[Any], kwargs: dict[str, Any], prepended: int = 0) -> JobDraft:
+        """``prepended``: how many positional arguments the job's data gets before ``args``
+        once the job runs (a workflow step's parent result), checked as placeholders."""
         data: dict[str, Any] = dict(kwargs)
         if args:
             data["args"] = list(args)
         if self.parameters is not None:
             call_args, call_kwargs = self.arguments(data)
-            self.parameters.check(self.type, call_args, call_kwargs)
+            self.parameters.check(self.type, [*([None] * prepended), *call_args], call_kwargs)
         opts = self.options
         job = self.queue.create(self.type, data)
         job.priority(opts.priority).attempts(opts.attempts)
@@ -211,6 +219,15 @@ class Task(Generic[P, R]):
     async def adelay_many(self, calls: Iterable[Call]) -> list[Job[R]]:
         """``delay_many`` for asyncio: one round trip for many jobs."""
         return await self.queue.asave_jobs(self.build_many(calls))
+
+    def s(self, *args: Any, **kwargs: Any) -> Signature:
+        """A signature for workflows (pykue.canvas): this call, not yet saved; in a chain it
+        takes the previous step's result as its first positional argument."""
+        return Signature(self, args, kwargs)
+
+    def si(self, *args: Any, **kwargs: Any) -> Signature:
+        """An immutable signature: in a chain it ignores the previous step's result."""
+        return Signature(self, args, kwargs, immutable=True)
 
     def arguments(self, data: Any) -> tuple[list[Any], dict[str, Any]]:
         """How a job's data becomes the call: dict keys -> kwargs (``args`` -> positional)."""

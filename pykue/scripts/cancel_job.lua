@@ -17,6 +17,7 @@
 --- @include "publish"
 --- @include "place"
 --- @include "finish"
+--- @include "workflow"
 local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6), jobs = KEYS[11]}
 local jkey, id, now = KEYS[2], ARGV[1], tonumber(ARGV[2])
 local h = redis.call("HMGET", jkey, "type", "state", "priority", "max_attempts", "attempts")
@@ -37,6 +38,7 @@ count_metric(KEYS[5], 1)
 publish(q.events, id, "failed", "," .. ARGV[4] .. ",null")
 publish(q.events, id, "cancelled", "," .. ARGV[4])
 finish_job(q, id, jtype, "failed", now)
+flow_failed(q, jkey, id, now, "cancelled")
 if old ~= "active" then return 1 end
 if claim then
   local requests = cancel_key(q.base, claim_worker(claim))

@@ -13,7 +13,9 @@
   Derived from the prefix: the batch's jobs' hashes, logs and search entries and their words'
   sets (a batch of any size costs no key argument per job), the hashes of the jobs claimed to
   refill, the types' sets and token lists, the limits hash and the rate windows of limited
-  types (a refill stays within the fleet-wide limits, includes/limits.lua).
+  types (a refill stays within the fleet-wide limits, includes/limits.lua); for a workflow's
+  step, its flow's hash and the next steps it creates (includes/workflow.lua: their hashes,
+  indexes, tokens, search entries).
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""
@@ -26,6 +28,7 @@
 --- @include "remove"
 --- @include "finish"
 --- @include "claim"
+--- @include "workflow"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
 local now, wid, claimed_at, k = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local replies, work_time, completed = {}, 0, 0
@@ -47,6 +50,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
     redis.call("HDEL", jkey, "pykue_claim")
     place(q, id, jtype, "active", "complete", priority, priority)
     publish(q.events, id, "complete", "," .. result .. ",null")
+    flow_completed(q, jkey, result, now)
     if h[8] and h[8] ~= "" then remove_job(q, id, jtype) else finish_job(q, id, jtype, "complete", now) end
     work_time = work_time + duration
     completed = completed + 1

@@ -6,7 +6,9 @@
   KEYS[5] this minute's failed counter (of ARGV[3]), KEYS[6..10] the five state sets,
   KEYS[11] all jobs set (for a job its retention rule removes)
   Derived from the prefix: the job's type's sets and token list; on a final failure, its
-  unique key and its type's retention index and the jobs that index drops (includes/finish.lua).
+  unique key and its type's retention index and the jobs that index drops (includes/finish.lua);
+  for a workflow's step that failed for good, its flow's hash and the steps it stops
+  (includes/workflow.lua).
   ARGV[1] job id, ARGV[2] claim token, ARGV[3] now (ms), ARGV[4] error text,
   ARGV[5] log summary, ARGV[6] message JSON, ARGV[7] retry delay ms (0: retry at once),
   ARGV[8] "ttl" when the attempt ran out of time (then Kue's `ttl exceeded` comes first and
@@ -17,6 +19,7 @@
 --- @include "claims"
 --- @include "publish"
 --- @include "place"
+--- @include "workflow"
 --- @include "finish"
 local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6), jobs = KEYS[11]}
 local jkey = KEYS[2]
@@ -49,6 +52,7 @@ elseif new == "inactive" then
 else
   place(q, id, jtype, "active", "failed", priority, priority)
   count_metric(KEYS[5], 1)
+  flow_failed(q, jkey, id, now)
 end
 if remaining > 0 then
   publish(q.events, id, "failed attempt", "," .. message .. "," .. made)

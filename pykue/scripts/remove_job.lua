@@ -3,7 +3,7 @@
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] all jobs set,
   KEYS[4] events channel, KEYS[5..9] the five state sets
   Derived from the prefix (by includes/remove.lua, which complete_jobs shares): the job's log
-  and search entry, its type's sets, its search words' sets.
+  and search entry, its type's sets, its search words' sets, its workflow's hash (flow.lua).
   ARGV[1] job id
   Returns the job's type, or false when the job does not exist.
 ]]

@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 from .. import __version__
 from ..connection import describe
 from ..queue import Queue
-from . import api, parsing, responses, views
+from . import api, parsing, responses, views, workflow_api
 from .hosts import AllowedHosts, normalize_hosts
 from .site import Site
 
@@ -68,7 +68,7 @@ class Dashboard:
         self.owns_queue = owns_queue
         #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
         self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
-        api_rules = api.rules()
+        api_rules = [*api.rules(), *workflow_api.rules()]
         self.url_map = Map(
             [*api_rules, *views.rules()], converters={"range": parsing.RangeConverter}, strict_slashes=False
         )

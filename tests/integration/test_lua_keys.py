@@ -34,6 +34,8 @@ LUA_TWINS = {
     "finished_key": ([TYPE, STATE], lambda k, i, t: k.finished(t, STATE)),
     "limits_key": ([], lambda k, i, t: k.limits),
     "rate_key": ([TYPE], lambda k, i, t: k.rate(t)),
+    "all_jobs_key": ([], lambda k, i, t: k.jobs),
+    "flow_key": ([ID], lambda k, i, t: k.flow(i)),
 }
 
 

@@ -105,3 +105,20 @@ def test_data_that_is_not_json_is_refused_naming_its_path(tasks: Any, client: re
         tasks.send_email.delay("a", {"cc": {"b"}})
     assert info.value.field == "data.args[1].cc"
     assert snapshot(client) == before
+
+
+def test_workflow_steps_are_checked_with_their_parents_result_first(queue: Queue, client: redis.Redis) -> None:
+    from pykue.canvas import chain
+
+    @queue.task("add")
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    queue.create("seed", {}).save()
+    before = snapshot(client)
+    for bad, argument in ((chain(add.s(1, 2), add.s(1, 2)), "args"), (chain(add.s(1, 2), add.si(3)), "argument")):
+        with pytest.raises(InvalidJobError) as info:
+            bad.delay()
+        assert info.value.field == argument
+    assert snapshot(client) == before
+    assert chain(add.s(1, 2), add.s(4), add.si(5, 6)).delay().id  # add(3, 4), then add(5, 6)

@@ -44,14 +44,19 @@ class UnprintableError(Exception):
         raise AttributeError("no message")
 
 
+def record_run(q: Queue, kind: str, **fields) -> None:
+    """One line in ``wt:runs``: this run's kind, job id, process and time, and ``fields``."""
+    job = pykue.current_job()
+    entry = {"kind": kind, "id": job.id if job else None, "pid": os.getpid(), "at": time.time(), **fields}
+    q.client.rpush(RUNS, json.dumps(entry))
+
+
 def build(redis=None, prefix: str | None = None) -> Queue:
     """A Queue with every test task registered (the in-process fixtures build their own)."""
     q = Queue(redis, prefix)
 
     def note(kind: str, **fields) -> None:
-        job = pykue.current_job()
-        entry = {"kind": kind, "id": job.id if job else None, "pid": os.getpid(), "at": time.time(), **fields}
-        q.client.rpush(RUNS, json.dumps(entry))
+        record_run(q, kind, **fields)
 
     def overlap_enter(job_type: str) -> None:
         q.client.eval(_ENTER, 2, f"wt:running:{job_type}", f"wt:peak:{job_type}")

@@ -512,7 +512,8 @@
       el('button', { type: 'button', class: 'btn btn-danger detail-remove', onclick: () => act(() => removeJob(id), `Job ${id} removed`) }, icon('remove'), 'Remove'));
     const node = el('div', { class: 'detail', role: 'region', 'aria-label': `Job ${id} details` },
       el('div', { class: 'detail-side' }, dl, actions),
-      el('div', { class: 'detail-body' }, sections.error, sections.data, sections.progressData, sections.result, sections.log));
+      el('div', { class: 'detail-body' }, sections.error, sections.data, sections.progressData, sections.result, sections.log,
+        ...(window.pykueWorkflow ? [window.pykueWorkflow.section(id)] : [])));  // workflow.js
     return { node, facts, blocks, sections, stateSelect, prioritySelect, log: null, timer: null };
   }
 

@@ -24,3 +24,5 @@ end
 -- pykue's fleet-wide limits: the hash of every limited type, and one type's rate window.
 local function limits_key(base) return base .. "pykue:limits" end
 local function rate_key(base, jtype) return base .. "pykue:rate:" .. jtype end
+local function all_jobs_key(base) return base .. "jobs" end
+local function flow_key(base, fid) return base .. "pykue:flow:" .. fid end

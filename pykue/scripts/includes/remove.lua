@@ -1,9 +1,10 @@
 --- @include "keys"
 --- @include "zid"
 --- @include "publish"
+--- @include "flow"
 -- Delete a job for good: its zid from every index (pykue's retention indexes too), its
--- search entries, its hash and log, its unique key if it still holds this job, then publish
--- Kue's `remove` event. `q`: {base, jobs, events, states}.
+-- search entries, its hash and log, its unique key if it still holds this job, its place in a workflow
+-- (flow.lua), then publish Kue's `remove` event. `q`: {base, jobs, events, states}.
 local function remove_job(q, id, jtype)
   local member = zid(id)
   redis.call("ZREM", q.jobs, member)
@@ -11,6 +12,7 @@ local function remove_job(q, id, jtype)
     redis.call("ZREM", q.states[s], member)
     redis.call("ZREM", type_state_key(q.base, jtype, s), member)
   end
+  flow_forget(q.base, job_key(q.base, id))
   redis.call("ZREM", finished_key(q.base, jtype, "complete"), member)
   redis.call("ZREM", finished_key(q.base, jtype, "failed"), member)
   local okey = search_object_key(q.base, id)

@@ -3,14 +3,16 @@
 --- @include "publish"
 -- Writes one new job's hash, search words and (when it is inactive) `enqueue` event, from
 -- the values a save passes per job, read from `args` at `i` (save_jobs.lua's header: type,
--- data JSON, priority, ..., unique key, unique for, retention rules, n_words, word, ...), under the id `id`. `tails` caches the JSON
--- of each type in the event. Returns its zid, state, priority (text, as given: Redis need
--- not format numbers), delay, and where the next job's values start in `args`.
-local function write_job(base, events, args, i, id, now_text, tails)
+-- data JSON, priority, ..., unique key, unique for, retention rules, n_words, word, ...), under
+-- the id `id`. `tails` caches the JSON of each type in the event. `state`, when given,
+-- overrides the delayed or inactive it would get (a workflow's step that will never run is
+-- created failed: includes/workflow.lua). Returns its zid, state, priority (text, as given:
+-- Redis need not format numbers), delay, and where the next job's values start in `args`.
+local function write_job(base, events, args, i, id, now_text, tails, state)
   local now = tonumber(now_text)
   local jtype, priority_text = args[i], args[i + 2]
   local delay = tonumber(args[i + 4])
-  local state = (delay > 0) and "delayed" or "inactive"
+  state = state or ((delay > 0) and "delayed" or "inactive")
   local id_text = string.format("%d", id)  -- tostring would write 1e+14 from there on
   local jkey = job_key(base, id_text)
   redis.call("HSET", jkey, "type", jtype, "data", args[i + 1], "priority", priority_text, "max_attempts", args[i + 3],

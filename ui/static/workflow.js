@@ -1,0 +1,111 @@
+/* pykue dashboard: the workflow a job is a step of (pykue/canvas.py), from
+ * GET /pykue/job/<id>/workflow: its parents and children with their states, linked, and
+ * every step of the workflow. dashboard.js adds `pykueWorkflow.section(id)` to a job's
+ * detail; a page opened with ?job=<id> (the links here) shows that job and its workflow.
+ *
+ * Safety rule, as in dashboard.js: text from Redis only ever goes through textContent or
+ * attribute setters, never innerHTML.
+ */
+(function () {
+  'use strict';
+
+  const ROOT = JSON.parse(document.getElementById('settings').textContent).root;
+  const EVERY = 1500;
+  const KUE_STATES = ['inactive', 'active', 'delayed', 'failed', 'complete'];
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === false || value === null || value === undefined) continue;
+      node.setAttribute(key, value === true ? '' : String(value));
+    }
+    for (const child of children) node.append(child);
+    return node;
+  }
+
+  async function getJSON(path) {
+    const response = await fetch(`${ROOT}${path}`, { headers: { Accept: 'application/json' } });
+    const body = await response.json();
+    const failed = body && typeof body === 'object' && 'error' in body && !('id' in body);  // Kue's error bodies
+    if (!response.ok || failed) throw new Error((failed && body.error) || response.statusText);
+    return body;
+  }
+
+  /** Where a step's job is shown: its state's page, opened on it. */
+  function jobHref(id, state) {
+    const page = KUE_STATES.includes(state) ? `/${state}` : '/';
+    return `${ROOT}${page}?job=${encodeURIComponent(id)}`;
+  }
+
+  function stepLink(step) {
+    return el('a', { class: `flow-step state-${step.state}`, href: jobHref(step.id, step.state), 'data-job': step.id },
+      el('span', { class: 'state-dot' }), `#${step.id} ${step.type} `, el('span', { class: 'flow-state' }, step.state));
+  }
+
+  function links(label, steps, key) {
+    return el('div', { class: `flow-links flow-${key}` }, el('span', { class: 'flow-label' }, label),
+      ...(steps.length ? steps.map(stepLink) : [el('span', { class: 'muted' }, 'none')]));
+  }
+
+  function render(body, jobId, flow) {
+    const byId = new Map(flow.steps.map((s) => [s.id, s]));
+    const me = byId.get(Number(jobId));
+    const parents = me ? me.parents.map((id) => byId.get(id)).filter(Boolean) : [];
+    const children = me ? me.children.map((id) => byId.get(id)).filter(Boolean) : [];
+    const counts = {};
+    for (const s of flow.steps) counts[s.state] = (counts[s.state] || 0) + 1;
+    const summary = Object.entries(counts).map(([state, n]) => `${n} ${state}`).join(' · ');
+    const head = el('p', { class: 'flow-head' },
+      `${flow.kind || 'workflow'} ${flow.id} · step ${me ? me.step : '?'} of ${flow.steps.length} · ${summary}`);
+    if (flow.failed) head.append(' · stopped by ', stepLink(byId.get(flow.failed) || { id: flow.failed, type: '', state: 'failed' }));
+    const all = el('details', { class: 'flow-all' }, el('summary', {}, `All ${flow.steps.length} steps`),
+      el('ol', {}, ...flow.steps.map((s) => el('li', {}, stepLink(s)))));
+    body.replaceChildren(head, links('Parents', parents, 'parents'), links('Children', children, 'children'), all);
+  }
+
+  /** The Workflow block of job `jobId`'s detail: hidden unless the job is a step; it refreshes
+   * itself while it is on the page. */
+  function section(jobId) {
+    const body = el('div', { class: 'flow-body' });
+    const node = el('section', { class: 'block block-workflow', hidden: true }, el('h3', {}, 'Workflow'), body);
+    let shown = false;
+    async function refresh() {
+      if (shown && !node.isConnected) return;
+      try {
+        const { workflow } = await getJSON(`/pykue/job/${encodeURIComponent(jobId)}/workflow`);
+        node.hidden = !workflow;
+        if (workflow) render(body, jobId, workflow);
+      } catch (e) {
+        body.replaceChildren(el('span', { class: 'muted' }, e.message));
+      }
+      shown = shown || node.isConnected;
+      setTimeout(refresh, EVERY);
+    }
+    refresh();
+    return node;
+  }
+
+  /** ?job=<id>: that job on top of the list, with its workflow (where the step links lead). */
+  async function openFromUrl() {
+    const id = new URLSearchParams(location.search).get('job');
+    const main = document.querySelector('main');
+    if (!id || !main) return;
+    const card = el('section', { class: 'card flow-job', 'aria-label': `Job ${id}` });
+    main.prepend(card);
+    try {
+      const job = await getJSON(`/job/${encodeURIComponent(id)}`);
+      const title = el('h2', {}, `Job #${job.id} · ${job.type} · `, el('span', { class: `job-state state-${job.state}` }, job.state));
+      const facts = [];
+      if (job.error) facts.push(el('pre', { class: 'code error' }, job.error));
+      facts.push(el('pre', { class: 'code data' }, JSON.stringify(job.data, null, 2)));
+      if (job.result !== undefined) facts.push(el('pre', { class: 'code result' }, JSON.stringify(job.result, null, 2)));
+      card.replaceChildren(title, ...facts, section(id));
+    } catch (e) {
+      card.replaceChildren(el('p', { class: 'muted' }, `Job ${id}: ${e.message}`));
+    }
+  }
+
+  window.pykueWorkflow = { section };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', openFromUrl);
+  else openFromUrl();
+})();
