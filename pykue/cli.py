@@ -14,7 +14,7 @@ from typing import Any
 import click
 import redis
 
-from . import __version__
+from . import __version__, fleet_cli
 from .cli_jobs import cancel, clean
 from .cli_schedules import schedules as schedules_command
 from .cliparams import Seconds, job_types, not_empty, prefix_option, redis_option
@@ -318,6 +318,8 @@ _pause_command("resume", "Let pykue workers take jobs of JOB_TYPE again.")
 main.add_command(cancel)
 main.add_command(clean)
 main.add_command(schedules_command)
+main.add_command(fleet_cli.workers)
+main.add_command(fleet_cli.metrics)
 
 
 def configure_logging(level: str) -> None:

@@ -36,7 +36,7 @@ class Keys:
         self.settings = self.base + "settings"
         # pykue's own keys: Kue never reads anything under "<prefix>:pykue:".
         self.own = self.base + "pykue:"
-        self.workers = self.own + "workers"
+        self.workers = self.own + "workers"  # the live workers' index (pykue/registry.py)
         self.paused = self.own + "paused"
         self.limits = self.own + "limits"  # fleet-wide rate and concurrency limits, by type
         self.schedules = self.own + "schedules"  # periodic jobs: name -> spec (JSON)
@@ -70,6 +70,14 @@ class Keys:
     def metric_at(self, kind: str, now_ms: int) -> str:
         """The per-minute counter of ``kind`` (complete, failed) for the minute of ``now_ms``."""
         return self.metric(kind, now_ms // 60000)
+
+    def type_stats(self, job_type: str) -> str:
+        """A type's counters and histograms (scripts/includes/metrics.lua), for /metrics."""
+        return f"{self.own}stats:{job_type}"
+
+    def worker_record(self, worker_id: str) -> str:
+        """What a worker is and runs now (pykue/registry.py), living as long as its lease."""
+        return f"{self.own}record:{worker_id}"
 
     def worker_lease(self, worker_id: str) -> str:
         return f"{self.own}worker:{worker_id}"

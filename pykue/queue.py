@@ -30,6 +30,7 @@ from .exceptions import InvalidJobError, JobNotFoundError
 from .fields import check_count, check_list, check_prefix, check_seconds, check_text, check_type
 from .job import Job
 from .keys import Keys
+from .registry import WorkerInfo, read_workers
 from .saving import save_drafts
 from .scripts import Scripts
 from .states import check_state
@@ -74,7 +75,7 @@ class Queue:
         self.job_events = job_events
         self.test_mode = TestMode(self)
         self.tasks: dict[str, Any] = {}
-        self.workers: list[Any] = []
+        self.local_workers: list[Any] = []  # this process's running Workers (see workers())
         self._error_listeners: list[Callable[[BaseException], Any]] = []
         self.events = EventHub(self.client, self.keys.events, self.report_error)
         self._aio: AsyncProducer | None = None
@@ -298,7 +299,7 @@ class Queue:
         """Stop this process's workers of this queue: no new jobs, running ones get ``timeout``
         seconds and then fail with ``Shutdown`` (retried if attempts remain). Returns when done."""
         check_seconds("timeout", timeout)
-        workers = list(self.workers)
+        workers = list(self.local_workers)
         for worker in workers:
             worker.stop(timeout)
         for worker in workers:
@@ -384,6 +385,11 @@ class Queue:
 
     def types(self) -> list[str]:
         return sorted(self.store.types())
+
+    def workers(self) -> list[WorkerInfo]:
+        """Every live pykue worker process of this queue, whichever host runs it (see
+        pykue/registry.py); a stopped one is gone, a dead one ``stale`` until its lease lapses."""
+        return read_workers(self.client, self.keys)
 
     def work_time(self) -> int | None:
         return self.store.work_time()

@@ -74,6 +74,7 @@ class Scripts:
         self._fail_job = LuaScript("fail_job")
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
+        self._heartbeat_worker = LuaScript("heartbeat_worker")
         self._cancel_job = LuaScript("cancel_job")
         self._clean = LuaScript("clean")
         self._complete_calls: dict[str, tuple[int, transport.Fixed]] = {}  # by worker id: (minute, its call)
@@ -345,6 +346,12 @@ class Scripts:
         keys = (k.base, k.events, k.paused, k.worker_lease(worker_id), *k.states)
         args = [now, limit, lease_ms, "1" if find_stalled else "0", worker_id, *reconcile_types]
         return parse_tick(transport.call(client, self._tick, keys, args))
+
+    def heartbeat_worker(self, client: redis.Redis, worker_id: str, ms: int, record_json: str) -> int:
+        """Rewrite the worker's record to live ``ms`` more; the heartbeat's time (Redis's, ms)."""
+        k = self.keys
+        keys = (k.worker_record(worker_id), k.workers)
+        return int(transport.call(client, self._heartbeat_worker, keys, [worker_id, ms, record_json]))
 
     # -- fleet-wide limits and schedules ---------------------------------------------------------
 

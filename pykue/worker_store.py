@@ -90,8 +90,15 @@ class WorkerStore:
         self.client.set(self.keys.worker_lease(worker_id), now, px=lease_ms)
 
     def forget_worker(self, worker_id: str) -> None:
-        """Delete the worker's wake key and lease as it ends."""
-        self.client.delete(self.keys.wake(worker_id), self.keys.worker_lease(worker_id))
+        """Delete the worker's wake key, lease and record as it ends."""
+        pipe = self.client.pipeline(transaction=False)
+        pipe.delete(self.keys.wake(worker_id), self.keys.worker_lease(worker_id), self.keys.worker_record(worker_id))
+        pipe.zrem(self.keys.workers, worker_id)
+        pipe.execute()
+
+    def heartbeat(self, worker_id: str, lease_ms: int, record_json: str) -> int:
+        """Write the worker's record (pykue/registry.py) to live as long as its lease."""
+        return self.scripts.heartbeat_worker(self.client, worker_id, lease_ms, record_json)
 
     def ping(self) -> None:
         self.client.ping()

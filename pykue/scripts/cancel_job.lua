@@ -6,8 +6,9 @@
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] its log, KEYS[4] events channel,
   KEYS[5] this minute's failed counter (of ARGV[2]), KEYS[6..10] the five state sets,
   KEYS[11] all jobs set (for a job its retention rule removes)
-  Derived from the prefix: the job's type's sets, the cancel set of the worker holding it,
-  its unique key and its type's retention index (includes/finish.lua).
+  Derived from the prefix: the job's type's sets and stats (includes/metrics.lua: a cancel
+  counts as failed for good; a running job's attempt is timed), the cancel set of the worker
+  holding it, its unique key and its type's retention index (includes/finish.lua).
   ARGV[1] job id, ARGV[2] now (ms), ARGV[3] error text ("Cancelled: <reason>"),
   ARGV[4] the error as a JSON string (the events' message)
   Returns 1 (CANCELLED: it was queued or delayed), 3 (STOPPING: it was running), 2 (FINISHED:
@@ -18,6 +19,7 @@
 --- @include "place"
 --- @include "finish"
 --- @include "workflow"
+--- @include "metrics"
 local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6), jobs = KEYS[11]}
 local jkey, id, now = KEYS[2], ARGV[1], tonumber(ARGV[2])
 local h = redis.call("HMGET", jkey, "type", "state", "priority", "max_attempts", "attempts")
@@ -25,6 +27,8 @@ if not h[1] then return -1 end
 local jtype, old, priority = h[1], h[2], tonumber(h[3]) or 0
 if old == "complete" or old == "failed" then return 2 end
 local claim = held_claim(jkey)
+if old == "active" then observe_attempt(jkey, jtype, now, "failed") else add_stat(jtype, "failed", 1) end
+flush_job_stats(q.base)
 local fields = {"error", ARGV[3], "failed_at", now, "updated_at", now, "state", "failed"}
 local made = tonumber(h[5]) or 0
 if old == "active" and made < (tonumber(h[4]) or 1) then

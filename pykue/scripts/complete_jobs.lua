@@ -13,9 +13,9 @@
   Derived from the prefix: the batch's jobs' hashes, logs and search entries and their words'
   sets (a batch of any size costs no key argument per job), the hashes of the jobs claimed to
   refill, the types' sets and token lists, the limits hash and the rate windows of limited
-  types (a refill stays within the fleet-wide limits, includes/limits.lua); for a workflow's
-  step, its flow's hash and the next steps it creates (includes/workflow.lua: their hashes,
-  indexes, tokens, search entries).
+  types (a refill stays within the fleet-wide limits, includes/limits.lua), the types' stats
+  (includes/metrics.lua); for a workflow's step, its flow's hash and the next steps it creates
+  (includes/workflow.lua: their hashes, indexes, tokens, search entries).
   ARGV[1] now (ms), ARGV[2] worker process id ("": no refill), ARGV[3] the claims' time (ms),
        ARGV[4] k, then k pairs: type, n to claim; then triples: job id, claim token, result
        JSON or ""
@@ -29,6 +29,7 @@
 --- @include "finish"
 --- @include "claim"
 --- @include "workflow"
+--- @include "metrics"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
 local now, wid, claimed_at, k = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local replies, work_time, completed = {}, 0, 0
@@ -43,6 +44,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
     local jtype, priority = h[1], tonumber(h[3]) or 0
     local duration = now - (tonumber(h[5]) or now)
     local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now}
+    observe_attempt(jkey, jtype, now, "complete")
     local made = tonumber(h[7]) or 0
     if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end
     if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
@@ -58,6 +60,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
   end
 end
 if completed > 0 then
+  flush_job_stats(q.base)
   redis.call("INCRBY", KEYS[4], work_time)
   count_metric(KEYS[5], completed)
 end

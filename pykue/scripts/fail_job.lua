@@ -5,10 +5,10 @@
   KEYS[1] key prefix ("q:"), KEYS[2] the job's hash, KEYS[3] its log, KEYS[4] events channel,
   KEYS[5] this minute's failed counter (of ARGV[3]), KEYS[6..10] the five state sets,
   KEYS[11] all jobs set (for a job its retention rule removes)
-  Derived from the prefix: the job's type's sets and token list; on a final failure, its
-  unique key and its type's retention index and the jobs that index drops (includes/finish.lua);
-  for a workflow's step that failed for good, its flow's hash and the steps it stops
-  (includes/workflow.lua).
+  Derived from the prefix: the job's type's sets, token list and stats (includes/metrics.lua);
+  on a final failure, its unique key and its type's retention index and the jobs that index
+  drops (includes/finish.lua); for a workflow's step that failed for good, its flow's hash and
+  the steps it stops (includes/workflow.lua).
   ARGV[1] job id, ARGV[2] claim token, ARGV[3] now (ms), ARGV[4] error text,
   ARGV[5] log summary, ARGV[6] message JSON, ARGV[7] retry delay ms (0: retry at once),
   ARGV[8] "ttl" when the attempt ran out of time (then Kue's `ttl exceeded` comes first and
@@ -21,6 +21,7 @@
 --- @include "place"
 --- @include "workflow"
 --- @include "finish"
+--- @include "metrics"
 local q = {base = KEYS[1], events = KEYS[4], states = state_keys(6), jobs = KEYS[11]}
 local jkey = KEYS[2]
 local id, claim, now = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -38,6 +39,7 @@ if new == "delayed" then
   fields[#fields + 1] = "delay"; fields[#fields + 1] = delay
   fields[#fields + 1] = "promote_at"; fields[#fields + 1] = now + delay
 end
+observe_attempt(jkey, jtype, now, new == "failed" and "failed" or "retry"); flush_job_stats(q.base)
 if ARGV[8] == "ttl" then publish(q.events, id, "ttl exceeded", "") end
 redis.call("HSET", jkey, unpack(fields))
 redis.call("HDEL", jkey, "pykue_claim")

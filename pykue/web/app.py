@@ -30,7 +30,7 @@ from werkzeug.wrappers import Request, Response
 from .. import __version__
 from ..connection import describe
 from ..queue import Queue
-from . import api, parsing, responses, views, workflow_api
+from . import api, fleet, parsing, responses, views, workflow_api
 from .hosts import AllowedHosts, normalize_hosts
 from .site import Site
 
@@ -68,9 +68,11 @@ class Dashboard:
         self.owns_queue = owns_queue
         #: The ``Host`` names answered (see :mod:`pykue.web.hosts`); None answers any.
         self.allowed_hosts = None if allowed_hosts is None else normalize_hosts(allowed_hosts)
-        api_rules = [*api.rules(), *workflow_api.rules()]
+        api_rules = [*api.rules(), *workflow_api.rules(), *fleet.api_rules()]
         self.url_map = Map(
-            [*api_rules, *views.rules()], converters={"range": parsing.RangeConverter}, strict_slashes=False
+            [*api_rules, *fleet.page_rules(), *views.rules()],
+            converters={"range": parsing.RangeConverter},
+            strict_slashes=False,
         )
         #: The API's first path segments (``job``, ``jobs``, ``stats``...): errors there are JSON.
         self.api_roots = frozenset(rule.rule.split("/")[1] for rule in api_rules)

@@ -1,4 +1,5 @@
-"""The dashboard's HTML pages: one per state, all rendering the same template.
+"""The dashboard's job lists: a page per state, all rendering the same template (the
+Overview at ``/`` and the Workers page are pykue/web/fleet.py's).
 
 The page is a shell; ``ui/static/dashboard.js`` fills it from the JSON API and keeps it
 live by polling. Everything the server renders goes through Jinja's autoescaping, and the
@@ -29,6 +30,7 @@ def page(app: Site, request: Request, state: str = "active") -> Response:
         "state": state,
         "type": job_type,
         "order": order,
+        "focus": request.args.get("job", ""),  # a job whose detail opens (the Workers page links so)
         "search": app.queue.search_enabled,
         "title": app.title,
         "states": [{"name": name, "label": label} for name, label in STATES],
@@ -54,6 +56,5 @@ def page(app: Site, request: Request, state: str = "active") -> Response:
 def rules() -> list[Rule]:
     states = ",".join(STATE_NAMES)
     return [
-        Rule("/", endpoint=page, methods=["GET"]),
         Rule(f"/<any({states}):state>", endpoint=page, methods=["GET"]),
     ]

@@ -11,6 +11,8 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ..context import reset_current_job, set_current_job
@@ -20,6 +22,9 @@ from ..job_hash import dumps
 if TYPE_CHECKING:
     from ..job import Job
     from ..task import Task
+
+#: pykue's own source (the package folder), whose frames lead into a task's.
+PACKAGE_DIR = str(Path(__file__).resolve().parent.parent) + "/"
 
 
 @dataclass
@@ -89,9 +94,17 @@ def describe_error(exc: BaseException) -> tuple[str, str, str]:
     the shape of a Node ``err.stack`` that Kue's UI and clients show."""
     text = str(exc)
     head = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    trace = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    trace = "".join(traceback.format_exception(type(exc), exc, task_frames(exc.__traceback__)))
     summary = head.splitlines()[0]  # Kue logs the first line of the stack
     return f"{head}\n{trace}", summary, text or type(exc).__name__
+
+
+def task_frames(tb: TracebackType | None) -> TracebackType | None:
+    """The traceback from the task's first frame on: the worker's own frames that called it
+    say nothing about the failure, and hid the task's under them in the dashboard."""
+    while tb is not None and tb.tb_next is not None and tb.tb_frame.f_code.co_filename.startswith(PACKAGE_DIR):
+        tb = tb.tb_next
+    return tb
 
 
 def json_error(text: str) -> str:

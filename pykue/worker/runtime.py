@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 import redis
 
+from .. import __version__
 from ..exceptions import ConfigurationError, TaskNotFoundError
+from ..registry import RunningJob, record_json
 from .dispatch import Dispatcher
 from .execution import Executor, failure_text
 from .fetch import Fetcher, WakeUp
@@ -106,14 +108,16 @@ class Worker:
             lease_lapsed=self.lease.lapsed,
             interval=promote_interval,
             stalled_timeout=stalled_timeout,
+            heartbeat=self._heartbeat,
         )
+        self.started_at = int(time.time() * 1000)
 
     # -- lifecycle ------------------------------------------------------------------------------
 
     def run(self) -> None:
         if not self.tasks:
             raise TaskNotFoundError("the queue has no tasks to process")
-        self.queue.workers.append(self)
+        self.queue.local_workers.append(self)
         try:
             self._prepare()
             self.reporter.start()
@@ -125,7 +129,7 @@ class Worker:
             self.reporter.finish()
             self.upkeep.stop()
             self._cleanup()
-            self.queue.workers.remove(self)
+            self.queue.local_workers.remove(self)
             self._finished.set()
 
     def stop(self, timeout: float | None = None) -> None:
@@ -152,6 +156,24 @@ class Worker:
             declare_task_settings(self._store, self.tasks.values())
         except redis.RedisError as error:  # the fetch loop meets the outage and retries
             self.queue.report_error(error)
+
+    def _heartbeat(self, lease_ms: int) -> None:
+        """Tell the fleet (``queue.workers()``) what this worker is and runs now."""
+        view = self.slots.snapshot()
+        running = [RunningJob(r.job.id, r.job.type, r.job.started_at) for r in view.running.values() if not r.abandoned]
+        record = record_json(
+            self.id,
+            pid=os.getpid(),
+            started_at=self.started_at,
+            version=__version__,
+            types=self.limits,
+            paused=view.paused | view.paused_here,
+            running=running,
+            processed=self.processed,
+            failed=self.failed,
+            heartbeat_every=self.upkeep.interval,
+        )
+        self._store.heartbeat(self.id, lease_ms, record)
 
     def _drain(self) -> None:
         for job in self.slots.wait_idle(time.monotonic() + self.shutdown_timeout):

@@ -40,7 +40,8 @@ class Upkeep:
     pauses into ``slots``. ``stop()`` stops the worker (its supervisor is gone),
     ``measure_clock()`` measures its clock against Redis's, ``abandon(job_id, claim)`` gives
     up on a job it runs whose claim was failed here or taken away elsewhere, ``lease_lapsed()``
-    reports that the tick found the worker's lease gone (and renewed it)."""
+    reports that the tick found the worker's lease gone (and renewed it), ``heartbeat(lease_ms)``
+    writes the worker's record for the registry."""
 
     def __init__(
         self,
@@ -57,6 +58,7 @@ class Upkeep:
         lease_lapsed: Callable[[], None],
         interval: float,
         stalled_timeout: float,
+        heartbeat: Callable[[int], None] = lambda lease_ms: None,
     ) -> None:
         if stalled_timeout < 2 * interval:
             raise ValueError(
@@ -72,6 +74,7 @@ class Upkeep:
         self._measure_clock = measure_clock
         self._abandon = abandon
         self._lease_lapsed = lease_lapsed
+        self._heartbeat = heartbeat
         self.interval = interval
         self.lease_ms = lease_ms(stalled_timeout)
         self.stalled_every = max(1, int(stalled_timeout * 0.15 / interval))
@@ -132,6 +135,7 @@ class Upkeep:
         self.check_claims()
         self.stop_cancelled()
         fire_due(self._store)
+        self._heartbeat(self.lease_ms)  # the worker's record (pykue/registry.py) lives as its lease
 
     def _clock_stepped(self) -> bool:
         """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""

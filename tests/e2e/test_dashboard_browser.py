@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import time
 import urllib.error
 import urllib.request
@@ -334,29 +335,30 @@ def test_bulk_actions_on_selected_rows(page, queue):
 # --- chart and metrics -------------------------------------------------------------------------------
 
 
-def test_chart_of_completed_and_failed_jobs_per_minute(page, queue):
+def test_overview_chart_has_a_y_axis_time_labels_and_honest_rates(page, queue):
     now = minute_with_room()
     queue.client.set(queue.keys.metric("complete", now), 12)
     queue.client.set(queue.keys.metric("complete", now - 5), 3)
     queue.client.set(queue.keys.metric("failed", now - 2), 4)
-    queue.client.set(queue.keys.work_time, 90_000)
     finish(queue, make(queue, 1)[0])
 
-    page.goto("/complete")
+    page.goto("/")
 
     expect(page.locator("#chart rect.complete")).to_have_count(2)
     expect(page.locator("#chart rect.failed")).to_have_count(1)
     expect(page.locator("#chart .bar")).to_have_count(60)
     expect(page.locator("#chart .bar").last.locator("title")).to_contain_text("12 complete, 0 failed")
-    expect(page.locator("#hour-complete")).to_have_text("15")
-    expect(page.locator("#hour-failed")).to_have_text("completed · 4 failed (21%)")
-    expect(page.locator("#throughput")).to_have_text("0.3")
-    expect(page.locator("#chart-peak")).to_have_text("peak 12/min")
-    expect(page.locator("#work-time")).to_have_text("1m 30s")
-    expect(page.locator("#work-avg")).to_have_text("avg 1m 30s per completed job")
+    expect(page.locator("#chart text.tick-y")).to_have_text(["0", "5", "10", "15"])
+    expect(page.locator("#chart text.tick-x")).to_have_count(6)
+    expect(page.locator("#chart text.tick-x").last).to_have_text("now")
+    # a young queue: the rates divide by the time since jobs began finishing, and say so
+    expect(page.locator("#rate-60-sub")).to_contain_text("since jobs began finishing · 19 finished")
+    expect(page.locator("#rate-5-sub")).to_contain_text("· 16 finished")
+    expect(page.locator("#failed-60")).to_have_text("21%")
+    expect(page.locator("#failed-60-sub")).to_have_text("4 failed · 15 completed")
     heights = page.locator("#chart rect.complete").evaluate_all("els => els.map(e => +e.getAttribute('height'))")
     assert heights[1] == pytest.approx(heights[0] * 4)
-    screenshot(page, "complete.png")
+    screenshot(page, "overview-chart.png")
 
 
 # --- escaping -----------------------------------------------------------------------------------------
@@ -465,7 +467,8 @@ def test_a_real_worker_moves_jobs_through_the_pages(page, dashboard, worker, que
     target.locator(".job-main").click()
     progress = target.locator('[data-fact="progress"] .progress')
     expect(progress).to_have_attribute("aria-valuenow", "0")
-    expect(target.locator('[data-fact="workerId"]')).to_contain_text("render")
+    # the worker running it, by host:pid, a link to it on the Workers page (its full workerId as the title)
+    expect(target.locator('[data-fact="workerId"] a')).to_have_attribute("title", re.compile(r"^pykue:.*:render$"))
 
     open_gate(1)
     expect(progress).to_have_attribute("aria-valuenow", "33")
@@ -474,22 +477,25 @@ def test_a_real_worker_moves_jobs_through_the_pages(page, dashboard, worker, que
     expect(progress).to_have_attribute("aria-valuenow", "66")
     expect(target.locator(".log li")).to_have_text(["step 1 of 2", "step 2 of 2"])
     open_gate(3)
-    expect(target).to_have_count(0)
+    expect(target.locator(".detail-notice")).to_contain_text("This job finished in")  # not pulled away
     expect(page.locator('[data-count="complete"]')).to_have_text("1")
+    expect(page.locator('[data-count="active"]')).to_have_text("0")
+    target.locator(".detail-notice button").click()
+    expect(target).to_have_count(0)
 
     page.goto("/complete")
     row(page, job_id).locator(".job-main").click()
     expect(row(page, job_id).locator("pre.result")).to_contain_text('"title": "poster.png"')
     expect(row(page, job_id).locator(".col-status")).to_contain_text("took")
-    expect(page.locator("#chart rect.complete")).to_have_count(1)
 
     failing = post_job(page, dashboard, {"type": "explode", "data": {"reason": "disk full"}})
     page.goto("/failed")
     expect(row(page, failing).locator(".error-line")).to_contain_text("disk full", timeout=20_000)
-    page.reload()  # the chart polls every 10 s; a reload reads the new failure at once
     row(page, failing).locator(".job-main").click()
     expect(row(page, failing).locator("pre.error")).to_contain_text("Traceback")
-    expect(page.locator("#hour-failed")).to_contain_text("1 failed")
+    page.goto("/")
+    expect(page.locator("#chart rect.complete")).to_have_count(1)
+    expect(page.locator("#failed-60-sub")).to_have_text("1 failed · 1 completed")
 
 
 # --- mounted under a path ---------------------------------------------------------------------------
@@ -522,7 +528,6 @@ def test_mounted_under_a_path_every_request_stays_under_it(browser, redis_server
             tab.on("request", lambda request: requested.append(request.url))
             tab.goto(process.url + "/failed")
             expect(rows(tab)).to_have_count(3)
-            expect(tab.locator("#chart .bar")).to_have_count(60)
             row(tab, jobs[0].id).locator(".job-main").click()
             expect(row(tab, jobs[0].id).locator("pre.error")).to_have_text(STACK)
             row(tab, jobs[1].id).locator("button.requeue").click()
@@ -530,6 +535,10 @@ def test_mounted_under_a_path_every_request_stays_under_it(browser, redis_server
             tab.click('nav.states a[data-state="inactive"]')
             tab.wait_for_url("**/admin/queue/inactive")
             expect(rows(tab)).to_have_count(1)
+            tab.click('nav.pages a[data-page="overview"]')  # the Overview and its API calls stay under it too
+            tab.wait_for_url("**/admin/queue/")
+            expect(tab.locator("#chart .bar")).to_have_count(60)
+            expect(tab.locator('#types tr[data-type="email"] .state-failed')).to_have_text("2")
             assert tab.locator(".toast-error").count() == 0
         finally:
             context.close()
@@ -559,6 +568,12 @@ def test_phone_layout_has_no_horizontal_scroll(browser, dashboard, client, queue
         width = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
         assert width[0] <= width[1], f"horizontal overflow with the detail open: {width}"
         screenshot(tab, "phone.png")
+        for path in ("/", "/workers"):  # the wide types table scrolls inside its card
+            tab.goto(path)
+            expect(tab.locator("#live")).not_to_have_class("live offline")
+            tab.wait_for_timeout(300)
+            width = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            assert width[0] <= width[1], f"horizontal overflow on {path}: {width}"
     finally:
         context.close()
 
@@ -608,7 +623,10 @@ def test_overview_screenshot(page, queue):
     made[1].log("downloaded source (212 MB)")
     made[1].log("encoding pass 1 of 2")
     expect(rows(page).nth(1).locator(".log li")).to_have_count(2)
+    screenshot(page, "jobs.png")
+    page.goto("/")
     expect(page.locator("#chart rect.complete")).to_have_count(60)
+    expect(page.locator("#types tbody tr")).to_have_count(6)
     screenshot(page, "dashboard.png")
 
 
@@ -720,11 +738,11 @@ def test_an_open_page_rides_out_a_redis_outage(browser, tmp_path):
             tab.errors = []
             tab.on("pageerror", lambda error: tab.errors.append(str(error)))
             try:
-                tab.goto("/inactive")
+                tab.goto("/")
                 expect(tab.locator('[data-count="inactive"]')).to_have_text("1")
                 # (with nothing finished in the last hour, its complete/failed bar is a thin empty bar)
-                expect(tab.locator("#hour-ratio")).to_have_class("ratio ratio-empty")
-                assert tab.locator("#hour-ratio").bounding_box()["height"] <= 8
+                expect(tab.locator("#ratio-60")).to_have_class("ratio ratio-empty")
+                assert tab.locator("#ratio-60").bounding_box()["height"] <= 8
                 # When Redis goes away, the API answers 503: the page says it reconnects, and no error toasts
                 servers[0].stop()
                 expect(tab.locator("#live")).to_have_class("live offline")

@@ -72,7 +72,7 @@ class InProcessWorkers:
         thread = self._thread(worker)
         thread.start()
         self.threads.append((worker, thread))
-        wait_for(lambda: worker in worker.queue.workers, 5, message="the worker to start")
+        wait_for(lambda: worker in worker.queue.local_workers, 5, message="the worker to start")
         return worker
 
     def stop(self, worker: Worker, timeout: float = 5.0) -> None:

@@ -28,6 +28,7 @@ LUA_TWINS = {
     "tokens_key": ([TYPE], lambda k, i, t: k.tokens(t)),
     "search_object_key": ([ID], lambda k, i, t: k.search_object(i)),
     "search_word_key": ([WORD], lambda k, i, t: k.search_word(WORD)),
+    "type_stats_key": ([TYPE], lambda k, i, t: k.type_stats(t)),
     "worker_key": ([WORKER], lambda k, i, t: k.worker_lease(WORKER)),
     "unique_key": ([WORD], lambda k, i, t: k.unique(WORD)),
     "cancel_key": ([WORKER], lambda k, i, t: k.cancel_requests(WORKER)),

@@ -61,6 +61,8 @@ def writes(job_id):
         ("DELETE", f"/job/{job_id}", {}),
         ("GET", f"/inactive/{job_id}", {}),
         ("POST", "/job", {"json": {"type": "email"}}),
+        ("PUT", "/pykue/types/email/pause", {}),
+        ("PUT", "/pykue/types/email/resume", {}),
     ]
 
 
@@ -152,3 +154,7 @@ def test_requests_from_kues_clients_and_the_dashboard_go_ahead(queue, http, fail
     assert http.post("/job", json={"type": "email"}, headers=headers).json["message"] == "job created"
     assert http.delete(f"/job/{job_id}", headers=headers).json == {"message": f"job {job_id} removed"}
     assert not queue.client.exists(queue.keys.job(job_id))
+    assert http.put("/pykue/types/email/pause", headers=headers).json == {"message": "paused email"}
+    assert queue.paused_types() == {"email"}
+    assert http.put("/pykue/types/email/resume", headers=headers).json == {"message": "resumed email"}
+    assert queue.paused_types() == set()

@@ -234,7 +234,7 @@ def test_burst_worker_returns_when_the_queue_is_drained(app_queue, client, worke
     worker = workers.burst()
     assert worker.processed == 3 and worker.running == {}
     assert app_queue.counts()["inactive"] == 0
-    assert worker not in app_queue.workers
+    assert worker not in app_queue.local_workers
 
 
 def test_a_paused_type_keeps_its_jobs_and_their_tokens(app_queue, client, workers):
@@ -279,7 +279,7 @@ def test_queue_shutdown_stops_its_workers_and_cuts_off_long_jobs(app_queue, clie
     began = time.monotonic()
     app_queue.shutdown(0.5)
     # Then it returned once its worker stopped: the short job finished, the long one was cut off
-    assert time.monotonic() - began < 3 and worker not in app_queue.workers
+    assert time.monotonic() - began < 3 and worker not in app_queue.local_workers
     assert job_hash(client, quick.id)["state"] == "complete"
     stored = job_hash(client, stuck.id)
     assert (stored["state"], stored["error"], stored["attempts"]) == ("inactive", "Shutdown", "1")

@@ -56,7 +56,14 @@ def test_key_names_follow_kue_layout() -> None:
 
 def test_pykue_own_keys_live_under_the_prefix() -> None:
     k = Keys("app")
-    for key in (k.workers, k.paused, k.metric("complete", 5), k.worker_lease("w1")):
+    for key in (
+        k.workers,
+        k.paused,
+        k.metric("complete", 5),
+        k.worker_lease("w1"),
+        k.worker_record("w1"),
+        k.type_stats("t"),
+    ):
         assert key.startswith("app:pykue:")
 
 
@@ -75,5 +82,7 @@ def test_a_hash_tag_prefix_starts_every_key() -> None:
         k.search_word("X"),
         k.workers,
         k.worker_lease("w"),
+        k.worker_record("w"),
+        k.type_stats("t"),
     ]
     assert all(name.startswith("{q}:") for name in names)

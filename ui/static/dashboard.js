@@ -7,12 +7,10 @@
   'use strict';
 
   const settings = JSON.parse(document.getElementById('settings').textContent);
-  const ROOT = settings.root;
   const PAGE = 20;
-  const LIST_EVERY = 1500;
-  const STATS_EVERY = 1000;
+  const LIST_EVERY = 1000;
   const DETAIL_EVERY = 1000;
-  const METRICS_EVERY = 10000;
+  const TYPES_EVERY = 10000;
   const SEARCH_LIMIT = 200;
   const PRIORITIES = settings.priorities;  // [[value, name], ...] from pykue.states.PRIORITIES
   const STATE_LABELS = Object.fromEntries(settings.states.map((s) => [s.name, s.label]));
@@ -25,37 +23,16 @@
     query: '',
     version: 0,
     hasMore: false,
+    focus: settings.focus ? String(settings.focus) : '',  // ?job=ID: open that job's detail
   };
   const rows = new Map();      // job id -> {li, job, detail}
   const selected = new Set();  // job ids
-  let lastStats = null;
+
+  const {
+    $, el, svgEl, ApiError, request, getJSON, enc, num, formatDuration, ago, absolute, toast, setLive, poll,
+  } = window.pykue;
 
   // --- small helpers -------------------------------------------------------------------
-
-  function $(id) { return document.getElementById(id); }
-
-  /* el('span', {class: 'x', title: t}, 'text', child): children that are strings become text nodes. */
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === 'class') node.className = value;
-      else if (key === 'text') node.textContent = value;
-      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? '' : String(value));
-    }
-    for (const child of children) {
-      if (child === undefined || child === null || child === false) continue;
-      node.append(typeof child === 'string' || typeof child === 'number' ? String(child) : child);
-    }
-    return node;
-  }
-
-  function svgEl(tag, attrs) {
-    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
-    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
-    return node;
-  }
 
   function icon(name) {
     const paths = {
@@ -69,79 +46,46 @@
     return svg;
   }
 
-  class ApiError extends Error {}
-
-  async function request(method, path) {
-    // X-Requested-With marks a script's request, as Kue's jQuery UI sent it. The server needs no
-    // such header: it refuses only what the browser labels as sent by another site.
-    const headers = { Accept: 'application/json', 'X-Requested-With': 'XMLHttpRequest' };
-    if (method !== 'GET') headers['Content-Type'] = 'application/json';
-    const response = await fetch(ROOT + path, { method, headers, cache: 'no-store', credentials: 'same-origin' });
-    const text = await response.text();
-    let body = null;
-    try { body = text ? JSON.parse(text) : null; } catch (e) { throw new ApiError(`${response.status} ${text.slice(0, 120)}`); }
-    // 503: Redis is out of reach. Not an ApiError, so polling shows "Reconnecting…" instead of a toast a second.
-    if (response.status === 503) throw new Error(isErrorBody(body) ? body.error : 'Redis unavailable');
-    // Kue answers errors as {"error": message}; a failed job's JSON also has an error field.
-    if (isErrorBody(body)) throw new ApiError(body.error);
-    if (!response.ok) throw new ApiError(`HTTP ${response.status}`);
-    return body;
-  }
-  const getJSON = (path) => request('GET', path);
-
-  function isErrorBody(body) {
-    return Boolean(body) && !Array.isArray(body) && typeof body === 'object' && 'error' in body && !('id' in body);
-  }
-
-  function enc(text) { return encodeURIComponent(text); }
-
-  function num(value) {
-    if (value === undefined || value === null || value === '') return null;
-    const n = Number(value);
-    return Number.isFinite(n) ? n : null;
-  }
-
-  function formatDuration(ms) {
-    if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–';
-    ms = Math.max(0, ms);
-    if (ms < 1000) return `${Math.round(ms)} ms`;
-    const s = ms / 1000;
-    if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-    const m = Math.floor(s / 60);
-    if (m < 60) return `${m}m ${Math.round(s % 60)}s`;
-    const h = Math.floor(m / 60);
-    if (h < 24) return `${h}h ${m % 60}m`;
-    return `${Math.floor(h / 24)}d ${h % 24}h`;
-  }
-
-  function ago(ms) {
-    const t = num(ms);
-    if (t === null) return '';
-    const delta = Date.now() - t;
-    if (Math.abs(delta) < 5000) return 'just now';
-    const span = Math.abs(delta) < 60000 ? `${Math.round(Math.abs(delta) / 1000)} s` : formatDuration(Math.abs(delta));
-    return delta > 0 ? `${span} ago` : `in ${span}`;
-  }
-
-  function absolute(ms) {
-    const t = num(ms);
-    return t === null ? '' : new Date(t).toLocaleString();
-  }
-
   function priorityName(p) {
     const found = PRIORITIES.find(([value]) => value === Number(p));
     return found ? found[1] : String(p);
   }
 
+  /* A job's heading: its data's title, or else its type with a short summary of its data
+   * ("to: ana@example.com · retries: 3"), never raw JSON. */
   function jobTitle(job) {
     const data = job.data;
     if (data && typeof data === 'object' && (typeof data.title === 'string' || typeof data.title === 'number')) {
-      return { text: String(data.title), untitled: false };
+      return { text: String(data.title), summary: '', untitled: false };
     }
-    let preview = '';
-    try { preview = JSON.stringify(data); } catch (e) { preview = ''; }
-    if (!preview || preview === '{}' || preview === 'null') return { text: 'untitled', untitled: true };
-    return { text: preview.length > 90 ? preview.slice(0, 89) + '…' : preview, untitled: true };
+    return { text: String(job.type || 'job'), summary: summarize(data), untitled: true };
+  }
+
+  function summarize(data) {
+    const short = (value) => {
+      if (value === null || value === undefined) return 'none';
+      if (Array.isArray(value)) return `${value.length} item${value.length === 1 ? '' : 's'}`;
+      if (typeof value === 'object') return '{…}';
+      const text = String(value);
+      return text.length > 40 ? text.slice(0, 39) + '…' : text;
+    };
+    if (data === null || data === undefined || data === '') return 'no data';
+    if (typeof data !== 'object' || Array.isArray(data)) return short(data);
+    const entries = Object.entries(data);
+    if (!entries.length) return 'no data';
+    const shown = entries.slice(0, 4).map(([key, value]) => `${key}: ${short(value)}`);
+    return shown.join(' · ') + (entries.length > 4 ? ` · +${entries.length - 4} more` : '');
+  }
+
+  /* "pykue:<host>:<pid>:<hex>:<type>" (the workerId a pykue claim writes): the worker's id and
+   * a short name for it; another worker's id (Node Kue's) is shown as it is. */
+  function workerOf(job) {
+    const wid = String(job.workerId || '');
+    const suffix = `:${job.type}`;
+    const base = wid.endsWith(suffix) ? wid.slice(0, -suffix.length) : wid;
+    const match = /^pykue:(.+):(\d+):[0-9a-f]+$/.exec(base);
+    if (!wid) return null;
+    return match ? { id: base, name: `${match[1]}:${match[2]}` } : { id: '', name: wid };
   }
 
   function pretty(value) {
@@ -153,140 +97,70 @@
     return p === null ? 0 : Math.max(0, Math.min(100, p));
   }
 
-  // --- toasts and the live indicator ----------------------------------------------------
 
-  function toast(message, kind) {
-    for (const shown of $('toasts').children) if (shown.textContent === message) return;
-    const node = el('div', { class: `toast toast-${kind || 'info'}`, role: kind === 'error' ? 'alert' : 'status' }, message);
-    $('toasts').append(node);
-    setTimeout(() => node.classList.add('leaving'), 3600);
-    setTimeout(() => node.remove(), 4000);
-  }
+  // --- counts: the menu, the title ----------------------------------------------------------
 
-  function setLive(ok) {
-    const live = $('live');
-    live.classList.toggle('offline', !ok);
-    live.querySelector('.live-text').textContent = ok ? 'Live' : 'Reconnecting…';
-  }
-
-  /* Run fn now, then again `every` ms after each run finishes (as Kue's UI polls).
-   * Calling the returned function polls again at once, never running two fetches together. */
-  function poll(fn, every) {
-    let timer = null;
-    let running = false;
-    let again = false;
-    const run = async () => {
-      if (running) { again = true; return; }
-      clearTimeout(timer);
-      running = true;
-      try {
-        if (!document.hidden) await fn();
-      } catch (e) {
-        if (e instanceof ApiError) toast(e.message, 'error');
-        else setLive(false);
-      }
-      running = false;
-      if (again) { again = false; run(); } else timer = setTimeout(run, every);
-    };
-    document.addEventListener('visibilitychange', () => { if (!document.hidden) run(); });
-    run();
-    return run;
-  }
-
-  // --- stats: the menu counts and the metric cards --------------------------------------
-
-  async function refreshStats() {
-    const stats = await getJSON('/stats');
-    setLive(true);
-    lastStats = stats;
-    const here = stats[`${view.state}Count`];
+  /* counts: {state: n}, read in the same moment as the list they sit beside. */
+  function renderCounts(counts) {
+    const here = counts[view.state];
     document.title = `${STATE_LABELS[view.state]}${here ? ` (${here})` : ''} · ${settings.title}`;
     for (const node of document.querySelectorAll('[data-count]')) {
-      const value = stats[`${node.dataset.count}Count`];
+      const value = counts[node.dataset.count];
       if (value !== undefined) node.textContent = String(value);
     }
-    const work = num(stats.workTime);
-    $('work-time').textContent = work === null ? '–' : formatDuration(work);
-    const avg = work !== null && stats.completeCount ? work / stats.completeCount : null;
-    $('work-avg').textContent = avg === null ? 'spent on completed jobs' : `avg ${formatDuration(avg)} per completed job`;
   }
 
-  // --- the chart ------------------------------------------------------------------------
-
-  async function refreshMetrics() {
-    const m = await getJSON('/pykue/metrics?minutes=60');
-    drawChart(m);
-    const complete = (m.complete || []).reduce((a, b) => a + b, 0);
-    const failed = (m.failed || []).reduce((a, b) => a + b, 0);
-    const minutes = Math.max(1, (m.minutes || []).length);
-    const perMinute = (complete + failed) / minutes;
-    $('throughput').textContent = perMinute >= 10 || perMinute === 0 ? String(Math.round(perMinute)) : perMinute.toFixed(1);
-    const recent = (m.complete || []).slice(-5).reduce((a, b) => a + b, 0) + (m.failed || []).slice(-5).reduce((a, b) => a + b, 0);
-    $('throughput-sub').textContent = `jobs/min over the hour · ${recent} in the last 5 min`;
-    $('hour-complete').textContent = String(complete);
-    const rate = complete + failed ? Math.round((failed * 100) / (complete + failed)) : 0;
-    $('hour-failed').textContent = `completed · ${failed} failed${failed ? ` (${rate}%)` : ''}`;
-    $('hour-ratio').classList.toggle('ratio-empty', complete + failed === 0);
-    $('hour-ratio-failed').style.width = `${complete + failed ? (failed * 100) / (complete + failed) : 0}%`;
-  }
-
-  /* The API sends each minute as epoch seconds; accept epoch minutes too. */
-  function minuteMs(value) { return value < 1e8 ? value * 60000 : value * 1000; }
-
-  function drawChart(m) {
-    const svg = $('chart');
-    const minutes = m.minutes || [];
-    const complete = m.complete || [];
-    const failed = m.failed || [];
-    const n = Math.max(minutes.length, 1);
-    const W = 600, H = 120, gap = 2;
-    const max = Math.max(1, ...minutes.map((_, i) => (complete[i] || 0) + (failed[i] || 0)));
-    svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    svg.replaceChildren();
-    for (const frac of [0.5, 1]) {
-      svg.append(svgEl('line', { x1: 0, x2: W, y1: H - (H - 12) * frac, y2: H - (H - 12) * frac, class: 'grid' }));
-    }
-    $('chart-peak').textContent = max > 1 || complete.some(Boolean) || failed.some(Boolean) ? `peak ${max}/min` : 'no jobs finished yet';
-    const bw = W / n;
-    minutes.forEach((minute, i) => {
-      const c = complete[i] || 0;
-      const f = failed[i] || 0;
-      const x = i * bw + gap / 2;
-      const hc = ((H - 12) * c) / max;
-      const hf = ((H - 12) * f) / max;
-      const g = svgEl('g', { class: 'bar' });
-      const title = svgEl('title', {});
-      title.textContent = `${new Date(minuteMs(minute)).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })} · ${c} complete, ${f} failed`;
-      g.append(title);
-      g.append(svgEl('rect', { x, y: 0, width: Math.max(1, bw - gap), height: H, class: 'hover' }));
-      if (c) g.append(svgEl('rect', { x, y: H - hc, width: Math.max(1, bw - gap), height: hc, class: 'complete', rx: 1.5 }));
-      if (f) g.append(svgEl('rect', { x, y: H - hc - hf, width: Math.max(1, bw - gap), height: hf, class: 'failed', rx: 1.5 }));
-      svg.append(g);
-    });
+  async function refreshWorkerCount() {
+    const workers = await getJSON('/pykue/workers');
+    const live = workers.filter((w) => !w.stale).length;
+    for (const node of document.querySelectorAll('[data-workers]')) node.textContent = String(live);
   }
 
   // --- the job list -----------------------------------------------------------------------
 
+  /* The list and the counts in one answer, read together (pykue/listing.py): a job that
+   * finished is gone from both, so the rows and the count beside them always agree. */
   function listPath() {
-    const type = view.type ? `${enc(view.type)}/` : '';
-    return `/jobs/${type}${enc(view.state)}/0..${view.to}/${view.order}`;
+    const type = view.type ? `?type=${enc(view.type)}` : '';
+    return `/pykue/list/${enc(view.state)}/0..${view.to}/${view.order}${type}`;
   }
 
   async function fetchJobs() {
     if (view.query) {
-      const ids = await getJSON(`/job/search?q=${enc(view.query)}`);
-      if (!ids.length) return [];
-      return getJSON(`/pykue/jobs?ids=${ids.slice(0, SEARCH_LIMIT).map(enc).join(',')}`);
+      const [ids, stats] = await Promise.all([getJSON(`/job/search?q=${enc(view.query)}`), getJSON('/stats')]);
+      const counts = Object.fromEntries(settings.states.map((s) => [s.name, stats[`${s.name}Count`]]));
+      if (!ids.length) return { jobs: [], counts };
+      return { jobs: await getJSON(`/pykue/jobs?ids=${ids.slice(0, SEARCH_LIMIT).map(enc).join(',')}`), counts };
     }
     return getJSON(listPath());
   }
 
   async function refreshList() {
     const version = view.version;
-    const jobs = await fetchJobs();
+    const { jobs, counts } = await fetchJobs();
     if (version !== view.version) return;  // the filter changed meanwhile: the next poll follows it
     setLive(true);
+    renderCounts(counts);
     render(jobs);
+    if (view.focus) await openFocus();
+  }
+
+  /* ?job=ID (the Workers page links a running job so): open its detail, fetching it when it
+   * is not among the rows loaded. */
+  async function openFocus() {
+    const id = view.focus;
+    view.focus = '';
+    let row = rows.get(id);
+    if (!row) {
+      const [job] = await getJSON(`/pykue/jobs?ids=${enc(id)}`);
+      if (!job) { toast(`Job ${id} no longer exists`, 'error'); return; }
+      row = createRow(id);
+      rows.set(id, row);
+      updateRow(row, job);
+      $('jobs').prepend(row.li);
+    }
+    if (!row.detail) toggleDetail(row);
+    row.li.scrollIntoView({ block: 'center' });
   }
 
   function render(jobs) {
@@ -307,12 +181,12 @@
       previous = row.li;
     }
     for (const [id, row] of rows) {
-      if (!seen.has(id)) {
-        if (row.detail) clearTimeout(row.detail.timer);
-        row.detail = null;  // stops its polling
-        row.li.remove();
-        rows.delete(id);
-        selected.delete(id);
+      if (seen.has(id)) {
+        row.li.classList.remove('departed');
+      } else if (row.detail && !row.moved) {
+        depart(row);  // its reader is looking at it: say where it went instead of pulling it away
+      } else {
+        dropRow(id, row);
       }
     }
     view.hasMore = !view.query && jobs.length > view.to;
@@ -328,6 +202,21 @@
     maybeLoadMore();
   }
 
+  function dropRow(id, row) {
+    if (row.detail) clearTimeout(row.detail.timer);
+    row.detail = null;  // stops its polling
+    row.li.remove();
+    rows.delete(id);
+    selected.delete(id);
+  }
+
+  /* A row whose job left this list while its detail is open: it stays, marked, until closed. */
+  function depart(row) {
+    row.li.classList.add('departed');
+    selected.delete(row.id);
+    if (row.detail) updateDetail(row);
+  }
+
   function createRow(id) {
     const check = el('input', { type: 'checkbox', class: 'job-check', 'aria-label': `Select job ${id}` });
     check.addEventListener('change', () => {
@@ -338,6 +227,8 @@
       check,
       id: el('span', { class: 'job-id' }),
       title: el('span', { class: 'job-title' }),
+      summary: el('span', { class: 'job-summary' }),
+      worker: el('a', { class: 'chip job-worker', title: 'The worker running it' }),
       type: el('span', { class: 'chip job-type' }),
       state: el('span', { class: 'chip job-state' }),
       priority: el('span', { class: 'badge job-priority' }),
@@ -348,8 +239,8 @@
       cancel: el('button', { type: 'button', class: 'icon-btn cancel', title: 'Cancel', 'aria-label': `Cancel job ${id}` }, icon('cancel')),
     };
     const main = el('button', { type: 'button', class: 'job-main', 'aria-expanded': 'false' },
-      el('span', { class: 'job-heading' }, parts.id, parts.title),
-      el('span', { class: 'job-meta' }, parts.type, parts.state));
+      el('span', { class: 'job-heading' }, parts.id, parts.title, parts.summary),
+      el('span', { class: 'job-meta' }, parts.type, parts.state, parts.worker));
     const li = el('li', { class: 'job', 'data-id': id },
       el('div', { class: 'job-row' },
         el('label', { class: 'select' }, check),
@@ -360,9 +251,9 @@
         el('span', { class: 'job-actions' }, parts.cancel, parts.requeue, parts.remove)));
     const row = { id, li, main, parts, job: null, detail: null };
     main.addEventListener('click', () => toggleDetail(row));
-    parts.requeue.addEventListener('click', () => act(() => requeue(id), `Job ${id} requeued`));
-    parts.remove.addEventListener('click', () => act(() => removeJob(id), `Job ${id} removed`));
-    parts.cancel.addEventListener('click', () => act(() => cancelJob(id), `Job ${id} cancelled`));
+    parts.requeue.addEventListener('click', () => act(() => requeue(id), `Job ${id} requeued`, id));
+    parts.remove.addEventListener('click', () => act(() => removeJob(id), `Job ${id} removed`, id));
+    parts.cancel.addEventListener('click', () => act(() => cancelJob(id), `Job ${id} cancelled`, id));
     return row;
   }
 
@@ -373,6 +264,14 @@
     p.id.textContent = `#${job.id}`;
     p.title.textContent = title.text;
     p.title.classList.toggle('untitled', title.untitled);
+    p.summary.textContent = title.summary;
+    p.summary.hidden = !title.summary;
+    const worker = job.state === 'active' ? workerOf(job) : null;
+    p.worker.hidden = !worker;
+    if (worker) {
+      p.worker.textContent = `on ${worker.name}`;
+      p.worker.href = `${settings.root}/workers${worker.id ? `#${enc(worker.id)}` : ''}`;
+    }
     p.type.textContent = job.type;
     p.state.textContent = STATE_LABELS[job.state] || job.state || '';
     p.state.className = `chip job-state state-${job.state}`;
@@ -439,6 +338,10 @@
   // --- the job detail ------------------------------------------------------------------------
 
   function toggleDetail(row) {
+    if (row.detail && row.li.classList.contains('departed')) {
+      dropRow(row.id, row);  // it had left the list: closing it lets it go
+      return;
+    }
     if (row.detail) {
       row.detail.node.remove();
       clearTimeout(row.detail.timer);
@@ -465,7 +368,7 @@
     const stateSelect = el('select', { class: 'state-select', 'aria-label': 'State' },
       ...settings.states.map((s) => el('option', { value: s.name }, s.label)));
     stateSelect.addEventListener('change', () => act(() => request('PUT', `/job/${id}/state/${enc(stateSelect.value)}`),
-      `Job ${id} moved to ${STATE_LABELS[stateSelect.value]}`));
+      `Job ${id} moved to ${STATE_LABELS[stateSelect.value]}`, id));
     const prioritySelect = el('select', { class: 'priority-select', 'aria-label': 'Priority' },
       ...PRIORITIES.map(([value, name]) => el('option', { value }, `${name} (${value})`)));
     prioritySelect.addEventListener('change', () => act(() => request('PUT', `/job/${id}/priority/${enc(prioritySelect.value)}`),
@@ -507,14 +410,15 @@
       log: section('Log', 'log', blocks.log),
     };
     const actions = el('div', { class: 'detail-actions' },
-      el('button', { type: 'button', class: 'btn detail-requeue', onclick: () => act(() => requeue(id), `Job ${id} requeued`) }, icon('requeue'), 'Requeue'),
-      el('button', { type: 'button', class: 'btn detail-cancel', onclick: () => act(() => cancelJob(id), `Job ${id} cancelled`) }, icon('cancel'), 'Cancel'),
-      el('button', { type: 'button', class: 'btn btn-danger detail-remove', onclick: () => act(() => removeJob(id), `Job ${id} removed`) }, icon('remove'), 'Remove'));
+      el('button', { type: 'button', class: 'btn detail-requeue', onclick: () => act(() => requeue(id), `Job ${id} requeued`, id) }, icon('requeue'), 'Requeue'),
+      el('button', { type: 'button', class: 'btn detail-cancel', onclick: () => act(() => cancelJob(id), `Job ${id} cancelled`, id) }, icon('cancel'), 'Cancel'),
+      el('button', { type: 'button', class: 'btn btn-danger detail-remove', onclick: () => act(() => removeJob(id), `Job ${id} removed`, id) }, icon('remove'), 'Remove'));
+    const notice = el('p', { class: 'detail-notice', role: 'status', hidden: true });
     const node = el('div', { class: 'detail', role: 'region', 'aria-label': `Job ${id} details` },
       el('div', { class: 'detail-side' }, dl, actions),
-      el('div', { class: 'detail-body' }, sections.error, sections.data, sections.progressData, sections.result, sections.log,
+      el('div', { class: 'detail-body' }, notice, sections.error, sections.data, sections.progressData, sections.result, sections.log,
         ...(window.pykueWorkflow ? [window.pykueWorkflow.section(id)] : [])));  // workflow.js
-    return { node, facts, blocks, sections, stateSelect, prioritySelect, log: null, timer: null };
+    return { node, notice, facts, blocks, sections, stateSelect, prioritySelect, log: null, timer: null };
   }
 
   function setFact(detail, key, text, title) {
@@ -550,6 +454,11 @@
     setFact(d, 'promote_at', job.state === 'delayed' && job.promote_at ? ago(job.promote_at) : '', absolute(job.promote_at));
     setFact(d, 'duration', job.duration ? formatDuration(num(job.duration)) : '');
     setFact(d, 'workerId', job.workerId || '');
+    const worker = workerOf(job);
+    if (worker && worker.id && job.state === 'active') {
+      d.facts.workerId.dd.replaceChildren(el('a', { href: `${settings.root}/workers#${enc(worker.id)}`, title: job.workerId }, worker.name));
+    }
+    renderNotice(row);
     setFact(d, 'ttl', job.ttl ? formatDuration(num(job.ttl)) : '');
     setFact(d, 'delay', job.delay ? formatDuration(num(job.delay)) : '');
     d.blocks.data.textContent = pretty(job.data);
@@ -561,6 +470,30 @@
     d.blocks.progressData.textContent = job.progress_data === undefined ? '' : pretty(job.progress_data);
     d.node.querySelector('.detail-requeue').hidden = job.state === 'inactive' || job.state === 'active';
     d.node.querySelector('.detail-cancel').hidden = !cancellable(job);
+  }
+
+  /* Where a job went after it left this list while its reader was looking at it. */
+  function renderNotice(row, removed) {
+    const d = row.detail;
+    const job = row.job;
+    const left = removed || row.li.classList.contains('departed');
+    d.notice.hidden = !left;
+    if (!left) return;
+    row.li.classList.add('departed');
+    if (removed) {
+      d.notice.replaceChildren(`Job ${row.id} was removed. `, closeLink(row));
+      return;
+    }
+    const label = STATE_LABELS[job.state] || job.state;
+    const took = job.state === 'complete' && job.duration ? ` in ${formatDuration(num(job.duration))}` : '';
+    const verb = job.state === 'complete' ? `finished${took}` : job.state === 'failed' ? 'failed' : `is now ${label.toLowerCase()}`;
+    const where = view.query ? '' : ` and left the ${STATE_LABELS[view.state].toLowerCase()} list`;
+    d.notice.replaceChildren(`This job ${verb}${where}. `,
+      el('a', { href: `${settings.root}/${enc(job.state)}?job=${enc(row.id)}` }, `See it in ${label}`), ' · ', closeLink(row));
+  }
+
+  function closeLink(row) {
+    return el('button', { type: 'button', class: 'link-btn', onclick: () => toggleDetail(row) }, 'Close');
   }
 
   function renderLog(d, lines) {
@@ -587,6 +520,7 @@
       if (row.detail !== d) return;
       if (e instanceof ApiError) {
         d.blocks.log.replaceChildren(el('li', { class: 'muted' }, e.message));
+        if (/doesnt exist/.test(e.message)) { renderNotice(row, true); return; }
       }
     }
     if (row.detail === d) d.timer = setTimeout(() => refreshDetail(row), DETAIL_EVERY);
@@ -600,9 +534,12 @@
   const cancelJob = (id) => request('PUT', `/pykue/job/${enc(id)}/cancel?reason=${enc('from the dashboard')}`);
   const cancellable = (job) => job.state === 'inactive' || job.state === 'delayed' || job.state === 'active';
 
-  async function act(action, success) {
+  /* `id`: the job the reader moved (requeued, removed, set a state): its row may leave the
+   * list at once, where a job that moves on by itself stays until its detail is closed. */
+  async function act(action, success, id) {
     try {
       await action();
+      if (id !== undefined && rows.has(String(id))) rows.get(String(id)).moved = true;
       toast(success, 'success');
     } catch (e) {
       toast(e.message, 'error');
@@ -743,10 +680,10 @@
   function start() {
     wireControls();
     wireBulk();
-    statsPoll = poll(refreshStats, STATS_EVERY);
     listPoll = poll(refreshList, LIST_EVERY);
-    poll(refreshMetrics, METRICS_EVERY);
-    poll(refreshTypes, METRICS_EVERY);
+    statsPoll = listPoll;  // the counts come with the list
+    poll(refreshTypes, TYPES_EVERY);
+    poll(refreshWorkerCount, TYPES_EVERY);
     if ('IntersectionObserver' in window) {
       const observer = new IntersectionObserver((entries) => {
         if (entries.some((e) => e.isIntersecting)) loadMore();

@@ -1,7 +1,7 @@
 /* pykue dashboard: the workflow a job is a step of (pykue/canvas.py), from
  * GET /pykue/job/<id>/workflow: its parents and children with their states, linked, and
  * every step of the workflow. dashboard.js adds `pykueWorkflow.section(id)` to a job's
- * detail; a page opened with ?job=<id> (the links here) shows that job and its workflow.
+ * detail; a page opened with ?job=<id> (the links here) opens that job's detail (dashboard.js).
  *
  * Safety rule, as in dashboard.js: text from Redis only ever goes through textContent or
  * attribute setters, never innerHTML.
@@ -9,27 +9,10 @@
 (function () {
   'use strict';
 
-  const ROOT = JSON.parse(document.getElementById('settings').textContent).root;
+  const { el, getJSON } = window.pykue;  // common.js
+  const ROOT = window.pykue.settings.root;
   const EVERY = 1500;
   const KUE_STATES = ['inactive', 'active', 'delayed', 'failed', 'complete'];
-
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === false || value === null || value === undefined) continue;
-      node.setAttribute(key, value === true ? '' : String(value));
-    }
-    for (const child of children) node.append(child);
-    return node;
-  }
-
-  async function getJSON(path) {
-    const response = await fetch(`${ROOT}${path}`, { headers: { Accept: 'application/json' } });
-    const body = await response.json();
-    const failed = body && typeof body === 'object' && 'error' in body && !('id' in body);  // Kue's error bodies
-    if (!response.ok || failed) throw new Error((failed && body.error) || response.statusText);
-    return body;
-  }
 
   /** Where a step's job is shown: its state's page, opened on it. */
   function jobHref(id, state) {
@@ -85,27 +68,5 @@
     return node;
   }
 
-  /** ?job=<id>: that job on top of the list, with its workflow (where the step links lead). */
-  async function openFromUrl() {
-    const id = new URLSearchParams(location.search).get('job');
-    const main = document.querySelector('main');
-    if (!id || !main) return;
-    const card = el('section', { class: 'card flow-job', 'aria-label': `Job ${id}` });
-    main.prepend(card);
-    try {
-      const job = await getJSON(`/job/${encodeURIComponent(id)}`);
-      const title = el('h2', {}, `Job #${job.id} · ${job.type} · `, el('span', { class: `job-state state-${job.state}` }, job.state));
-      const facts = [];
-      if (job.error) facts.push(el('pre', { class: 'code error' }, job.error));
-      facts.push(el('pre', { class: 'code data' }, JSON.stringify(job.data, null, 2)));
-      if (job.result !== undefined) facts.push(el('pre', { class: 'code result' }, JSON.stringify(job.result, null, 2)));
-      card.replaceChildren(title, ...facts, section(id));
-    } catch (e) {
-      card.replaceChildren(el('p', { class: 'muted' }, `Job ${id}: ${e.message}`));
-    }
-  }
-
   window.pykueWorkflow = { section };
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', openFromUrl);
-  else openFromUrl();
 })();

@@ -9,6 +9,7 @@ local function tokens_key(base, jtype) return base .. jtype .. ":jobs" end
 local function search_object_key(base, id) return base .. "search:object:" .. id end
 local function search_word_key(base, word) return base .. "search:word:" .. word end
 local function state_key(base, state) return base .. "jobs:" .. state end  -- see state_keys
+local function type_stats_key(base, jtype) return base .. "pykue:stats:" .. jtype end
 local function worker_key(base, wid) return base .. "pykue:worker:" .. wid end
 local function unique_key(base, key) return base .. "pykue:unique:" .. key end
 local function cancel_key(base, wid) return base .. "pykue:cancel:" .. wid end
