@@ -61,13 +61,14 @@ _MIRRORED = (
 def mirror(client: redis.Redis) -> Callable[[], redis.asyncio.Redis]:
     """A factory of asyncio clients to the server ``client`` talks to; ConfigurationError now,
     not at the first ``await``, when its connections are of a kind this cannot mirror."""
-    pool = client.connection_pool
-    connection_class = _CONNECTION_CLASSES.get(pool.connection_class)
+    pool: Any = getattr(client, "connection_pool", None)  # a cluster client has none
+    kind = type(client).__name__ if pool is None else f"{type(pool).__name__} of {pool.connection_class.__name__}"
+    connection_class = None if pool is None else _CONNECTION_CLASSES.get(pool.connection_class)
     if connection_class is None or type(pool) not in (redis.ConnectionPool, redis.BlockingConnectionPool):
         raise ConfigurationError(
             "the asyncio producer mirrors redis://, rediss://, unix:// and embedded:// connections; "
-            f"this queue's client uses {type(pool).__name__} of {pool.connection_class.__name__}: "
-            "give it an asyncio client with queue.use_async_redis(factory)"
+            f"this queue's client uses {kind}: give it an asyncio client with "
+            "queue.use_async_redis(factory)"
         )
     kwargs = {name: value for name, value in pool.connection_kwargs.items() if name in _MIRRORED}
 

@@ -13,6 +13,7 @@ import pytest
 import redis
 
 from pykue import ConfigurationError, InvalidJobError, Job, JobFailedError, JobNotFoundError, Queue
+from pykue.aio import mirror
 from tests.helpers import run_async
 from tests.redis_probe import snapshot
 from tests.redis_server import free_port
@@ -269,6 +270,8 @@ def test_a_connection_the_async_side_cannot_mirror_is_refused_clearly(redis_url:
     queue = Queue(sentinel_like, "q")
     with pytest.raises(ConfigurationError, match="use_async_redis"):
         queue.aio  # noqa: B018
+    with pytest.raises(ConfigurationError, match="uses object"):  # a client with no pool (a cluster's)
+        mirror(object())  # type: ignore[arg-type]
     queue.use_async_redis(lambda: redis.asyncio.Redis.from_url(redis_url, decode_responses=True))
 
     async def main() -> dict[str, int]:
