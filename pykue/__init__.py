@@ -21,12 +21,13 @@ from .job import Job
 from .job_hash import Attempts
 from .queue import Queue
 from .states import PRIORITIES, JobState
-from .task import Task
+from .task import AsyncTask, Task
 from .workflow import WorkflowHandle
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncTask",
     "Attempts",
     "CancelResult",
     "ConfigurationError",

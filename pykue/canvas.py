@@ -16,7 +16,7 @@ the stored data as the JSON text the worker wrote: Python prepares the data arou
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
@@ -42,6 +42,8 @@ class SignedTask(Protocol):
     def queue(self) -> Any: ...
 
     def build(self, *args: Any, **kwargs: Any) -> JobDraft: ...
+
+    def step_draft(self, args: Sequence[Any], kwargs: Mapping[str, Any], result_first: bool) -> JobDraft: ...
 
     def with_options(self, **options: Any) -> Any: ...
 
@@ -190,7 +192,7 @@ def _data_around(sig: Signature) -> tuple[str, str]:
 
 def _step_args(step: _Step) -> list[Any]:
     """start_workflow.lua's arguments for one step: its links, then its job or its type."""
-    draft = step.sig.task.build(*step.sig.args, **step.sig.kwargs)
+    draft = step.sig.task.step_draft(step.sig.args, step.sig.kwargs, result_first=step.takes != "none")
     job = draft.encode()  # validates the call's data and options: nothing is written if one fails
     meta: dict[str, Any] = {"p": step.parents, "c": step.children}
     if step.keep:

@@ -14,10 +14,10 @@ from typing import Any
 from . import backoff as backoff_rules
 from .events import check_listener
 from .exceptions import InvalidJobError, PykueError
-from .fields import check_type, kue_int, kue_number
+from .fields import check_json, check_type, kue_int, kue_number
 from .interfaces import DraftQueue
 from .job import Job
-from .job_hash import dumps, kue_json
+from .job_hash import kue_json
 from .job_options import MISSING, OptionMethods, Options
 from .retention import encode_keep
 from .unique import unique_name
@@ -102,13 +102,7 @@ class JobDraft(OptionMethods):
         """This job's arguments to save_jobs.lua (validated; nothing is written here)."""
         options = self._options
         stored_backoff = backoff_rules.encode_backoff(options.backoff) or ""
-        try:
-            data = dumps(self._data)
-            data.encode("utf-8")  # lone surrogates cannot be stored (nor read by Node)
-        except (TypeError, ValueError) as error:
-            raise InvalidJobError("data", self._data, f"not JSON-serialisable as UTF-8 ({error})") from None
-        except RecursionError:
-            raise InvalidJobError("data", self._data, "nested too deeply to serialise") from None
+        data = check_json("data", self._data)
         words = self.queue.index_words(self._data, options.search_keys) if self.queue.search_enabled else ()
         return [
             self.type,

@@ -9,9 +9,10 @@ escapes as a bare ``OverflowError`` or ``TypeError`` from deep inside a conversi
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeGuard
 
 from .exceptions import InvalidJobError
@@ -124,16 +125,54 @@ def check_search_keys(keys: Any) -> list[str]:
 
 
 def check_json(field: str, value: Any) -> str:
-    """``value`` as the JSON text a hash field holds (e.g. progress data)."""
+    """``value`` as the JSON text a hash field holds (job data, progress data); refused
+    naming the path to the first value that is not JSON (``data.user.born``)."""
     try:
         text = dumps(value)
-    except (TypeError, ValueError) as error:
-        raise InvalidJobError(field, value, f"not JSON-serialisable ({error})") from None
+        text.encode("utf-8")  # lone surrogates cannot be stored (nor read by Node)
     except RecursionError:
         raise InvalidJobError(field, value, "nested too deeply to serialise") from None
-    if not encodes_utf8(text):
-        raise InvalidJobError(field, value, "not valid UTF-8 text (it holds a lone surrogate)")
+    except (TypeError, ValueError) as error:
+        found = json_problem(value, field)
+        if found is None:  # past the walk's depth, or a subclass that encodes oddly: what json said
+            raise InvalidJobError(field, value, f"not JSON-serialisable as UTF-8 ({error})") from None
+        raise InvalidJobError(*found) from None
     return text
+
+
+_JSON_DEPTH = 400  # deeper than any real payload, well within Python's recursion limit
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def json_problem(value: Any, path: str, depth: int = 0, parents: frozenset[int] = frozenset()) -> Any:
+    """Where ``value`` stops being JSON: (path to the bad value, that value, why), or None."""
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, str):
+        return None if encodes_utf8(value) else (path, value, "not valid UTF-8 text (it holds a lone surrogate)")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, value, "NaN and infinity are not JSON")
+    if depth >= _JSON_DEPTH:
+        return None
+    if id(value) in parents:
+        return path, value, "it contains itself"
+    inner = parents | {id(value)}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                return path, key, f"a {type(key).__name__} key is not JSON (keys are strings)"
+            shown_key = f".{key}" if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else f"[{key!r}]"
+            found = json_problem(item, path + shown_key, depth + 1, inner)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = json_problem(item, f"{path}[{index}]", depth + 1, inner)
+            if found is not None:
+                return found
+        return None
+    return path, value, f"a {type(value).__name__} is not JSON (convert it to a string, number, list or dict)"
 
 
 def progress_percent(done: Any, total: Any) -> int:
@@ -211,3 +250,65 @@ def check_rate_limit(value: Any) -> tuple[int, int] | None:
     if match is None or int(match.group(1)) < 1:
         raise InvalidJobError("rate_limit", value, 'expected "<n>/s", "<n>/m" or "<n>/h" with n >= 1, or None')
     return int(match.group(1)), RATE_UNITS[match.group(2)]
+
+
+class Parameters:
+    """A task function's parameters, prepared once, so that checking a call that fits (the
+    common one: keywords only, every one known) costs a set operation, not a bind."""
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        by_keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        params = list(signature.parameters.values())
+        self.signature = signature
+        self.keywords = frozenset(p.name for p in params if p.kind in by_keyword)
+        self.required = frozenset(p.name for p in params if p.kind in by_keyword and p.default is p.empty)
+        self.any_keyword = any(p.kind is p.VAR_KEYWORD for p in params)
+        self.keywords_only = all(p.kind in by_keyword or p.kind is p.VAR_KEYWORD for p in params)
+
+    def check(self, task: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+        """``check_arguments``, with the shortcut."""
+        if not args and self.keywords_only and self.required.issubset(kwargs):
+            if self.any_keyword or self.keywords.issuperset(kwargs):
+                return
+        check_arguments(self.signature, task, args, kwargs)
+
+
+def check_arguments(signature: inspect.Signature, task: str, args: Sequence[Any], kwargs: dict[str, Any]) -> None:
+    """The call a worker will make from a job's data fits the task function's ``signature``:
+    a mistake is refused here, naming the argument, not met by the worker as a TypeError
+    retried with backoff. A function taking ``**data`` accepts any keyword."""
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        field, value, reason = _misfit(signature, args, kwargs) or ("arguments", kwargs, str(error))
+        raise InvalidJobError(field, value, f"{reason}; the {task!r} task takes {_plain(signature)}") from None
+
+
+def _plain(signature: inspect.Signature) -> inspect.Signature:
+    """The parameters without their annotations: the names and defaults are what matter here."""
+    empty = inspect.Parameter.empty
+    parameters = [p.replace(annotation=empty) for p in signature.parameters.values()]
+    return signature.replace(parameters=parameters, return_annotation=empty)
+
+
+def _misfit(signature: inspect.Signature, args: Sequence[Any], kwargs: dict[str, Any]) -> tuple[str, Any, str] | None:
+    """What is wrong with the call: ("argument", its name, why), or the positional arguments."""
+    params = signature.parameters
+    kinds = {p.kind for p in params.values()}
+    by_keyword = {n for n, p in params.items() if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if inspect.Parameter.VAR_KEYWORD not in kinds:
+        for name in kwargs:
+            if name not in by_keyword:
+                return "argument", name, "the task has no such parameter"
+    positional = [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if len(args) > len(positional) and inspect.Parameter.VAR_POSITIONAL not in kinds:
+        return "args", list(args), f"the task takes at most {len(positional)} positional argument(s)"
+    for param in positional[: len(args)]:
+        if param.name in kwargs and param.kind is param.POSITIONAL_OR_KEYWORD:
+            return "argument", param.name, "given both by position and by keyword"
+    given = {p.name for p in positional[: len(args)]} | set(kwargs)
+    for name, param in params.items():
+        if param.default is param.empty and param.kind not in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            if name not in given:
+                return "argument", name, "missing: the task requires it"
+    return None

@@ -11,6 +11,7 @@ that define them sit above this one.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
 import redis
@@ -24,8 +25,17 @@ DraftT = TypeVar("DraftT")
 JobT = TypeVar("JobT")
 
 
+class AsyncSide(Protocol):
+    """A queue's asyncio producer (pykue/aio), as a job sees it."""
+
+    async def await_result(self, job: Any, timeout: float | None) -> Any: ...
+
+
 class JobQueue(Protocol):
     """A stored job's queue: where the job is stored and whose events it hears."""
+
+    @property
+    def aio(self) -> AsyncSide: ...
 
     @property
     def store(self) -> Store: ...
@@ -57,6 +67,8 @@ class TaskQueue(Protocol[DraftT, JobT]):
     def create(self, type: str, data: Any = None) -> DraftT: ...
 
     def save_jobs(self, jobs: list[DraftT]) -> list[JobT]: ...
+
+    def asave_jobs(self, jobs: list[DraftT]) -> Awaitable[list[JobT]]: ...
 
 
 class BoundStore(Protocol):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from . import backoff as backoff_rules
 from .cancel import CANCELLED_PREFIX, CancelResult, cancel_job
@@ -26,8 +28,17 @@ from .replies import ReplyCode
 from .retention import decode_keep
 from .states import check_state, priority_value
 
+R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
 
-class Job(OptionMethods):
+
+def check_wait_timeout(timeout: Any) -> None:
+    if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
+        raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
+
+
+class Job(OptionMethods, Generic[R]):
+    """``Job[R]``: a job whose task returns ``R``, so ``wait()`` is typed (``Job`` alone: Any)."""
+
     claim: str = ""  # set by the worker that runs the job; fences its writes
     ctx: Any = None  # Kue's ctx (pause/resume) while a worker runs the job
     test_only: bool = False  # recorded by test mode, never in Redis
@@ -208,17 +219,16 @@ class Job(OptionMethods):
             self.queue.events.on_job(self.id, event, fn)
         return self
 
-    def wait(self, timeout: float | None = None) -> Any:
+    def wait(self, timeout: float | None = None) -> R:
         """Block until the job completes (its result) or fails for good (JobFailedError)."""
-        if timeout is not None and (not is_number(timeout) or math.isnan(timeout)):
-            raise InvalidJobError("timeout", timeout, "expected a number of seconds, or None to wait for ever")
+        check_wait_timeout(timeout)
         job_id = self._require_id()
         waiter = Waiter()
         hub = self.queue.events
         pairs = [("complete", waiter.complete), ("failed", waiter.failed), ("remove", waiter.removed)]
         hub.on_new_job(job_id, pairs)  # with the outcome this process saw before anyone listened
         created = self._hash.get("created_at")
-        poll = self._outcome_poller(waiter, created)
+        poll = self._outcome_poller(waiter)
         try:
             outcome = waiter.outcome or poll() or (waiter.outcome if waiter.wait(timeout, poll=poll) else None)
         finally:
@@ -227,14 +237,28 @@ class Job(OptionMethods):
         if outcome is None:
             raise TimeoutError(f"job {job_id} did not finish within {timeout}s")
         self._check_same_job(created, self.queue.store.job_fields(job_id).get("created_at"))
+        if outcome[0] == "failed" and self.state != "failed":
+            try:
+                self.refresh()  # the stored error, in full
+            except JobNotFoundError:
+                pass
+        return self.result_of(outcome)
+
+    async def await_result(self, timeout: float | None = None) -> R:
+        """``wait`` for asyncio: the event loop runs on meanwhile (pykue/aio/results.py)."""
+        check_wait_timeout(timeout)
+        return cast(R, await self.queue.aio.await_result(self, timeout))
+
+    def result_of(self, outcome: tuple[str, Any]) -> R:
+        """The result of a final ``outcome``, or the error it means (the stored error, from the
+        job's hash as last read: the caller reads it again unless it shows the job failed)."""
         kind, value = outcome
         if kind == "complete":
-            return value
+            return cast(R, value)
         if kind == "failed":
-            error = self._hash.get("error") if self._hash.get("state") == "failed" else None
-            raise JobFailedError(job_id, error or self._stored_error(value))
+            raise JobFailedError(self.id, self._hash.get("error") or str(value))
         raise JobNotFoundError(
-            job_id,
+            self.id,
             "it was removed before its outcome could be read (a job saved with "
             "removeOnComplete keeps its result only in the `complete` event: to "
             "receive it, listen before the job ends, e.g. call "
@@ -249,34 +273,33 @@ class Job(OptionMethods):
                 self.id, "it was lost in a Redis failover and its id now belongs to another job (see durable_replicas)"
             )
 
-    def _outcome_poller(self, waiter: Waiter, created: str | None = None) -> Callable[[], tuple[str, Any] | None]:
-        """The outcome Redis shows, if final. `failed` with attempts left counts only when seen
-        twice: a Node Kue worker shows `failed` for a moment before it schedules the retry."""
+    def settled(self, fields: dict[str, str], failures_seen: set[str | None]) -> tuple[str, Any] | None:
+        """The final outcome ``fields`` (the job's hash read just now, loaded into this job)
+        show, if any. `failed` with attempts left counts only when seen twice: a Node Kue
+        worker shows `failed` for a moment before it schedules the retry."""
+        self._check_same_job(self._hash.get("created_at"), fields.get("created_at"))
+        self._load(fields)
+        if self.state == "complete":
+            return ("complete", self.result)
+        if self.state == "failed":
+            made, _, maximum = self.attempts()
+            failed_at = self._hash.get("failed_at")
+            if made >= maximum or failed_at in failures_seen:
+                return ("failed", self.error)
+            failures_seen.add(failed_at)
+        return None
+
+    def _outcome_poller(self, waiter: Waiter) -> Callable[[], tuple[str, Any] | None]:
+        """The outcome Redis shows, if final (see ``settled``)."""
         failures_seen: set[str | None] = set()
 
         def poll() -> tuple[str, Any] | None:
-            try:
-                self.refresh()
-            except JobNotFoundError:  # removed on completion: its events may still be on their way
+            fields = self.queue.store.job_fields(self._require_id())
+            if not fields.get("type"):  # removed on completion: its events may still be on their way
                 return waiter.outcome if waiter.done.wait(0.25) else ("remove", None)
-            self._check_same_job(created, self._hash.get("created_at"))
-            if self.state == "complete":
-                return ("complete", self.result)
-            if self.state == "failed":
-                made, _, maximum = self.attempts()
-                failed_at = self._hash.get("failed_at")
-                if made >= maximum or failed_at in failures_seen:
-                    return ("failed", self.error)
-                failures_seen.add(failed_at)
-            return None
+            return self.settled(fields, failures_seen)
 
         return poll
-
-    def _stored_error(self, message: Any) -> str:
-        try:
-            return self.refresh().error or str(message)
-        except JobNotFoundError:
-            return str(message)
 
     def _require_id(self) -> int:
         """The id, unless test mode recorded this job instead of saving it."""

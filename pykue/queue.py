@@ -6,14 +6,16 @@ global. Workers and tasks hang off a Queue too (see ``task.py`` and ``worker/``)
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import redis
+from typing_extensions import ParamSpec, TypeVar, Unpack
 
 from . import cleanup
 from . import limits as fleet_limits
@@ -33,11 +35,17 @@ from .saving import save_drafts
 from .scripts import Scripts
 from .states import check_state
 from .store import Store
-from .task import Task, TaskOptions, default_type
+from .task import AsyncTask, BoundTaskDecorator, Task, TaskDecorator, TaskOptions, TaskSettings, default_type
 from .testmode import TestMode
 from .topology import Durability, rebound
 
+if TYPE_CHECKING:  # pykue.aio is imported on first use of Queue.aio: a worker never loads it
+    from .aio import AsyncProducer
+    from .aio.clients import AsyncClientSpec
+
 log = logging.getLogger("pykue")
+P = ParamSpec("P")
+R = TypeVar("R")
 SAVE_CHUNK = 250  # jobs per save_jobs.lua call: Redis runs one while the next is sent, and no call blocks it long
 
 
@@ -77,6 +85,8 @@ class Queue:
         self.local_workers: list[Any] = []  # this process's running Workers (see workers())
         self._error_listeners: list[Callable[[BaseException], Any]] = []
         self.events = EventHub(self.client, self.keys.events, self.report_error)
+        self._aio: AsyncProducer | None = None
+        self._async_redis: AsyncClientSpec = None
 
     def __repr__(self) -> str:
         return f"<Queue prefix={self.prefix!r}>"
@@ -105,10 +115,43 @@ class Queue:
         """Save drafts in order (see ``create_many``); returns the stored jobs."""
         return save_drafts(self.store, self.events, self.test_mode, jobs, SAVE_CHUNK)
 
+    async def asave_jobs(self, jobs: Sequence[JobDraft | Job]) -> list[Job]:
+        """``save_jobs`` for asyncio (see ``aio``)."""
+        return await self.aio.save_jobs(jobs)
+
+    @property
+    def aio(self) -> AsyncProducer:
+        """The asyncio side (pykue/aio: ``task.adelay``, ``job.await_result``, ...), made on first
+        use from this queue's connection, or from ``use_async_redis``."""
+        if self._aio is None:
+            from .aio import AsyncProducer
+
+            self._aio = AsyncProducer(self, self._async_redis, SAVE_CHUNK)
+        return self._aio
+
+    def use_async_redis(self, client: AsyncClientSpec) -> Queue:
+        """The redis.asyncio client ``aio`` uses instead of one mirroring this queue's (needed for
+        a connection it cannot mirror, e.g. Sentinel): a factory is called once per event loop."""
+        self._async_redis, self._aio = client, None
+        return self
+
     def index_words(self, data: Any, search_keys: list[str] | None) -> list[str]:
         return search_index.index_words(data, search_keys) if self.search_enabled else []
 
     # -- tasks --------------------------------------------------------------------------------
+
+    @overload
+    def task(self, type: Callable[P, Coroutine[Any, Any, R]], /) -> AsyncTask[P, R]: ...
+    @overload
+    def task(self, type: Callable[P, R], /) -> Task[P, R]: ...
+    @overload
+    def task(
+        self, type: str | None = None, *, bind: Literal[False] = False, **options: Unpack[TaskSettings]
+    ) -> TaskDecorator: ...
+    @overload
+    def task(
+        self, type: str | None = None, *, bind: Literal[True], **options: Unpack[TaskSettings]
+    ) -> BoundTaskDecorator: ...
 
     def task(
         self,
@@ -135,13 +178,15 @@ class Queue:
 
         The type defaults to the function's module-qualified name. ``rate_limit`` ("100/s")
         and ``global_concurrency`` hold across every worker; ``cron`` or ``every`` (seconds)
-        run the task with no arguments on a schedule, named after its type.
+        run the task with no arguments on a schedule, named after its type. The task is typed
+        from the function (``Task[P, R]``; ``AsyncTask`` for an ``async def``), so ``delay``'s
+        arguments and ``job.wait()``'s result are checked by mypy or pyright.
         """
         periodic = Periodic(cron, every, timezone) if cron is not None or every is not None else None
         if type is not None and not callable(type):
             check_type(type)
 
-        def register(fn: Callable[..., Any]) -> Task[Any]:
+        def register(fn: Callable[..., Any]) -> Task[..., Any]:
             job_type = type if isinstance(type, str) else default_type(fn)
             options = TaskOptions(
                 priority=priority,
@@ -154,7 +199,8 @@ class Queue:
                 unique_for=unique_for,
                 search_keys=search_keys,
             )
-            task = Task(
+            kind = AsyncTask if inspect.iscoroutinefunction(fn) else Task
+            task = kind(
                 self,
                 fn,
                 job_type,
@@ -233,6 +279,7 @@ class Queue:
         client = connect(redis, self.prefix) if redis is not None else rebound(self.client, self.prefix)
         self.client = self.durability.applied(client)
         self.store = Store(self.client, self.keys, self.scripts)
+        self._aio = None  # made again for the new server or keys
         self.events.rebind(self.client, self.keys.events)  # the app's listeners follow the queue
         return self
 
@@ -274,6 +321,14 @@ class Queue:
             raise JobNotFoundError(job_id)
         return Job.from_hash(self, number, fields)
 
+    async def aget_job(self, job_id: int | str) -> Job:
+        """``get_job`` for asyncio."""
+        number = _job_id(job_id)
+        fields = await self.aio.job_fields(number)
+        if not fields.get("type"):
+            raise JobNotFoundError(job_id)
+        return Job.from_hash(self, number, fields)
+
     def get_jobs(self, ids: Iterable[int]) -> list[Job]:
         """The jobs that still exist, in the order asked, in one round trip."""
         ids = [_job_id(i) for i in check_list("ids", ids, "a list of job ids")]
@@ -291,6 +346,10 @@ class Queue:
 
     def counts(self, type: str | None = None) -> dict[str, int]:
         return self.store.counts(check_type(type) if type else None)
+
+    async def acounts(self, type: str | None = None) -> dict[str, int]:
+        """``counts`` for asyncio: the jobs in each state, in one round trip."""
+        return await self.aio.counts(check_type(type) if type else None)
 
     def inactive_count(self, type: str | None = None) -> int:
         return self.count("inactive", type)
@@ -391,6 +450,11 @@ class Queue:
 
     def ping(self) -> bool:
         return bool(self.client.ping())
+
+    async def aclose(self) -> None:
+        """Close the running event loop's asyncio connections (``close`` closes the sync ones)."""
+        if self._aio is not None:
+            await self._aio.aclose()
 
     def close(self) -> None:
         self.events.close()

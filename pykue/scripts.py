@@ -102,6 +102,11 @@ class Scripts:
         )
         return [int(i) for group in groups for i in group]
 
+    def save_call(self, now: int, encoded_jobs: list[list[Any]]) -> tuple[LuaScript, tuple[str, ...], list[Any]]:
+        """save_jobs.lua's script, keys and arguments for one call, for a caller that sends it
+        on a client of its own (the asyncio producer, pykue/aio)."""
+        return self._save_jobs, self._save_keys, _save_args(now, encoded_jobs)
+
     def start_workflow(self, client: redis.Redis, now: int, shape_json: str, steps: list[list[Any]]) -> int:
         """Reserve the ids of a workflow's steps, create the first ones, store the links of the
         rest; its id (its first step's job id)."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 T = TypeVar("T")
 
@@ -77,3 +79,32 @@ KUE_TO_JSON_ORDER = [
     "ttl",
     "attempts",
 ]
+
+
+def run_async(main: Callable[[], Awaitable[T]], timeout: float = 120.0) -> T:
+    """``asyncio.run(main())`` as an application runs its event loop: on a thread of its own
+    (see ``off_the_test_thread``)."""
+    return off_the_test_thread(lambda: asyncio.run(main()), timeout)  # type: ignore[arg-type]
+
+
+def off_the_test_thread(fn: Callable[[], T], timeout: float = 120.0) -> T:
+    """``fn()`` on a thread of its own, as a server runs a request, its exception raised here.
+    Not on the test's thread: the browser tests' Playwright keeps an event loop running there
+    for the whole session, where ``asyncio.run`` refuses to start and Django refuses to touch
+    its database."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as error:  # handed to the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=target, name="test-off-thread", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"still running after {timeout}s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return cast(T, outcome["value"])

@@ -52,7 +52,9 @@ SPECS = [
     Spec("arq", "arq_", requirements=("arq==0.28.0", "redis==5.3.1", HIREDIS)),
     Spec("saq", "saq_", requirements=("saq[redis]==0.26.4", "redis==7.4.1", "typing_extensions", HIREDIS)),
 ]
-BY_NAME = {spec.name: spec for spec in SPECS}
+# Not in a default run (its worker is pykue's): for the enqueue workloads, bench/async_enqueue.py.
+EXTRA_SPECS = [Spec("pykue-async", "pykue_async_", own_venv=False)]
+BY_NAME = {spec.name: spec for spec in SPECS + EXTRA_SPECS}
 
 
 @dataclass(frozen=True)

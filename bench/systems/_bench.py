@@ -21,7 +21,8 @@ An adapter module defines:
   itself starts two processes), ``types`` (how the ten task types are modelled), and
   optionally ``completed_key``, the sorted set where the system keeps completed jobs (W2n
   counts completions there, its task doing nothing when ``BENCH_TASK=empty``);
-* ``enqueue(i, t=None)``: one job, sync or ``async def``;
+* ``enqueue(i, t=None)``: one job, sync or ``async def`` (an async one also serves
+  ``enqueue_concurrent``: n jobs from ``--in-flight`` coroutines at once);
 * ``enqueue_bulk(items)``: optional; ``items`` is a list of ints, one call per chunk;
 * ``worker_argv(processes)``: list of argv lists, each a long-running worker command;
 * ``setup()`` / ``teardown()``: optional, sync or async.
@@ -98,6 +99,21 @@ async def _enqueue_many(adapter, n: int, bulk: bool) -> float:
     return time.perf_counter() - start
 
 
+async def _enqueue_concurrent(adapter, n: int, in_flight: int) -> float:
+    """n enqueue calls with ``in_flight`` coroutines at once (an asyncio app's many requests):
+    each of ``in_flight`` lanes awaits its calls one after another."""
+    if not inspect.iscoroutinefunction(adapter.enqueue):
+        raise SystemExit("enqueue_concurrent needs an async enqueue")
+
+    async def lane(first: int) -> None:
+        for i in range(first, n, in_flight):
+            await adapter.enqueue(i)
+
+    start = time.perf_counter()
+    await asyncio.gather(*(lane(k) for k in range(in_flight)))
+    return time.perf_counter() - start
+
+
 async def _wait_for_warmup(timeout: float = 60.0) -> float:
     import redis
 
@@ -165,9 +181,15 @@ async def _run(adapter, args) -> dict:
     await _maybe(getattr(adapter, "setup", lambda: None)())
     try:
         if args.action == "enqueue":
-            return {"seconds": await _enqueue_many(adapter, args.n, bulk=False)}
+            cpu = time.process_time()
+            seconds = await _enqueue_many(adapter, args.n, bulk=False)
+            return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu}
         if args.action == "enqueue_bulk":
             return {"seconds": await _enqueue_many(adapter, args.n, bulk=True)}
+        if args.action == "enqueue_concurrent":
+            cpu = time.process_time()  # the producer's own cost, which a loaded machine moves less
+            seconds = await _enqueue_concurrent(adapter, args.n, args.in_flight or 50)
+            return {"seconds": seconds, "cpu_seconds": time.process_time() - cpu}
         if args.action == "latency":
             return await _paced(adapter, args.n, args.rate)
         raise SystemExit(f"unknown action {args.action}")
@@ -178,9 +200,16 @@ async def _run(adapter, args) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("adapter")
-    parser.add_argument("action", choices=["info", "enqueue", "enqueue_bulk", "latency", "lua", "task_body"])
+    parser.add_argument(
+        "action", choices=["info", "enqueue", "enqueue_bulk", "enqueue_concurrent", "latency", "lua", "task_body"]
+    )
     parser.add_argument("--n", type=int, default=0)
-    parser.add_argument("--in-flight", type=int, default=0, help="task_body: default the adapter's CONCURRENCY")
+    parser.add_argument(
+        "--in-flight",
+        type=int,
+        default=0,
+        help="task_body: default the adapter's CONCURRENCY; enqueue_concurrent: default 50",
+    )
     parser.add_argument("--rate", type=float, default=200.0)
     args = parser.parse_args(argv)
     adapter = importlib.import_module(args.adapter)

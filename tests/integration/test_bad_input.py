@@ -87,21 +87,25 @@ def test_empty_or_non_string_types(queue: Queue, client: redis.Redis, seeded: di
 
 
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "path", "value"),
     [
-        {"x": float("nan")},
-        {"x": float("inf")},
-        [float("-inf")],
-        {"when": dt.datetime(2020, 1, 1)},
-        {"s": {1, 2}},
-        object(),
-        b"bytes",
+        ({"x": float("nan")}, "data.x", float("nan")),
+        ({"x": float("inf")}, "data.x", float("inf")),
+        ([float("-inf")], "data[0]", float("-inf")),
+        ({"when": dt.datetime(2020, 1, 1)}, "data.when", dt.datetime(2020, 1, 1)),
+        ({"user": {"tags": ["a", {1, 2}]}}, "data.user.tags[1]", {1, 2}),
+        ({"odd key": b"x"}, "data['odd key']", b"x"),
+        ({"x": "\ud800"}, "data.x", "\ud800"),
+        (object, "data", object),
+        (b"bytes", "data", b"bytes"),
     ],
 )
-def test_non_json_data(queue: Queue, client: redis.Redis, seeded: dict[str, Any], bad: Any) -> None:
+def test_non_json_data_is_refused_naming_the_path_to_the_bad_value(
+    queue: Queue, client: redis.Redis, seeded: dict[str, Any], bad: Any, path: str, value: Any
+) -> None:
     with pytest.raises(InvalidJobError) as info:
         queue.create("t", bad).save()
-    check(info.value, "data", bad)
+    check(info.value, path, value)
     assert snapshot(client) == seeded
     assert client.get("q:ids") == "1"
 
@@ -207,7 +211,7 @@ def test_one_bad_job_in_create_many_writes_nothing(queue: Queue, client: redis.R
     with pytest.raises(InvalidJobError) as info:
         queue.create_many(good + [("t", {"x": float("nan")})] + good)
 
-    check(info.value, "data", {"x": float("nan")})
+    check(info.value, "data.x", float("nan"))
     assert snapshot(client) == seeded
     assert client.get("q:ids") == "1"
 
@@ -476,14 +480,16 @@ def test_a_task_must_be_callable(queue: Queue) -> None:
     assert "t" not in queue.tasks
 
 
-@pytest.mark.parametrize("data", [{"x": UnshowableRepr()}, [UnshowableRepr()], UnshowableRepr()])
+@pytest.mark.parametrize(
+    ("data", "path"), [({"x": UnshowableRepr()}, "data.x"), ([UnshowableRepr()], "data[0]"), (UnshowableRepr(), "data")]
+)
 def test_data_whose_repr_raises_still_gets_its_error(
-    queue: Queue, client: redis.Redis, seeded: dict[str, Any], data: Any
+    queue: Queue, client: redis.Redis, seeded: dict[str, Any], data: Any, path: str
 ) -> None:
     with pytest.raises(InvalidJobError) as info:
         queue.create("t", data).save()
-    assert info.value.field == "data"
-    assert str(info.value).startswith(f"invalid data <{type(data).__name__} whose repr() raised RuntimeError>: ")
+    assert info.value.field == path
+    assert str(info.value).startswith(f"invalid {path} <UnshowableRepr whose repr() raised RuntimeError>: ")
     assert snapshot(client) == seeded
 
 
@@ -549,7 +555,7 @@ def test_progress_data_and_log_lines_with_a_lone_surrogate_are_refused(
     job = queue.get_job(1)
     with pytest.raises(InvalidJobError) as info:
         job.progress(5, 100, {"name": "\ud800"})
-    names(info.value, "progress data", {"name": "\ud800"})
+    names(info.value, "progress data.name", "\ud800")  # the path to the bad value
     for fmt, args in (("sent \udc00", ()), ("sent %s", ("\udc00",)), ({"to": "\ud800"}, ())):
         with pytest.raises(InvalidJobError) as info:
             job.log(fmt, *args)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from typing import Any
 
 import pytest
 
 from pykue import InvalidJobError, InvalidStateError
 from pykue.exceptions import shown
-from pykue.fields import MAX_MS, check_delay, check_ms, check_seconds, is_finite, is_number
+from pykue.fields import MAX_MS, Parameters, check_delay, check_ms, check_seconds, is_finite, is_number
 from pykue.states import STATES
 
 
@@ -81,3 +82,47 @@ def test_shown_always_names_the_value(value: Any, text: Any) -> None:
 def test_the_state_error_lists_the_one_definition_of_the_states() -> None:
     error = InvalidStateError("done", STATES)
     assert str(error) == "invalid state 'done': expected one of inactive, active, complete, failed, delayed"
+
+
+def _fns() -> list:
+    def plain(to, subject="hi"): ...
+    def keyword_only(*, to, cc=None): ...
+    def data(**data): ...
+    def mixed(a, /, b, *rest, c, **more): ...
+    def some_data(to, **data): ...
+
+    return [plain, keyword_only, data, mixed, some_data]
+
+
+CALLS = [
+    ((), {}),
+    ((), {"to": "a"}),
+    ((), {"to": "a", "subject": "s"}),
+    ((), {"to": "a", "wrong": 1}),
+    ((), {"subject": "s"}),
+    (("a",), {}),
+    (("a",), {"to": "b"}),
+    (("a", "b", "c"), {}),
+    ((1, 2), {"c": 3}),
+    ((1,), {"b": 2, "c": 3, "d": 4}),
+    ((), {"a": 1, "b": 2, "c": 3}),
+]
+
+
+@pytest.mark.parametrize("fn", _fns(), ids=lambda fn: fn.__name__)
+def test_a_task_call_is_refused_exactly_when_python_would_refuse_it(fn) -> None:
+    """The shortcut for calls that fit never lets through one that Python's bind refuses."""
+    signature = inspect.signature(fn)
+    parameters = Parameters(signature)
+    for args, kwargs in CALLS:
+        try:
+            signature.bind(*args, **kwargs)
+            fits = True
+        except TypeError:
+            fits = False
+        try:
+            parameters.check("t", args, kwargs)
+            accepted = True
+        except InvalidJobError:
+            accepted = False
+        assert accepted == fits, (fn.__name__, args, kwargs)
