@@ -41,8 +41,8 @@ place(q, id, jtype, q.states[old] and old or nil, "failed", priority, priority)
 count_metric(KEYS[5], 1)
 publish(q.events, id, "failed", "," .. ARGV[4] .. ",null")
 publish(q.events, id, "cancelled", "," .. ARGV[4])
+flow_failed(q, jkey, id, now, "cancelled")  -- first: a retention rule may remove the job
 finish_job(q, id, jtype, "failed", now)
-flow_failed(q, jkey, id, now, "cancelled")
 if old ~= "active" then return 1 end
 if claim then
   local requests = cancel_key(q.base, claim_worker(claim))

@@ -328,3 +328,31 @@ def test_retention_trims_a_workflows_steps_and_then_its_keys(flows, client, spaw
     second = chain(keep_one.s(2, 2), keep_one.s(2)).delay()
     assert second.wait(20) == 6
     assert client.keys("q:pykue:flow:*") == [f"q:pykue:flow:{second.id}"]
+
+
+def test_cancelling_a_step_its_retention_removes_still_stops_the_chain(flows, client):
+    add, *_ = tasks(flows)
+    # Given a queued chain whose first step is removed as soon as it fails (remove_on_fail=True)
+    handle = chain(add.with_options(remove_on_fail=True).s(1, 1), add.s(5), add.s(6)).delay()
+    first, second, third = handle.job_ids
+    # When the chain is cancelled
+    handle.cancel("not needed")
+    # Then the steps after it exist, failed, naming the cancelled step, and wait() returns at once
+    assert client_states(client, handle.job_ids) == [None, "failed", "failed"]
+    stopped = {job.id: job.error for job in handle.jobs()}
+    assert stopped == {n: f"Workflow stopped: step 1 (job {first}) cancelled" for n in (second, third)}
+    with pytest.raises((JobFailedError, JobNotFoundError)):
+        handle.wait(5)
+
+
+def test_steps_a_failure_stops_follow_their_retention_rule_and_take_the_flows_keys(flows, client):
+    add, *_ = tasks(flows)
+    # Given a chain whose every step is removed as soon as it fails for good
+    drop = add.with_options(remove_on_fail=True)
+    handle = chain(drop.s(1, 1), drop.s(5), drop.s(6)).delay()
+    # When its first step is cancelled, stopping the rest
+    handle.cancel()
+    # Then no step is left behind, nor the flow's keys: retention applies to stopped steps too
+    assert client_states(client, handle.job_ids) == [None, None, None]
+    assert client.keys("q:pykue:flow:*") == []
+    assert client.zcard("q:jobs:failed") == 0

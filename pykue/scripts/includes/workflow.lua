@@ -1,5 +1,6 @@
 --- @include "flow"
 --- @include "write_job"
+--- @include "finish"
 -- The next steps of a workflow are created by the script that completes (or fails) the step
 -- before them, in the same atomic call: a worker dying between the two cannot lose a link,
 -- and two members of a chord completing at once on two workers create its callback once.
@@ -75,6 +76,7 @@ local function flow_failed(q, jkey, id, now, how)
   redis.call("HSETNX", fkey, "failed", step)
   local why = "Workflow stopped: step " .. step .. " (job " .. id .. ") " .. (how or "failed")
   local message = cjson.encode(why)
+  local stopped = {}
   for _, s in ipairs(pending_below(fkey, step)) do
     local meta = cjson.decode(redis.call("HGET", fkey, "m:" .. s))
     local x = (meta.mode == "none") and "" or "null"
@@ -82,5 +84,9 @@ local function flow_failed(q, jkey, id, now, how)
     redis.call("HSET", job_key(q.base, sid), "error", why, "failed_at", now)
     redis.call("HSET", fkey, "s:" .. s, "f")
     publish(q.events, sid, "failed", "," .. message .. ",null")
+    stopped[#stopped + 1] = {sid, meta.spec[1]}
   end
+  -- Their type's retention rule applies to them as to any failed job (it may remove them, and
+  -- with the last one the flow's hash), once every stopped step exists.
+  for _, s in ipairs(stopped) do finish_job(q, s[1], s[2], "failed", now) end
 end
