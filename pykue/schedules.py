@@ -90,7 +90,9 @@ def fire_due(store: BoundStore, most: int = 20) -> list[int]:
         if at > now:
             break
         job_id = _fire(store, name, int(at), now)
-        if job_id is not None:
+        if job_id is not None and job_id < 0:
+            log.info("schedule %s: skipped, job %s still holds its unique key", name, -job_id)
+        elif job_id is not None:
             log.info("schedule %s: job %s created", name, job_id)
             made.append(job_id)
     return made

@@ -376,14 +376,18 @@ class Scripts:
         return int(transport.call(client, self._remove_schedule, (k.schedules, k.schedules_due), [name])) == 1
 
     def fire_schedule(self, client: redis.Redis, name: str, due_ms: int, next_due_ms: int) -> int | None:
-        """The id of the job made for the schedule's due time ``due_ms``; None when it was not
-        due by Redis's clock, or another worker fired it (or it changed, or is gone)."""
+        """The id of the job made for the schedule's due time ``due_ms``; minus the id of the
+        job that holds its unique key (no job made, the due time moved on, as save_jobs
+        answers a duplicate); None when it was not due by Redis's clock, or another worker
+        fired it (or it changed, or is gone)."""
         k = self.keys
         keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
         reply = transport.call(
             client, self._fire_schedule, (*keys, k.schedules, k.schedules_due), [name, due_ms, next_due_ms]
         )
-        return int(reply[1]) if reply[0] == 1 else None
+        if reply[0] == 0:
+            return None
+        return int(reply[1]) if reply[0] == 1 else -int(reply[1])
 
 
 def _save_args(now: int, encoded_jobs: list[list[Any]]) -> list[Any]:

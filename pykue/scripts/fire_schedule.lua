@@ -5,12 +5,14 @@
   jobs set, KEYS[5] inactive set, KEYS[6] delayed set, KEYS[7] events channel,
   KEYS[8] the schedules hash (name -> spec JSON), KEYS[9] their due times (sorted set, ms)
   Derived from the prefix: the new job's hash and search entries, its type's sets and token
-  list.
+  list, its unique key (a unique task's schedule makes no job while the last one it made
+  still holds the key: that due time is skipped, as a duplicate delay() would be).
   ARGV[1] schedule name, ARGV[2] the due time the worker read (ms), ARGV[3] the next due
   time (ms), which the worker computed from Redis's clock: a schedule missed while no
   worker ran fires once, then moves to its next time after now.
   The spec's "job" holds the job's values as save_jobs.lua takes them (one job).
-  Returns {1, the new job's id}, or {0}: not due yet, already fired for that time (or
+  Returns {1, the new job's id}, {2, the id of the job holding its unique key} (the due
+  time moved on, no job made), or {0}: not due yet, already fired for that time (or
   changed), or removed.
 ]]
 --- @include "write_job"
@@ -26,8 +28,12 @@ if not spec then
   redis.call("ZREM", KEYS[9], name)
   return {0}
 end
-local id = redis.call("INCR", KEYS[2])
-local k = {jobs = KEYS[4], types = KEYS[3], inactive = KEYS[5], delayed = KEYS[6], events = KEYS[7]}
-save_one(KEYS[1], k, cjson.decode(spec).job, 1, id, string.format("%d", now))
 redis.call("ZADD", KEYS[9], math.max(next_due, due + 1), name)
+local job = cjson.decode(spec).job
+local id = tonumber(redis.call("GET", KEYS[2]) or 0) + 1
+local holder = unique_holder(KEYS[1], job[9], string.format("%d", id))
+if holder then return {2, tonumber(holder)} end
+redis.call("INCR", KEYS[2])
+local k = {jobs = KEYS[4], types = KEYS[3], inactive = KEYS[5], delayed = KEYS[6], events = KEYS[7]}
+save_one(KEYS[1], k, job, 1, id, string.format("%d", now))
 return {1, id}

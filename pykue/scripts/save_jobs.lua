@@ -28,19 +28,10 @@ while i <= #ARGV do
 end
 local next_id = redis.call("INCRBY", KEYS[2], count) - count
 
--- The id of the job that holds job i's unique key: one that exists and waits or runs, or
--- ended less than its unique_for ago (the key's expiry). A key left by a job that ended
--- where no pykue script saw it (a Node Kue worker, a state set by hand), or was removed by
--- Node, is stale: job i takes it, for the id it is about to get.
+-- The id of the job that holds job i's unique key (includes/write_job.lua), or nil: then
+-- job i takes the key, for the id it is about to get.
 local function duplicated(i)
-  local ukey = ARGV[i + 8]
-  if ukey == "" then return nil end
-  local key = unique_key(base, ukey)
-  local holder = redis.call("GET", key)
-  local state = holder and redis.call("HGET", job_key(base, holder), "state")
-  if state and (state ~= "complete" and state ~= "failed" or redis.call("PTTL", key) > 0) then return holder end
-  redis.call("SET", key, string.format("%d", next_id + 1))
-  return nil
+  return unique_holder(base, ARGV[i + 8], string.format("%d", next_id + 1))
 end
 
 if count == 1 then  -- one job (task.delay): its index writes straight, no grouping

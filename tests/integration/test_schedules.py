@@ -197,3 +197,27 @@ def test_a_worker_whose_clock_runs_ahead_cannot_fire_early(redis_server, client)
         assert q.schedules()[0].next_run == added.next_run
     finally:
         q.close()
+
+
+def test_a_unique_tasks_schedule_makes_no_job_while_its_last_one_still_waits(redis_server, client):
+    # Given a unique task fired every second, whose first job was made and is still queued
+    q = Queue(redis_server.url, "q")
+    try:
+
+        @q.task("digest", unique=True)
+        def digest() -> None: ...
+
+        q.add_schedule("digest", digest, every=1)
+        first = wait_for(lambda: fire_due(q.store), 5, 0.05, "the first firing")
+        # When it is due again while that job waits
+        time.sleep(1.1)
+        assert fire_due(q.store) == []
+        # Then no second job was made, and a delay() of the same task returns the scheduled one
+        assert q.count("inactive", "digest") == 1
+        assert digest.delay().duplicate_of == first[0]
+        # And once the job is gone, the next due time makes a job again
+        q.get_job(first[0]).remove()
+        time.sleep(1.1)
+        assert len(fire_due(q.store)) == 1
+    finally:
+        q.close()

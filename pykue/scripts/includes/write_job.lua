@@ -8,6 +8,20 @@
 -- overrides the delayed or inactive it would get (a workflow's step that will never run is
 -- created failed: includes/workflow.lua). Returns its zid, state, priority (text, as given:
 -- Redis need not format numbers), delay, and where the next job's values start in `args`.
+-- The id of the job that holds the unique key `ukey` ("": none): one that exists and waits
+-- or runs, or ended less than its unique_for ago (the key's expiry). A key left by a job that
+-- ended where no pykue script saw it (a Node Kue worker, a state set by hand), or was removed
+-- by Node, is stale: it is taken for `new_id` (text), the job about to be made, and nil returned.
+local function unique_holder(base, ukey, new_id)
+  if ukey == "" then return nil end
+  local key = unique_key(base, ukey)
+  local holder = redis.call("GET", key)
+  local state = holder and redis.call("HGET", job_key(base, holder), "state")
+  if state and (state ~= "complete" and state ~= "failed" or redis.call("PTTL", key) > 0) then return holder end
+  redis.call("SET", key, new_id)
+  return nil
+end
+
 local function write_job(base, events, args, i, id, now_text, tails, state)
   local now = tonumber(now_text)
   local jtype, priority_text = args[i], args[i + 2]
