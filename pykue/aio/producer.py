@@ -73,7 +73,7 @@ class AsyncProducer:
             return []
         if any(draft.hears_own_events for draft in drafts):
             self.queue.events.ensure_subscribed()  # the sync hub delivers job.on(...) listeners
-        if any(draft.remove_on_complete() for draft in drafts):
+        if any(_removed_as_it_completes(draft.remove_on_complete()) for draft in drafts):
             await self._job_events().listen()  # their results live only in their events
         now = now_ms()
         calls = [self.queue.scripts.save_call(now, chunk) for chunk in chunks_of(encoded, self.chunk)]
@@ -127,3 +127,12 @@ def _factory(spec: redis.asyncio.Redis | Callable[[], redis.asyncio.Redis]) -> C
     if isinstance(spec, redis.asyncio.Redis):
         return lambda: spec
     return spec
+
+
+def _removed_as_it_completes(rule: bool | int | dict[str, Any]) -> bool:
+    """Whether a job's result may be gone the moment it completes (True, or a count or age of
+    0): only then must a later ``await_result`` have been listening for its event. A count
+    or age rule keeps it long enough to be read from its hash, as most Queue defaults do."""
+    if isinstance(rule, dict):
+        return rule.get("count") == 0 or rule.get("age") == 0
+    return rule is True or (rule is not False and rule == 0)

@@ -200,6 +200,24 @@ def test_the_result_of_a_job_removed_on_completion_comes_from_its_event(
     assert run(typed, main) == [10, 11, 12, 13, 14]
 
 
+def test_only_jobs_removed_as_they_complete_make_a_save_wait_for_the_events_subscription(
+    typed: TypedTasks, client: redis.Redis
+) -> None:
+    def subscribers() -> int:
+        return int(dict(client.pubsub_numsub("q:events"))["q:events"])
+
+    async def main() -> tuple[int, int]:
+        # A count rule (the Queue default docs/jobs.md suggests) keeps the result readable
+        await typed.add.with_options(remove_on_complete=1000).adelay(1, 1)
+        kept = subscribers()
+        # True removes the job as it completes: only its event will carry the result
+        await typed.add.with_options(remove_on_complete=True).adelay(1, 1)
+        return kept, subscribers()
+
+    before = subscribers()
+    assert run(typed, main) == (before, before + 1)
+
+
 def test_a_save_to_a_redis_that_cannot_be_reached_raises_and_the_next_one_tries_again() -> None:
     port = free_port()
     dead = TypedTasks(f"redis://127.0.0.1:{port}/0")
