@@ -20,6 +20,7 @@ import redis.asyncio
 from redis.exceptions import NoScriptError
 
 from ..lua import LuaScript
+from ..transport import durable
 
 _SEND_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -40,20 +41,36 @@ def _pack(conn: Any, commands: list[tuple[Any, ...]]) -> list[bytes]:
 
 
 async def call_many(
-    client: redis.asyncio.Redis, script: LuaScript, keys: Sequence[str], arg_lists: Sequence[Sequence[Any]]
+    client: redis.asyncio.Redis,
+    script: LuaScript,
+    keys: Sequence[str],
+    arg_lists: Sequence[Sequence[Any]],
+    need: tuple[int, int] | None = None,
 ) -> list[Any]:
-    """The replies of one call of ``script`` per argument list, in order; an error reply raises."""
+    """The replies of one call of ``script`` per argument list, in order; an error reply raises.
+    ``need`` (replicas, timeout ms: the Queue's durable writes) sends a WAIT behind the calls,
+    on their connection, and raises DurabilityError unless enough replicas acknowledged them."""
     commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for args in arg_lists]
+    wait = [durable.wait_command(need)] if need else []
     batcher = _batcher(client)
-    replies = await batcher.send(commands)
+    replies = await batcher.send(commands + wait)
+    acknowledged = replies.pop() if need else None
     refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if refused:
         await client.script_load(script.source)
-        for i, reply in zip(refused, await batcher.send([commands[i] for i in refused])):
+        retried = await batcher.send([commands[i] for i in refused] + wait)
+        if need:  # the retry may take another connection: each WAIT vouches for its own
+            again = retried.pop()
+            acknowledged = (
+                min(acknowledged, again) if isinstance(acknowledged, int) and isinstance(again, int) else again
+            )
+        for i, reply in zip(refused, retried):
             replies[i] = reply
     for reply in replies:
         if isinstance(reply, redis.ResponseError):
             raise reply
+    if need:
+        durable.check(acknowledged, need)
     return replies
 
 

@@ -26,6 +26,7 @@ from ..saving import chunks_of, duplicated_ids, encode_drafts, stored_jobs
 from ..scripts import Scripts
 from ..states import STATES
 from ..testmode import TestMode
+from ..transport import durable
 from .calls import call_many
 from .clients import AsyncClientSpec, LoopClients, mirror
 from .results import JobEvents, await_result
@@ -78,7 +79,8 @@ class AsyncProducer:
         now = now_ms()
         calls = [self.queue.scripts.save_call(now, chunk) for chunk in chunks_of(encoded, self.chunk)]
         script, keys, _ = calls[0]
-        groups = await call_many(self.client, script, keys, [args for _, _, args in calls])
+        need = durable.required(self.queue.client.connection_pool)  # the Queue's durable writes, if any
+        groups = await call_many(self.client, script, keys, [args for _, _, args in calls], need)
         ids = [int(i) for group in groups for i in group]
         stored = [stored_fields(args, now) for args in encoded]
         return stored_jobs(test_mode, drafts, ids, stored, await self._duplicated(ids))

@@ -12,7 +12,7 @@ import redis
 
 from pykue import DurabilityError, JobNotFoundError, Queue
 from pykue.worker import Worker
-from tests.helpers import wait_for
+from tests.helpers import run_async, wait_for
 from tests.redis_server import RedisServer
 
 
@@ -71,3 +71,29 @@ def test_a_save_no_replica_confirmed_raises_and_one_it_confirmed_returns(master_
     finally:
         durable.close()
         hasty.close()
+
+
+def test_an_async_save_no_replica_confirmed_raises_too(master_and_replica):
+    master, replica = master_and_replica
+    durable = Queue(master.url + "?durable_replicas=1&durable_timeout_ms=300", "q")
+
+    @durable.task("email")
+    def email(n: int) -> None: ...
+
+    async def save(n: int) -> int:
+        try:
+            return (await email.adelay(n)).id
+        finally:
+            await durable.aclose()
+
+    try:
+        assert run_async(lambda: save(1)) == 1  # the replica holds it
+        os.kill(replica.process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DurabilityError, match="only 0 of 1 replica"):
+                run_async(lambda: save(2))
+        finally:
+            os.kill(replica.process.pid, signal.SIGCONT)
+        assert run_async(lambda: save(3)) == 3
+    finally:
+        durable.close()
