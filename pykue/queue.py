@@ -38,6 +38,7 @@ from .store import Store
 from .task import AsyncTask, BoundTaskDecorator, Task, TaskDecorator, TaskOptions, TaskSettings, default_type
 from .testmode import TestMode
 from .topology import Durability, rebound
+from .transport import durable
 
 if TYPE_CHECKING:  # pykue.aio is imported on first use of Queue.aio: a worker never loads it
     from .aio import AsyncProducer
@@ -276,7 +277,13 @@ class Queue:
         if prefix:
             self.prefix, self.keys = check_prefix(prefix), Keys(prefix)
             self.scripts = Scripts(self.keys)
-        client = connect(redis, self.prefix) if redis is not None else rebound(self.client, self.prefix)
+        if redis is not None:
+            client = connect(redis, self.prefix)
+        else:  # the same server, maybe another slot's master: its URL's durable writes go along
+            need = durable.required(self.client.connection_pool)
+            client = rebound(self.client, self.prefix)
+            if need:
+                durable.require(client, *need)
         self.client = self.durability.applied(client)
         self.store = Store(self.client, self.keys, self.scripts)
         self._aio = None  # made again for the new server or keys

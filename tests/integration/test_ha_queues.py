@@ -4,6 +4,8 @@ events, pause and the dashboard, against private deployments (tests/ha_servers.p
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 import redis
@@ -12,7 +14,7 @@ from redis.sentinel import Sentinel
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-from pykue import Queue
+from pykue import DurabilityError, Queue
 from pykue.cli import main
 from pykue.web import create_app
 from pykue.worker import Worker
@@ -112,6 +114,22 @@ def test_a_redis_cluster_client_and_a_sentinel_master_client_are_accepted(cluste
     finally:
         from_cluster.close()
         from_sentinel.close()
+
+
+def test_a_queue_pointed_at_another_prefix_keeps_its_urls_durable_writes(cluster):
+    queue = Queue(cluster.url + "?durable_replicas=1&durable_timeout_ms=300", "{a}")
+    try:
+        queue.configure(prefix="{b}")  # as `pykue worker --prefix` does
+        assert queue.create("email", {}).save().id  # the new slot's replica holds it
+        (replica,) = cluster.replicas_of(cluster.master_of("{b}"))
+        os.kill(replica.process.pid, signal.SIGSTOP)
+        try:
+            with pytest.raises(DurabilityError):
+                queue.create("email", {}).save()
+        finally:
+            os.kill(replica.process.pid, signal.SIGCONT)
+    finally:
+        queue.close()
 
 
 def test_a_queue_pointed_at_another_prefix_follows_that_prefixs_master(cluster):
