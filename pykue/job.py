@@ -85,7 +85,7 @@ class Job(OptionMethods, Generic[R]):
         )
         options.remove_on_fail = decode_keep(fields.get("pykue_keep_failed"))
         if fields.get("pykue_unique"):
-            options.unique = fields["pykue_unique"].split(":", 1)[-1]
+            options.unique = fields["pykue_unique"].removeprefix(f"{self.type}:")  # unique.unique_name's
             options.unique_for = as_int(fields.get("pykue_unique_for")) or 0
 
     def _attempts_made(self) -> int:

@@ -126,6 +126,7 @@ class Upkeep:
         if tick.promoted:
             log.debug("promoted %d delayed jobs", tick.promoted)
         self._slots.set_paused(tick.paused)
+        self._heartbeat(self.lease_ms)  # the worker's record (pykue/registry.py) lives as its lease
         for job_id, claim in tick.expired:
             self.fail_held_job(job_id, claim, TTL_MESSAGE, ttl=True)
         for job_id, claim in tick.stalled:
@@ -134,8 +135,7 @@ class Upkeep:
             self.release_orphan(job_id, claim)
         self.check_claims()
         self.stop_cancelled()
-        fire_due(self._store)
-        self._heartbeat(self.lease_ms)  # the worker's record (pykue/registry.py) lives as its lease
+        fire_due(self._store)  # last: a schedule that cannot fire stops nothing else
 
     def _clock_stepped(self) -> bool:
         """This host's clock was set (NTP, by hand) since the offset to Redis's was measured."""

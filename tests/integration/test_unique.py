@@ -147,3 +147,15 @@ def test_a_key_left_by_a_job_that_ended_outside_pykue_is_stale(queue: Queue, tas
     again = report.delay(day="mon")
     assert again.duplicate_of is None and again.id != job.id
     assert report.delay(day="mon").id == again.id
+
+
+def test_a_stored_job_reads_back_its_unique_key_whatever_its_type(queue: Queue) -> None:
+    # Given unique jobs of types with and without a colon (Kue allows "mail:welcome")
+    for job_type in ("mail:welcome", "report"):
+        saved = queue.create(job_type, {"to": 1}).unique("user:42", 60).save()
+        # When read back from Redis, its unique key is the one it was given
+        stored = queue.get_job(saved.id)
+        assert (stored.unique(), queue.create(job_type, {"to": 2}).unique("user:42").save().duplicate_of) == (
+            "user:42",
+            saved.id,
+        )
