@@ -14,14 +14,12 @@
   const EVERY = 1500;
   const KUE_STATES = ['inactive', 'active', 'delayed', 'failed', 'complete'];
 
-  /** Where a step's job is shown: its state's page, opened on it. */
-  function jobHref(id, state) {
-    const page = KUE_STATES.includes(state) ? `/${state}` : '/';
-    return `${ROOT}${page}?job=${encodeURIComponent(id)}`;
-  }
-
+  /** A step, linked to its state's page opened on it; a step with no job (waiting, removed)
+   * has nowhere to go, so it is plain text. */
   function stepLink(step) {
-    return el('a', { class: `flow-step state-${step.state}`, href: jobHref(step.id, step.state), 'data-job': step.id },
+    const linked = KUE_STATES.includes(step.state);
+    const href = linked ? `${ROOT}/${step.state}?job=${encodeURIComponent(step.id)}` : null;
+    return el(linked ? 'a' : 'span', { class: `flow-step state-${step.state}`, href, 'data-job': step.id },
       el('span', { class: 'state-dot' }), `#${step.id} ${step.type} `, el('span', { class: 'flow-state' }, step.state));
   }
 
@@ -51,18 +49,17 @@
   function section(jobId) {
     const body = el('div', { class: 'flow-body' });
     const node = el('section', { class: 'block block-workflow', hidden: true }, el('h3', {}, 'Workflow'), body);
-    let shown = false;
     async function refresh() {
-      if (shown && !node.isConnected) return;
-      try {
-        const { workflow } = await getJSON(`/pykue/job/${encodeURIComponent(jobId)}/workflow`);
-        node.hidden = !workflow;
-        if (workflow) render(body, jobId, workflow);
-      } catch (e) {
-        body.replaceChildren(el('span', { class: 'muted' }, e.message));
+      if (!document.hidden) {  // a hidden tab asks nothing, as common.js's poll
+        try {
+          const { workflow } = await getJSON(`/pykue/job/${encodeURIComponent(jobId)}/workflow`);
+          node.hidden = !workflow;
+          if (workflow) render(body, jobId, workflow);
+        } catch (e) {
+          body.replaceChildren(el('span', { class: 'muted' }, e.message));
+        }
       }
-      shown = shown || node.isConnected;
-      setTimeout(refresh, EVERY);
+      if (node.isConnected) setTimeout(refresh, EVERY);  // the detail was closed: stop
     }
     refresh();
     return node;
