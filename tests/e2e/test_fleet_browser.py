@@ -97,6 +97,30 @@ def test_the_overview_counts_types_shows_workers_and_pauses_a_type(page, queue, 
     wait_for(lambda: queue.paused_types() == set(), 5, message="echo resumed in Redis")
 
 
+def test_the_overview_shows_schedules_and_the_fleets_limits(page, queue):
+    # Given a schedule, a rate limit and a global concurrency, stored in Redis
+    queue.add_schedule("nightly", "echo", cron="0 3 * * *", timezone="Europe/Paris", data={"n": 1})
+    queue.set_rate_limit("echo", "20/s")
+    queue.set_global_concurrency("boom", 3)
+    queue.create("echo", {"n": 0}).save()
+    queue.create("boom", {}).save()
+
+    page.goto("/")
+
+    # Then the schedule is listed with its rule and when it runs next
+    row = page.locator('#schedules tr[data-schedule="nightly"]')
+    expect(row).to_contain_text("cron 0 3 * * *")
+    expect(row).to_contain_text("Europe/Paris")
+    expect(row.locator("td").nth(2)).to_contain_text(re.compile(r"^in "))
+    # And each limited type carries its limit beside its name
+    expect(page.locator('#types tr[data-type="echo"] .chip-limit')).to_have_text("≤ 20/s")
+    expect(page.locator('#types tr[data-type="boom"] .chip-limit')).to_have_text("≤ 3 active")
+
+    # When the schedule is removed, the card goes with it
+    queue.remove_schedule("nightly")
+    expect(page.locator("#schedules-card")).to_be_hidden()
+
+
 def test_the_workers_page_lists_running_jobs_and_a_worker_that_stopped(page, queue, spawn):
     # Given two worker processes, one running a long job
     runner = spawn("--types", "long", "--stalled-timeout", "10")  # its record lives 8 s

@@ -4,7 +4,7 @@
   'use strict';
 
   const {
-    settings, $, el, svgEl, request, getJSON, enc, formatDuration, toast, setLive, poll,
+    settings, $, el, svgEl, request, getJSON, enc, formatDuration, toast, setLive, poll, ago, absolute,
   } = window.pykue;
   const ROOT = settings.root;
   const OVERVIEW_EVERY = 2000;
@@ -31,7 +31,7 @@
   let lastChart = null;
 
   async function refreshOverview() {
-    const o = await getJSON('/pykue/overview');
+    const [o, periodic] = await Promise.all([getJSON('/pykue/overview'), getJSON('/pykue/schedules')]);
     setLive(true);
     setCounts(o.counts);
     setWorkerCount(o.workers.live);
@@ -44,7 +44,8 @@
     $('workers-live').classList.toggle('warn', o.workers.live === 0);
     lastChart = o.chart;
     drawChart(o.chart);
-    renderTypes(o.types);
+    renderTypes(o.types, periodic.limits);
+    renderSchedules(periodic.schedules);
     $('paused-note').textContent = o.paused.length ? `Paused: ${o.paused.join(', ')}` : '';
   }
 
@@ -125,7 +126,30 @@
     return el('a', { href: `${ROOT}/${state}?type=${enc(type)}`, class: n ? 'count-link' : 'count-link zero' }, String(n || 0));
   }
 
-  function renderTypes(types) {
+  /* A type's fleet-wide limits (rate_limit, global_concurrency) as chips beside its name. */
+  function limitChips(limits) {
+    if (!limits) return [];
+    const chips = [];
+    if (limits.rateLimit) chips.push(el('span', { class: 'chip chip-limit', title: 'Rate limit: starts across every worker' }, `≤ ${limits.rateLimit}`));
+    if (limits.globalConcurrency !== null && limits.globalConcurrency !== undefined) {
+      chips.push(el('span', { class: 'chip chip-limit', title: 'Global concurrency: active at once across every worker' }, `≤ ${limits.globalConcurrency} active`));
+    }
+    return chips;
+  }
+
+  function renderSchedules(schedules) {
+    $('schedules-card').hidden = schedules.length === 0;
+    $('schedules').querySelector('tbody').replaceChildren(...schedules.map((s) => {
+      const when = s.cron ? `cron ${s.cron}` : `every ${formatDuration(s.every * 1000)}`;
+      return el('tr', { 'data-schedule': s.name },
+        el('th', { scope: 'row' }, s.name),
+        el('td', {}, el('span', { class: 'chip job-type' }, s.type)),
+        el('td', {}, el('code', {}, when), s.timezone && s.timezone !== 'UTC' ? ` · ${s.timezone}` : ''),
+        el('td', { title: absolute(s.nextRun) }, ago(s.nextRun)));
+    }));
+  }
+
+  function renderTypes(types, limits) {
     const body = $('types').querySelector('tbody');
     $('types-empty').hidden = types.length > 0;
     body.replaceChildren(...types.map((t) => {
@@ -141,7 +165,8 @@
         t.workers ? String(t.workers) : 'none');
       if (!t.workers && waiting && !t.paused) workers.title = 'Jobs are queued and no live worker serves this type';
       return el('tr', { 'data-type': t.type, class: t.paused ? 'paused' : '' },
-        el('th', { scope: 'row' }, el('span', { class: 'chip job-type' }, t.type), t.paused ? el('span', { class: 'chip chip-paused' }, 'paused') : null),
+        el('th', { scope: 'row' }, el('span', { class: 'chip job-type' }, t.type), t.paused ? el('span', { class: 'chip chip-paused' }, 'paused') : null,
+          ...limitChips((limits || {})[t.type])),
         ...STATES.map(([state]) => el('td', { class: `num state-cell state-${state}` }, typeLink(state, t.type, counts[state]))),
         el('td', { class: 'num' }, `${t.completed} · ${t.failed}`),
         el('td', { class: 'num' }, `${t.meanDuration === null ? '–' : formatDuration(t.meanDuration)} · ${t.meanWait === null ? '–' : formatDuration(t.meanWait)}`),
