@@ -78,3 +78,10 @@ def send_newsletter(issue: int, audience: str = "everyone") -> str:
     """The demo pauses this type at start: its jobs wait in Queued until resumed (Overview)."""
     time.sleep(0.2)
     return f"issue {issue} sent to {audience}"
+
+
+@queue.task("digest", every=30, unique=True, rate_limit="10/m")
+def send_digest() -> str:
+    """A periodic job (no beat process: the workers fire it, one job per due time) with a
+    fleet-wide rate limit; both show on the Overview (Schedules, the type's limit chip)."""
+    return "digest sent"
