@@ -11,6 +11,7 @@ import shutil
 
 import pytest
 
+from tests.e2e.dashboard_process import DashboardProcess
 from tests.helpers import IN_CI
 
 CHROMIUM_ARGS = [
@@ -60,3 +61,23 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard(redis_server):
+    """``pykue dashboard`` as a user starts it, on the session's private Redis."""
+    with DashboardProcess(["-r", redis_server.url]) as process:
+        yield process
+
+
+@pytest.fixture
+def page(browser, dashboard, client):
+    """A fresh tab on ``dashboard`` (Redis flushed by ``client``); a JavaScript error on the page
+    fails the test."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=dashboard.url)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    yield tab
+    context.close()
+    assert errors == [], f"JavaScript errors on the page: {errors}"

@@ -10,30 +10,12 @@ import sys
 
 import pytest
 
-from tests.e2e.dashboard_process import DashboardProcess
 from tests.helpers import wait_for
 from tests.integration.conftest import WorkerProcess
 from tests.workerapp.app import build
 from tests.workerapp.support import APP
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def dashboard(redis_server):
-    with DashboardProcess(["-r", redis_server.url]) as process:
-        yield process
-
-
-@pytest.fixture
-def page(browser, dashboard, client):
-    context = browser.new_context(viewport={"width": 1366, "height": 860}, base_url=dashboard.url)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 @pytest.fixture

@@ -7,28 +7,10 @@ import pytest
 
 from pykue import chain
 from pykue.worker import Worker
-from tests.e2e.dashboard_process import DashboardProcess
 from tests.e2e.test_dashboard_browser import ARTIFACTS, expect, row
 from tests.workerapp.flows import build
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def dashboard(redis_server):
-    with DashboardProcess(["-r", redis_server.url]) as process:
-        yield process
-
-
-@pytest.fixture
-def page(browser, dashboard, client):
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=dashboard.url)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    yield tab
-    context.close()
-    assert errors == [], f"JavaScript errors on the page: {errors}"
 
 
 @pytest.fixture
