@@ -30,13 +30,14 @@ DONE = "q:jobs:complete"  # the adapter's prefix: jobs count once complete (BENC
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu(pids: list[int]) -> float:
+def _cpu(pids: list[int], which: slice = slice(11, 13)) -> float:
+    """CPU seconds of ``pids``: user and system (``which`` picks one: 11:12 user, 12:13 system)."""
     total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(int(f) for f in fields[which])  # utime, stime
         except OSError:
             pass
     return total / TICK
@@ -89,6 +90,7 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
         BENCH_CONCURRENCY=str(args.concurrency),
         BENCH_TASK_KIND=args.kind,
         BENCH_WORKER_FLAGS=args.flags,
+        **({"BENCH_TASK": "empty"} if args.empty else {}),
         PYTHONPATH=os.path.join(HERE, "systems") + os.pathsep + args.root,
     )
     python = os.path.join(args.root, ".venv", "bin", "python")
@@ -113,15 +115,19 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
             time.sleep(0.002)
         pids = _pids(proc.pid)
         t0, c0, s0, r0 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
+        sys0 = _cpu(pids, slice(12, 13))
         w0 = _run_delay(pids)
+        client.config_resetstat()
         k0, done0 = client.info("stats")["total_commands_processed"], client.zcard(DONE)
         polls = 0
         while client.zcard(DONE) < args.n:
             polls += 1
             time.sleep(0.01)
         t1, c1, s1, r1 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
+        sys1 = _cpu(pids, slice(12, 13))
         w1 = _run_delay(pids)
         k1 = client.info("stats")["total_commands_processed"]
+        stats = client.info("commandstats")
     finally:
         proc.terminate()
         proc.wait(10)
@@ -129,11 +135,25 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
     return {
         "jobs_per_s": jobs / (t1 - t0),
         "worker_cpu_us": (c1 - c0) / jobs * 1e6,
+        "worker_sys_us": (sys1 - sys0) / jobs * 1e6,
         "redis_cpu_us": (r1 - r0) / jobs * 1e6,
         "commands": (k1 - k0 - polls - 3) / jobs,
         "switches": (s1 - s0) / jobs,
         "runnable_share": (w1 - w0) / (t1 - t0),  # waited for a CPU, per second
+        **_per_command(stats, jobs, args.commands),
     }
+
+
+def _per_command(stats: dict, jobs: int, wanted: bool) -> dict:
+    """With --commands: calls and Redis microseconds per job, per command (scripts included)."""
+    if not wanted:
+        return {}
+    out = {}
+    for name, row in sorted(stats.items(), key=lambda kv: -kv[1]["usec"]):
+        command = name.removeprefix("cmdstat_")
+        out[f"{command}.calls"] = row["calls"] / jobs
+        out[f"{command}.us"] = row["usec"] / jobs
+    return out
 
 
 def main() -> None:
@@ -145,11 +165,13 @@ def main() -> None:
     parser.add_argument("--kind", default="sync", choices=["sync", "async"])
     parser.add_argument("--flags", default="", help="extra worker options, e.g. --flags=--pin-cpu")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--empty", action="store_true", help="a task that does nothing (the queue's cost alone)")
+    parser.add_argument("--commands", action="store_true", help="also calls and Redis time per job, per command")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # stop the worker and the server on the way out
     with RedisServer() as server:
         results = [one(server, args) for _ in range(args.runs)]
-    med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+    med = {k: statistics.median(r.get(k, 0) for r in results) for k in results[0]}
     print(json.dumps({k: round(v, 2) for k, v in med.items()}))
 
 

@@ -36,15 +36,17 @@ local replies, work_time, completed = {}, 0, 0
 for a = 5 + 2 * k, #ARGV, 3 do
   local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local jkey = job_key(q.base, id)
+  -- everything this job's completion reads, in one call: per job, calls cost more than fields
   local h = redis.call("HMGET", jkey, "type", "state", "priority", "pykue_claim", "started_at",
-    "max_attempts", "attempts", "removeOnComplete", "workerId")
+    "max_attempts", "attempts", "removeOnComplete", "workerId", "created_at", "promote_at", "failed_at",
+    "pykue_flow", "pykue_unique", "pykue_unique_for", "pykue_keep_complete")
   if not claim_holds(h[2], h[4], h[9], h[1], claim) then
     replies[#replies + 1] = 0
   else
     local jtype, priority = h[1], tonumber(h[3]) or 0
     local duration = now - (tonumber(h[5]) or now)
     local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now}
-    observe_attempt(jkey, jtype, now, "complete")
+    observe_attempt(jkey, jtype, now, "complete", {h[10], h[11], h[12], h[5]})
     local made = tonumber(h[7]) or 0
     if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end
     if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
@@ -52,8 +54,12 @@ for a = 5 + 2 * k, #ARGV, 3 do
     redis.call("HDEL", jkey, "pykue_claim")
     place(q, id, jtype, "active", "complete", priority, priority)
     publish(q.events, id, "complete", "," .. result .. ",null")
-    flow_completed(q, jkey, result, now)
-    if h[8] and h[8] ~= "" then remove_job(q, id, jtype) else finish_job(q, id, jtype, "complete", now) end
+    flow_completed(q, jkey, result, now, h[13])
+    if h[8] and h[8] ~= "" then
+      remove_job(q, id, jtype)
+    else
+      finish_job(q, id, jtype, "complete", now, {h[14], h[15], h[16]})
+    end
     work_time = work_time + duration
     completed = completed + 1
     replies[#replies + 1] = 1

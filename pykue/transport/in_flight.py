@@ -8,6 +8,7 @@ One thread uses an instance.
 
 from __future__ import annotations
 
+import select
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ import redis
 from . import durable
 from .lane import ready, spares_a_connection
 
+_HAS_POLL = hasattr(select, "poll")
 Write = Callable[[Any, bool], None]
 """Sends one call on the connection without reading its reply: ``write(conn, check_health)``."""
 
@@ -57,6 +59,24 @@ class CallsInFlight:
         except Exception:
             self._drop()
             raise
+
+    def wait_for_reply(self, doorbell: int) -> bool:
+        """Block until the oldest reply can be read (True) or ``doorbell``, a file descriptor,
+        turns readable (False). A reply already buffered counts; so does a closed or broken
+        connection (``receive`` then raises). The socket is redis-py's private ``_sock``:
+        without it (or without poll), only the reply is waited for."""
+        conn = self._conn
+        sock = getattr(conn, "_sock", None)
+        try:
+            if sock is None or not _HAS_POLL or conn.can_read(0):
+                return True
+        except Exception:  # broken: receive() meets the error and drops the connection
+            return True
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(doorbell, select.POLLIN)
+        ready = {fd for fd, _ in poller.poll()}
+        return doorbell not in ready or sock.fileno() in ready
 
     def close(self) -> None:
         """Give the connection back to the pool."""

@@ -3,7 +3,8 @@
 It reports in batches, one fenced complete_jobs call per batch of successes, which claims
 jobs for the slots it frees in that same call (as BullMQ's moveToFinished fetches the next
 job). Up to REPORTS_IN_FLIGHT such calls are out at once on its own connection, so the
-worker starts the jobs one batch claimed while Redis runs the next batch's script. A batch
+worker starts the jobs one batch claimed while Redis runs the next batch's script: waiting
+for a reply, the reporter also listens to its inbox (pykue/worker/inbox.py). A batch
 with failures, a pool that cannot spare a connection, or a call whose fate is unclear goes
 the synchronous way (``_report_now``), retried through Redis outages.
 """
@@ -25,6 +26,7 @@ from redis.exceptions import NoScriptError
 from ..job_hash import now_ms
 from ..replies import Completion, ReplyCode
 from .execution import Outcome, failure_text
+from .inbox import Inbox
 from .outage import pause_after_error
 from .report_args import report_args
 from .report_line import UnreadableReply
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pykue.worker")
 REPORTS_IN_FLIGHT = 2
-Inbox = queue_module.SimpleQueue[Outcome | None]  # None: stop once all is reported
+Outcomes = Inbox[Outcome | None]  # None: stop once all is reported
 Refilled = Callable[[dict[str, int], list["Claimed"], int], None]
 
 
@@ -62,7 +64,7 @@ class Reporter:
         store: WorkerStore,
         line: ReportLine,
         slots: Slots,
-        inbox: Inbox,
+        inbox: Outcomes,
         worker_id: str,
         refilled: Refilled,
         regain_lease: Callable[[], None],
@@ -79,6 +81,11 @@ class Reporter:
         self._thread = threading.Thread(target=self._loop, name="pykue-finisher", daemon=True)
         self.processed = 0
         self.failed = 0
+
+    @property
+    def calls_out(self) -> int:
+        """Reports sent whose replies are still to be read."""
+        return len(self._in_flight)
 
     @property
     def pipelined(self) -> bool:
@@ -99,7 +106,7 @@ class Reporter:
         stop = False
         while not stop or self._in_flight:
             try:
-                if self._in_flight and (stop or len(self._in_flight) >= REPORTS_IN_FLIGHT or self._inbox.empty()):
+                if self._in_flight and (stop or len(self._in_flight) >= REPORTS_IN_FLIGHT or self._reply_first()):
                     self._settle()
                     continue
                 batch = self._next_batch(wait=not self._in_flight)
@@ -111,6 +118,21 @@ class Reporter:
                 log.exception("unexpected error in the finisher")
                 self._queue.report_error(error, logged=True)
         self._line.close()
+        self._inbox.close()
+
+    def _reply_first(self) -> bool:
+        """With a call in flight and room for another: wait for its reply (True) or for an
+        outcome to send meanwhile (False), whichever comes first, so that Redis runs the
+        next batch while the worker starts the jobs the last one claimed."""
+        doorbell = self._inbox.listen()
+        try:
+            while self._inbox.empty():
+                if self._line.wait(doorbell):
+                    return True
+                self._inbox.hush()
+            return False
+        finally:
+            self._inbox.stop_listening()
 
     def _next_batch(self, wait: bool = True, gather_seconds: float = 0.001) -> list[Outcome | None]:
         """The next outcomes to report, at most half of the jobs running, so that the next
@@ -157,25 +179,28 @@ class Reporter:
 
     def _settle(self) -> None:
         """Read the reply of the oldest call in flight and act on it."""
-        sent = self._in_flight.popleft()
+        sent = self._in_flight[0]  # out until its reply is read
         try:
             completion = self._line.receive()
         except NoScriptError:  # did not run (a SCRIPT FLUSH, a restart): send it again, loading it
+            self._in_flight.popleft()
             self._report_now(sent.outcomes, sent.refill, sent.claimed_at)
             return
         except redis.ResponseError:  # as _report_now treats one: retry without the refill
+            self._in_flight.popleft()
             self._report_now(sent.outcomes, {})
             return
         except UnreadableReply:  # it ran, but what it did is unknown
+            self._in_flight.popleft()
             log.exception(
                 "could not read the reply of a complete_jobs call; reporting its %d outcomes again", len(sent.outcomes)
             )
             self._report_now(sent.outcomes, {})  # fenced: a completion that held is not repeated
             return
         except Exception:  # the connection is lost with this reply and those behind it
-            self._in_flight.appendleft(sent)
             self._report_lost()
             return
+        self._in_flight.popleft()
         refill = self._refill_granted(completion, sent.refill)
         self._settled(sent.outcomes, completion.replies, refill, completion.claimed, sent.claimed_at)
 

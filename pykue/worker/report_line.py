@@ -10,6 +10,8 @@
   call did not run), another ``redis.ResponseError`` (an error reply), or ``UnreadableReply``
   (it ran, but its reply is not complete_jobs' shape); with any other error the connection
   was lost, and the replies of the calls behind it with it.
+- ``wait(doorbell)``: block until the oldest reply can be read (True) or the file descriptor
+  ``doorbell`` turns readable (False).
 - ``close()``: give the connection back to the pool.
 """
 
@@ -48,6 +50,9 @@ class ReportLine:
             return parse_completion(reply)
         except Exception as error:
             raise UnreadableReply(f"an unreadable complete_jobs reply: {reply!r:.200}") from error
+
+    def wait(self, doorbell: int) -> bool:
+        return self._calls.wait_for_reply(doorbell)
 
     def close(self) -> None:
         self._calls.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue as queue_module
 import socket
 import threading
 import time
@@ -29,8 +28,9 @@ from ..registry import RunningJob, record_json
 from .dispatch import Dispatcher
 from .execution import Executor, failure_text
 from .fetch import Fetcher, WakeUp
+from .inbox import Inbox
 from .lease import Lease
-from .report import Inbox, Reporter
+from .report import Outcomes, Reporter
 from .report_line import ReportLine
 from .slots import RunKey, Running, Slots, run_key
 from .upkeep import Upkeep, declare_task_settings
@@ -76,7 +76,7 @@ class Worker:
         self._wake_up = WakeUp(queue, self._store, self.id)
         self.lease = Lease(self._store, self.id, stalled_timeout)
         self.slots = Slots(self.limits, claim_batch, self._stopping, self._wake_up.push)
-        self._outcomes: Inbox = queue_module.SimpleQueue()
+        self._outcomes: Outcomes = Inbox()
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
         self.executor = Executor(sync_slots + 4, self._outcomes.put)
         dispatcher = Dispatcher(queue, self.tasks, self.id, self.slots, self.executor.submit, self._outcomes.put)

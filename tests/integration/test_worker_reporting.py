@@ -112,6 +112,35 @@ def test_connections_dropped_between_send_and_reply_lose_nothing(queue, client, 
     assert worker.processed + worker.failed <= JOBS
 
 
+def test_a_job_that_ends_while_a_report_is_out_is_reported_without_waiting_for_its_reply(queue, client):
+    # Given a worker running two jobs that end when told, and Redis holding back writes, so
+    # that a report sent stays without a reply
+    release = {0: threading.Event(), 1: threading.Event()}
+
+    @queue.task("held", concurrency=2)
+    def held(i):
+        release[i].wait(10)
+
+    held.delay(i=0)
+    held.delay(i=1)
+    with running_worker(queue) as worker:
+        wait_for(lambda: client.zcard("q:jobs:active") == 2, 10, message="both jobs to start")
+        client.execute_command("CLIENT", "PAUSE", 5000, "WRITE")
+        try:
+            # When the first job ends, its report goes out and waits on Redis
+            release[0].set()
+            wait_for(lambda: worker.reporter.calls_out == 1, 5, message="the first report to be out")
+            # and the second ends while that report still has no reply
+            release[1].set()
+            # Then its report goes out too, before the first one's reply
+            wait_for(lambda: worker.reporter.calls_out == 2, 5, message="the second report to be out as well")
+        finally:
+            client.execute_command("CLIENT", "UNPAUSE")
+        # and once Redis runs them, both jobs are complete
+        wait_for(lambda: client.zcard("q:jobs:complete") == 2, 10, message="both jobs to complete")
+    assert worker.processed == 2
+
+
 class HealthCheckAlwaysDue(redis.Connection):
     """A connection whose redis-py health check (a PING, its reply read at once) is due before
     every command sent with checks allowed, once the handshake is done."""

@@ -41,10 +41,11 @@ local function retain(q, id, jtype, state, keep, now)
   end
 end
 
--- `state`: "complete" or "failed". `q`: {base, jobs, events, states}.
-local function finish_job(q, id, jtype, state, now)
+-- `state`: "complete" or "failed". `q`: {base, jobs, events, states}. `h`, if the caller
+-- read them already: {pykue_unique, pykue_unique_for, pykue_keep_<state>}.
+local function finish_job(q, id, jtype, state, now, h)
   local keep_field = (state == "complete") and "pykue_keep_complete" or "pykue_keep_failed"
-  local h = redis.call("HMGET", job_key(q.base, id), "pykue_unique", "pykue_unique_for", keep_field)
+  h = h or redis.call("HMGET", job_key(q.base, id), "pykue_unique", "pykue_unique_for", keep_field)
   release_unique(q.base, id, h[1], h[2])
   if h[3] and h[3] ~= "" then retain(q, id, jtype, state, h[3], now) end
 end

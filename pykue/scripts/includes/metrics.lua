@@ -28,9 +28,10 @@ local function wait_began(h, started)
   return began
 end
 -- One finished attempt of the job `jkey` of `jtype` at `now`; `outcome` "complete", "failed"
--- (for good) or "retry" (counted in the histograms only). Reads the hash before it changes.
-local function observe_attempt(jkey, jtype, now, outcome)
-  local h = redis.call("HMGET", jkey, "created_at", "promote_at", "failed_at", "started_at")
+-- (for good) or "retry" (counted in the histograms only). Reads the hash before it changes,
+-- unless the caller read them already: `h` = {created_at, promote_at, failed_at, started_at}.
+local function observe_attempt(jkey, jtype, now, outcome, h)
+  h = h or redis.call("HMGET", jkey, "created_at", "promote_at", "failed_at", "started_at")
   local started = tonumber(h[4])
   if started then
     local duration, wait = math.max(0, now - started), math.max(0, started - wait_began(h, started))

@@ -45,8 +45,9 @@ end
 -- The job `jkey` completed with `result` (JSON): if it is a workflow's step, keep its result
 -- when a child wants it, and create each child whose parents have now all completed.
 -- A step completes once: a re-run of a completed step advances nothing.
-local function flow_completed(q, jkey, result, now)
-  local fid, step, fkey = step_of(q.base, redis.call("HGET", jkey, "pykue_flow"))
+local function flow_completed(q, jkey, result, now, ref)
+  if ref == nil then ref = redis.call("HGET", jkey, "pykue_flow") end  -- false: read, and not a step
+  local fid, step, fkey = step_of(q.base, ref)
   if not fid then return end
   local h = redis.call("HMGET", fkey, "m:" .. step, "s:" .. step)
   if not h[1] or h[2] ~= "c" then return end

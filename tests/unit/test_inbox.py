@@ -1,0 +1,68 @@
+"""The reporter's inbox: a put rings its doorbell only while the reporter listens, so the
+next batch can leave while a reply is out, and a put never writes to a closed descriptor."""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+
+from pykue.worker.inbox import Inbox
+
+
+def readable(fd: int, timeout: float = 0.0) -> bool:
+    return bool(select.select([fd], [], [], timeout)[0])
+
+
+def test_a_put_while_listening_rings_and_hush_silences_it():
+    inbox: Inbox[int] = Inbox()
+    doorbell = inbox.listen()
+    assert not readable(doorbell)
+    inbox.put(1)
+    assert readable(doorbell)
+    inbox.hush()
+    assert not readable(doorbell)
+    assert inbox.get_nowait() == 1
+    inbox.close()
+
+
+def test_a_put_while_not_listening_does_not_ring():
+    inbox: Inbox[int] = Inbox()
+    doorbell = inbox.listen()
+    inbox.stop_listening()
+    inbox.put(1)
+    assert not readable(doorbell)
+    assert not inbox.empty()
+    inbox.close()
+
+
+def test_a_put_from_another_thread_wakes_a_listener_blocked_on_the_doorbell():
+    inbox: Inbox[str] = Inbox()
+    doorbell = inbox.listen()
+    woke = threading.Event()
+
+    def listener():
+        if readable(doorbell, timeout=10):
+            woke.set()
+
+    thread = threading.Thread(target=listener)
+    thread.start()
+    inbox.put("outcome")
+    thread.join(10)
+    assert woke.is_set()
+    inbox.close()
+
+
+def test_after_close_puts_still_queue_and_ring_nothing():
+    inbox: Inbox[int] = Inbox()
+    doorbell = inbox.listen()
+    inbox.close()
+    spare_read, spare_write = os.pipe()  # likely reuses the closed descriptors' numbers
+    try:
+        inbox.put(7)
+        assert not readable(spare_read)  # nothing written to a descriptor the inbox no longer owns
+        assert inbox.get_nowait() == 7
+    finally:
+        os.close(spare_read)
+        os.close(spare_write)
+    assert doorbell >= 0
