@@ -123,7 +123,11 @@ class Reporter:
     def _reply_first(self) -> bool:
         """With a call in flight and room for another: wait for its reply (True) or for an
         outcome to send meanwhile (False), whichever comes first, so that Redis runs the
-        next batch while the worker starts the jobs the last one claimed."""
+        next batch while the worker starts the jobs the last one claimed. When every live
+        job's outcome is already out (concurrency 1, say), none can come: wait for the reply
+        alone, without the doorbell's system calls."""
+        if self._slots.live_count() <= sum(len(sent.outcomes) for sent in self._in_flight):
+            return True
         doorbell = self._inbox.listen()
         try:
             while self._inbox.empty():
