@@ -117,10 +117,23 @@ def json_error(text: str) -> str:
 
 
 class Executor:
-    """Runs tasks and calls ``on_done(outcome)`` from whichever thread finished them."""
+    """Runs tasks and calls ``on_done(outcome)`` from whichever thread finished them.
 
-    def __init__(self, max_threads: int, on_done: Callable[[Outcome], None]) -> None:
+    A ``def`` task's thread first offers its outcome to ``report_here(outcome)``, which may
+    report it on that thread (True) rather than hand it over. The jobs that report claims
+    for the freed slot, submitted meanwhile from that thread, are that thread's to run next:
+    at concurrency 1 a job then goes from one task to the next on one thread, with no
+    hand-off to the reporter's thread and back (two thread wake-ups per job fewer)."""
+
+    def __init__(
+        self,
+        max_threads: int,
+        on_done: Callable[[Outcome], None],
+        report_here: Callable[[Outcome], bool] | None = None,
+    ) -> None:
         self.on_done = on_done
+        self.report_here = report_here
+        self._here = threading.local()  # .next: the jobs a task thread's own report claimed
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._max_threads = max(1, max_threads)
         self._threads: list[threading.Thread] = []
@@ -136,6 +149,10 @@ class Executor:
         if task.is_async:
             self._submit_async(task, job)
         else:
+            claimed_here = getattr(self._here, "next", None)
+            if claimed_here is not None:  # by this task thread's own report: it runs the job next
+                claimed_here.append((task, job))
+                return
             self._inbox.put((task, job))
             self._grow()
 
@@ -167,8 +184,9 @@ class Executor:
         thread.start()
 
     def _thread_main(self) -> None:
+        mine: list[tuple[Task[Any], Job]] = []  # claimed by this thread's own reports
         while True:
-            item = self._inbox.get()
+            item = mine.pop(0) if mine else self._inbox.get()
             if item is None:
                 return
             with self._lock:
@@ -176,17 +194,38 @@ class Executor:
                 self._detached.discard(item[1])
                 self._in_threads.add(item[1])
             if skip:  # still reported, so the worker forgets it (its claim is gone: no effect)
-                self.on_done(failure_text(item[1], "Abandoned before it started"))
+                mine += self._report(failure_text(item[1], "Abandoned before it started"))
             else:
-                self._run_sync(*item)
+                mine += self._run_sync(*item)
             with self._lock:
                 self._in_threads.discard(item[1])
-                if item[1] in self._detached:  # replaced while stuck in it: this thread leaves
+                leaves = item[1] in self._detached  # replaced while stuck in it: this thread leaves
+                if leaves:
                     self._detached.discard(item[1])
                     self._max_threads -= 1
                     self._threads.remove(threading.current_thread())
-                    return
-                self._idle += 1
+                elif not mine:
+                    self._idle += 1
+            if leaves:
+                for task, job in mine:  # to the other threads
+                    self.submit(task, job)
+                return
+
+    def _report(self, outcome: Outcome) -> list[tuple[Task[Any], Job]]:
+        """Report on this thread if the reporter lets it, else hand the outcome over; the
+        jobs this thread's report claimed, for it to run next."""
+        if self.report_here is None:
+            self.on_done(outcome)
+            return []
+        mine: list[tuple[Task[Any], Job]] = []
+        self._here.next = mine
+        try:
+            reported = self.report_here(outcome)
+        finally:
+            self._here.next = None
+        if not reported:
+            self.on_done(outcome)
+        return mine
 
     def detach(self, job: Job) -> None:
         """The worker gave up on ``job`` (TTL, shutdown, lost claim). A thread cannot be stopped,
@@ -230,7 +269,7 @@ class Executor:
             self._coroutines.pop(job, None)
             self.on_done(_cancelled(job))
 
-    def _run_sync(self, task: Task[Any], job: Job) -> None:
+    def _run_sync(self, task: Task[Any], job: Job) -> list[tuple[Task[Any], Job]]:
         token = set_current_job(job)
         try:
             args, kwargs = task.arguments(job.data)
@@ -239,7 +278,7 @@ class Executor:
             outcome = failure(job, exc)
         finally:
             reset_current_job(token)
-        self.on_done(outcome)
+        return self._report(outcome)
 
     async def _run_async(self, task: Task[Any], job: Job) -> None:
         """Run an async job and report it, on the loop: no future between the two."""

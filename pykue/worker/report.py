@@ -78,6 +78,7 @@ class Reporter:
         self._refilled = refilled
         self._regain_lease = regain_lease
         self._in_flight: deque[_InFlight] = deque()
+        self._turn = threading.Lock()  # who reports: this thread, or a task thread (report_here)
         self._thread = threading.Thread(target=self._loop, name="pykue-finisher", daemon=True)
         self.processed = 0
         self.failed = 0
@@ -102,7 +103,34 @@ class Reporter:
 
     # -- the loop -------------------------------------------------------------------------------
 
+    def report_here(self, outcome: Outcome) -> bool:
+        """Report a success on the calling task thread, if it is the only job running and the
+        reporter is idle (concurrency 1, say): the task thread then goes on to the job the
+        report claims, with no hand-off to the reporter's thread and back. False: not now,
+        hand it over through the inbox. Reporting takes the reporter's turn, which its own
+        thread holds but while it waits for outcomes with nothing in flight."""
+        if not outcome.ok or not self._turn.acquire(blocking=False):
+            return False
+        try:
+            if self._in_flight or not self._inbox.empty() or self._slots.live_count() != 1:
+                return False
+            try:
+                self._report_now([outcome])
+            except Exception as error:  # as the reporter's own loop: log it, live on
+                log.exception("unexpected error while reporting on a task thread")
+                self._queue.report_error(error, logged=True)
+            return True
+        finally:
+            self._turn.release()
+
     def _loop(self) -> None:
+        self._turn.acquire()
+        try:
+            self._run()
+        finally:
+            self._turn.release()
+
+    def _run(self) -> None:
         stop = False
         while not stop or self._in_flight:
             try:
@@ -143,7 +171,7 @@ class Reporter:
         batch can be out while this one's claims start. With nothing in flight, wait up to a
         millisecond until that half is done: one script call for many jobs costs Redis and
         Python far less than one each. A lone job is reported at once."""
-        batch = [self._inbox.get()] if wait else [self._inbox.get_nowait()]
+        batch = [self._parked_get()] if wait else [self._inbox.get_nowait()]
         limit = max(1, min(500, self._slots.live_count() // REPORTS_IN_FLIGHT))
         deadline = time.monotonic() + gather_seconds
         while len(batch) < limit and batch[-1] is not None:
@@ -160,6 +188,14 @@ class Reporter:
             except queue_module.Empty:
                 break
         return batch
+
+    def _parked_get(self) -> Outcome | None:
+        """Wait for the next outcome without the turn: meanwhile a task thread may report its own."""
+        self._turn.release()
+        try:
+            return self._inbox.get()
+        finally:
+            self._turn.acquire()
 
     # -- in flight ------------------------------------------------------------------------------
 

@@ -95,6 +95,7 @@ class Worker:
         self.reporter = Reporter(
             queue, self._store, line, self.slots, self._outcomes, self.id, self.fetcher.take, self.lease.regain
         )
+        self.executor.report_here = self.reporter.report_here
         self.upkeep = Upkeep(
             queue,
             self._store,

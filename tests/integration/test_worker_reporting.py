@@ -141,6 +141,32 @@ def test_a_job_that_ends_while_a_report_is_out_is_reported_without_waiting_for_i
     assert worker.processed == 2
 
 
+def test_at_concurrency_one_a_task_thread_reports_its_job_and_runs_the_next_itself(queue, client, caplog):
+    # Given jobs of a task that runs one at a time, noting the thread it runs on
+    threads: Counter[str] = Counter()
+    ran: Counter[int] = Counter()
+
+    @queue.task("serial", concurrency=1)
+    def serial(i):
+        threads[threading.current_thread().name] += 1
+        ran[i] += 1
+
+    serial.delay_many([{"i": i} for i in range(300)])
+    # When a worker runs them all
+    caplog.set_level("INFO", logger="pykue.worker")
+    with running_worker(queue) as worker:
+        wait_for(lambda: client.zcard("q:jobs:complete") == 300, 30, message="every job to complete")
+    # Then each ran once, all on one task thread, which also stored their outcomes and claimed
+    # the next job: the reporter's thread stored (almost) none of them
+    assert sorted(ran) == list(range(300)) and set(ran.values()) == {1}
+    assert worker.processed == 300
+    assert len(threads) == 1
+    completed = [r for r in caplog.records if " completed in " in r.getMessage()]
+    assert len(completed) == 300
+    on_task_threads = sum(r.threadName == "pykue-task" for r in completed)
+    assert on_task_threads >= 290, Counter(r.threadName for r in completed)
+
+
 class HealthCheckAlwaysDue(redis.Connection):
     """A connection whose redis-py health check (a PING, its reply read at once) is due before
     every command sent with checks allowed, once the handshake is done."""
