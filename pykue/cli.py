@@ -125,6 +125,14 @@ def main() -> None:
     "under SCHED_BATCH. Default: pinned where Linux allows, and unpinned again if the CPU turns "
     "out contested (tasks whose C code runs threads in parallel, a busy neighbour).",
 )
+@click.option(
+    "--loop",
+    "event_loop",
+    type=click.Choice(["auto", "asyncio", "uvloop"]),
+    default="auto",
+    show_default=True,
+    help="The event loop of async def tasks: auto takes uvloop where it is installed (pykue[fast]), else asyncio's.",
+)
 def worker(
     app: str,
     redis_url: str | None,
@@ -139,6 +147,7 @@ def worker(
     burst: bool,
     wait_for_redis: float,
     pin_cpu: bool | None,
+    event_loop: str,
 ) -> None:
     """Process the jobs of the tasks defined in MODULE."""
     configure_logging(loglevel)
@@ -155,12 +164,12 @@ def worker(
     except LoadError as error:
         raise AppError(str(error)) from None
     settings = (app, queues, redis_url, prefix, concurrency, types, burst, shutdown_timeout, promote_interval)
-    workers = _build_workers(*settings, stalled_timeout)  # checks --types, for children too
+    workers = _build_workers(*settings, stalled_timeout, event_loop)  # checks --types, for children too
     _reach_redis(workers, wait_for_redis)
 
     def run_child() -> None:  # a forked child: its own workers (ids, clients), pinned to its slot's CPU
         _pin(pin_cpu)
-        _run_workers(_build_workers(*settings, stalled_timeout))
+        _run_workers(_build_workers(*settings, stalled_timeout, event_loop))
 
     if processes > 1:
         from .worker.supervisor import Supervisor
@@ -205,6 +214,7 @@ def _build_workers(
     shutdown_timeout: float,
     promote_interval: float,
     stalled_timeout: float,
+    event_loop: str,
 ) -> list[Any]:
     from .worker import Worker
 
@@ -224,6 +234,7 @@ def _build_workers(
                 shutdown_timeout=shutdown_timeout,
                 promote_interval=promote_interval,
                 stalled_timeout=stalled_timeout,
+                event_loop=event_loop,
             )
         )
     if wanted:

@@ -130,8 +130,10 @@ class Executor:
         max_threads: int,
         on_done: Callable[[Outcome], None],
         report_here: Callable[[Outcome], bool] | None = None,
+        new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
         self.on_done = on_done
+        self._new_loop = new_loop
         self.report_here = report_here
         self._here = threading.local()  # .next: the jobs a task thread's own report claimed
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -302,7 +304,7 @@ class Executor:
         if self._loop is None:
             with self._lock:
                 if self._loop is None:
-                    loop = asyncio.new_event_loop()
+                    loop = self._new_loop()
                     threading.Thread(target=loop.run_forever, name="pykue-asyncio", daemon=True).start()
                     self._loop = loop
         return self._loop

@@ -26,6 +26,7 @@ from .. import __version__
 from ..exceptions import ConfigurationError, TaskNotFoundError
 from ..registry import RunningJob, record_json
 from .dispatch import Dispatcher
+from .event_loop import loop_factory
 from .execution import Executor, failure_text
 from .fetch import Fetcher, WakeUp
 from .inbox import Inbox
@@ -58,8 +59,10 @@ class Worker:
         stalled_timeout: float = 30.0,
         block_timeout: float = 2.0,
         claim_batch: int = 100,
+        event_loop: str = "auto",
     ) -> None:
         self.queue = queue
+        new_loop = loop_factory(event_loop)  # first: a bad name changes nothing
         self._store = queue.store.for_worker()
         _check_pool(self._store.pool)
         self.tasks = _select_tasks(queue, types)
@@ -78,7 +81,7 @@ class Worker:
         self.slots = Slots(self.limits, claim_batch, self._stopping, self._wake_up.push)
         self._outcomes: Outcomes = Inbox()
         sync_slots = sum(n for t, n in self.limits.items() if not self.tasks[t].is_async)
-        self.executor = Executor(sync_slots + 4, self._outcomes.put)
+        self.executor = Executor(sync_slots + 4, self._outcomes.put, new_loop=new_loop)
         dispatcher = Dispatcher(queue, self.tasks, self.id, self.slots, self.executor.submit, self._outcomes.put)
         self.fetcher = Fetcher(
             queue,
