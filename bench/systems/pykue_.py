@@ -23,7 +23,7 @@ PREFIX = "q"
 
 INFO = {
     "config": f"pykue worker --concurrency {CONCURRENCY} --processes N {' '.join(FLAGS + [''])}--loglevel warning "
-    + ("(async def tasks, redis.asyncio)" if ASYNC else "(threads for def tasks)"),
+    + ("(async def tasks, redis.asyncio, on uvloop where installed)" if ASYNC else "(threads for def tasks)"),
     "bulk": "task.delay_many (create_many: one round trip per call, pipelined scripts of 250 jobs)",
     "multiprocess": True,
     "types": "10 tasks, Kue's per-type lists",
