@@ -63,8 +63,10 @@ class CallsInFlight:
     def wait_for_reply(self, doorbell: int) -> bool:
         """Block until the oldest reply can be read (True) or ``doorbell``, a file descriptor,
         turns readable (False). A reply already buffered counts; so does a closed or broken
-        connection (``receive`` then raises). The socket is redis-py's private ``_sock``:
-        without it (or without poll), only the reply is waited for."""
+        connection (``receive`` then raises), and so does the connection's ``socket_timeout``
+        passing with neither: ``receive`` then waits that long again and raises, as a silent
+        connection must not hold the reports forever. The socket is redis-py's private
+        ``_sock``: without it (or without poll), only the reply is waited for."""
         conn = self._conn
         sock = getattr(conn, "_sock", None)
         try:
@@ -75,7 +77,8 @@ class CallsInFlight:
         poller = select.poll()
         poller.register(sock, select.POLLIN)
         poller.register(doorbell, select.POLLIN)
-        ready = {fd for fd, _ in poller.poll()}
+        timeout = getattr(conn, "socket_timeout", None)
+        ready = {fd for fd, _ in poller.poll(None if timeout is None else timeout * 1000)}
         return doorbell not in ready or sock.fileno() in ready
 
     def close(self) -> None:

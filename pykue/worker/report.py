@@ -79,6 +79,7 @@ class Reporter:
         self._regain_lease = regain_lease
         self._in_flight: deque[_InFlight] = deque()
         self._turn = threading.Lock()  # who reports: this thread, or a task thread (report_here)
+        self._done = False  # the reporter's thread has ended: no one reports any more
         self._thread = threading.Thread(target=self._loop, name="pykue-finisher", daemon=True)
         self.processed = 0
         self.failed = 0
@@ -112,7 +113,7 @@ class Reporter:
         if not outcome.ok or not self._turn.acquire(blocking=False):
             return False
         try:
-            if self._in_flight or not self._inbox.empty() or self._slots.live_count() != 1:
+            if self._done or self._in_flight or not self._inbox.empty() or self._slots.live_count() != 1:
                 return False
             try:
                 self._report_now([outcome])
@@ -128,6 +129,7 @@ class Reporter:
         try:
             self._run()
         finally:
+            self._done = True  # a late outcome goes to the inbox, unreported, as before the turn
             self._turn.release()
 
     def _run(self) -> None:
@@ -145,8 +147,10 @@ class Reporter:
             except Exception as error:  # the reporter must outlive any bug: without it the worker hangs
                 log.exception("unexpected error in the finisher")
                 self._queue.report_error(error, logged=True)
-        self._line.close()
-        self._inbox.close()
+        try:
+            self._line.close()
+        finally:
+            self._inbox.close()
 
     def _reply_first(self) -> bool:
         """With a call in flight and room for another: wait for its reply (True) or for an

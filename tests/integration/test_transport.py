@@ -96,3 +96,63 @@ def test_a_fixed_call_packs_the_same_bytes_without_hiredis(monkeypatch):
     fixed = transport.Fixed(LuaScript("save_jobs"), ("q:",))
     monkeypatch.setattr(transport, "_hiredis_pack", None)
     assert b"".join(transport._pack(conn, (1, "x"), fixed)) == b"".join(conn.pack_command(*fixed.head, 1, "x"))
+
+
+# -- calls in flight: waiting on a reply and on a doorbell at once ----------------------------
+
+
+def _held_back_call(redis_server, client, socket_timeout=None):
+    """A SET sent in flight while Redis holds back writes (CLIENT PAUSE WRITE, lifted by the
+    caller): its reply does not come. Returns the calls and their client (which must live:
+    redis-py disconnects a collected client's pool)."""
+    from pykue.transport.in_flight import CallsInFlight
+
+    sender = redis.Redis(port=redis_server.port, socket_timeout=socket_timeout, max_connections=20)
+    calls = CallsInFlight(sender)
+    client.execute_command("CLIENT", "PAUSE", 5000, "WRITE")
+    calls.send(lambda conn, check_health: conn.send_command("SET", "held", "1", check_health=check_health))
+    return calls, sender
+
+
+def test_the_private_socket_name_the_reply_wait_reads_is_still_there(redis_server):
+    conn = redis.Redis(port=redis_server.port).connection_pool.get_connection()
+    assert conn._sock is not None  # pykue/transport/in_flight.py polls it beside the doorbell
+
+
+def test_a_doorbell_ends_the_wait_for_a_reply_that_has_not_come(redis_server, client):
+    import os
+    import threading
+    import time
+
+    calls, _sender = _held_back_call(redis_server, client)
+    read, write = os.pipe()
+    try:
+        threading.Timer(0.2, os.write, (write, b"\0")).start()
+        began = time.monotonic()
+        assert calls.wait_for_reply(read) is False  # the doorbell, not the reply
+        assert time.monotonic() - began < 3
+    finally:
+        client.execute_command("CLIENT", "UNPAUSE")
+        os.close(read)
+        os.close(write)
+    assert calls.receive() == b"OK"  # and the reply is read, once Redis runs the call
+    calls.close()
+
+
+def test_a_silent_connection_ends_the_wait_after_its_socket_timeout(redis_server, client):
+    import os
+    import time
+
+    calls, _sender = _held_back_call(redis_server, client, socket_timeout=0.3)
+    read, write = os.pipe()
+    try:
+        began = time.monotonic()
+        assert calls.wait_for_reply(read) is True  # given up on: receive() applies the timeout
+        assert 0.2 < time.monotonic() - began < 3
+        with pytest.raises(redis.TimeoutError):
+            calls.receive()
+    finally:
+        client.execute_command("CLIENT", "UNPAUSE")
+        os.close(read)
+        os.close(write)
+        calls.close()
