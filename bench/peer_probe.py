@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,32 +23,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "systems"))
 
+from probe import cpu_seconds, redis_cpu_seconds, worker_pids  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 from systems import BY_NAME, System, Variant  # noqa: E402
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _tree(pid: int) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
-    return [pid] + [p for child in children for p in _tree(int(child))]
-
-
-def _cpu(pids: list[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except OSError:
-            pass
-    return total / TICK
-
-
-def _redis_cpu(client) -> float:
-    info = client.info("cpu")
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def main() -> None:
@@ -80,11 +56,11 @@ def main() -> None:
         try:
             while done() < 200:
                 time.sleep(0.002)
-            pids = [p for proc in workers.procs for p in _tree(proc.pid)]
-            t0, c0, r0, d0 = time.perf_counter(), _cpu(pids), _redis_cpu(client), done()
+            pids = [p for proc in workers.procs for p in worker_pids(proc.pid)]
+            t0, c0, r0, d0 = time.perf_counter(), cpu_seconds(pids), redis_cpu_seconds(client), done()
             while done() < args.n:
                 time.sleep(0.01)
-            t1, c1, r1 = time.perf_counter(), _cpu(pids), _redis_cpu(client)
+            t1, c1, r1 = time.perf_counter(), cpu_seconds(pids), redis_cpu_seconds(client)
         finally:
             workers.stop()
     jobs = args.n - d0

@@ -30,7 +30,7 @@ DONE = "q:jobs:complete"  # the adapter's prefix: jobs count once complete (BENC
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _cpu(pids: list[int], which: slice = slice(11, 13)) -> float:
+def cpu_seconds(pids: list[int], which: slice = slice(11, 13)) -> float:
     """CPU seconds of ``pids``: user and system (``which`` picks one: 11:12 user, 12:13 system)."""
     total = 0
     for pid in pids:
@@ -72,13 +72,13 @@ def _run_delay(pids: list[int]) -> float:
     return _per_thread(pids, "schedstat", lambda text: int(text.split()[1]) / 1e9)
 
 
-def _pids(root_pid: int) -> list[int]:
+def worker_pids(root_pid: int) -> list[int]:
     """The worker and its children (a supervisor's processes)."""
     out = subprocess.run(["pgrep", "-P", str(root_pid)], capture_output=True, text=True).stdout.split()
     return [root_pid] + [int(p) for p in out]
 
 
-def _redis_cpu(client) -> float:
+def redis_cpu_seconds(client) -> float:
     info = client.info("cpu")
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
@@ -113,9 +113,9 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
     try:
         while not client.zcard(DONE):
             time.sleep(0.002)
-        pids = _pids(proc.pid)
-        t0, c0, s0, r0 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
-        sys0 = _cpu(pids, slice(12, 13))
+        pids = worker_pids(proc.pid)
+        t0, c0, s0, r0 = time.perf_counter(), cpu_seconds(pids), _switches(pids), redis_cpu_seconds(client)
+        sys0 = cpu_seconds(pids, slice(12, 13))
         w0 = _run_delay(pids)
         client.config_resetstat()
         k0, done0 = client.info("stats")["total_commands_processed"], client.zcard(DONE)
@@ -123,8 +123,8 @@ def one(server: RedisServer, args: argparse.Namespace) -> dict:
         while client.zcard(DONE) < args.n:
             polls += 1
             time.sleep(0.01)
-        t1, c1, s1, r1 = time.perf_counter(), _cpu(pids), _switches(pids), _redis_cpu(client)
-        sys1 = _cpu(pids, slice(12, 13))
+        t1, c1, s1, r1 = time.perf_counter(), cpu_seconds(pids), _switches(pids), redis_cpu_seconds(client)
+        sys1 = cpu_seconds(pids, slice(12, 13))
         w1 = _run_delay(pids)
         k1 = client.info("stats")["total_commands_processed"]
         stats = client.info("commandstats")

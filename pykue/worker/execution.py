@@ -129,12 +129,11 @@ class Executor:
         self,
         max_threads: int,
         on_done: Callable[[Outcome], None],
-        report_here: Callable[[Outcome], bool] | None = None,
         new_loop: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop,
     ) -> None:
         self.on_done = on_done
         self._new_loop = new_loop
-        self.report_here = report_here
+        self.report_here: Callable[[Outcome], bool] | None = None  # set once the reporter exists
         self._here = threading.local()  # .next: the jobs a task thread's own report claimed
         self._inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._max_threads = max(1, max_threads)

@@ -109,7 +109,7 @@ class Reporter:
         reporter is idle (concurrency 1, say): the task thread then goes on to the job the
         report claims, with no hand-off to the reporter's thread and back. False: not now,
         hand it over through the inbox. Reporting takes the reporter's turn, which its own
-        thread holds but while it waits for outcomes with nothing in flight."""
+        thread holds except while it waits for outcomes with nothing in flight."""
         if not outcome.ok or not self._turn.acquire(blocking=False):
             return False
         try:
