@@ -57,7 +57,7 @@ class Scripts:
         self.keys = keys
         self.base = keys.base
         k = keys
-        self._save_jobs = LuaScript("save_jobs")
+        self._save_jobs = LuaScript("save_jobs", as_function=True)
         self._save_keys = (k.base, k.ids, k.types, k.jobs, k.state("inactive"), k.state("delayed"), k.events)
         self._save_one = transport.Fixed(self._save_jobs, self._save_keys)
         self._start_workflow = LuaScript("start_workflow")
@@ -66,12 +66,12 @@ class Scripts:
         self._remove_job = LuaScript("remove_job")
         self._log_job = LuaScript("log_job")
         self._progress_job = LuaScript("progress_job")
-        self._claim_jobs = LuaScript("claim_jobs")
+        self._claim_jobs = LuaScript("claim_jobs", as_function=True)
         self._claim_calls: dict[str, transport.Fixed] = {}  # by worker id (its lease key)
-        self._claim_woken = LuaScript("claim_woken")
+        self._claim_woken = LuaScript("claim_woken", as_function=True)
         self._woken_calls: dict[str, transport.Fixed] = {}  # by worker id: its wake and lease keys
-        self._complete_jobs = LuaScript("complete_jobs")
-        self._fail_job = LuaScript("fail_job")
+        self._complete_jobs = LuaScript("complete_jobs", as_function=True)
+        self._fail_job = LuaScript("fail_job", as_function=True)
         self._tick = LuaScript("tick")
         self._release_job = LuaScript("release_job")
         self._heartbeat_worker = LuaScript("heartbeat_worker")
@@ -253,7 +253,7 @@ class Scripts:
             client, ("BLPOP", *wait_keys, seconds), self._woken_call(worker_id, wake_key), args
         )
         if isinstance(reply, redis.exceptions.NoScriptError):
-            self.load_claim_woken(client)
+            transport.load(client, self._claim_woken, reply)
         return parse_woken(popped, reply)
 
     def _woken_call(self, worker_id: str, wake_key: str) -> transport.Fixed:
@@ -265,8 +265,10 @@ class Scripts:
         return call
 
     def load_claim_woken(self, client: redis.Redis) -> None:
-        """Load it ahead of a worker's first wait: a NOSCRIPT there costs a detour."""
-        transport.load(client, self._claim_woken)
+        """Load the worker's scripts ahead of its first wait: a NOSCRIPT behind the BLPOP costs
+        a detour, and its reports go out as FCALL only once their library is loaded here."""
+        for script in (self._claim_woken, self._claim_jobs, self._complete_jobs, self._fail_job):
+            transport.load(client, script)
 
     def complete_jobs(
         self,

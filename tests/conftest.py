@@ -49,6 +49,17 @@ def no_worker_thread_outlives_its_test() -> Iterator[None]:
     assert not running, f"worker threads still running {WORKER_THREAD_GRACE} s after the test: {running}"
 
 
+@pytest.fixture(autouse=True)
+def redis_functions_stay_on() -> Iterator[None]:
+    """A library Redis would not load (a bug in an include) would turn Redis Functions off for
+    the process and pass unseen, every call falling back to EVALSHA: no test may do that."""
+    from pykue.transport import functions
+
+    was_on = functions.enabled()  # off from the start with PYKUE_REDIS_FUNCTIONS=0
+    yield
+    assert functions.enabled() or not was_on, "Redis Functions were turned off (see the log)"
+
+
 @pytest.fixture
 def redis_url(redis_server: RedisServer) -> str:
     return redis_server.url

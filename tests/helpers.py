@@ -108,3 +108,21 @@ def off_the_test_thread(fn: Callable[[], T], timeout: float = 120.0) -> T:
     if "error" in outcome:
         raise outcome["error"]
     return cast(T, outcome["value"])
+
+
+def flush_scripts(client: Any) -> None:
+    """Forget every script and function Redis holds, as a restart or failover to a server
+    that never saw them does: pykue's next calls are refused (NOSCRIPT, function not found)
+    and must load them and go again."""
+    client.script_flush()
+    client.function_flush()
+
+
+def is_loaded(client: Any, script: Any) -> bool:
+    """Whether Redis holds ``script`` (a LuaScript) in the form pykue calls it now: its
+    function's library, or its source."""
+    from pykue.transport import functions
+
+    if functions.head(script)[0] == "FCALL":
+        return bool(client.function_list(library=script.function))
+    return bool(client.script_exists(script.sha)[0])

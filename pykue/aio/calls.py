@@ -1,5 +1,6 @@
 """Lua script calls on a redis.asyncio client, by the rules of the sync transport
-(pykue/transport): EVALSHA, the script loaded and the call sent again after NOSCRIPT, and a
+(pykue/transport): FCALL or EVALSHA, the script loaded and the call sent again after NOSCRIPT
+(or a refused FCALL), and a
 call sent again only when sending it failed, never once Redis may have run it (a retried
 save could store a job twice).
 
@@ -20,7 +21,7 @@ import redis.asyncio
 from redis.exceptions import NoScriptError
 
 from ..lua import LuaScript
-from ..transport import durable
+from ..transport import durable, functions
 
 _SEND_ERRORS = (redis.ConnectionError, redis.TimeoutError, OSError)
 
@@ -50,15 +51,18 @@ async def call_many(
     """The replies of one call of ``script`` per argument list, in order; an error reply raises.
     ``need`` (replicas, timeout ms: the Queue's durable writes) sends a WAIT behind the calls,
     on their connection, and raises DurabilityError unless enough replicas acknowledged them."""
-    commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for args in arg_lists]
+    if functions.wants_loading(script):
+        await functions.aload(client, script)
+    commands = [(*functions.head(script), len(keys), *keys, *args) for args in arg_lists]
     wait = [durable.wait_command(need)] if need else []
     batcher = _batcher(client)
     replies = await batcher.send(commands + wait)
     acknowledged = replies.pop() if need else None
     refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if refused:
-        await client.script_load(script.source)
-        retried = await batcher.send([commands[i] for i in refused] + wait)
+        await functions.aload(client, script, replies[refused[0]])
+        head = functions.head(script)
+        retried = await batcher.send([(*head, *commands[i][2:]) for i in refused] + wait)
         if need:  # the retry may take another connection: each WAIT vouches for its own
             again = retried.pop()
             acknowledged = (
@@ -170,4 +174,4 @@ async def _read(conn: Any) -> Any:
     try:
         return await conn.read_response()
     except redis.ResponseError as error:
-        return error
+        return functions.checked(error)

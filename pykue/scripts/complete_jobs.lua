@@ -31,7 +31,8 @@
 --- @include "workflow"
 --- @include "metrics"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
-local now, wid, claimed_at, k = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local now_text, wid, claimed_at, k = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+local now = tonumber(now_text)
 local replies, work_time, completed = {}, 0, 0
 for a = 5 + 2 * k, #ARGV, 3 do
   local id, claim, result = ARGV[a], ARGV[a + 1], ARGV[a + 2]
@@ -45,7 +46,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
   else
     local jtype, priority = h[1], tonumber(h[3]) or 0
     local duration = now - (tonumber(h[5]) or now)
-    local fields = {"duration", duration, "progress", 100, "state", "complete", "updated_at", now}
+    local fields = {"duration", duration, "progress", "100", "state", "complete", "updated_at", now_text}
     observe_attempt(jkey, jtype, now, "complete", {h[10], h[11], h[12], h[5]})
     local made = tonumber(h[7]) or 0
     if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end

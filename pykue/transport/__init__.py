@@ -1,6 +1,6 @@
 """How pykue talks to Redis fast: the only module that knows.
 
-Script calls go out as EVALSHA on a pooled connection, skipping redis-py's per-command
+Script calls go out as FCALL or EVALSHA (``functions``) on a pooled connection, skipping redis-py's per-command
 layers, which cost more than the round trip on hot paths: a held "lane" connection, calls in
 flight (sent now, read later), a script right behind a blocking pop, pipelines. After a
 SCRIPT FLUSH or a failover, a call is re-sent once its script is loaded, but only when Redis
@@ -22,7 +22,7 @@ import redis
 from redis.exceptions import NoScriptError
 
 from ..lua import LuaScript
-from . import durable
+from . import durable, functions
 from .lane import _SEND_ERRORS, checkin, checkout, ready, spares_a_connection
 
 __all__ = [
@@ -75,35 +75,59 @@ def _array_header(n: int) -> bytes:
     return header
 
 
-def evalsha(script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> tuple[Any, ...]:
-    return ("EVALSHA", script.sha, len(keys), *keys, *args)
+def script_call(script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> tuple[Any, ...]:
+    return (*functions.head(script), len(keys), *keys, *args)
 
 
 class Fixed:
-    """The part of a script call that never changes (EVALSHA, the SHA1, a queue's fixed
-    keys), packed once: packing it again costs more than a single save's own arguments."""
+    """The part of a script call that never changes (FCALL and the function's name, or
+    EVALSHA and the SHA1; a queue's fixed keys), packed once: packing it again costs more than
+    a single save's own arguments."""
 
-    __slots__ = ("script", "keys", "head", "count", "packed")
+    __slots__ = ("script", "keys", "count", "_heads")
 
     def __init__(self, script: LuaScript, keys: Sequence[str]) -> None:
         self.script = script
         self.keys = tuple(keys)
-        self.head = ("EVALSHA", script.sha, len(self.keys), *self.keys)
-        self.count = len(self.head)
-        packed = _hiredis_pack(self.head) if _hiredis_pack is not None else b"\r\n"
-        self.packed = packed[packed.index(b"\r\n") + 2 :]  # without the array header
+        self.count = 3 + len(self.keys)
+        self._heads: dict[tuple[str, str], tuple[tuple[Any, ...], bytes]] = {}
+
+    @property
+    def head(self) -> tuple[Any, ...]:
+        return self._head()[0]
+
+    @property
+    def packed(self) -> bytes:
+        """The head in RESP, without the array header."""
+        return self._head()[1]
+
+    def _head(self) -> tuple[tuple[Any, ...], bytes]:
+        name = functions.head(self.script)
+        both = self._heads.get(name)
+        if both is None:
+            head = (*name, len(self.keys), *self.keys)
+            packed = _hiredis_pack(head) if _hiredis_pack is not None else b"\r\n"
+            both = self._heads[name] = (head, packed[packed.index(b"\r\n") + 2 :])
+        return both
 
 
 # -- calls ----------------------------------------------------------------------------------
 
 
-def load(client: redis.Redis, script: LuaScript) -> None:
-    client.script_load(script.source)
+def load(client: redis.Redis, script: LuaScript, refusal: BaseException | None = None) -> None:
+    """Load ``script`` after ``refusal`` (a NOSCRIPT or a refused FCALL), or ahead of its calls."""
+    functions.load(client, script, refusal)
 
 
 def call(client: redis.Redis, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
     """One script call and its reply, through the lane; loaded and re-sent after NOSCRIPT."""
-    return _call(client, script, ("EVALSHA", script.sha, len(keys), *keys, *args), None)
+    if functions.wants_loading(script):
+        load(client, script)
+    try:
+        return _direct(client, script_call(script, keys, args))
+    except NoScriptError as refusal:
+        load(client, script, refusal)
+        return _direct(client, script_call(script, keys, args))
 
 
 def call_fixed(client: redis.Redis, fixed: Fixed, args: Sequence[Any]) -> Any:
@@ -112,10 +136,12 @@ def call_fixed(client: redis.Redis, fixed: Fixed, args: Sequence[Any]) -> Any:
 
 
 def _call(client: redis.Redis, script: LuaScript, command: tuple[Any, ...], fixed: Fixed | None) -> Any:
+    if functions.wants_loading(script):
+        load(client, script)
     try:
         return _direct(client, command, fixed)
-    except NoScriptError:
-        load(client, script)
+    except NoScriptError as refusal:
+        load(client, script, refusal)
         return _direct(client, command, fixed)
 
 
@@ -135,7 +161,10 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
                 if attempt == 2:
                     raise
                 continue
-            reply = conn.read_response()
+            try:
+                reply = conn.read_response()
+            except redis.ResponseError as error:
+                raise functions.checked(error) from None
             if need is not None:
                 durable.confirm(conn, need)
         except redis.ResponseError:
@@ -146,7 +175,7 @@ def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None =
         finally:
             checkin(pool, lane, conn)
         if isinstance(reply, redis.ResponseError):
-            raise reply
+            raise functions.checked(reply)
         return reply
     raise AssertionError("unreachable")
 
@@ -164,12 +193,14 @@ def call_many(
 
     A call refused with NOSCRIPT did nothing, so only the refused calls go again once the
     script is loaded: a SCRIPT FLUSH between two calls leaves the first ones done."""
-    commands = [evalsha(script, keys, args) for args in arg_lists]
-    replies = _many(client, commands, meanwhile)
+    if functions.wants_loading(script):
+        load(client, script)
+    replies = _many(client, [script_call(script, keys, args) for args in arg_lists], meanwhile)
     refused = [i for i, reply in enumerate(replies) if isinstance(reply, NoScriptError)]
     if refused:
-        load(client, script)
-        for i, reply in zip(refused, _many(client, [commands[i] for i in refused], None)):
+        load(client, script, replies[refused[0]])
+        again = _many(client, [script_call(script, keys, arg_lists[i]) for i in refused], None)
+        for i, reply in zip(refused, again):
             replies[i] = reply
     for reply in replies:
         if isinstance(reply, redis.ResponseError):
@@ -214,7 +245,7 @@ def _read(conn: Any) -> Any:
     try:
         return conn.read_response()
     except redis.ResponseError as error:
-        return error
+        return functions.checked(error)
 
 
 def call_behind(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed, args: Sequence[Any]) -> tuple[Any, Any]:
@@ -226,6 +257,8 @@ def call_behind(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed, arg
     may have run.
 
     A pooled connection of its own, not the lane: a blocking call holds it for seconds."""
+    if functions.wants_loading(fixed.script):
+        load(client, fixed.script)
     pool = client.connection_pool
     conn: Any = pool.get_connection()
     try:
@@ -249,11 +282,11 @@ def send(conn: Any, fixed: Fixed, args: Sequence[Any], check_health: bool = True
 
 def queue_in(pipe: Any, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> None:
     """Add the call to a redis-py pipeline; run the pipeline with :func:`execute_pipeline`."""
-    pipe.evalsha(script.sha, len(keys), *keys, *args)
+    pipe.execute_command(*script_call(script, keys, args))
 
 
 def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
-    """Run a non-transactional pipeline of EVALSHA calls, loading scripts it found missing.
+    """Run a non-transactional pipeline of script calls, loading scripts it found missing.
 
     A NOSCRIPT reply means that call did nothing, so only those calls are sent again. With
     durable writes on, a WAIT ends each round on the pipeline's connection.
@@ -262,17 +295,17 @@ def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
     need = durable.required(pipe.connection_pool)
     if need is not None:
         pipe.execute_command(*durable.wait_command(need))
-    results = pipe.execute(raise_on_error=False)
+    results = [functions.checked(r) for r in pipe.execute(raise_on_error=False)]
     if need is not None:
         durable.check(results.pop(), need)
     missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
     if missing:
-        for script in scripts:
-            pipe.script_load(script.source)
-        pipe.execute()
+        by_name = {name: script for script in scripts for name in (script.sha, script.function)}
+        functions.load_in(pipe, scripts, results[missing[0]])
         for i in missing:
             args, options = stack[i]  # redis-py keeps (args, options) tuples
-            pipe.execute_command(*args, **options)
+            script = by_name[args[1]]
+            pipe.execute_command(*functions.head(script), *args[2:], **options)
         if need is not None:
             pipe.execute_command(*durable.wait_command(need))
         again = pipe.execute(raise_on_error=False)

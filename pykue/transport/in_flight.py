@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from . import durable
+from . import durable, functions
 from .lane import ready, spares_a_connection
 
 _HAS_POLL = hasattr(select, "poll")
@@ -49,13 +49,14 @@ class CallsInFlight:
 
     def receive(self) -> Any:
         """The oldest unread reply. An error reply read whole raises its ``redis.ResponseError``
-        (``NoScriptError``: the call did not run) and leaves the connection in step; any other
+        (``NoScriptError``: the call did not run, its script or function not loaded, or FCALL
+        refused) and leaves the connection in step; any other
         error drops the connection, and the replies of the calls behind it with it."""
         self._out -= 1
         try:
             return self._conn.read_response()
-        except redis.ResponseError:
-            raise
+        except redis.ResponseError as error:
+            raise functions.checked(error) from None
         except Exception:
             self._drop()
             raise

@@ -14,7 +14,7 @@ import redis
 
 from pykue import ConfigurationError, InvalidJobError, Job, JobFailedError, JobNotFoundError, Queue
 from pykue.aio import mirror
-from tests.helpers import run_async
+from tests.helpers import flush_scripts, run_async
 from tests.redis_probe import snapshot
 from tests.redis_server import free_port
 from tests.workerapp.typed_app import TypedTasks
@@ -304,3 +304,14 @@ def test_a_connection_the_async_side_cannot_mirror_is_refused_clearly(redis_url:
 
 class _OtherConnection(redis.Connection):
     """A connection class of its own, as Sentinel's or a custom client's."""
+
+
+def test_an_async_save_after_the_scripts_vanished_loads_them_and_saves_once(
+    typed: TypedTasks, client: redis.Redis
+) -> None:
+    first = typed.add.delay(1, 1)
+    flush_scripts(client)  # a restart or failover to a server that never saw them
+    jobs = run(typed, lambda: asyncio.gather(*(typed.add.adelay(i, 0) for i in range(20))))
+    assert sorted(j.id for j in jobs) == list(range(first.id + 1, first.id + 21))
+    assert client.get("q:ids") == str(first.id + 20)  # a refused call took no id
+    assert client.zcard("q:jobs:add:inactive") == 21

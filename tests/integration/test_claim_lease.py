@@ -13,7 +13,7 @@ from pykue.job import now_ms
 from pykue.replies import ReplyCode
 from pykue.scripts import source
 from pykue.worker import Worker
-from tests.helpers import lease, wait_for
+from tests.helpers import flush_scripts, lease, wait_for
 from tests.redis_probe import snapshot
 
 WID = "pykue:host:1:abcdef"
@@ -117,7 +117,7 @@ def test_a_worker_that_lost_its_lease_renews_it_and_runs_the_job(queue, client, 
     try:
         wait_for(lambda: worker.slots.fetch_blocked, 5, message="the worker to wait for tokens")
         if not waiting:  # its claim script gone: the wake-up claims through claim_jobs.lua
-            client.script_flush()
+            flush_scripts(client)
         client.delete(queue.keys.worker_lease(worker.id))
         caplog.set_level(logging.WARNING, "pykue.worker")
         # When a job comes

@@ -10,18 +10,17 @@ import redis
 
 import pykue
 from pykue.job import now_ms
-from pykue.scripts import source
 from pykue.worker import Worker
-from tests.helpers import wait_for
+from tests.helpers import flush_scripts, is_loaded, wait_for
 
 EMAIL_TOKENS = "q:email:jobs"
 WAKE = "q:pykue:wake:w1"
 
 
 @pytest.fixture(autouse=True)
-def loaded(client):
+def loaded(queue, client):
     """The script in Redis, as a worker loads it when it starts, and w1's lease."""
-    client.script_load(source("claim_woken"))
+    queue.scripts.load_claim_woken(client)
     client.set("q:pykue:worker:w1", 1, px=60_000)
 
 
@@ -98,11 +97,11 @@ def test_a_failing_blpop_still_hands_over_what_the_claim_behind_it_took(queue, c
 
 def test_after_a_script_flush_nothing_is_claimed_and_the_script_is_loaded_again(queue, client):
     job = queue.create("email").save()
-    client.script_flush()
+    flush_scripts(client)
     woken = wait_and_claim(queue, {"email": 1})
     assert woken.popped_key == EMAIL_TOKENS and woken.claimed is None and woken.error is None
     assert client.hget(f"q:job:{job.id}", "state") == "inactive"
-    assert client.script_exists(queue.scripts._claim_woken.sha) == [True]
+    assert is_loaded(client, queue.scripts._claim_woken)
 
 
 def _blocked(worker):
@@ -158,7 +157,7 @@ def test_a_woken_worker_claims_without_a_round_trip_of_its_own(queue, client, em
 
 def test_after_a_script_flush_a_woken_worker_still_runs_the_job(queue, client, email_worker):
     email_worker()
-    client.script_flush()
+    flush_scripts(client)
     email_worker.task.delay(n=1).wait(5)
     assert client.llen(EMAIL_TOKENS) == 0 and email_worker.ran == [1]
 
@@ -182,7 +181,7 @@ def test_a_stop_landing_while_a_claim_is_out_requeues_what_it_took(queue, client
     # Given a waiting worker whose claim script was flushed (so it claims with claim_jobs),
     # and a stop that lands while that claim is out
     worker = email_worker()
-    client.script_flush()
+    flush_scripts(client)
     plain_claim = queue.scripts.claim_jobs
 
     def claim_then_stop(*args):

@@ -25,7 +25,7 @@ _STOP = "pykue-test-stop-monitor"
 
 @contextmanager
 def script_calls(url: str) -> Iterator[list[list[str]]]:
-    """The KEYS of each EVALSHA/EVAL the server runs meanwhile."""
+    """The KEYS of each EVALSHA, EVAL or FCALL the server runs meanwhile."""
     calls: list[list[str]] = []
     monitor = redis.Redis.from_url(url, decode_responses=True)
     conn = monitor.connection_pool.get_connection()
@@ -38,7 +38,7 @@ def script_calls(url: str) -> Iterator[list[list[str]]]:
             args = [a.encode().decode("unicode_escape") for a in _ARG.findall(line)]
             if _STOP in args:
                 return
-            if args and args[0].upper() in ("EVALSHA", "EVAL") and "lua" not in line.split("]", 1)[0]:
+            if args and args[0].upper() in ("EVALSHA", "EVAL", "FCALL") and "lua" not in line.split("]", 1)[0]:
                 calls.append(args[3 : 3 + int(args[2])])
 
     reader = threading.Thread(target=read, daemon=True)

@@ -10,6 +10,7 @@ import redis
 
 from pykue import Queue
 from pykue import transport as transport_module
+from tests.helpers import flush_scripts
 from tests.redis_probe import EventRecorder, assert_placed, enqueue, events, snapshot, tokens  # noqa: F401
 
 
@@ -213,7 +214,7 @@ def test_unicode_type_and_data_round_trip(queue, client, events):
 
 def test_save_survives_script_flush(queue, client):
     queue.create("t").save()
-    client.script_flush()
+    flush_scripts(client)
 
     job = queue.create("t").save()
 
@@ -225,7 +226,7 @@ def test_create_many_pipeline_survives_script_flush(queue, client, events, monke
     monkeypatch.setattr("pykue.queue.SAVE_CHUNK", 2)
     queue.create("t").save()
     events.collect()
-    client.script_flush()
+    flush_scripts(client)
 
     jobs = queue.save_jobs([queue.create("t", {"i": i}) for i in range(5)])
 
@@ -262,13 +263,13 @@ def test_a_call_refused_with_noscript_midway_is_sent_again_alone(queue, client, 
 
 def test_other_scripts_survive_script_flush(queue, client):
     job = queue.create("t").save()
-    client.script_flush()
+    flush_scripts(client)
 
     job.log("after flush").progress(5).set_priority("high").set_state("complete")
 
     assert client.lrange("q:job:1:log", 0, -1) == ["after flush"]
     assert_placed(client, 1, "t", "complete", -10)
-    client.script_flush()
+    flush_scripts(client)
     job.remove()
     assert client.exists("q:job:1") == 0
 

@@ -14,6 +14,7 @@ import redis
 from pykue import Queue, transport
 from pykue.lua import LuaScript
 from pykue.transport import lane
+from tests.helpers import flush_scripts
 
 COMMAND = ("EVALSHA", "0" * 40, 2, "{q}:a", "q:ü", 1, "ünï", 12345678901234, b"raw")
 
@@ -77,7 +78,7 @@ def test_a_blocking_pool_keeps_no_lane(redis_server, client):
 def test_a_call_after_script_flush_loads_the_script_and_runs_once(client):
     script = LuaScript("log_job")
     client.hset("q:job:1", "type", "t")
-    client.script_flush()
+    flush_scripts(client)
     reply = transport.call(client, script, ("q:job:1", "q:job:1:log"), ["line", 5, ""])
     assert reply == 1
     assert client.lrange("q:job:1:log", 0, -1) == ["line"]

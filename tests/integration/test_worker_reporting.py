@@ -14,7 +14,7 @@ import redis
 
 from pykue.keys import strip_zid
 from pykue.worker import Worker
-from tests.helpers import wait_for
+from tests.helpers import flush_scripts, wait_for
 
 JOBS = 3000
 
@@ -95,7 +95,7 @@ def test_many_short_jobs_each_run_once(queue, client, counted):
 
 def test_a_script_flush_between_send_and_reply_loses_nothing(queue, client, counted):
     # When the scripts vanish from Redis while calls are out (a SCRIPT FLUSH, a failover)
-    run_until_all_complete(queue, client, counted, client.script_flush)
+    run_until_all_complete(queue, client, counted, lambda: flush_scripts(client))
     # Then the refused calls were sent again: every job complete, each run once
     assert_each_ran_once_and_nothing_is_held(client, counted)
 

@@ -11,8 +11,12 @@
 -- the claim; the caller applies the claim's changes). Returns how many jobs were claimed.
 -- `rate`: nil, or the type's rate window ({key, Redis now}) to note each start in.
 local function claim_jobs_of(q, now, wid, jtype, want, out, rate)
-  local got = 0
+  local got, n = 0, #out
   local members = redis.call("ZPOPMIN", type_state_key(q.base, jtype, "inactive"), want)
+  if #members == 0 then return 0 end
+  -- made once per call, not per job: a number written as text costs Lua a printf
+  local now_text, worker_id = string.format("%d", now), wid .. ":" .. jtype
+  local start_tail, active_key = "," .. cjson.encode(jtype) .. ",null", type_state_key(q.base, jtype, "active")
   for m = 1, #members, 2 do
     local member = members[m]
     local id = zid_id(member)
@@ -22,18 +26,18 @@ local function claim_jobs_of(q, now, wid, jtype, want, out, rate)
     for i = 1, #fields, 2 do f[fields[i]] = fields[i + 1] end
     if f.state == "inactive" then
       local priority = tonumber(f.priority) or 0
-      local claim = claim_token(wid, f.attempts, now)
+      local claim = claim_token(wid, f.attempts, now_text)
       redis.call("ZREM", q.states.inactive, member)
       redis.call("ZADD", q.states.active, state_score("active", priority, nil, f.ttl, now), member)
-      redis.call("ZADD", type_state_key(q.base, jtype, "active"), priority, member)
-      redis.call("HSET", jkey, "state", "active", "started_at", now, "updated_at", now,
-        "workerId", wid .. ":" .. jtype, "pykue_claim", claim)
-      publish(q.events, id, "start", "," .. cjson.encode(jtype) .. ",null")
+      redis.call("ZADD", active_key, priority, member)
+      redis.call("HSET", jkey, "state", "active", "started_at", now_text, "updated_at", now_text,
+        "workerId", worker_id, "pykue_claim", claim)
+      publish(q.events, id, "start", start_tail)
       if rate then redis.call("ZADD", rate[1], rate[2], id .. "/" .. claim) end
-      out[#out + 1] = id
-      out[#out + 1] = claim
-      out[#out + 1] = #fields / 2
-      for _, v in ipairs(fields) do out[#out + 1] = v end
+      out[n + 1], out[n + 2], out[n + 3] = id, claim, #fields / 2
+      n = n + 3
+      for i = 1, #fields do out[n + i] = fields[i] end
+      n = n + #fields
       got = got + 1
     else  -- its hash moved on (or is gone) without this index: a stale Kue Job's write
       redis.call("ZREM", q.states.inactive, member)
