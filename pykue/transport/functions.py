@@ -66,9 +66,10 @@ def enabled() -> bool:
 
 
 def disable(reason: object) -> None:
+    """Functions off for the process: logged at INFO, since a Redis 6 says so to every process."""
     global _enabled
     if _enabled:
-        log.warning("Redis Functions refused (%s): pykue calls its scripts with EVALSHA from now on", reason)
+        log.info("Redis Functions refused (%s): pykue calls its scripts with EVALSHA from now on", reason)
     _enabled = False
 
 
