@@ -301,14 +301,16 @@ def execute_pipeline(pipe: Any, scripts: Sequence[LuaScript]) -> list[Any]:
     missing = [i for i, r in enumerate(results) if isinstance(r, NoScriptError)]
     if missing:
         by_name = {name: script for script in scripts for name in (script.sha, script.function)}
-        functions.load_in(pipe, scripts, results[missing[0]])
+        refusals = [results[i] for i in missing]
+        refusal = next((r for r in refusals if getattr(r, "refuses_functions", False)), refusals[0])
+        functions.load_in(pipe, scripts, refusal)
         for i in missing:
             args, options = stack[i]  # redis-py keeps (args, options) tuples
             script = by_name[args[1]]
             pipe.execute_command(*functions.head(script), *args[2:], **options)
         if need is not None:
             pipe.execute_command(*durable.wait_command(need))
-        again = pipe.execute(raise_on_error=False)
+        again = [functions.checked(r) for r in pipe.execute(raise_on_error=False)]
         if need is not None:
             durable.check(again.pop(), need)
         for i, value in zip(missing, again):

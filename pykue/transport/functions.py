@@ -85,8 +85,7 @@ def wants_loading(script: LuaScript) -> bool:
     script this process has not loaded yet, nor failed to load just now."""
     if not _enabled or script.function is None or script.function in _loaded:
         return False
-    failed = _failed_at.get(script.function)
-    return failed is None or time.monotonic() - failed > RETRY_LOAD_AFTER
+    return not _failed_lately(script)
 
 
 def checked(error: Any) -> Any:
@@ -110,7 +109,9 @@ def load(client: Any, script: LuaScript, refusal: BaseException | None = None) -
     """Make the next call of ``script`` on ``client`` run: load its library where Functions
     are on (else, or if that fails, its source). ``refusal``: the error of the refused call
     that asks for it, if any."""
-    if not (_library_wanted(script, refusal) and _settled(script, _reply_of(client.function_load, script.library))):
+    if not (
+        _library_wanted(script, refusal) and _settled(script, _reply_of(client.function_load, script.library), refusal)
+    ):
         client.script_load(script.source)
 
 
@@ -121,18 +122,23 @@ async def aload(client: Any, script: LuaScript, refusal: BaseException | None = 
             reply = await client.function_load(script.library)
         except _LOAD_ERRORS as error:
             reply = error
-        if _settled(script, reply):
+        if _settled(script, reply, refusal):
             return
     await client.script_load(script.source)
 
 
 def load_in(pipe: Any, scripts: Sequence[LuaScript], refusal: BaseException | None) -> None:
-    """:func:`load` for each of ``scripts``, through a redis-py pipeline."""
-    hot = [s for s in scripts if _library_wanted(s, refusal)]
+    """:func:`load` for each of ``scripts``, through a redis-py pipeline (``refusal``: one of
+    the refused calls' errors, one that refused FCALL itself if any did)."""
+    hot = [s for s in scripts if _library_wanted(s, refusal) and not _failed_lately(s)]
     for script in hot:
         pipe.function_load(script.library)
+    try:
+        replies = pipe.execute(raise_on_error=False) if hot else []
+    except (redis.ConnectionError, redis.TimeoutError) as error:  # a proxy that drops the connection
+        replies = [error] * len(hot)
     still = [s for s in scripts if s not in hot]
-    still += [s for s, reply in zip(hot, pipe.execute(raise_on_error=False)) if not _settled(s, reply)]
+    still += [s for s, reply in zip(hot, replies) if not _settled(s, reply, refusal)]
     for script in still:
         pipe.script_load(script.source)
     pipe.execute()
@@ -151,12 +157,31 @@ def _reply_of(call: Any, argument: Any) -> Any:
         return error
 
 
-def _settled(script: LuaScript, reply: Any) -> bool:
-    """Whether the library is there after FUNCTION LOAD answered ``reply``."""
+def _settled(script: LuaScript, reply: Any, refusal: BaseException | None = None) -> bool:
+    """Whether the library is there after FUNCTION LOAD answered ``reply``. "Already exists"
+    right after an FCALL found no such function means the two reached different servers (a
+    proxy, a switch of master between them): EVALSHA for a while then, as after a passing
+    failure, or every call would be refused again."""
     if not isinstance(reply, Exception):
         _loaded_now(script)
         return True
+    if "already exists" in str(reply) and isinstance(refusal, NotLoaded) and not refusal.refuses_functions:
+        _not_now(script)
+        return False
     return _outcome(script, reply)
+
+
+def _failed_lately(script: LuaScript) -> bool:
+    failed = _failed_at.get(script.function)  # type: ignore[arg-type]
+    return failed is not None and time.monotonic() - failed <= RETRY_LOAD_AFTER
+
+
+def _not_now(script: LuaScript) -> None:
+    """EVALSHA for this script until :data:`RETRY_LOAD_AFTER` has passed: off the loaded set,
+    so the call about to be re-sent goes as EVALSHA of the source loaded now."""
+    with _lock:
+        _loaded.discard(script.function)
+        _failed_at[script.function] = time.monotonic()  # type: ignore[index]
 
 
 def _loaded_now(script: LuaScript) -> None:
@@ -174,8 +199,7 @@ def _outcome(script: LuaScript, error: BaseException) -> bool:
         _loaded_now(script)
         return True
     if isinstance(error, _PASSING) or text.startswith(_PASSING_PREFIXES):
-        with _lock:
-            _failed_at[script.function] = time.monotonic()  # type: ignore[index]
+        _not_now(script)
         return False
     if "compil" in text.lower() or "regist" in text.lower():
         log.error("pykue's library %s did not load: %s", script.function, text)

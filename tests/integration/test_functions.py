@@ -154,3 +154,30 @@ def test_pykue_redis_functions_0_keeps_evalsha(redis_server, client):
     assert client.zcard("q:jobs:inactive") == 1
     stats = calls(client)
     assert stats.get("evalsha", 0) >= 1 and "fcall" not in stats
+
+
+def test_a_library_that_cannot_load_for_now_leaves_the_call_to_evalsha(monkeypatch, tmp_path):
+    # Given a worker's claim script loaded as a function, then gone (a restart), on a Redis
+    # that is out of memory, where FUNCTION LOAD is refused for now but SCRIPT LOAD is not
+    monkeypatch.setattr(functions, "_loaded", set())
+    monkeypatch.setattr(functions, "_failed_at", {})
+    server = RedisServer(tmp_path).start()
+    try:
+        client = redis.Redis(port=server.port, decode_responses=True)
+        queue = Queue(redis=server.url, prefix="q")
+        claim_as(queue, "w1", {"email": 1})  # nothing to claim: loads the library
+        assert is_loaded(client, queue.scripts._claim_jobs)
+        client.function_flush()
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1")
+        # When the worker claims (nothing waits)
+        claims = queue.scripts.claim_jobs(queue.client, now_ms(), "w1", {"email": 1})
+        # Then the call ran, as EVALSHA of the source loaded meanwhile; Functions stay on, to
+        # be loaded again later
+        assert claims.claimed == [] and functions.enabled()
+        assert functions.head(queue.scripts._claim_jobs)[0] == "EVALSHA"
+        client.config_set("maxmemory", "0")
+        queue.close()
+        client.close()
+    finally:
+        server.stop()
