@@ -34,8 +34,8 @@ WORKER = "bench:1:lua-cost"
 SCRIPT_COMMANDS = ("cmdstat_evalsha", "cmdstat_fcall")
 
 
-def start_redis(workdir: str, callgrind: bool) -> subprocess.Popen[bytes]:
-    argv = ["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+def start_redis(port: int, workdir: str, callgrind: bool) -> subprocess.Popen[bytes]:
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     argv += ["--dir", workdir]
     if callgrind:
         out = os.path.join(workdir, "callgrind.out")
@@ -48,7 +48,6 @@ def collecting(proc: subprocess.Popen[bytes], on: bool) -> None:
 
 
 def main() -> None:
-    global PORT
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batch", type=int, default=4, help="jobs per claim-and-complete call")
     parser.add_argument("--n", type=int, default=None, help="jobs measured (default 4000, 200 with --callgrind)")
@@ -71,10 +70,10 @@ def main() -> None:
             return False
 
     n = args.n or (200 if args.callgrind else 4000)
-    PORT = free_port()
+    port = free_port()
     workdir = tempfile.mkdtemp(prefix="pykue-lua-cost-")
-    proc = start_redis(workdir, args.callgrind)
-    client = redis.Redis(port=PORT)
+    proc = start_redis(port, workdir, args.callgrind)
+    client = redis.Redis(port=port)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -85,7 +84,7 @@ def main() -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
-        queue = Queue(redis=f"redis://127.0.0.1:{PORT}/0", prefix="q")
+        queue = Queue(redis=f"redis://127.0.0.1:{port}/0", prefix="q")
         measure = measure_saves if args.save else measure_cycle
         start, stop = (
             (lambda: collecting(proc, True), lambda: collecting(proc, False))
@@ -157,8 +156,6 @@ def measure_cycle(queue, client, n, batch, start, stop) -> int:
     stop()
     return jobs
 
-
-PORT = 0
 
 if __name__ == "__main__":
     main()

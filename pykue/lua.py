@@ -26,24 +26,20 @@ _HEADER = re.compile(r"\A--\[\[.*?\]\]\n", re.S)
 _COMMENT_LINE = re.compile(r"^\s*--.*\n", re.M)
 
 
-def _read(path: Path) -> str:
-    return path.read_text()
-
-
 def _inline(text: str, seen: set[str]) -> str:
     def inline(match: re.Match[str]) -> str:
         include = match.group(1)
         if include in seen:
             return ""
         seen.add(include)
-        return _INCLUDE.sub(inline, _read(SCRIPT_DIR / "includes" / f"{include}.lua"))
+        return _INCLUDE.sub(inline, (SCRIPT_DIR / "includes" / f"{include}.lua").read_text())
 
     return _INCLUDE.sub(inline, text)
 
 
 @cache
 def source(name: str) -> str:
-    return _inline(_read(SCRIPT_DIR / f"{name}.lua"), set())
+    return _inline((SCRIPT_DIR / f"{name}.lua").read_text(), set())
 
 
 @cache
@@ -53,7 +49,7 @@ def library(name: str, function: str) -> str:
     function sets on each call, so the includes that read them work unchanged; an include's
     per-call state is reset by its ``local function reset_<what>()``, called first on each call
     (under EVALSHA each call starts afresh anyway)."""
-    text = _read(SCRIPT_DIR / f"{name}.lua")
+    text = (SCRIPT_DIR / f"{name}.lua").read_text()
     _check_includes_first(name, text)
     seen: set[str] = set()
     includes = "".join(_inline(match.group(0), seen) for match in _INCLUDE.finditer(text))

@@ -264,7 +264,7 @@ class Scripts:
             call = self._woken_calls[worker_id] = transport.Fixed(self._claim_woken, keys)
         return call
 
-    def load_claim_woken(self, client: redis.Redis) -> None:
+    def load_worker_scripts(self, client: redis.Redis) -> None:
         """Load the worker's scripts ahead of its first wait: a NOSCRIPT behind the BLPOP costs
         a detour, and its reports go out as FCALL only once their library is loaded here."""
         for script in (self._claim_woken, self._claim_jobs, self._complete_jobs, self._fail_job):

@@ -50,8 +50,8 @@ class WorkerStore:
 
     # -- fetching -----------------------------------------------------------------------------
 
-    def load_claim_woken(self) -> None:
-        self.scripts.load_claim_woken(self.client)
+    def load_worker_scripts(self) -> None:
+        self.scripts.load_worker_scripts(self.client)
 
     def claim_jobs(
         self, now: int, worker_id: str, wanted: dict[str, int], popped: int = 0, popped_type: str = ""

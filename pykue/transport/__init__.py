@@ -121,28 +121,24 @@ def load(client: redis.Redis, script: LuaScript, refusal: BaseException | None =
 
 def call(client: redis.Redis, script: LuaScript, keys: Sequence[str], args: Sequence[Any]) -> Any:
     """One script call and its reply, through the lane; loaded and re-sent after NOSCRIPT."""
-    if functions.wants_loading(script):
-        load(client, script)
-    try:
-        return _direct(client, script_call(script, keys, args))
-    except NoScriptError as refusal:
-        load(client, script, refusal)
-        return _direct(client, script_call(script, keys, args))
+    return _call(client, script, lambda: script_call(script, keys, args), None)
 
 
 def call_fixed(client: redis.Redis, fixed: Fixed, args: Sequence[Any]) -> Any:
     """:func:`call` with its fixed part packed beforehand."""
-    return _call(client, fixed.script, tuple(args), fixed)
+    command = tuple(args)
+    return _call(client, fixed.script, lambda: command, fixed)
 
 
-def _call(client: redis.Redis, script: LuaScript, command: tuple[Any, ...], fixed: Fixed | None) -> Any:
+def _call(client: redis.Redis, script: LuaScript, command: Callable[[], tuple[Any, ...]], fixed: Fixed | None) -> Any:
+    """``command()`` is built again for the second try: a load may change its head (FCALL or EVALSHA)."""
     if functions.wants_loading(script):
         load(client, script)
     try:
-        return _direct(client, command, fixed)
+        return _direct(client, command(), fixed)
     except NoScriptError as refusal:
         load(client, script, refusal)
-        return _direct(client, command, fixed)
+        return _direct(client, command(), fixed)
 
 
 def _direct(client: redis.Redis, command: tuple[Any, ...], fixed: Fixed | None = None) -> Any:

@@ -153,10 +153,10 @@ class Worker:
 
     def _prepare(self) -> None:
         """Take the lease before anything claims (a claim without it is refused), and load the
-        claim sent behind each BLPOP."""
+        scripts the worker calls (the claim behind each BLPOP, its reports)."""
         try:
             self.lease.renew()
-            self._store.load_claim_woken()
+            self._store.load_worker_scripts()
             declare_task_settings(self._store, self.tasks.values())
         except redis.RedisError as error:  # the fetch loop meets the outage and retries
             self.queue.report_error(error)

@@ -20,7 +20,7 @@ WAKE = "q:pykue:wake:w1"
 @pytest.fixture(autouse=True)
 def loaded(queue, client):
     """The script in Redis, as a worker loads it when it starts, and w1's lease."""
-    queue.scripts.load_claim_woken(client)
+    queue.scripts.load_worker_scripts(client)
     client.set("q:pykue:worker:w1", 1, px=60_000)
 
 
