@@ -70,23 +70,23 @@ class Job(OptionMethods, Generic[R]):
 
     def _load(self, fields: dict[str, str]) -> None:
         self._hash = dict(fields)
-        self.type = fields.get("type", self.type)
-        raw = fields.get("data")
+        get = fields.get  # a worker loads every job it starts: its lookups add up
+        self.type = get("type", self.type)
+        raw = get("data")
         self.data = json_field(raw) if raw is not None else {}
         options = self._options
-        options.priority = as_int(fields.get("priority")) or 0
-        options.max_attempts = as_int(fields.get("max_attempts")) or 1
-        options.delay = as_int(fields.get("delay"))
-        options.ttl = as_int(fields.get("ttl"))
-        options.backoff = backoff_rules.decode_backoff(fields.get("backoff"))
+        options.priority = as_int(get("priority")) or 0
+        options.max_attempts = as_int(get("max_attempts")) or 1
+        options.delay = as_int(get("delay"))
+        options.ttl = as_int(get("ttl"))
+        options.backoff = backoff_rules.decode_backoff(get("backoff"))
         # Kue: any non-empty value; else pykue's count or age rule
-        options.remove_on_complete = bool(fields.get("removeOnComplete")) or decode_keep(
-            fields.get("pykue_keep_complete")
-        )
-        options.remove_on_fail = decode_keep(fields.get("pykue_keep_failed"))
-        if fields.get("pykue_unique"):
-            options.unique = fields["pykue_unique"].removeprefix(f"{self.type}:")  # unique.unique_name's
-            options.unique_for = as_int(fields.get("pykue_unique_for")) or 0
+        options.remove_on_complete = bool(get("removeOnComplete")) or decode_keep(get("pykue_keep_complete"))
+        options.remove_on_fail = decode_keep(get("pykue_keep_failed"))
+        unique = get("pykue_unique")
+        if unique:
+            options.unique = unique.removeprefix(f"{self.type}:")  # unique.unique_name's
+            options.unique_for = as_int(get("pykue_unique_for")) or 0
 
     def _attempts_made(self) -> int:
         return as_int(self._hash.get("attempts")) or 0

@@ -59,14 +59,12 @@ class Dispatcher:
         return unwanted
 
     def _start(self, job_id: int, claim: str, fields: dict[str, str], now: str) -> bool:
-        task = self._tasks.get(fields.get("type", ""))
-        fields.update(
-            state="active",
-            started_at=now,
-            updated_at=now,
-            pykue_claim=claim,
-            workerId=f"{self._worker_id}:{fields.get('type', '')}",
-        )
+        job_type = fields.get("type", "")
+        task = self._tasks.get(job_type)
+        fields["state"] = "active"
+        fields["started_at"] = fields["updated_at"] = now
+        fields["pykue_claim"] = claim
+        fields["workerId"] = f"{self._worker_id}:{job_type}"
         job = Job.from_hash(self._queue, job_id, fields)
         job.claim = claim
         if task is None:  # its hash names another type than the set it was queued in (edited by hand)

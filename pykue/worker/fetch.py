@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -119,10 +118,13 @@ class Fetcher:
         """Start the jobs claimed for ``asked``, by this loop or by a report's refill, and note
         the types that came short: until a token says otherwise, they have no job waiting."""
         unwanted = self._dispatch(claimed, claimed_at)
-        got = Counter(fields.get("type", "") for _, _, fields in claimed)
+        got: dict[str, int] = {}
+        for _, _, fields in claimed:
+            job_type = fields.get("type", "")
+            got[job_type] = got.get(job_type, 0) + 1
         with self._drained_lock:
             for job_type, n in asked.items():
-                if got[job_type] < n:
+                if got.get(job_type, 0) < n:
                     self._drained.add(job_type)
                 else:
                     self._drained.discard(job_type)

@@ -66,8 +66,10 @@ class Slots:
         self._claim_batch = claim_batch
         self._stopping = stopping
         self._interrupt = interrupt
-        self._cond = threading.Condition()
+        self._lock = threading.RLock()  # entered as itself: Condition's __enter__ is Python code
+        self._cond = threading.Condition(self._lock)
         self._running: dict[RunKey, Running] = {}
+        self._abandoned = 0  # runs in _running given up on
         self._busy: Counter[str] = Counter()
         self._paused: set[str] = set()  # by the queue (Kue's pause), as the upkeep tick reads it
         self._paused_here: set[str] = set()  # by a running job's ctx.pause, in this process
@@ -99,14 +101,14 @@ class Slots:
 
     def free(self) -> dict[str, int]:
         """How many jobs of each type to claim now: the free slots, up to ``claim_batch``."""
-        with self._cond:
+        with self._lock:
             free = {t: self._free(t) for t in self._limits}
         return {t: min(n, self._claim_batch) for t, n in free.items() if n}
 
     def start(self, job: Job, task: Task[Any]) -> bool:
         """Take a slot for ``job``; False, taking none, once stopping or its type is paused.
         Under the lock ``wait_idle`` holds: a stop either sees this job or refuses it."""
-        with self._cond:
+        with self._lock:
             if self._stopping.is_set() or not self._takes(job.type):
                 return False
             self._running[job.id, job.claim] = Running(job, task)
@@ -117,13 +119,15 @@ class Slots:
         """Forget these runs, their outcomes stored, and free their slots: those an abandon
         left taken (its refill is claimed), and those of runs still live."""
         vacated: set[str] = set()
-        with self._cond:
+        with self._lock:
             for job in jobs:
                 key = job.id, job.claim
                 entry = self._running.get(key)
                 if entry is None or entry.job is not job:
                     continue
                 del self._running[key]
+                if entry.abandoned:
+                    self._abandoned -= 1
                 if entry.holds_slot:
                     self._busy[job.type] -= 1
                     vacated.add(job.type)
@@ -137,11 +141,12 @@ class Slots:
         """Give up on the run of a job that holds ``claim`` (TTL, lost claim, shutdown): free
         its slot now, unless a refill being claimed takes it over (``release`` frees it then).
         Returns the run given up, None if it is not running or was given up already."""
-        with self._cond:
+        with self._lock:
             entry = self._running.get((job_id, claim))
             if entry is None or entry.abandoned:
                 return None
             entry.abandoned = True
+            self._abandoned += 1
             frees = not entry.holds_slot
             if frees:
                 self._busy[entry.job.type] -= 1
@@ -154,8 +159,8 @@ class Slots:
         """How many jobs of each type to claim along with reporting these jobs' outcomes: one
         per slot they free, unless stopping or the type is paused. From then on each such slot
         is handed over to the refill, not freed."""
-        plan: Counter[str] = Counter()
-        with self._cond:
+        plan: dict[str, int] = {}
+        with self._lock:
             if self._stopping.is_set():
                 return {}
             for job in jobs:
@@ -168,14 +173,14 @@ class Slots:
                     and self._takes(job.type)
                 ):
                     entry.refilling = True
-                    plan[job.type] += 1
-        return dict(plan)
+                    plan[job.type] = plan.get(job.type, 0) + 1
+        return plan
 
     # -- pauses -------------------------------------------------------------------------------
 
     def set_paused(self, paused: set[str]) -> None:
         """The types the queue has paused (Kue's pause), as the upkeep tick found them."""
-        with self._cond:
+        with self._lock:
             known = self._limits.keys()
             resumed, newly_paused = (self._paused - paused) & known, (paused - self._paused) & known
             self._paused = set(paused)
@@ -186,12 +191,12 @@ class Slots:
             self.wake()  # stop waiting on a paused type's tokens, or start on a resumed one
 
     def pause_here(self, job_type: str) -> None:
-        with self._cond:
+        with self._lock:
             self._paused_here.add(job_type)
         self.wake(only_for=job_type)  # stop waiting on its tokens
 
     def resume_here(self, job_type: str) -> None:
-        with self._cond:
+        with self._lock:
             self._paused_here.discard(job_type)
         self.wake()
 
@@ -202,17 +207,17 @@ class Slots:
         none of them for the milliseconds the claim said, rather than poll Redis meanwhile,
         but for MAX_HOLD at most: a limit raised or lifted meanwhile takes effect that soon."""
         now = time.monotonic()
-        with self._cond:
+        with self._lock:
             for job_type, ms in waits.items():
                 self._held[job_type] = now + min(ms / 1000, MAX_HOLD)
 
     def holding(self) -> bool:
-        with self._cond:
+        with self._lock:
             return any(self._is_held(t) for t in list(self._held))
 
     def timeout(self, longest: float) -> float:
         """How long the fetch loop may wait: no longer than until a held type may be asked again."""
-        with self._cond:
+        with self._lock:
             now = time.monotonic()
             self._held = {t: until for t, until in self._held.items() if until > now}
             if not self._held:
@@ -225,7 +230,7 @@ class Slots:
     def wake(self, only_for: str | None = None) -> None:
         """Tell the fetch loop the slots changed; if it is blocked on Redis (with ``only_for``:
         on that type's tokens), interrupt it."""
-        with self._cond:
+        with self._lock:
             self._cond.notify_all()
             waiting_on = self._waiting_on
         if waiting_on is not None and (only_for is None or only_for in waiting_on):
@@ -233,31 +238,31 @@ class Slots:
 
     def wait(self, timeout: float) -> None:
         """Sleep until the slots change or ``timeout`` seconds pass."""
-        with self._cond:
+        with self._lock:
             self._cond.wait(timeout)
 
     def begin_wait(self, wanted: dict[str, int]) -> bool:
         """The fetch loop is about to block on the tokens of ``wanted``'s types: False if it
         must not (stopping, or the free slots changed since ``wanted`` was read)."""
-        with self._cond:
+        with self._lock:
             if self._stopping.is_set() or self.free().keys() != wanted.keys():
                 return False
             self._waiting_on = set(wanted)
             return True
 
     def end_wait(self) -> None:
-        with self._cond:
+        with self._lock:
             self._waiting_on = None
 
     def wait_idle(self, deadline: float) -> list[Job]:
         """Wait until no run is live, or until ``deadline`` (monotonic); the jobs still live."""
-        with self._cond:
+        with self._lock:
             self._wait_until(lambda: not self.live_count(), deadline)
             return self.live_jobs()
 
     def wait_others(self, job: Job, deadline: float) -> bool:
         """Wait until no other live run of ``job``'s type is left; False at ``deadline``."""
-        with self._cond:
+        with self._lock:
             return self._wait_until(lambda: not self.others_running(job), deadline)
 
     def _wait_until(self, done: Callable[[], bool], deadline: float) -> bool:
@@ -271,39 +276,39 @@ class Slots:
     # -- reading --------------------------------------------------------------------------------
 
     def live_count(self) -> int:
-        with self._cond:
-            return sum(1 for r in self._running.values() if not r.abandoned)
+        with self._lock:
+            return len(self._running) - self._abandoned
 
     def live_jobs(self) -> list[Job]:
-        with self._cond:
+        with self._lock:
             return [r.job for r in self._running.values() if not r.abandoned]
 
     def others_running(self, job: Job) -> bool:
-        with self._cond:
+        with self._lock:
             return any(r.job.type == job.type and r.job is not job and not r.abandoned for r in self._running.values())
 
     def holds(self, job_id: int, claim: str) -> bool:
-        with self._cond:
+        with self._lock:
             return (job_id, claim) in self._running
 
     def idle(self) -> bool:
-        with self._cond:
+        with self._lock:
             return not self._running
 
     def started_at(self, jobs: list[Job]) -> list[float | None]:
         """When each job's run started (monotonic), None if it is not running."""
-        with self._cond:
+        with self._lock:
             runs = [self._running.get((job.id, job.claim)) for job in jobs]
         return [r.started if r is not None else None for r in runs]
 
     @property
     def fetch_blocked(self) -> bool:
         """Whether the fetch loop is blocked on Redis for wake-up tokens."""
-        with self._cond:
+        with self._lock:
             return self._waiting_on is not None
 
     def snapshot(self) -> SlotsView:
-        with self._cond:
+        with self._lock:
             return SlotsView(dict(self._running), Counter(self._busy), set(self._paused), set(self._paused_here))
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from pykue import Attempts, InvalidJobError, Job, Queue
+from pykue.job_hash import as_int, json_field
 from tests.helpers import KUE_TO_JSON_ORDER
 
 
@@ -164,3 +165,53 @@ def test_a_non_finite_priority_node_wrote_becomes_null_as_in_json_stringify(offl
     out = Job.from_hash(offline_queue, 3, {"type": "t", "data": "{}", "priority": stored}).to_json()
     assert out["priority"] is None
     assert json.loads(json.dumps(out, allow_nan=False))["priority"] is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"i":1234}',
+        '[1,"two",null]',
+        "12",
+        '"text"',
+        ' {"a": 1} ',
+        '{"a":1} extra',
+        '{"a":1}{"b":2}',
+        "NaN",
+        '{"x":Infinity}',
+        "",
+        "not json",
+        "\x0b{}",
+        '{"a":',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+)
+def test_a_field_decodes_as_the_json_module_decodes_it(raw: str) -> None:
+    """json_field's fast path (the C scanner, for compact JSON) says what json.loads with
+    NaN as null says, and keeps the text of anything that is not JSON."""
+    reference = json.JSONDecoder(parse_constant=lambda _: None)
+    try:
+        expected: Any = reference.decode(raw)
+    except (ValueError, RecursionError):
+        expected = raw
+    assert json_field(raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("5", 5),
+        ("-10", -10),
+        ("1e3", 1000),
+        ("5.7", 5),
+        (" 7", 7),
+        ("", None),
+        (None, None),
+        ("Infinity", None),
+        ("NaN", None),
+        ("abc", None),
+        ("1_000", 1000),
+    ],
+)
+def test_a_stored_number_reads_as_an_int(text: str | None, number: int | None) -> None:
+    assert as_int(text) == number

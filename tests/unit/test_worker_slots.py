@@ -60,6 +60,28 @@ def test_an_abandoned_run_frees_its_slot_at_once_and_is_no_longer_live():
     assert slots.free()["email"] == 2 and slots.idle()  # not freed twice
 
 
+def test_the_live_count_follows_starts_abandons_and_releases():
+    """The count the reporter reads per batch is kept, not recounted: every way a run ends
+    must keep it right, including a release of a run that is not (or no longer) there."""
+    slots, _, _ = _slots({"email": 3})
+    first, second, third = _job(1), _job(2), _job(3)
+    for job in (first, second, third):
+        slots.start(job, task=None)
+    assert slots.live_count() == 3
+    slots.abandon(first.id, first.claim)
+    slots.abandon(first.id, first.claim)  # twice: counted once
+    assert slots.live_count() == 2
+    slots.release([second])
+    assert slots.live_count() == 1
+    slots.release([first, second])  # the abandoned run leaves; the released one is gone already
+    assert slots.live_count() == 1 and not slots.holds(first.id, first.claim)
+    again = _job(3)  # the same job started again under the same claim: another run
+    slots.release([again])  # not the run that is there: nothing changes
+    assert slots.live_count() == 1
+    slots.release([third])
+    assert slots.live_count() == 0 and slots.idle()
+
+
 def test_a_run_abandoned_while_its_refill_is_claimed_keeps_its_slot_until_released():
     slots, _, _ = _slots()
     job = _job(1)
