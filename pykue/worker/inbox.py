@@ -6,7 +6,8 @@ last came back, and at concurrency 10 an empty task ran no faster than the sum o
 costs. Now the reporter waits on the reply's socket and on this doorbell (a pipe) at once:
 an outcome put while it listens rings it, and the next batch goes out while Redis still
 runs the last (up to REPORTS_IN_FLIGHT). A put costs one os.write only while the reporter
-listens, once per wait at most in practice; otherwise it is SimpleQueue.put.
+listens, and only the first put since the doorbell was last hushed: at concurrency 10 several
+outcomes land during one wait, and one byte wakes the reporter as well as several.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ class Inbox(Generic[T]):
         self._lock = threading.Lock()  # a ring never meets a closed (perhaps reused) descriptor
         self._pipe: tuple[int, int] | None = None
         self._listening = False
+        self._rung = False  # a byte is in the pipe, unread since the last hush
 
     def put(self, item: T) -> None:
         self._queue.put(item)
-        if self._listening:
+        if self._listening and not self._rung:
             self._ring()
 
     def get(self, block: bool = True, timeout: float | None = None) -> T:
@@ -53,6 +55,7 @@ class Inbox(Generic[T]):
                 os.set_blocking(read, False)
                 os.set_blocking(write, False)
                 self._pipe = read, write
+                self._rung = False
             self._listening = True
             return self._pipe[0]
 
@@ -60,7 +63,9 @@ class Inbox(Generic[T]):
         self._listening = False
 
     def hush(self) -> None:
-        """Empty the doorbell after it rang (a ring can also come late, after the wait)."""
+        """Empty the doorbell after it rang (a ring can also come late, after the wait); the
+        next put rings again. The consumer checks ``empty()`` after this call: a put that found
+        the bell still rung, and so did not ring, is seen there."""
         pipe = self._pipe
         if pipe is None:
             return
@@ -69,6 +74,7 @@ class Inbox(Generic[T]):
                 pass
         except BlockingIOError:
             pass
+        self._rung = False
 
     def close(self) -> None:
         """Close the doorbell; the queue stays usable (puts no longer ring)."""
@@ -81,9 +87,10 @@ class Inbox(Generic[T]):
 
     def _ring(self) -> None:
         with self._lock:
-            if self._pipe is None or not self._listening:
+            if self._pipe is None or not self._listening or self._rung:
                 return
             try:
                 os.write(self._pipe[1], b"\0")
             except BlockingIOError:  # the pipe is full: it rings already
                 pass
+            self._rung = True

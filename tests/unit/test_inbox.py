@@ -66,3 +66,27 @@ def test_after_close_puts_still_queue_and_ring_nothing():
         os.close(spare_read)
         os.close(spare_write)
     assert doorbell >= 0
+
+
+def test_puts_during_one_wait_ring_once_and_a_hush_rearms_the_bell():
+    inbox: Inbox[int] = Inbox()
+    doorbell = inbox.listen()
+    for n in range(5):
+        inbox.put(n)
+    assert os.read(doorbell, 4096) == b"\0"  # one system call for the five puts
+    inbox.hush()
+    assert [inbox.get_nowait() for _ in range(5)] == [0, 1, 2, 3, 4]
+    inbox.put(5)
+    assert readable(doorbell)  # after the hush, the next put rings again
+    inbox.close()
+
+
+def test_a_bell_left_rung_by_a_closed_doorbell_does_not_silence_the_next_one():
+    inbox: Inbox[int] = Inbox()
+    inbox.listen()
+    inbox.put(1)
+    inbox.close()
+    doorbell = inbox.listen()
+    inbox.put(2)
+    assert readable(doorbell)
+    inbox.close()
