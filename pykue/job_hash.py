@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
 _FIELD_DECODER = json.JSONDecoder(parse_constant=lambda _: None)  # NaN, Infinity: null, as in JavaScript
+_EXACT = 2**53  # the integers a double holds exactly
 _scan_once = _FIELD_DECODER.scan_once  # type: ignore[attr-defined]  # set by __init__, untyped
 
 
@@ -37,7 +38,9 @@ def as_int(value: str | None) -> int | None:
     if not value:
         return None
     try:
-        return int(value)  # the common case, at a worker's rate per job: no float between
+        number = int(value)  # the common case, at a worker's rate per job: no float between
+        if -_EXACT <= number <= _EXACT:  # beyond, a float (as JavaScript reads it) rounds
+            return number
     except ValueError:
         pass
     try:

@@ -89,8 +89,8 @@ class Inbox(Generic[T]):
         with self._lock:
             if self._pipe is None or not self._listening or self._rung:
                 return
+            self._rung = True  # before the byte: a hush between the two must not leave it set
             try:
                 os.write(self._pipe[1], b"\0")
             except BlockingIOError:  # the pipe is full: it rings already
                 pass
-            self._rung = True

@@ -111,6 +111,9 @@ class Slots:
         with self._lock:
             if self._stopping.is_set() or not self._takes(job.type):
                 return False
+            replaced = self._running.get((job.id, job.claim))
+            if replaced is not None and replaced.abandoned:  # the same claim again (a clock step)
+                self._abandoned -= 1
             self._running[job.id, job.claim] = Running(job, task)
             self._busy[job.type] += 1
         return True

@@ -90,3 +90,24 @@ def test_a_bell_left_rung_by_a_closed_doorbell_does_not_silence_the_next_one():
     inbox.put(2)
     assert readable(doorbell)
     inbox.close()
+
+
+def test_a_hush_between_a_ring_and_its_mark_leaves_the_bell_armed(monkeypatch):
+    """The reporter can wake on the byte and hush before the ringing thread runs on: the next
+    put must still ring."""
+    inbox: Inbox[int] = Inbox()
+    doorbell = inbox.listen()
+    real_write = os.write
+
+    def write_then_hush(fd: int, data: bytes) -> int:
+        written = real_write(fd, data)
+        inbox.hush()  # as the woken reporter would, before this thread goes on
+        return written
+
+    monkeypatch.setattr(os, "write", write_then_hush)
+    inbox.put(1)
+    monkeypatch.setattr(os, "write", real_write)
+    assert inbox.get_nowait() == 1
+    inbox.put(2)
+    assert readable(doorbell)
+    inbox.close()

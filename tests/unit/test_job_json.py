@@ -211,6 +211,8 @@ def test_a_field_decodes_as_the_json_module_decodes_it(raw: str) -> None:
         ("NaN", None),
         ("abc", None),
         ("1_000", 1000),
+        ("9007199254740993", 9007199254740992),  # past 2**53 a number reads as JavaScript's double
+        ("1" * 400, None),  # past a double's range: as "Infinity"
     ],
 )
 def test_a_stored_number_reads_as_an_int(text: str | None, number: int | None) -> None:

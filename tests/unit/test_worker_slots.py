@@ -82,6 +82,20 @@ def test_the_live_count_follows_starts_abandons_and_releases():
     assert slots.live_count() == 0 and slots.idle()
 
 
+def test_a_run_started_again_under_an_abandoned_runs_claim_counts_as_live():
+    """A claim is worker/attempts/millisecond: after a clock step the same one can come back."""
+    slots, _, _ = _slots({"email": 3})
+    first = _job(1)
+    slots.start(first, task=None)
+    slots.abandon(first.id, first.claim)
+    again = _job(1)
+    slots.start(again, task=None)
+    assert slots.live_count() == 1
+    slots.release([again])
+    assert slots.live_count() == 0
+    assert slots.wait_idle(time.monotonic() + 5) == []
+
+
 def test_a_run_abandoned_while_its_refill_is_claimed_keeps_its_slot_until_released():
     slots, _, _ = _slots()
     job = _job(1)
