@@ -29,7 +29,7 @@ class Inbox(Generic[T]):
         self._lock = threading.Lock()  # a ring never meets a closed (perhaps reused) descriptor
         self._pipe: tuple[int, int] | None = None
         self._listening = False
-        self._rung = False  # a byte is in the pipe, unread since the last hush
+        self._rung = False  # a byte is in the pipe (or on its way), unread since the last hush
 
     def put(self, item: T) -> None:
         self._queue.put(item)
