@@ -3,7 +3,7 @@
 bench/probe.py's figures for pykue, for the peers as well, so that a worker's own cost can be
 set beside BullMQ's or Kue's in the same minute on the same machine::
 
-    .venv/bin/python bench/peer_probe.py bullmq --concurrency 10 [--n 20000] [--empty]
+    .venv/bin/python bench/peer_probe.py bullmq --concurrency 10 [--n 20000] [--empty] [--processes 2]
 
 ``--concurrency`` applies to pykue, Kue and BullMQ (their Variant settings); the others run at
 their documented defaults. ``--empty``: a task that does nothing (BENCH_TASK=empty), for the
@@ -33,6 +33,7 @@ def main() -> None:
     parser.add_argument("system", choices=sorted(BY_NAME))
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--n", type=int, default=20000)
+    parser.add_argument("--processes", type=int, default=1, help="worker processes (W2b: 2)")
     parser.add_argument("--empty", action="store_true")
     args = parser.parse_args()
     variant = Variant(args.system, args.concurrency) if args.system in ("pykue", "kue", "bullmq") else None
@@ -43,12 +44,12 @@ def main() -> None:
         system.enqueue(args.n, bulk=bool(system.info.get("bulk")))
         if args.empty:
             done_key = system.info["completed_key"]
-            workers = system.start_workers(1, "probe", BENCH_TASK="empty")
+            workers = system.start_workers(args.processes, "probe", BENCH_TASK="empty")
 
             def done() -> int:
                 return client.zcard(done_key)
         else:
-            workers = system.start_workers(1, "probe")
+            workers = system.start_workers(args.processes, "probe")
 
             def done() -> int:
                 return client.hlen("bench:runs")
@@ -69,6 +70,7 @@ def main() -> None:
             {
                 "system": args.system,
                 "concurrency": args.concurrency,
+                "processes": args.processes,
                 "jobs_per_s": round(jobs / (t1 - t0)),
                 "worker_cpu_us": round((c1 - c0) / jobs * 1e6, 1),
                 "redis_cpu_us": round((r1 - r0) / jobs * 1e6, 1),
