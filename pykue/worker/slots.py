@@ -70,6 +70,7 @@ class Slots:
         self._cond = threading.Condition(self._lock)
         self._running: dict[RunKey, Running] = {}
         self._abandoned = 0  # runs in _running given up on
+        self._watchers = 0  # threads in wait_idle or wait_others, woken by any run's end
         self._busy: Counter[str] = Counter()
         self._paused: set[str] = set()  # by the queue (Kue's pause), as the upkeep tick reads it
         self._paused_here: set[str] = set()  # by a running job's ctx.pause, in this process
@@ -135,7 +136,8 @@ class Slots:
                     self._busy[job.type] -= 1
                     vacated.add(job.type)
             freed = {t for t in vacated if self._free(t)}
-            self._cond.notify_all()
+            if freed or self._watchers or not self._running:
+                self._cond.notify_all()  # not when a refill took the slots: the fetch loop would wake for nothing
             waiting_on = self._waiting_on
         if waiting_on is not None and freed - waiting_on:
             self.wake()
@@ -269,12 +271,16 @@ class Slots:
             return self._wait_until(lambda: not self.others_running(job), deadline)
 
     def _wait_until(self, done: Callable[[], bool], deadline: float) -> bool:
-        while not done():
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._cond.wait(min(left, 0.1))
-        return True
+        self._watchers += 1
+        try:
+            while not done():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cond.wait(min(left, 0.1))
+            return True
+        finally:
+            self._watchers -= 1
 
     # -- reading --------------------------------------------------------------------------------
 

@@ -159,3 +159,57 @@ def test_waiting_for_the_other_runs_of_a_type_ends_when_they_are_released():
     threading.Timer(0.05, slots.release, [[other]]).start()
     assert slots.wait_others(mine, time.monotonic() + 5)
     assert slots.wait_idle(time.monotonic() + 0.05) == [mine]
+
+
+def _waiter(slots, timeout):
+    """A fetch loop's wait on the slots, in a thread; its event is set when the wait returns."""
+    returned = threading.Event()
+
+    def wait():
+        slots.wait(timeout)
+        returned.set()
+
+    threading.Thread(target=wait, daemon=True).start()
+    time.sleep(0.05)  # asleep in the wait
+    return returned
+
+
+def test_a_release_whose_slot_a_refill_took_lets_the_fetch_loop_sleep():
+    """At concurrency 1 every job's report claims the next: waking the fetch loop at each
+    release (to find no slot free) cost a thread wake-up per job."""
+    slots, _, _ = _slots({"email": 1})
+    done, refill = _job(1), _job(2)
+    slots.start(done, task=None)
+    assert slots.refill_plan([done]) == {"email": 1}
+    slots.start(refill, task=None)
+    returned = _waiter(slots, timeout=5)
+    slots.release([done])
+    assert not returned.wait(0.3)  # nothing freed: still asleep
+    slots.release([refill])
+    assert returned.wait(2)  # a slot freed: woken at once
+
+
+def test_the_last_release_wakes_the_fetch_loop_even_when_no_slot_is_free():
+    """A burst worker waits for the slots to go idle; a paused type frees no slot."""
+    slots, _, _ = _slots({"email": 1})
+    job = _job(1)
+    slots.start(job, task=None)
+    slots.set_paused({"email"})
+    returned = _waiter(slots, timeout=5)
+    slots.release([job])
+    assert returned.wait(2) and slots.idle()
+
+
+def test_a_run_ending_wakes_a_wait_for_the_others_when_no_slot_is_freed():
+    slots, _, _ = _slots({"email": 2})
+    mine, other = _job(1), _job(2)
+    slots.start(mine, task=None)
+    slots.start(other, task=None)
+    slots.pause_here("email")  # as ctx.pause(timeout) does: the release frees no slot
+    ended = []
+    waiting = threading.Thread(target=lambda: ended.append(slots.wait_others(mine, time.monotonic() + 5)))
+    waiting.start()
+    time.sleep(0.05)
+    slots.release([other])
+    waiting.join(2)
+    assert ended == [True]
