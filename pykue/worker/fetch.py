@@ -90,7 +90,7 @@ class Fetcher:
             if not wanted:
                 if self._burst and idle and not self._slots.holding():
                     return
-                self._slots.wait(self._slots.timeout(0.5))
+                self._slots.wait_for_room(self._slots.timeout(0.5))
                 continue
             try:
                 if outage:  # one line for the outage's end (a claim may not reach Redis: ping)

@@ -246,6 +246,13 @@ class Slots:
         with self._lock:
             self._cond.wait(timeout)
 
+    def wait_for_room(self, timeout: float) -> None:
+        """``wait``, unless a slot is free: the check and the sleep under the lock a release
+        takes, so a slot freed since the caller last looked is not slept through."""
+        with self._lock:
+            if not self.free():
+                self._cond.wait(timeout)
+
     def begin_wait(self, wanted: dict[str, int]) -> bool:
         """The fetch loop is about to block on the tokens of ``wanted``'s types: False if it
         must not (stopping, or the free slots changed since ``wanted`` was read)."""

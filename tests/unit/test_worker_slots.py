@@ -213,3 +213,26 @@ def test_a_run_ending_wakes_a_wait_for_the_others_when_no_slot_is_freed():
     slots.release([other])
     waiting.join(2)
     assert ended == [True]
+
+
+def test_a_slot_freed_after_the_fetch_loop_looked_is_not_slept_through():
+    """The fetch loop reads the free slots, then sleeps: a release between the two used to
+    leave a free slot idle for the whole wait."""
+    slots, _, _ = _slots({"email": 1})
+    job = _job(1)
+    slots.start(job, task=None)
+    assert slots.free() == {}  # the fetch loop looks: nothing free
+    slots.release([job])  # the reporter frees the slot before the loop sleeps
+    started = time.monotonic()
+    slots.wait_for_room(5)
+    assert time.monotonic() - started < 1
+
+
+def test_waiting_for_room_sleeps_until_a_slot_frees():
+    slots, _, _ = _slots({"email": 1})
+    job = _job(1)
+    slots.start(job, task=None)
+    threading.Timer(0.2, slots.release, [[job]]).start()
+    started = time.monotonic()
+    slots.wait_for_room(5)
+    assert 0.15 < time.monotonic() - started < 2
