@@ -11,8 +11,9 @@ objects, slots and their locks, TTLs, cancellation, logging, the doorbell, failu
 outages. So, on one machine in the same minutes:
 
 - probe.py's worker CPU per job minus this one's is what pykue's own per-job Python costs;
-- this one's jobs/s beside BullMQ's (peer_probe.py) is the most any CPython worker of this
-  design could reach against it, with the same Redis work as pykue's.
+- this one's jobs/s beside BullMQ's (peer_probe.py) is about the most a CPython worker of
+  this design could reach against it, with the same Redis work as pykue's (about: pykue's
+  own way of reporting, one thread with two calls in flight, beat it once in W2b).
 
     .venv/bin/python bench/floor.py --concurrency 10 --runs 3
     .venv/bin/python bench/floor.py --concurrency 1 --inline     # each thread reports its own job
@@ -94,7 +95,9 @@ class Kue:
 
     @staticmethod
     def completed(client: redis.Redis) -> int:
-        return int(client.zcard("q:jobs:complete"))
+        from pykue.keys import Keys
+
+        return int(client.zcard(Keys("q").state("complete")))
 
 
 class Bare:

@@ -155,6 +155,7 @@ class Slots:
             frees = not entry.holds_slot
             if frees:
                 self._busy[entry.job.type] -= 1
+            if frees or self._watchers:  # no longer live: a wait for the runs to end may be over
                 self._cond.notify_all()
         if frees:
             self.wake()

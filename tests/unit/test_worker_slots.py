@@ -236,3 +236,25 @@ def test_waiting_for_room_sleeps_until_a_slot_frees():
     started = time.monotonic()
     slots.wait_for_room(5)
     assert 0.15 < time.monotonic() - started < 2
+
+
+def test_giving_up_on_a_run_whose_refill_is_claimed_ends_a_wait_for_the_others_at_once():
+    """Abandoned, the run is no longer live though its slot stays taken (the refill takes it
+    over): a ctx.pause(timeout) or a shutdown waiting for the runs to end must hear of it, not
+    find out at its next poll."""
+    slots, _, _ = _slots({"email": 2})
+    mine, other = _job(1), _job(2)
+    slots.start(mine, task=None)
+    slots.start(other, task=None)
+    assert slots.refill_plan([other]) == {"email": 1}
+    ended = []
+    waiting = threading.Thread(
+        target=lambda: ended.append((slots.wait_others(mine, time.monotonic() + 5), time.monotonic()))
+    )
+    waiting.start()
+    time.sleep(0.03)  # asleep in its wait, whose poll comes 0.1 s after it began
+    abandoned_at = time.monotonic()
+    assert slots.abandon(other.id, other.claim) is not None
+    waiting.join(2)
+    assert ended and ended[0][0] is True
+    assert ended[0][1] - abandoned_at < 0.05
