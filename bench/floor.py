@@ -268,16 +268,26 @@ def _redis_cpu(client: redis.Redis) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return number
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--n", type=int, default=20000)
-    parser.add_argument("--concurrency", type=int, default=10)
-    parser.add_argument("--reporters", type=int, default=2, help="reporting threads (pykue: 2 calls in flight)")
+    parser.add_argument("--n", type=_positive, default=20000)
+    parser.add_argument("--concurrency", type=_positive, default=10)
+    parser.add_argument("--reporters", type=_positive, default=2, help="reporting threads (pykue: 2 calls in flight)")
     parser.add_argument("--inline", action="store_true", help="each task thread reports its own job")
     parser.add_argument("--bare", action="store_true", help="a plain list and a trivial script")
     parser.add_argument("--empty", action="store_true", help="a task that does nothing")
-    parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--processes", type=int, default=1, help="worker processes (W2b: 2)")
+    parser.add_argument("--runs", type=_positive, default=1)
+    parser.add_argument("--processes", type=_positive, default=1, help="worker processes (W2b: 2)")
     parser.add_argument("--part-of", help=argparse.SUPPRESS)
     parser.add_argument("--slot", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
