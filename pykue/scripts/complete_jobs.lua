@@ -30,6 +30,7 @@
 --- @include "claim"
 --- @include "workflow"
 --- @include "metrics"
+--- @include "number_arg"
 local q = {base = KEYS[1], events = KEYS[2], jobs = KEYS[3], states = state_keys(6)}
 local now_text, wid, claimed_at, k = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(now_text)
@@ -46,10 +47,10 @@ for a = 5 + 2 * k, #ARGV, 3 do
   else
     local jtype, priority = h[1], tonumber(h[3]) or 0
     local duration = now - (tonumber(h[5]) or now)
-    local fields = {"duration", duration, "progress", "100", "state", "complete", "updated_at", now_text}
+    local fields = {"duration", number_arg(duration), "progress", "100", "state", "complete", "updated_at", now_text}
     observe_attempt(jkey, jtype, now, "complete", {h[10], h[11], h[12], h[5]})
     local made = tonumber(h[7]) or 0
-    if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = made + 1 end
+    if made < (tonumber(h[6]) or 1) then fields[#fields + 1] = "attempts"; fields[#fields + 1] = number_arg(made + 1) end
     if result ~= "" then fields[#fields + 1] = "result"; fields[#fields + 1] = result else result = "null" end
     redis.call("HSET", jkey, unpack(fields))
     redis.call("HDEL", jkey, "pykue_claim")
@@ -68,7 +69,7 @@ for a = 5 + 2 * k, #ARGV, 3 do
 end
 if completed > 0 then
   flush_job_stats(q.base)
-  redis.call("INCRBY", KEYS[4], work_time)
+  redis.call("INCRBY", KEYS[4], number_arg(work_time))
   count_metric(KEYS[5], completed)
 end
 local claimed = {}
@@ -76,6 +77,6 @@ if k > 0 and not holds_lease(KEYS[11]) then return {replies, claimed, NO_LEASE} 
 for a = 5, 4 + 2 * k, 2 do
   local jtype = ARGV[a]
   local got = claim_type(q, claimed_at, wid, jtype, tonumber(ARGV[a + 1]), claimed)
-  if got > 0 then redis.call("LTRIM", tokens_key(q.base, jtype), got, -1) end
+  if got > 0 then redis.call("LTRIM", tokens_key(q.base, jtype), number_arg(got), -1) end
 end
 return {replies, claimed, 1}

@@ -26,7 +26,7 @@ while i <= #ARGV do
   count = count + 1
   i = i + 13 + tonumber(ARGV[i + 12])
 end
-local next_id = redis.call("INCRBY", KEYS[2], count) - count
+local next_id = redis.call("INCRBY", KEYS[2], number_arg(count)) - count
 
 -- The id of the job that holds job i's unique key (includes/write_job.lua), or nil: then
 -- job i takes the key, for the id it is about to get.
@@ -76,7 +76,7 @@ for key, list in pairs(adds) do redis.call("ZADD", key, unpack(list)) end
 for jtype in pairs(types) do redis.call("SADD", KEYS[3], jtype) end
 for jtype, n in pairs(tokens) do
   local ones = {}
-  for k = 1, n do ones[k] = 1 end
+  for k = 1, n do ones[k] = "1" end
   redis.call("LPUSH", tokens_key(base, jtype), unpack(ones))
 end
 return ids

@@ -4,6 +4,7 @@
 --- @include "publish"
 --- @include "place"
 --- @include "limits"
+--- @include "number_arg"
 -- Claim up to `want` inactive jobs of one type for worker process `wid`: highest priority
 -- first, FIFO within a priority (ZPOPMIN: lowest score, then lowest zid). Each job becomes
 -- active in its hash and both indexes with a fencing claim token, and `start` is published.
@@ -12,7 +13,7 @@
 -- `rate`: nil, or the type's rate window ({key, Redis now}) to note each start in.
 local function claim_jobs_of(q, now, wid, jtype, want, out, rate)
   local got, n = 0, #out
-  local members = redis.call("ZPOPMIN", type_state_key(q.base, jtype, "inactive"), want)
+  local members = redis.call("ZPOPMIN", type_state_key(q.base, jtype, "inactive"), number_arg(want))
   if #members == 0 then return 0 end
   -- made once per call, not per job: a number written as text costs Lua a printf
   local now_text, worker_id = string.format("%d", now), wid .. ":" .. jtype
@@ -28,8 +29,8 @@ local function claim_jobs_of(q, now, wid, jtype, want, out, rate)
       local priority = tonumber(f.priority) or 0
       local claim = claim_token(wid, f.attempts, now_text)
       redis.call("ZREM", q.states.inactive, member)
-      redis.call("ZADD", q.states.active, state_score("active", priority, nil, f.ttl, now), member)
-      redis.call("ZADD", active_key, priority, member)
+      redis.call("ZADD", q.states.active, number_arg(state_score("active", priority, nil, f.ttl, now)), member)
+      redis.call("ZADD", active_key, number_arg(priority), member)
       redis.call("HSET", jkey, "state", "active", "started_at", now_text, "updated_at", now_text,
         "workerId", worker_id, "pykue_claim", claim)
       publish(q.events, id, "start", start_tail)

@@ -1,4 +1,5 @@
 --- @include "keys"
+--- @include "number_arg"
 -- Per-type counters and histograms for Prometheus (pykue/metrics.py reads them), in the hash
 -- type_stats_key(base, type): "complete" and "failed" (for good) count jobs; every finished
 -- attempt is observed twice, its duration (started -> finished, "d:") and its wait (queued
@@ -56,7 +57,7 @@ local function reset_job_stats() job_stats = {} end
 local function flush_job_stats(base)
   for jtype, fields in pairs(job_stats) do
     local key = type_stats_key(base, jtype)
-    for field, n in pairs(fields) do redis.call("HINCRBY", key, field, n) end
+    for field, n in pairs(fields) do redis.call("HINCRBY", key, field, number_arg(n)) end
   end
   job_stats = {}
 end

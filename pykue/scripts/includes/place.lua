@@ -1,5 +1,6 @@
 --- @include "keys"
 --- @include "zid"
+--- @include "number_arg"
 -- Kue's score of a job in the global set of `state` (Job.prototype.state in Kue's lib/queue/job.js).
 local function state_score(state, priority, promote_at, ttl, now)
   if state == "delayed" then return tonumber(promote_at) or now end
@@ -28,9 +29,9 @@ local function place(q, id, jtype, old, new, priority, score)
     redis.call("ZREM", q.states[old], member)
     redis.call("ZREM", type_state_key(q.base, jtype, old), member)
   end
-  redis.call("ZADD", q.states[new], score, member)
-  redis.call("ZADD", type_state_key(q.base, jtype, new), priority, member)
+  redis.call("ZADD", q.states[new], number_arg(score), member)
+  redis.call("ZADD", type_state_key(q.base, jtype, new), number_arg(priority), member)
   if new == "inactive" then
-    redis.call("LPUSH", tokens_key(q.base, jtype), 1)
+    redis.call("LPUSH", tokens_key(q.base, jtype), "1")
   end
 end

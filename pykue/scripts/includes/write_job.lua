@@ -45,8 +45,8 @@ local function write_job(base, events, args, i, id, now_text, tails, state)
   local n_words = tonumber(args[i + 12])
   for w = 1, n_words do
     local word = args[i + 12 + w]
-    redis.call("ZINCRBY", search_word_key(base, word), 1, id_text)
-    redis.call("ZINCRBY", search_object_key(base, id_text), 1, word)
+    redis.call("ZINCRBY", search_word_key(base, word), "1", id_text)
+    redis.call("ZINCRBY", search_object_key(base, id_text), "1", word)
   end
   if state == "inactive" then
     local tail = tails[jtype]
@@ -65,5 +65,5 @@ local function save_one(base, k, args, i, id, now_text)
   redis.call("ZADD", k[state], (delay > 0) and (tonumber(now_text) + delay) or priority, member)
   redis.call("ZADD", type_state_key(base, jtype, state), priority, member)
   redis.call("SADD", k.types, jtype)
-  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), 1) end
+  if state == "inactive" then redis.call("LPUSH", tokens_key(base, jtype), "1") end
 end
