@@ -46,35 +46,52 @@ class Job(OptionMethods, Generic[R]):
     _cancelled: str | None = None  # the error its worker found it cancelled with, while running it
 
     def __init__(
-        self, queue: JobQueue, job_id: int, type: str, data: Any, options: Options, fields: dict[str, str]
+        self, queue: JobQueue, job_id: int, type: str, data: Any, options: Options | None, fields: dict[str, str]
     ) -> None:
         """A job as saved just now (its hash as written) or as read (see ``from_hash``)."""
         self.queue = queue
         self.id = job_id
         self.type = type
         self.data = data
-        self._options = options
+        self._parsed: Options | None = options
+        self._events = options.events if options is not None else queue.job_events
         self._hash = fields
 
     @classmethod
     def from_hash(cls, queue: JobQueue, job_id: int, fields: dict[str, str]) -> Job:
         """The job a hash read from Redis holds (a stored type is text Redis took: no check)."""
-        options = Options()
-        options.events = queue.job_events
-        job = cls(queue, int(job_id), fields.get("type", "?"), {}, options, {})
+        job = cls(queue, int(job_id), fields.get("type", "?"), {}, None, {})
         job._load(fields)
         return job
+
+    @property
+    def _options(self) -> Options:
+        """The options the hash holds, read when first asked for: a worker starts every job
+        it claims, and most of its jobs never ask."""
+        options = self._parsed
+        if options is None:
+            options = Options()
+            options.events = self._events
+            self._parsed = self._read_options(options)
+        return options
+
+    @_options.setter
+    def _options(self, options: Options) -> None:
+        self._parsed = options
 
     def __repr__(self) -> str:
         return f"<Job {self.id} {self.type!r} {self.state}>"
 
     def _load(self, fields: dict[str, str]) -> None:
         self._hash = dict(fields)
-        get = fields.get  # a worker loads every job it starts: its lookups add up
-        self.type = get("type", self.type)
-        raw = get("data")
+        self.type = fields.get("type", self.type)
+        raw = fields.get("data")
         self.data = json_field(raw) if raw is not None else {}
-        options = self._options
+        if self._parsed is not None:  # read already: again, in place (a saved draft shares it)
+            self._read_options(self._parsed)
+
+    def _read_options(self, options: Options) -> Options:
+        get = self._hash.get
         options.priority = as_int(get("priority")) or 0
         options.max_attempts = as_int(get("max_attempts")) or 1
         options.delay = as_int(get("delay"))
@@ -87,6 +104,7 @@ class Job(OptionMethods, Generic[R]):
         if unique:
             options.unique = unique.removeprefix(f"{self.type}:")  # unique.unique_name's
             options.unique_for = as_int(get("pykue_unique_for")) or 0
+        return options
 
     def _attempts_made(self) -> int:
         return as_int(self._hash.get("attempts")) or 0
