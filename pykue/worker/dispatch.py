@@ -74,7 +74,7 @@ class Dispatcher:
         job.ctx = WorkerContext(self._slots, job)
         if not self._slots.start(job, task):
             return False
-        log.info("job %s %s started", job_id, job.type)
+        log.debug("job %s %s started", job_id, job.type)
         raw = fields.get("data")
         if raw is not None and job.data is raw:  # Job keeps data that is not JSON as its text
             self._fail(failure_text(job, f"InvalidJobData: job data is not valid JSON ({json_error(raw)})"))

@@ -308,3 +308,22 @@ def test_failures_among_calls_in_flight_are_each_stored(queue, client):
         f"ValueError: {i} is a multiple of 7" for i in range(0, JOBS, 7)
     }
     assert client.zcard("q:jobs:active") == 0
+
+
+@pytest.mark.parametrize(("level", "started_lines"), [("INFO", 0), ("DEBUG", 5)])
+def test_a_job_logs_one_line_at_info_and_its_start_too_at_debug(queue, client, caplog, level, started_lines):
+    # Given five jobs
+    @queue.task("logged")
+    def logged(i):
+        return i
+
+    logged.delay_many([{"i": i} for i in range(5)])
+    # When a worker logging at `level` runs them
+    caplog.set_level(level, logger="pykue.worker")
+    with running_worker(queue):
+        wait_for(lambda: client.zcard("q:jobs:complete") == 5, 10, message="every job to complete")
+    # Then each job logged the line of its end, with its id, type and duration; its start only at DEBUG
+    messages = [r.getMessage() for r in caplog.records]
+    ended = sorted(m for m in messages if m.startswith("job ") and " logged completed in " in m)
+    assert len(ended) == 5 and ended[0].startswith("job 1 logged completed in ") and ended[0].endswith(" ms")
+    assert sum(m.startswith("job ") and m.endswith(" logged started") for m in messages) == started_lines
