@@ -56,7 +56,7 @@ def decode_backoff(text: str | None) -> bool | dict[str, Any] | str | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the parser takes
         return text
     return value if isinstance(value, dict) else text
 

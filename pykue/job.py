@@ -9,6 +9,7 @@ of it. The option methods (``priority()``, ``attempts()``, ...) read the stored 
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable
 from typing import Any, Generic, cast
 
@@ -28,7 +29,8 @@ from .replies import ReplyCode
 from .retention import decode_keep
 from .states import check_state, priority_value
 
-R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
+R = TypeVar("R", default=Any)
+_READING_OPTIONS = threading.Lock()  # the result the job stores (its task function's return type)
 
 
 def check_wait_timeout(timeout: Any) -> None:
@@ -67,12 +69,16 @@ class Job(OptionMethods, Generic[R]):
     @property
     def _options(self) -> Options:
         """The options the hash holds, read when first asked for: a worker starts every job
-        it claims, and most of its jobs never ask."""
+        it claims, and most of its jobs never ask. Read once, under a lock: the upkeep thread
+        (a TTL) and the task's own thread (``job.priority(...)``) may both be first."""
         options = self._parsed
         if options is None:
-            options = Options()
-            options.events = self._events
-            self._parsed = self._read_options(options)
+            with _READING_OPTIONS:
+                options = self._parsed
+                if options is None:
+                    options = Options()
+                    options.events = self._events
+                    self._parsed = self._read_options(options)
         return options
 
     @_options.setter

@@ -38,9 +38,21 @@ def decode_keep(text: str | None) -> Rule:
     if not text or ":" not in text:
         return False
     count_text, age_text = text.split(":", 1)
+    count, age = _stored_digits(count_text), _stored_digits(age_text)
     if not age_text:
-        return int(count_text) if count_text.isdigit() else False
-    rule: dict[str, Any] = {"age": int(age_text) / 1000 if age_text.isdigit() else 0}
-    if count_text.isdigit():
-        rule["count"] = int(count_text)
+        return count if count is not None else False
+    rule: dict[str, Any] = {"age": age / 1000 if age is not None else 0}
+    if count is not None:
+        rule["count"] = count
     return rule
+
+
+def _stored_digits(text: str) -> int | None:
+    """The number a stored rule's part holds, as the scripts read it (ASCII digits only,
+    ``%d`` in Lua), or None: a hand-edited or foreign value must not fail the job that holds it."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    try:
+        return int(text)
+    except ValueError:  # more digits than int() takes from text
+        return None

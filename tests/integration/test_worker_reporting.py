@@ -327,3 +327,24 @@ def test_a_job_logs_one_line_at_info_and_its_start_too_at_debug(queue, client, c
     ended = sorted(m for m in messages if m.startswith("job ") and " logged completed in " in m)
     assert len(ended) == 5 and ended[0].startswith("job 1 logged completed in ") and ended[0].endswith(" ms")
     assert sum(m.startswith("job ") and m.endswith(" logged started") for m in messages) == started_lines
+
+
+@pytest.mark.parametrize("outcome", ["complete", "failed"])
+def test_a_job_whose_options_were_edited_into_nonsense_still_ends(queue, client, outcome):
+    # Given a job whose hash another client edited: a retention rule and a backoff no parser reads
+    @queue.task("edited", ttl=60_000)  # a TTL: the upkeep reads the job's options every tick
+    def edited(i):
+        if outcome == "failed":
+            raise ValueError("boom")
+        return i
+
+    job = edited.delay(i=1)
+    client.hset(f"q:job:{job.id}", mapping={"pykue_keep_failed": "²:", "backoff": "[" * 50_000})
+    # When a worker runs it
+    with running_worker(queue):
+        wait_for(lambda: client.zcard(f"q:jobs:{outcome}") == 1, 10, message=f"the job to be {outcome}")
+    # Then it ended as its task did, with the task's own error, and was never retried
+    assert client.hget(f"q:job:{job.id}", "state") == outcome
+    assert client.hget(f"q:job:{job.id}", "attempts") == "1"
+    if outcome == "failed":
+        assert client.hget(f"q:job:{job.id}", "error").startswith("ValueError: boom")

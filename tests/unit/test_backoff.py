@@ -143,6 +143,11 @@ def test_decode() -> None:
     assert decode_backoff("[1]") == "[1]"
 
 
+def test_a_backoff_nested_past_what_json_parses_is_kept_as_text() -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # written by hand or by another client: no exception
+    assert decode_backoff(deep) == deep
+
+
 def test_numbers_kue_stored_as_strings_still_count() -> None:
     # JS arithmetic accepts "100"; a backoff written by Node Kue may hold such strings
     assert kue_delay({"type": "fixed", "delay": "100"}, 1, None) == 100
