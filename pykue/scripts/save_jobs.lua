@@ -19,6 +19,7 @@
   Returns the new ids (or minus the ids of the jobs that unique ones duplicate), in order.
 ]]
 --- @include "write_job"
+--- @include "number_arg"
 local base, now_text = KEYS[1], ARGV[1]
 local now = tonumber(now_text)
 local count, i = 0, 2
