@@ -29,8 +29,8 @@ from .replies import ReplyCode
 from .retention import decode_keep
 from .states import check_state, priority_value
 
-R = TypeVar("R", default=Any)
-_READING_OPTIONS = threading.Lock()  # the result the job stores (its task function's return type)
+R = TypeVar("R", default=Any)  # the result the job stores (its task function's return type)
+_READING_OPTIONS = threading.Lock()
 
 
 def check_wait_timeout(timeout: Any) -> None:
@@ -55,8 +55,7 @@ class Job(OptionMethods, Generic[R]):
         self.id = job_id
         self.type = type
         self.data = data
-        self._parsed: Options | None = options
-        self._events = options.events if options is not None else queue.job_events
+        self._parsed: Options | None = options  # None: read from the hash when first asked for
         self._hash = fields
 
     @classmethod
@@ -77,7 +76,7 @@ class Job(OptionMethods, Generic[R]):
                 options = self._parsed
                 if options is None:
                     options = Options()
-                    options.events = self._events
+                    options.events = self.queue.job_events
                     self._parsed = self._read_options(options)
         return options
 
