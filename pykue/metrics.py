@@ -59,15 +59,53 @@ class Snapshot:
     workers: list[WorkerInfo]
 
 
-def histogram(fields: Mapping[str, str], kind: str) -> Histogram:
-    """The cumulative buckets of ``d`` (duration) or ``w`` (wait) from a type's stats hash."""
+def histogram(counts: Mapping[str, int], sum_ms: int) -> Histogram:
+    """The cumulative buckets of one histogram from its counts per bound ("5" ... "inf")."""
     total, buckets = 0, []
     for le in BUCKETS_MS:
-        total += int(fields.get(f"{kind}:{le}", 0))
+        total += counts.get(str(le), 0)
         buckets.append((_seconds_label(le), float(total)))
-    total += int(fields.get(f"{kind}:inf", 0))
+    total += counts.get("inf", 0)
     buckets.append(("+Inf", float(total)))
-    return Histogram(buckets, int(fields.get(f"{kind}:sum", 0)) / 1000)
+    return Histogram(buckets, sum_ms / 1000)
+
+
+_BOUNDS = frozenset([*(str(le) for le in BUCKETS_MS), "inf"])
+_OUTCOMES = {"c": "complete", "f": "failed", "r": None}
+
+
+def type_stats(counts: dict[str, int], fields: Mapping[str, str]) -> TypeStats:
+    """A type's counters and histograms from its stats hash (scripts/includes/metrics.lua):
+    each attempt's field "<outcome>:<d>:<w>" counts toward its outcome and both histograms;
+    the fields of hashes written before 2026-12-08 ("complete", "d:<le>", ...) are added in.
+    A field of no known shape is left out."""
+    outcomes = {"complete": _count(fields.get("complete")), "failed": _count(fields.get("failed"))}
+    seen: dict[str, dict[str, int]] = {"d": {}, "w": {}}
+    for field, value in fields.items():
+        parts = field.split(":")
+        if len(parts) == 3 and parts[0] in _OUTCOMES and parts[1] in _BOUNDS and parts[2] in _BOUNDS:
+            n, outcome = _count(value), _OUTCOMES[parts[0]]
+            if outcome is not None:
+                outcomes[outcome] += n
+            for kind, le in (("d", parts[1]), ("w", parts[2])):
+                seen[kind][le] = seen[kind].get(le, 0) + n
+        elif len(parts) == 2 and parts[0] in seen and parts[1] in _BOUNDS:
+            seen[parts[0]][parts[1]] = seen[parts[0]].get(parts[1], 0) + _count(value)
+    return TypeStats(
+        counts=counts,
+        complete=outcomes["complete"],
+        failed=outcomes["failed"],
+        duration=histogram(seen["d"], _count(fields.get("d:sum"))),
+        wait=histogram(seen["w"], _count(fields.get("w:sum"))),
+    )
+
+
+def _count(value: str | None) -> int:
+    """A counter's value; what HINCRBY could not have written (an edit by hand) counts as 0."""
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
 
 
 def _seconds_label(ms: int) -> str:
@@ -96,13 +134,7 @@ def _read_types(queue: Queue, keys: Keys, names: list[str]) -> dict[str, TypeSta
     for i, name in enumerate(names):
         part = replies[i * width : (i + 1) * width]
         fields = cast("dict[str, str]", part[-1])
-        found[name] = TypeStats(
-            counts=dict(zip(STATES, (int(n) for n in part[:-1]))),
-            complete=int(fields.get("complete", 0)),
-            failed=int(fields.get("failed", 0)),
-            duration=histogram(fields, "d"),
-            wait=histogram(fields, "w"),
-        )
+        found[name] = type_stats(dict(zip(STATES, (int(n) for n in part[:-1]))), fields)
     return found
 
 

@@ -162,6 +162,20 @@ def test_a_cancelled_job_counts_as_failed_for_good_in_the_metrics(app_queue):
     assert got[("pykue_jobs", (("state", "failed"), ("type", "slow")))] == 1
 
 
+def test_a_retried_attempt_is_timed_but_counts_neither_as_completed_nor_failed(app_queue, workers):
+    # Given a job that fails once and is retried at once, and one that fails all its attempts
+    app_queue.tasks["retry_none"].delay(fail_times=1)
+    app_queue.tasks["retry_none"].delay(fail_times=9)
+    # When a worker has run them to their ends
+    workers.burst()
+    got = samples(Client(create_app(app_queue)).get("/metrics").get_data(as_text=True))
+    # Then all six attempts are in both histograms, and each job counts once, by its end
+    kind = (("type", "retry_none"),)
+    assert got[("pykue_jobs_completed_total", kind)] == 1 and got[("pykue_jobs_failed_total", kind)] == 1
+    assert got[("pykue_job_duration_seconds_count", kind)] == 6
+    assert got[("pykue_job_wait_seconds_bucket", (("le", "+Inf"), *kind))] == 6
+
+
 def _scrape(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as reply:
@@ -177,6 +191,8 @@ def test_metrics_histogram_buckets_match_the_lua_bounds():
     lua = (SCRIPT_DIR / "includes" / "metrics.lua").read_text()
     bounds = lua.split("METRIC_BUCKETS_MS = {", 1)[1].split("}", 1)[0]
     assert tuple(int(b) for b in bounds.split(",")) == BUCKETS_MS
+    texts = lua.split("METRIC_BOUNDS = {", 1)[1].split("}", 1)[0]
+    assert tuple(int(b.strip().strip('"')) for b in texts.split(",")) == BUCKETS_MS
 
 
 def test_a_failed_jobs_stack_starts_at_the_task_not_in_the_worker(app_queue, spawn_worker):

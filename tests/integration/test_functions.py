@@ -13,6 +13,7 @@ import redis
 
 from pykue import Queue
 from pykue.job import now_ms
+from pykue.metrics import type_stats
 from pykue.transport import functions
 from pykue.worker import Worker
 from tests.helpers import claim_as, is_loaded, wait_for
@@ -82,7 +83,8 @@ def test_after_a_function_flush_the_libraries_load_again_and_nothing_runs_twice(
     client.function_flush()
     done = queue.scripts.complete_jobs(queue.client, now_ms(), [(c.id, c.claim, "") for c in claimed])
     assert list(done.replies) == [1, 1]
-    assert client.zcard("q:jobs:complete") == 2 and client.hget("q:pykue:stats:email", "complete") == "2"
+    assert client.zcard("q:jobs:complete") == 2
+    assert type_stats({}, client.hgetall("q:pykue:stats:email")).complete == 2
     assert functions.enabled() and is_loaded(client, queue.scripts._complete_jobs)
 
 
@@ -101,7 +103,8 @@ def test_a_call_that_fails_midway_leaves_no_counts_to_the_next(queue, client):
     client.delete(queue.keys.type_stats("email"))
     done = queue.scripts.complete_jobs(queue.client, now_ms(), [(c.id, c.claim, "")])
     assert list(done.replies) == [1]
-    assert client.hget(queue.keys.type_stats("email"), "complete") == "1"
+    stats = type_stats({}, client.hgetall(queue.keys.type_stats("email")))
+    assert stats.complete == 1 and stats.duration.buckets[-1] == ("+Inf", 1.0)
 
 
 @pytest.mark.parametrize("refused", ["FCALL", "FUNCTION", "ACL"])

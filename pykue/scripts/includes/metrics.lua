@@ -1,26 +1,27 @@
 --- @include "keys"
 --- @include "number_arg"
 -- Per-type counters and histograms for Prometheus (pykue/metrics.py reads them), in the hash
--- type_stats_key(base, type): "complete" and "failed" (for good) count jobs; every finished
--- attempt is observed twice, its duration (started -> finished, "d:") and its wait (queued
--- -> started, "w:"), each as "<d|w>:<le>" (observations up to `le` ms and above the bound
--- before it; the reader sums them), "<d|w>:inf" and "<d|w>:sum" (ms). A script observes its
--- jobs into `job_stats`, then writes them with flush_job_stats: one HINCRBY per field touched,
--- however many jobs the batch had. Never expires: counters only grow, one hash per type.
+-- type_stats_key(base, type). Every finished attempt that started is one field
+-- "<outcome>:<d>:<w>": its outcome ("c" complete, "f" failed for good, "r" to be retried),
+-- the bound in ms of its duration's bucket (started -> finished) and of its wait's (queued ->
+-- started), each the first of METRIC_BUCKETS_MS at or above it, or "inf"; the reader adds the
+-- fields up into the counts and both histograms. One field for all three, because each
+-- HINCRBY costs Redis as much as the rest of the observation: "d:sum" and "w:sum" (ms) make
+-- three calls per attempt, where a field per count and per histogram made five. An attempt
+-- that never started counts in "complete" or "failed" alone (so did every attempt before
+-- 2026-12-08, with "<d|w>:<le>" per histogram: the reader adds those in). A script observes
+-- its jobs into `job_stats`, then writes them with flush_job_stats: one HINCRBY per field
+-- touched, however many jobs the batch had. Never expires: counters only grow, one hash per type.
 local METRIC_BUCKETS_MS = {5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 1800000}
 local job_stats = {}
--- The fields "<d|w>:<le>" of METRIC_BUCKETS_MS, written out: joining a number to a string
--- costs Lua a printf, and a table made here is made again at every call of a script.
-local METRIC_FIELDS = {
-  d = {"d:5", "d:10", "d:25", "d:50", "d:100", "d:250", "d:500", "d:1000", "d:2500", "d:5000", "d:10000", "d:30000",
-    "d:60000", "d:300000", "d:1800000", "d:inf"},
-  w = {"w:5", "w:10", "w:25", "w:50", "w:100", "w:250", "w:500", "w:1000", "w:2500", "w:5000", "w:10000", "w:30000",
-    "w:60000", "w:300000", "w:1800000", "w:inf"},
-}
-local function metric_field(kind, ms)
-  local fields = METRIC_FIELDS[kind]
-  for i, le in ipairs(METRIC_BUCKETS_MS) do if ms <= le then return fields[i] end end
-  return fields[#fields]
+-- The bounds as text, written out: joining a number to a string costs Lua a printf, and a
+-- table made here is made again at every call of a script.
+local METRIC_BOUNDS = {"5", "10", "25", "50", "100", "250", "500", "1000", "2500", "5000", "10000", "30000", "60000",
+  "300000", "1800000"}
+local OUTCOME_PREFIX = {complete = "c:", failed = "f:", retry = "r:"}
+local function metric_bound(ms)
+  for i, le in ipairs(METRIC_BUCKETS_MS) do if ms <= le then return METRIC_BOUNDS[i] end end
+  return "inf"
 end
 local function add_stat(jtype, field, n)
   local t = job_stats[jtype]
@@ -45,12 +46,12 @@ local function observe_attempt(jkey, jtype, now, outcome, h)
   local started = tonumber(h[4])
   if started then
     local duration, wait = math.max(0, now - started), math.max(0, started - wait_began(h, started))
-    add_stat(jtype, metric_field("d", duration), 1)
+    add_stat(jtype, OUTCOME_PREFIX[outcome] .. metric_bound(duration) .. ":" .. metric_bound(wait), 1)
     add_stat(jtype, "d:sum", duration)
-    add_stat(jtype, metric_field("w", wait), 1)
     add_stat(jtype, "w:sum", wait)
+  elseif outcome ~= "retry" then
+    add_stat(jtype, outcome, 1)
   end
-  if outcome ~= "retry" then add_stat(jtype, outcome, 1) end
 end
 -- A library (pykue/lua.py) keeps job_stats between calls: each call starts it afresh.
 local function reset_job_stats() job_stats = {} end
