@@ -102,8 +102,7 @@ def ready(conn: Any) -> None:
     if getattr(conn, "should_reconnect", bool)():
         conn.disconnect()
     try:
-        conn.connect()
-        if conn.can_read():
+        if conn.can_read():  # connects first if it is not connected
             raise redis.ConnectionError("Connection has data")
     except _SEND_ERRORS:
         conn.disconnect()
