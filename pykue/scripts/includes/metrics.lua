@@ -42,11 +42,12 @@ end
 -- (for good) or "retry" (counted in the histograms only). Reads the hash before it changes,
 -- unless the caller read them already: `h` = {created_at, promote_at, failed_at, started_at}.
 local function observe_attempt(jkey, jtype, now, outcome, h)
+  local prefix = OUTCOME_PREFIX[outcome] or error("observe_attempt: no outcome " .. tostring(outcome))
   h = h or redis.call("HMGET", jkey, "created_at", "promote_at", "failed_at", "started_at")
   local started = tonumber(h[4])
   if started then
     local duration, wait = math.max(0, now - started), math.max(0, started - wait_began(h, started))
-    add_stat(jtype, OUTCOME_PREFIX[outcome] .. metric_bound(duration) .. ":" .. metric_bound(wait), 1)
+    add_stat(jtype, prefix .. metric_bound(duration) .. ":" .. metric_bound(wait), 1)
     add_stat(jtype, "d:sum", duration)
     add_stat(jtype, "w:sum", wait)
   elseif outcome ~= "retry" then
