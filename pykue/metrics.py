@@ -13,6 +13,7 @@ come from the registry (pykue/registry.py). No job is ever read.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -79,18 +80,18 @@ def type_stats(counts: dict[str, int], fields: Mapping[str, str]) -> TypeStats:
     each attempt's field "<outcome>:<d>:<w>" counts toward its outcome and both histograms;
     the fields of hashes written before 2026-12-08 ("complete", "d:<le>", ...) are added in.
     A field of no known shape is left out."""
-    outcomes = {"complete": _count(fields.get("complete")), "failed": _count(fields.get("failed"))}
-    seen: dict[str, dict[str, int]] = {"d": {}, "w": {}}
+    outcomes = Counter({"complete": _count(fields.get("complete")), "failed": _count(fields.get("failed"))})
+    seen: dict[str, Counter[str]] = {"d": Counter(), "w": Counter()}
     for field, value in fields.items():
         parts = field.split(":")
         if len(parts) == 3 and parts[0] in _OUTCOMES and parts[1] in _BOUNDS and parts[2] in _BOUNDS:
             n, outcome = _count(value), _OUTCOMES[parts[0]]
             if outcome is not None:
                 outcomes[outcome] += n
-            for kind, le in (("d", parts[1]), ("w", parts[2])):
-                seen[kind][le] = seen[kind].get(le, 0) + n
+            seen["d"][parts[1]] += n
+            seen["w"][parts[2]] += n
         elif len(parts) == 2 and parts[0] in seen and parts[1] in _BOUNDS:
-            seen[parts[0]][parts[1]] = seen[parts[0]].get(parts[1], 0) + _count(value)
+            seen[parts[0]][parts[1]] += _count(value)
     return TypeStats(
         counts=counts,
         complete=outcomes["complete"],
